@@ -1,0 +1,83 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Context, Next } from 'koa';
+import { ApiError } from './api-error.js';
+
+/** Path of the admin token file inside the data dir. */
+export function adminTokenPath(dataDir: string): string {
+  return path.join(dataDir, 'admin-token');
+}
+
+/**
+ * Returns the admin token, creating `<dataDir>/admin-token` (256 random bits, mode 0600) on first start.
+ * @throws the fs error when the file cannot be read or created.
+ */
+export async function ensureAdminToken(dataDir: string): Promise<string> {
+  const file = adminTokenPath(dataDir);
+  try {
+    const token = (await readFile(file, 'utf8')).trim();
+    if (token.length >= 32) {
+      await chmod(file, 0o600);
+      return token;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = randomBytes(32).toString('base64url');
+  await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'w' });
+  await chmod(file, 0o600);
+  return token;
+}
+
+/** Compares secrets in constant time (hashing first so lengths never leak). */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export interface AdminGuardOptions {
+  token: string;
+  /** Host header values the admin server answers to (`127.0.0.1:8081`, `localhost:8081` …); null accepts any. */
+  allowedHosts: () => ReadonlySet<string> | null;
+}
+
+/**
+ * Admin API gatekeeper: the Host header must name the admin server (DNS-rebinding defence), a
+ * state-changing request with an Origin header must come from the admin UI's own origin (a
+ * malicious page cannot drive the operator's browser), and every route but `GET /api/health`
+ * needs `Authorization: Bearer <token>`.
+ */
+export function adminGuard(options: AdminGuardOptions) {
+  const { token } = options;
+  return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
+    const allowedHosts = options.allowedHosts();
+    const host = (ctx.get('host') || '').toLowerCase();
+    if (allowedHosts !== null && !allowedHosts.has(host)) {
+      throw new ApiError(
+        421,
+        `this admin server does not answer for host ${JSON.stringify(host.slice(0, 100))}`,
+      );
+    }
+    const origin = ctx.get('origin');
+    if (origin && !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
+      const originHost = origin.replace(/^https?:\/\//, '').toLowerCase();
+      if (allowedHosts === null ? originHost !== host : !allowedHosts.has(originHost)) {
+        throw new ApiError(403, 'cross-origin request refused');
+      }
+    }
+    if (ctx.path === '/api/health' && ctx.method === 'GET') return next();
+    if (!ctx.path.startsWith('/api/')) return next();
+    const header = ctx.get('authorization');
+    const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!presented || !safeEqual(presented, token)) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="ipwarden"');
+      throw new ApiError(
+        401,
+        'missing or wrong admin token (Authorization: Bearer <token from the data dir admin-token file>)',
+      );
+    }
+    return next();
+  };
+}

@@ -1,0 +1,102 @@
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import type { AccessRecord } from '../store/index.js';
+
+export type ExportFormat = 'json' | 'csv' | 'ndjson';
+export type ExportKind = 'requests' | 'flags' | 'blocks';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'ndjson'];
+export const EXPORT_KINDS: readonly ExportKind[] = ['requests', 'flags', 'blocks'];
+
+/** MIME types of the export formats. */
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/** CSV columns of a request export, flattened from the ECS record. */
+const REQUEST_COLUMNS: [string, (r: AccessRecord) => string | number | undefined][] = [
+  ['timestamp', (r) => r['@timestamp']],
+  ['ip', (r) => r.source.ip],
+  ['country', (r) => r.source.geo?.country_iso_code],
+  ['country_name', (r) => r.source.geo?.country_name],
+  ['city', (r) => r.source.geo?.city_name],
+  ['method', (r) => r.http.request.method],
+  ['path', (r) => r.url.path],
+  ['query', (r) => r.url.query],
+  ['status', (r) => r.http.response.status_code],
+  ['action', (r) => r.event.action],
+  ['rule', (r) => r.rule?.name],
+  ['duration_ms', (r) => Math.round(r.event.duration / 1e4) / 100],
+  ['user_agent', (r) => r.user_agent?.original],
+  ['referrer', (r) => r.http.request.referrer],
+];
+
+/**
+ * Streams `items` to `out` as JSON (one array), NDJSON or CSV without holding them in memory.
+ * CSV cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) are
+ * prefixed with `'` (OWASP CSV injection guidance, csv-stringify `escape_formulas`).
+ * `kind` chooses the CSV columns: requests are flattened; flags and blocks use their own fields
+ * (objects such as flag evidence become a JSON string cell).
+ */
+export async function writeExport(
+  kind: ExportKind,
+  format: ExportFormat,
+  items: AsyncIterable<unknown> | Iterable<unknown>,
+  out: Writable,
+): Promise<number> {
+  let count = 0;
+  const counted = async function* () {
+    for await (const item of items) {
+      count++;
+      yield item;
+    }
+  };
+  if (format === 'ndjson') {
+    await pipeline(Readable.from(mapAsync(counted(), (item) => `${JSON.stringify(item)}\n`)), out);
+  } else if (format === 'json') {
+    await pipeline(Readable.from(jsonArray(counted())), out);
+  } else {
+    const columns = kind === 'requests' ? REQUEST_COLUMNS.map(([name]) => name) : undefined;
+    const toRow: (item: unknown) => unknown =
+      kind === 'requests'
+        ? (item: unknown) => REQUEST_COLUMNS.map(([, get]) => get(item as AccessRecord) ?? '')
+        : (item: unknown) => flatRow(item as Record<string, unknown>);
+    const csv = stringify({
+      header: true,
+      columns,
+      escape_formulas: true,
+      cast: { boolean: (v) => String(v) },
+    });
+    await pipeline(Readable.from(mapAsync(counted(), toRow), { objectMode: true }), csv, out);
+  }
+  return count;
+}
+
+async function* mapAsync<T, U>(source: AsyncIterable<T>, fn: (item: T) => U): AsyncGenerator<U> {
+  for await (const item of source) yield fn(item);
+}
+
+async function* jsonArray(source: AsyncIterable<unknown>): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const item of source) {
+    yield (first ? '\n' : ',\n') + JSON.stringify(item);
+    first = false;
+  }
+  yield first ? ']\n' : '\n]\n';
+}
+
+function flatRow(item: Record<string, unknown>): Record<string, string | number | boolean> {
+  const row: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(item)) {
+    row[key] =
+      value === null || value === undefined
+        ? ''
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : (value as string | number | boolean);
+  }
+  return row;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { parseDuration } from '../config.js';
+import { ApiError } from './api-error.js';
+import { EXPORT_FORMATS } from './export.js';
+
+const time = z
+  .string()
+  .transform((value, ctx) => {
+    const ms = /^\d{10,13}$/.test(value)
+      ? Number(value) * (value.length <= 10 ? 1000 : 1)
+      : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an ISO 8601 time or epoch, got ${JSON.stringify(value.slice(0, 40))}`,
+      });
+      return z.NEVER;
+    }
+    return new Date(ms);
+  })
+  .optional();
+
+/** Filters shared by the request list and the request export. */
+export const requestFilterSchema = z.object({
+  ip: z.string().max(64).optional(),
+  path: z.string().max(2048).optional(),
+  status: z.coerce.number().int().min(100).max(599).optional(),
+  action: z.enum(['allowed', 'blocked', 'rate_limited']).optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'expected a two-letter country code')
+    .transform((c) => c.toUpperCase())
+    .optional(),
+  since: time,
+  until: time,
+});
+
+export const requestListSchema = requestFilterSchema.extend({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(512).optional(),
+});
+
+export const statsSchema = z.object({
+  since: time,
+  until: time,
+  top: z.coerce.number().int().min(1).max(100).optional(),
+});
+
+export const exportSchema = requestFilterSchema.extend({ format: z.enum(EXPORT_FORMATS).default('json') });
+
+export const blockBodySchema = z
+  .object({
+    target: z.string().min(1).max(64),
+    reason: z.string().max(500).optional(),
+    /** `30m`, `1h`, `7d` or milliseconds; omitted: permanent. */
+    duration: z
+      .union([z.string(), z.number()])
+      .transform((value, ctx) => {
+        const ms = parseDuration(value);
+        if (ms === null) {
+          ctx.addIssue({ code: 'custom', message: 'expected a duration like 30m, 1h, 7d or milliseconds' });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+  })
+  .strict();
+
+export const allowBodySchema = z
+  .object({ target: z.string().min(1).max(64), reason: z.string().max(500).optional() })
+  .strict();
+
+/**
+ * Validates `input` against `schema`.
+ * @throws ApiError 400 naming the first bad field and the expected form; nothing has changed yet.
+ */
+export function validate<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  where: 'query' | 'body',
+): z.output<T> {
+  const parsed = schema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.join('.') || where;
+  throw new ApiError(400, `invalid ${where} field "${field}": ${issue?.message ?? 'invalid'}`);
+}

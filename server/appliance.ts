@@ -1,0 +1,204 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { type GeoLookup, openGeoip } from '../geoip/index.js';
+import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
+import type { Config } from './config.js';
+import { type DemoSite, startDemoSite } from './demo/index.js';
+import { createLogger, type Logger } from './log.js';
+import { closeGracefully, createProxyServer, type ProxyServer } from './proxy/index.js';
+import {
+  AccessLists,
+  type AccessRecord,
+  type CountersClient,
+  createCounters,
+  createRequestLog,
+  openStateStore,
+  type RequestLog,
+  type StateStore,
+} from './store/index.js';
+import { VERSION } from './version.js';
+
+/** Where a started appliance can be reached. */
+export interface ApplianceAddresses {
+  proxyUrl: string;
+  adminUrl: string;
+  tokenFile: string;
+  upstream: string;
+  demo: boolean;
+}
+
+export interface Appliance {
+  start(): Promise<ApplianceAddresses>;
+  /** Stops accepting, finishes in-flight requests, flushes the request log, closes the stores. */
+  stop(): Promise<void>;
+  /** The parts, for the desktop shell, the CLI and tests. Available after `start()`. */
+  readonly parts: ApplianceParts;
+}
+
+export interface ApplianceParts {
+  config: Config;
+  logger: Logger;
+  state: StateStore;
+  accessLists: AccessLists;
+  requestLog: RequestLog;
+  geo: GeoLookup;
+  counters: CountersClient;
+  proxy: ProxyServer;
+  token: string;
+}
+
+export interface ApplianceDeps {
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** The file through which the CLI finds a running appliance (`<data-dir>/admin.json`). */
+export function runtimeFilePath(dataDir: string): string {
+  return path.join(dataDir, 'admin.json');
+}
+
+/**
+ * Wires the appliance from validated config (DESIGN.md): stores → geolocation → request log →
+ * access lists → upstream (or the demo site) → proxy → admin server. Reads like a table of contents.
+ */
+export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appliance {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const now = deps.now ?? Date.now;
+  let parts: ApplianceParts | undefined;
+  let demo: DemoSite | undefined;
+  let admin: import('node:http').Server | undefined;
+  const problems: string[] = [];
+
+  async function start(): Promise<ApplianceAddresses> {
+    await mkdir(config.dataDir, { recursive: true });
+    const state = await setupState();
+    const geo = await openGeoip({ file: config.geoip });
+    const requestLog = await setupRequestLog(geo);
+    const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
+    const accessLists = new AccessLists(state, now);
+    demo = config.upstream ? undefined : await startDemoSite(config.sessionCookie);
+    const upstream = config.upstream ? new URL(config.upstream) : (demo as DemoSite).url;
+    const proxy = setupProxy(upstream, accessLists, counters, requestLog);
+    const token = await ensureAdminToken(config.dataDir);
+    parts = { config, logger, state, accessLists, requestLog, geo, counters, proxy, token };
+    admin = createAdminServer({
+      token,
+      host: config.admin.host,
+      port: config.admin.port,
+      accessLists,
+      requestLog,
+      state,
+      logger,
+      version: VERSION,
+      now,
+      problems: () => [...problems],
+    });
+    const proxyAddress = await listen(proxy.server, config.listen.host, config.listen.port);
+    const adminAddress = await listen(admin, config.admin.host, config.admin.port);
+    const addresses: ApplianceAddresses = {
+      proxyUrl: urlOf(proxyAddress),
+      adminUrl: urlOf(adminAddress),
+      tokenFile: adminTokenPath(config.dataDir),
+      upstream: upstream.origin,
+      demo: demo !== undefined,
+    };
+    await writeFile(
+      runtimeFilePath(config.dataDir),
+      `${JSON.stringify({ pid: process.pid, ...addresses })}\n`,
+      { mode: 0o600 },
+    );
+    logger.info({ 'url.full': addresses.proxyUrl, upstream: addresses.upstream }, 'ipwarden started');
+    return addresses;
+  }
+
+  async function setupState(): Promise<StateStore> {
+    const state = await openStateStore({ dataDir: config.dataDir, now: () => new Date(now()) });
+    if (state.corruption) {
+      const message = `state file ${state.corruption.file} was corrupt (${state.corruption.problem}); it was moved to ${state.corruption.movedTo} and ipwarden started with an empty state`;
+      problems.push(message);
+      logger.error({ 'file.path': state.corruption.movedTo }, message);
+    }
+    return state;
+  }
+
+  function setupRequestLog(geo: GeoLookup): Promise<RequestLog> {
+    let failing = false;
+    return createRequestLog({
+      dir: path.join(config.dataDir, 'requests'),
+      flushIntervalMs: config.flushInterval,
+      enrich: (record: AccessRecord) => {
+        const location = geo.lookup(record.source.ip);
+        if (location) record.source.geo = location;
+      },
+      onError: (err: Error) => {
+        if (!failing) problems.push(`request log writes are failing: ${err.message}`);
+        failing = true;
+        logger.error(
+          { 'error.message': err.message },
+          'request log write failed; records are kept in memory and retried',
+        );
+      },
+    });
+  }
+
+  function setupProxy(
+    upstream: URL,
+    accessLists: AccessLists,
+    counters: CountersClient,
+    requestLog: RequestLog,
+  ): ProxyServer {
+    return createProxyServer({
+      upstream,
+      upstreamTimeoutMs: config.upstreamTimeout,
+      trustProxy: config.trustProxy,
+      rateLimits: config.rateLimits,
+      sessionCookie: config.sessionCookie,
+      sessionTtlMs: config.sessionTtl,
+      accessLists,
+      counters,
+      logger,
+      onRecord: (record) => requestLog.append(record),
+    });
+  }
+
+  async function stop(): Promise<void> {
+    if (!parts) return;
+    const current = parts;
+    parts = undefined;
+    await Promise.all([current.proxy.close(), admin ? closeGracefully(admin, 2_000) : undefined]);
+    await current.requestLog.close();
+    await current.counters
+      .quit()
+      .catch((err: Error) =>
+        logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly'),
+      );
+    await demo?.close();
+    await rm(runtimeFilePath(config.dataDir), { force: true });
+    logger.info('ipwarden stopped; request log flushed');
+  }
+
+  return {
+    start,
+    stop,
+    get parts(): ApplianceParts {
+      if (!parts) throw new Error('the appliance is not running: call start() first');
+      return parts;
+    },
+  };
+}
+
+function listen(server: import('node:http').Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+}

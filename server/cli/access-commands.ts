@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../config.js';
+import { AccessLists, type BlockEntry, openStateStore } from '../store/index.js';
+import { CliError, connectToRunningAppliance } from './admin-client.js';
+import { type CliContext, resolveConfig } from './context.js';
+
+/** `block`, `unblock`, `allow`, `disallow` and `blocks`: through the admin API when the appliance runs, on the state file otherwise. */
+export function registerAccessCommands(program: Command, cli: CliContext): void {
+  program
+    .command('block <target>')
+    .description('block an IP or CIDR range (takes effect on the next request when ipwarden is running)')
+    .option('--reason <text>', 'why, for the audit trail', '')
+    .option('--for <duration>', 'lapse after this long (30m, 12h, 7d); default: permanent')
+    .action(async (target: string, opts: { reason: string; for?: string }) => {
+      const durationMs = opts.for === undefined ? undefined : parseDuration(opts.for);
+      if (durationMs === null)
+        throw new CliError(`--for expects a duration like 30m, 12h or 7d, got ${JSON.stringify(opts.for)}`);
+      const result = await withAccessLists(cli, program, {
+        api: (c) =>
+          c.json<{ entry: BlockEntry; warnings: string[] }>('POST', '/api/blocks', {
+            target,
+            reason: opts.reason,
+            duration: durationMs,
+          }),
+        local: (lists) => lists.block({ target, reason: opts.reason, durationMs, actor: 'cli' }),
+      });
+      cli.out(
+        `blocked ${result.entry.target}${result.entry.expiresAt ? ` until ${result.entry.expiresAt}` : ''}\n`,
+      );
+      for (const warning of result.warnings) cli.err(`warning: ${warning}\n`);
+    });
+
+  program
+    .command('unblock <target>')
+    .description('remove the block on an IP or CIDR range')
+    .action(async (target: string) => {
+      await withAccessLists(cli, program, {
+        api: (c) => c.json('DELETE', `/api/blocks/${encodeURIComponent(target)}`),
+        local: (lists) => lists.unblock(target, 'cli'),
+      });
+      cli.out(`unblocked ${target}\n`);
+    });
+
+  program
+    .command('allow <target>')
+    .description('allowlist an IP or CIDR range: never blocked, rate-limited or flagged')
+    .option('--reason <text>', 'why, for the audit trail', '')
+    .action(async (target: string, opts: { reason: string }) => {
+      const result = await withAccessLists(cli, program, {
+        api: (c) =>
+          c.json<{ entry: { target: string } }>('POST', '/api/allowlist', { target, reason: opts.reason }),
+        local: async (lists) => ({ entry: await lists.allow({ target, reason: opts.reason, actor: 'cli' }) }),
+      });
+      cli.out(`allowlisted ${result.entry.target}\n`);
+    });
+
+  program
+    .command('disallow <target>')
+    .description('remove an IP or CIDR range from the allowlist')
+    .action(async (target: string) => {
+      await withAccessLists(cli, program, {
+        api: (c) => c.json('DELETE', `/api/allowlist/${encodeURIComponent(target)}`),
+        local: (lists) => lists.disallow(target, 'cli'),
+      });
+      cli.out(`removed ${target} from the allowlist\n`);
+    });
+
+  program
+    .command('blocks')
+    .description('list the blocklist (newest first)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { blocks } = await withAccessLists(cli, program, {
+        api: (c) => c.json<{ blocks: (BlockEntry & { expired: boolean })[] }>('GET', '/api/blocks'),
+        local: async (lists) => ({ blocks: lists.listBlocks() }),
+      });
+      if (opts.json) {
+        cli.out(`${JSON.stringify(blocks, null, 2)}\n`);
+        return;
+      }
+      if (blocks.length === 0) {
+        cli.out('The blocklist is empty. Block an address with: ipwarden block <ip|cidr> --reason "…"\n');
+        return;
+      }
+      const rows = blocks.map((b) => [
+        b.target,
+        b.expired ? 'expired' : b.expiresAt ? `until ${b.expiresAt}` : 'permanent',
+        b.createdAt,
+        b.createdBy,
+        b.reason,
+      ]);
+      cli.out(table(['TARGET', 'STATUS', 'CREATED', 'BY', 'REASON'], rows));
+    });
+}
+
+async function withAccessLists<T>(
+  cli: CliContext,
+  program: Command,
+  how: {
+    api: (client: NonNullable<Awaited<ReturnType<typeof connectToRunningAppliance>>>) => Promise<T>;
+    local: (lists: AccessLists) => Promise<T>;
+  },
+): Promise<T> {
+  const config = resolveConfig(cli, program);
+  const client = await connectToRunningAppliance(config.dataDir);
+  if (client) return how.api(client);
+  const state = await openStateStore({ dataDir: config.dataDir });
+  if (state.corruption)
+    cli.err(`warning: ${state.corruption.file} was corrupt and was moved to ${state.corruption.movedTo}\n`);
+  try {
+    return await how.local(new AccessLists(state));
+  } catch (err) {
+    if ((err as Error).name === 'AccessListError') throw new CliError((err as Error).message);
+    throw err;
+  }
+}
+
+/** Plain aligned text table; cells are stripped of control characters (they may come from clients). */
+export function table(header: string[], rows: string[][]): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+  const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const all = [header, ...rows.map((r) => r.map(clean))];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return `${all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n')}\n`;
+}

@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { adminTokenPath } from '../admin/index.js';
+import { runtimeFilePath } from '../appliance.js';
+
+/** A running appliance's admin API, as found through `<data-dir>/admin.json`. */
+export interface AdminClient {
+  readonly adminUrl: string;
+  /** Calls the admin API; resolves the JSON body. @throws CliError with the API's message on 4xx/5xx. */
+  json<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Calls the admin API and returns the raw response (for streamed exports). */
+  raw(path: string): Promise<Response>;
+}
+
+/** An error the CLI prints as `ipwarden: <message>` and exits 1 on, without a stack trace. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+/**
+ * Finds a running appliance for `dataDir`: the runtime file names its pid and admin URL, and the
+ * admin API must answer its health check. Returns null when none is running (the CLI then works on
+ * the files directly).
+ * @throws CliError when the appliance's process is alive but its admin API does not answer (so the
+ * CLI never writes the state file behind a running appliance's back).
+ */
+export async function connectToRunningAppliance(dataDir: string): Promise<AdminClient | null> {
+  let runtime: { pid: number; adminUrl: string };
+  try {
+    runtime = JSON.parse(await readFile(runtimeFilePath(dataDir), 'utf8')) as {
+      pid: number;
+      adminUrl: string;
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CliError(`cannot read ${runtimeFilePath(dataDir)}: ${(err as Error).message}`);
+  }
+  if (!isAlive(runtime.pid)) return null;
+  const token = (await readFile(adminTokenPath(dataDir), 'utf8')).trim();
+  const client = makeClient(runtime.adminUrl, token);
+  try {
+    await client.json('GET', '/api/health');
+  } catch (err) {
+    throw new CliError(
+      `ipwarden (pid ${runtime.pid}) is running on ${dataDir} but its admin API at ${runtime.adminUrl} does not answer: ${(err as Error).message}`,
+    );
+  }
+  return client;
+}
+
+function makeClient(adminUrl: string, token: string): AdminClient {
+  const headers = { authorization: `Bearer ${token}`, 'x-ipwarden-actor': 'cli' };
+  return {
+    adminUrl,
+    async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const response = await fetch(new URL(path, adminUrl), {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const payload = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+      if (!response.ok) throw new CliError(payload.error?.message ?? `admin API answered ${response.status}`);
+      return payload as T;
+    },
+    async raw(path: string): Promise<Response> {
+      const response = await fetch(new URL(path, adminUrl), { headers });
+      if (!response.ok) {
+        const payload = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+        throw new CliError(payload.error?.message ?? `admin API answered ${response.status}`);
+      }
+      return response;
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { registerAccessCommands } from './access-commands.js';
+import type { CliContext } from './context.js';
+import { registerExportCommand } from './export-command.js';
+import { registerStartCommand } from './start-command.js';
+
+/** Builds the `ipwarden` command line (commander). Each command validates its own input. */
+export function buildProgram(cli: CliContext): Command {
+  const program = new Command('ipwarden')
+    .description(
+      'Self-hosted IP protection: a reverse proxy that records, geolocates, rate-limits and blocks abusive clients',
+    )
+    .version(VERSION)
+    .option('--config <file>', 'config file (default: ./ipwarden.config.json if present)')
+    .option('--data-dir <dir>', 'data directory (default ./data)')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: cli.out, writeErr: cli.err });
+  registerStartCommand(program, cli);
+  registerAccessCommands(program, cli);
+  registerExportCommand(program, cli);
+  return program;
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { createAppliance } from '../appliance.js';
+import { DEMO_CREDENTIALS } from '../demo/index.js';
+import { VERSION } from '../version.js';
+import { type CliContext, resolveConfig } from './context.js';
+
+/** `ipwarden start`: runs the proxy and the admin server until SIGINT/SIGTERM. */
+export function registerStartCommand(program: Command, cli: CliContext): void {
+  program
+    .command('start')
+    .description('start the proxy and the admin server (Ctrl-C stops gracefully)')
+    .option('--upstream <url>', 'the site to protect (default: a built-in demo site)')
+    .option('--listen <host:port>', 'proxy address (default 0.0.0.0:8080)')
+    .option('--admin <host:port>', 'admin UI/API address (default 127.0.0.1:8081)')
+    .option(
+      '--trust-proxy <list>',
+      'comma-separated CIDRs whose X-Forwarded-For is trusted, or "loopback" (default: none)',
+    )
+    .option('--geoip <file>', 'a GeoLite2-City .mmdb (default: the bundled database)')
+    .option('--redis <url>', 'redis:// URL for shared counters (default: in-process)')
+    .option('--upstream-timeout <duration>', 'upstream inactivity limit before 504 (default 30s)')
+    .option('--flush-interval <duration>', 'request log flush interval (default 1s)')
+    .option('--session-cookie <name>', "the site's session cookie name (default sessionid)")
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .action(async (opts: Record<string, unknown>) => {
+      const config = resolveConfig(cli, program, opts);
+      const appliance = createAppliance(config);
+      const addresses = await appliance.start();
+      const upstream = addresses.demo
+        ? `${addresses.upstream} (built-in demo site; sign in with ${DEMO_CREDENTIALS.username} / ${DEMO_CREDENTIALS.password})`
+        : addresses.upstream;
+      cli.out(
+        [
+          `ipwarden ${VERSION}`,
+          `  proxy      ${addresses.proxyUrl}  →  ${upstream}`,
+          `  admin API  ${addresses.adminUrl}/api  (token in ${addresses.tokenFile})`,
+          `  data dir   ${config.dataDir}`,
+          '',
+        ].join('\n'),
+      );
+      cli.onStarted?.(() => appliance.stop());
+    });
+}

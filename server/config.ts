@@ -1,0 +1,259 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { type Cidr, compilePathPattern, parseCidr } from './net/index.js';
+
+/** Thrown when configuration is invalid; the message names the field, its source and the expected form. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOOPBACK: readonly string[] = ['127.0.0.0/8', '::1/128'];
+
+const hostPort = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+      const port = Number(match?.[3]);
+      if (!match || port > 65535) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected HOST:PORT (e.g. 127.0.0.1:8081), got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return { host: (match[1] ?? match[2]) as string, port };
+    });
+
+const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 60s, 1m, 7d or milliseconds, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const limit = z.object({ max: z.number().int().positive(), period: duration }).strict();
+
+const rateLimitRule = z
+  .object({
+    name: z.string().min(1).max(64),
+    paths: z
+      .array(z.string())
+      .min(1)
+      .superRefine((paths, ctx) => {
+        for (const p of paths) {
+          try {
+            compilePathPattern(p);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        }
+      }),
+    methods: z
+      .array(z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method name'))
+      .default(['POST'])
+      .transform((m) => m.map((x) => x.toUpperCase())),
+    anonymous: limit,
+    authenticated: limit.optional(),
+  })
+  .strict();
+
+const trustProxy = z
+  .union([z.string(), z.array(z.string())])
+  .default([])
+  .transform((value, ctx) => {
+    const items = (Array.isArray(value) ? value : value.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const cidrs: Cidr[] = [];
+    for (const item of items) {
+      for (const text of item === 'loopback' ? LOOPBACK : [item]) {
+        try {
+          cidrs.push(parseCidr(text));
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected CIDRs or "loopback": ${(err as Error).message}`,
+          });
+          return z.NEVER;
+        }
+      }
+    }
+    return cidrs;
+  });
+
+/** Seed defaults: login limited to 5/min anonymous, 10/min authenticated (the Django views it replaces). */
+export const DEFAULT_RATE_LIMITS = [
+  {
+    name: 'login',
+    paths: ['/login', '/api/login/'],
+    methods: ['POST'],
+    anonymous: { max: 5, period: '1m' },
+    authenticated: { max: 10, period: '1m' },
+  },
+];
+
+const schema = z
+  .object({
+    upstream: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+    listen: hostPort('0.0.0.0:8080'),
+    admin: hostPort('127.0.0.1:8081'),
+    dataDir: z.string().min(1).default('./data'),
+    trustProxy,
+    geoip: z.string().min(1).optional(),
+    redis: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+    redisPrefix: z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/)
+      .default('ipwarden:'),
+    upstreamTimeout: duration.prefault(30_000),
+    flushInterval: duration.prefault(1_000),
+    sessionCookie: z
+      .string()
+      .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected a cookie name')
+      .default('sessionid'),
+    sessionTtl: duration.prefault('14d'),
+    rateLimits: z.array(rateLimitRule).prefault(DEFAULT_RATE_LIMITS),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+/** Raw, unvalidated configuration as it comes from flags, environment or the config file. */
+export type ConfigInput = z.input<typeof schema>;
+/** Validated configuration with defaults applied; durations are milliseconds. */
+export type Config = z.output<typeof schema> & { configFile: string | null };
+export type RateLimitRuleConfig = Config['rateLimits'][number];
+
+/** Every option ipwarden accepts as a flag / `IPWARDEN_<NAME>` variable / config-file key. */
+export const OPTION_KEYS = [
+  'upstream',
+  'listen',
+  'admin',
+  'dataDir',
+  'trustProxy',
+  'geoip',
+  'redis',
+  'redisPrefix',
+  'upstreamTimeout',
+  'flushInterval',
+  'sessionCookie',
+  'sessionTtl',
+  'logLevel',
+] as const satisfies readonly (keyof ConfigInput)[];
+
+/** `dataDir` → `IPWARDEN_DATA_DIR`. */
+export function envName(key: string): string {
+  return `IPWARDEN_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export interface LoadConfigOptions {
+  /** Parsed command-line flags (commander's camelCase keys); undefined values are ignored. */
+  flags?: Record<string, unknown>;
+  /** Defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** An explicit config file (`--config`); otherwise `ipwarden.config.json` in `cwd` if it exists. */
+  configFile?: string;
+  cwd?: string;
+}
+
+/**
+ * Loads configuration once, in order of precedence: flags > `IPWARDEN_*` environment > config file
+ * > defaults. Relative paths are resolved against `cwd`.
+ * @throws ConfigError naming the bad field, where it came from and the expected form.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const sources = new Map<string, string>();
+  const input: Record<string, unknown> = {};
+
+  const explicitFile = options.configFile ?? env.IPWARDEN_CONFIG;
+  const file = explicitFile ? path.resolve(cwd, explicitFile) : path.join(cwd, 'ipwarden.config.json');
+  let configFile: string | null = null;
+  if (explicitFile || existsSync(file)) {
+    const fromFile = readConfigFile(file);
+    for (const [key, value] of Object.entries(fromFile)) {
+      input[key] = value;
+      sources.set(key, `config file ${file}`);
+    }
+    configFile = file;
+  }
+  for (const key of OPTION_KEYS) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') {
+      input[key] = value;
+      sources.set(key, envName(key));
+    }
+  }
+  for (const [key, value] of Object.entries(options.flags ?? {})) {
+    if (value !== undefined && (OPTION_KEYS as readonly string[]).includes(key)) {
+      input[key] = value;
+      sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    }
+  }
+
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      // An unknown top-level key has an empty path; the key itself tells where it came from.
+      const unknown = issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [];
+      const field = issue.path.join('.') || unknown.join(', ') || '(root)';
+      const from = sources.get(String(issue.path[0] ?? unknown[0])) ?? 'defaults';
+      return `  ${field} (from ${from}): ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  return {
+    ...config,
+    dataDir: path.resolve(cwd, config.dataDir),
+    geoip: config.geoip === undefined ? undefined : path.resolve(cwd, config.geoip),
+    configFile,
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`config file ${file} must hold a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** `250ms`, `30s`, `5m`, `1h`, `7d`, `2w` or a positive integer of milliseconds → ms; null when malformed. */
+export function parseDuration(value: string | number): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : null;
+  const match = /^\s*(\d{1,12})\s*(ms|s|m|h|d|w)?\s*$/.exec(value);
+  if (!match) return null;
+  const ms = Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1);
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : null;
+}

@@ -1,0 +1,150 @@
+import { type Cidr, parseAddress } from './address.js';
+
+/**
+ * A set of CIDR ranges (IPv4 and IPv6) mapping each range to a value, answering "which ranges
+ * contain this address?" longest prefix first.
+ *
+ * Lookups cost O(number of distinct prefix lengths) ≤ 33 + 129 hash probes, whatever the number
+ * of entries: one hash map per prefix length, keyed by the masked network (DESIGN.md: no linear
+ * scan of the blocklist). IPv4 keys are 32-bit integers; IPv6 keys are hex nibble strings.
+ */
+export class AddressSet<T> {
+  readonly #v4 = new Map<number, Map<number, T>>();
+  readonly #v6 = new Map<number, Map<string, T>>();
+  #v4Prefixes: number[] = [];
+  #v6Prefixes: number[] = [];
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds or replaces the value for `cidr`. */
+  set(cidr: Cidr, value: T): void {
+    if (cidr.network.family === 4) {
+      const table = tableFor(this.#v4, cidr.prefix, () => (this.#v4Prefixes = sortedKeys(this.#v4)));
+      const key = v4Key(bytesToV4(cidr.network.bytes), cidr.prefix);
+      if (!table.has(key)) this.#size++;
+      table.set(key, value);
+    } else {
+      const table = tableFor(this.#v6, cidr.prefix, () => (this.#v6Prefixes = sortedKeys(this.#v6)));
+      const key = v6Key(bytesToHex(cidr.network.bytes), cidr.prefix);
+      if (!table.has(key)) this.#size++;
+      table.set(key, value);
+    }
+  }
+
+  /** Removes `cidr`; returns whether it was present. */
+  delete(cidr: Cidr): boolean {
+    const removed =
+      cidr.network.family === 4
+        ? (this.#v4.get(cidr.prefix)?.delete(v4Key(bytesToV4(cidr.network.bytes), cidr.prefix)) ?? false)
+        : (this.#v6.get(cidr.prefix)?.delete(v6Key(bytesToHex(cidr.network.bytes), cidr.prefix)) ?? false);
+    if (removed) this.#size--;
+    return removed;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#v4.clear();
+    this.#v6.clear();
+    this.#v4Prefixes = [];
+    this.#v6Prefixes = [];
+    this.#size = 0;
+  }
+
+  /**
+   * The value of the longest-prefix range containing `ip` for which `accept` returns true
+   * (e.g. "not expired"), or undefined. `ip` must be canonical text (as produced by
+   * `parseAddress` or the client-IP resolver); anything else matches nothing.
+   */
+  match(ip: string, accept?: (value: T) => boolean): T | undefined {
+    const v4 = parseV4(ip);
+    if (v4 !== -1) {
+      for (const prefix of this.#v4Prefixes) {
+        const value = this.#v4.get(prefix)?.get(v4Key(v4, prefix));
+        if (value !== undefined && (accept === undefined || accept(value))) return value;
+      }
+      return undefined;
+    }
+    if (this.#v6Prefixes.length === 0 || !ip.includes(':')) return undefined;
+    let hex: string;
+    try {
+      const address = parseAddress(ip);
+      // `::ffff:1.2.3.4` parses to 4 bytes, whose hex would be read as the prefix of an IPv6 key.
+      if (address.family === 4) return this.match(address.text, accept);
+      hex = bytesToHex(address.bytes);
+    } catch {
+      return undefined; // not an address: nothing can contain it
+    }
+    for (const prefix of this.#v6Prefixes) {
+      const value = this.#v6.get(prefix)?.get(v6Key(hex, prefix));
+      if (value !== undefined && (accept === undefined || accept(value))) return value;
+    }
+    return undefined;
+  }
+}
+
+function tableFor<K, V>(tables: Map<number, Map<K, V>>, prefix: number, onNew: () => void): Map<K, V> {
+  let table = tables.get(prefix);
+  if (!table) {
+    table = new Map();
+    tables.set(prefix, table);
+    onNew();
+  }
+  return table;
+}
+
+function sortedKeys(tables: Map<number, unknown>): number[] {
+  return [...tables.keys()].sort((a, b) => b - a);
+}
+
+function v4Key(ip: number, prefix: number): number {
+  return prefix === 0 ? 0 : ip >>> (32 - prefix);
+}
+
+function v6Key(hex: string, prefix: number): string {
+  const whole = prefix >> 2;
+  const rest = prefix & 3;
+  if (rest === 0) return hex.slice(0, whole);
+  const nibble = Number.parseInt(hex.charAt(whole), 16) & ((0xf << (4 - rest)) & 0xf);
+  return hex.slice(0, whole) + nibble.toString(16);
+}
+
+function bytesToV4(bytes: readonly number[]): number {
+  return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
+}
+
+function bytesToHex(bytes: readonly number[]): string {
+  let hex = '';
+  for (const b of bytes) hex += (b < 16 ? '0' : '') + b.toString(16);
+  return hex;
+}
+
+/** Dotted-quad text → unsigned 32-bit integer, or -1. Hand-rolled: this runs on every request. */
+export function parseV4(text: string): number {
+  const len = text.length;
+  if (len < 7 || len > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}

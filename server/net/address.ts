@@ -1,0 +1,136 @@
+import ipaddr from 'ipaddr.js';
+
+/** An IP address in canonical text form plus the facts the request path needs about it. */
+export interface Address {
+  /** Canonical text: dotted quad for IPv4 (IPv4-mapped IPv6 is unwrapped), RFC 5952 for IPv6. */
+  readonly text: string;
+  readonly family: 4 | 6;
+  /** Network-order bytes: 4 for IPv4, 16 for IPv6. */
+  readonly bytes: readonly number[];
+}
+
+/** A CIDR range: an address with a prefix length (a single IP is /32 or /128). */
+export interface Cidr {
+  readonly network: Address;
+  readonly prefix: number;
+  /** Canonical text, e.g. `203.0.113.0/24`; single addresses print without the prefix. */
+  readonly text: string;
+}
+
+/** Thrown for text that is not an IP address or CIDR range; the message names the input. */
+export class AddressError extends Error {
+  override readonly name = 'AddressError';
+}
+
+/**
+ * Parses an IPv4 or IPv6 address (IPv4-mapped IPv6 becomes IPv4; zone ids and brackets rejected).
+ * @throws AddressError naming the input when it is not an address.
+ */
+export function parseAddress(input: string): Address {
+  const text = input.trim();
+  if (!ipaddr.isValid(text) || !isStrictForm(text)) {
+    throw new AddressError(`not an IP address: ${JSON.stringify(truncate(input))}`);
+  }
+  const parsed = ipaddr.process(text);
+  return toAddress(parsed);
+}
+
+/** Like {@link parseAddress} but returns null instead of throwing. */
+export function tryParseAddress(input: string): Address | null {
+  try {
+    return parseAddress(input);
+  } catch {
+    // Only AddressError can come out of parseAddress; null is the documented answer.
+    return null;
+  }
+}
+
+/**
+ * Parses `1.2.3.4`, `1.2.3.0/24`, `2001:db8::/32`; host bits are cleared (`10.1.2.3/8` → `10.0.0.0/8`).
+ * A bare address is a /32 (IPv4) or /128 (IPv6). An IPv4-mapped IPv6 CIDR (`::ffff:10.0.0.0/104`)
+ * becomes the equivalent IPv4 CIDR.
+ * @throws AddressError naming the input when it is not an address or the prefix is out of range.
+ */
+export function parseCidr(input: string): Cidr {
+  const raw = input.trim();
+  const slash = raw.indexOf('/');
+  if (slash === -1) {
+    const address = parseAddress(raw);
+    return makeCidr(address, address.family === 4 ? 32 : 128);
+  }
+  const addrText = raw.slice(0, slash);
+  const prefixText = raw.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) {
+    throw new AddressError(`not a CIDR range (bad prefix length): ${JSON.stringify(truncate(input))}`);
+  }
+  let prefix = Number(prefixText);
+  if (!ipaddr.isValid(addrText) || !isStrictForm(addrText)) {
+    throw new AddressError(`not a CIDR range (bad address): ${JSON.stringify(truncate(input))}`);
+  }
+  const parsed = ipaddr.parse(addrText);
+  let family: 4 | 6 = parsed.kind() === 'ipv4' ? 4 : 6;
+  let bytes = parsed.toByteArray();
+  if (family === 6 && (parsed as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96) {
+    bytes = bytes.slice(12);
+    prefix -= 96;
+    family = 4;
+  }
+  const max = family === 4 ? 32 : 128;
+  if (prefix > max) {
+    throw new AddressError(
+      `not a CIDR range (prefix /${prefix} is longer than ${max}): ${JSON.stringify(truncate(input))}`,
+    );
+  }
+  return makeCidr(bytesToAddress(maskBytes(bytes, prefix), family), prefix);
+}
+
+/** True when `address` lies inside `cidr` (families must match). */
+export function cidrContains(cidr: Cidr, address: Address): boolean {
+  if (cidr.network.family !== address.family) return false;
+  const masked = maskBytes(address.bytes, cidr.prefix);
+  return masked.every((b, i) => b === cidr.network.bytes[i]);
+}
+
+/** The enclosing network of `address` with `prefix` bits, e.g. the /24 of an IPv4 address. */
+export function enclosingCidr(address: Address, prefix: number): Cidr {
+  return makeCidr(bytesToAddress(maskBytes(address.bytes, prefix), address.family), prefix);
+}
+
+function makeCidr(network: Address, prefix: number): Cidr {
+  const full = network.family === 4 ? 32 : 128;
+  return { network, prefix, text: prefix === full ? network.text : `${network.text}/${prefix}` };
+}
+
+function toAddress(parsed: ipaddr.IPv4 | ipaddr.IPv6): Address {
+  const family = parsed.kind() === 'ipv4' ? 4 : 6;
+  return bytesToAddress(parsed.toByteArray(), family);
+}
+
+function bytesToAddress(bytes: readonly number[], family: 4 | 6): Address {
+  const parsed = ipaddr.fromByteArray([...bytes]);
+  const text = family === 4 ? parsed.toString() : (parsed as ipaddr.IPv6).toRFC5952String();
+  return { text, family, bytes };
+}
+
+function maskBytes(bytes: readonly number[], prefix: number): number[] {
+  return bytes.map((b, i) => {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    return bits === 8 ? b : b & ((0xff << (8 - bits)) & 0xff);
+  });
+}
+
+/** ipaddr.js accepts legacy forms (`0x7f.1`, `127.1`, zone ids); an operator or header never needs them. */
+function isStrictForm(text: string): boolean {
+  if (!text.includes(':')) return isStrictDottedQuad(text);
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) return false;
+  // An embedded IPv4 tail (`::ffff:1.2.3.4`) obeys the IPv4 rule too: `::ffff:010.0.0.1` is refused like `010.0.0.1`.
+  return !text.includes('.') || isStrictDottedQuad(text.slice(text.lastIndexOf(':') + 1));
+}
+
+function isStrictDottedQuad(text: string): boolean {
+  return /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text) && !/(^|\.)0\d/.test(text);
+}
+
+function truncate(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}

@@ -1,0 +1,23 @@
+import type { Context, Next } from 'koa';
+import type { AccessLists } from '../store/index.js';
+import { sendPage } from './forward.js';
+
+/**
+ * The allowlist / blocklist guard: a blocked client gets 403 with a short page and the upstream
+ * never sees the request; an allowlisted client skips blocks and rate limits.
+ */
+export function accessGuard(lists: AccessLists, isPaused: () => boolean = () => false) {
+  return function guardAccess(ctx: Context, next: Next): Promise<void> {
+    const decision = lists.decide(ctx.state.clientIp as string);
+    if (decision.kind === 'allowlisted') {
+      ctx.state.allowlisted = true;
+    } else if (decision.kind === 'blocked' && !isPaused()) {
+      ctx.state.action = 'blocked';
+      ctx.state.ruleName = `blocklist:${decision.entry.target}`;
+      ctx.respond = false;
+      sendPage(ctx.res, 403);
+      return Promise.resolve();
+    }
+    return next();
+  };
+}

@@ -1,0 +1,47 @@
+import type { Context, Next } from 'koa';
+import type { AccessRecord, RequestAction } from '../store/index.js';
+
+/** Longest path / query / user agent / referrer kept in a record (characters). */
+const MAX_FIELD = 4096;
+
+/**
+ * Koa middleware (first in the chain) that turns every exchange — allowed, blocked or
+ * rate-limited — into exactly one ECS access record when the response closes, and hands it to
+ * `sink` (the request log append, live detection). Only cheap field copies happen here:
+ * serialisation and geolocation run later, in the log's batch flush.
+ */
+export function accessLog(sink: (record: AccessRecord) => void) {
+  return function logAccess(ctx: Context, next: Next): Promise<void> {
+    const started = process.hrtime.bigint();
+    const startedAt = Date.now();
+    ctx.res.once('close', () => {
+      sink(buildRecord(ctx, startedAt, Number(process.hrtime.bigint() - started)));
+    });
+    return next();
+  };
+
+  function buildRecord(ctx: Context, startedAt: number, durationNs: number): AccessRecord {
+    const req = ctx.req;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const record: AccessRecord = {
+      '@timestamp': new Date(startedAt).toISOString(),
+      source: { ip: (ctx.state.clientIp as string | undefined) ?? '0.0.0.0' },
+      http: { request: { method: req.method ?? 'GET' }, response: { status_code: ctx.res.statusCode } },
+      url: { path: cap(q === -1 ? url : url.slice(0, q)) },
+      event: { action: (ctx.state.action as RequestAction | undefined) ?? 'allowed', duration: durationNs },
+    };
+    if (q !== -1) record.url.query = cap(url.slice(q + 1));
+    const ua = req.headers['user-agent'];
+    if (ua) record.user_agent = { original: cap(ua) };
+    const referrer = req.headers.referer;
+    if (referrer) record.http.request.referrer = cap(referrer);
+    const rule = (ctx.state.ruleName ?? ctx.state.rateLimitRule) as string | undefined;
+    if (rule && record.event.action !== 'allowed') record.rule = { name: rule };
+    return record;
+  }
+}
+
+function cap(text: string): string {
+  return text.length > MAX_FIELD ? text.slice(0, MAX_FIELD) : text;
+}

@@ -1,0 +1,191 @@
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import Koa from 'koa';
+import type { RateLimitRuleConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Cidr } from '../net/index.js';
+import type { AccessLists, AccessRecord, CountersClient } from '../store/index.js';
+import { accessGuard } from './access-guard.js';
+import { accessLog } from './access-log.js';
+import { clientIp, createClientIpResolver } from './client-ip.js';
+import { createUpstream, forward, forwardUpgrade, sendPage } from './forward.js';
+import { rateLimit } from './rate-limit.js';
+import { createSessionRegistry } from './session-registry.js';
+
+export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } from './client-ip.js';
+export { errorPage } from './error-pages.js';
+export { hashSecret } from './session-registry.js';
+
+export interface ProxyOptions {
+  upstream: URL;
+  upstreamTimeoutMs: number;
+  trustProxy: readonly Cidr[];
+  rateLimits: readonly RateLimitRuleConfig[];
+  sessionCookie: string;
+  sessionTtlMs: number;
+  accessLists: AccessLists;
+  counters: CountersClient;
+  logger: Logger;
+  /** Receives every access record (request log append, live detection). */
+  onRecord: (record: AccessRecord) => void;
+  /** While true, blocks are not enforced (the desktop app's "pause protection"). */
+  isPaused?: () => boolean;
+}
+
+export interface ProxyServer {
+  readonly server: http.Server;
+  /** Emits `record` for every exchange, after `onRecord`. */
+  readonly events: EventEmitter<{ record: [AccessRecord] }>;
+  /** Stops accepting, lets in-flight exchanges finish (up to `graceMs`), then closes the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Builds the proxy server (DESIGN.md "The request path"): access record → client IP (trusted
+ * proxies only) → allowlist/blocklist guard (403) → rate limit (429) → streaming forward to the
+ * upstream, plus WebSocket upgrades through the same client-IP and blocklist checks.
+ */
+export function createProxyServer(options: ProxyOptions): ProxyServer {
+  const { logger } = options;
+  const events = new EventEmitter<{ record: [AccessRecord] }>();
+  const sink = (record: AccessRecord) => {
+    options.onRecord(record);
+    events.emit('record', record);
+  };
+  const resolve = createClientIpResolver(options.trustProxy);
+  const upstream = createUpstream(options.upstream);
+  const sessions = createSessionRegistry({
+    counters: options.counters,
+    cookieName: options.sessionCookie,
+    defaultTtlMs: options.sessionTtlMs,
+  });
+
+  const app = new Koa();
+  app.use(accessLog(sink));
+  app.use(errorBoundary(logger));
+  app.use(clientIp(resolve));
+  app.use(accessGuard(options.accessLists, options.isPaused));
+  app.use(rateLimit({ rules: options.rateLimits, counters: options.counters, sessions, logger }));
+  app.use(
+    forward({
+      upstream,
+      timeoutMs: options.upstreamTimeoutMs,
+      logger,
+      onResponse: (ctx, response) => {
+        if (ctx.state.rateLimitRule === undefined) return;
+        sessions.learn(response).catch((err: Error) => {
+          logger.error({ 'error.message': err.message }, 'could not record the upstream session');
+        });
+      },
+    }),
+  );
+  app.on('error', (err: Error) =>
+    logger.error({ 'error.message': err.message, 'error.stack_trace': err.stack }, 'proxy error'),
+  );
+
+  const server = http.createServer(
+    { keepAliveTimeout: 5_000, headersTimeout: 20_000, requestTimeout: 120_000 },
+    app.callback(),
+  );
+  const upgraded = new Set<import('node:stream').Duplex>();
+  server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    const address = resolve(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined);
+    const started = process.hrtime.bigint();
+    const startedAt = Date.now();
+    const decision = options.accessLists.decide(address.client);
+    const blocked = decision.kind === 'blocked' && !(options.isPaused?.() ?? false);
+    let logged = false;
+    const log = (status: number) => {
+      if (logged) return;
+      logged = true;
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      sink({
+        '@timestamp': new Date(startedAt).toISOString(),
+        source: { ip: address.client },
+        http: { request: { method: req.method ?? 'GET' }, response: { status_code: status } },
+        url: q === -1 ? { path: url } : { path: url.slice(0, q), query: url.slice(q + 1) },
+        event: {
+          action: blocked ? 'blocked' : 'allowed',
+          duration: Number(process.hrtime.bigint() - started),
+        },
+        ...(req.headers['user-agent'] ? { user_agent: { original: req.headers['user-agent'] } } : {}),
+        ...(blocked && decision.kind === 'blocked'
+          ? { rule: { name: `blocklist:${decision.entry.target}` } }
+          : {}),
+      });
+    };
+    socket.on('error', () => socket.destroy());
+    if (blocked) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      log(403);
+      return;
+    }
+    forwardUpgrade(
+      upstream,
+      options.upstreamTimeoutMs,
+      req,
+      socket,
+      head,
+      address.peer,
+      address.peerTrusted,
+      log,
+    );
+  });
+
+  return {
+    server,
+    events,
+    close: (graceMs = 10_000) => {
+      // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
+      for (const socket of upgraded) socket.destroy();
+      return closeGracefully(server, graceMs, () => upstream.agent.destroy());
+    },
+  };
+}
+
+/** One error boundary per server (STYLE.md): a thrown error becomes a 502 page, logged with context. */
+function errorBoundary(logger: Logger) {
+  return async function proxyErrorBoundary(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      logger.error(
+        { 'error.message': (err as Error).message, 'url.path': ctx.path },
+        'proxy pipeline failed',
+      );
+      if (!ctx.res.headersSent && !ctx.res.destroyed) {
+        ctx.respond = false;
+        sendPage(ctx.res, 502);
+      }
+    }
+  };
+}
+
+/**
+ * Graceful close: stop accepting, close idle keep-alive sockets, wait for in-flight responses up to
+ * `graceMs`, then destroy what is left.
+ */
+export async function closeGracefully(
+  server: http.Server,
+  graceMs: number,
+  after?: () => void,
+): Promise<void> {
+  if (!server.listening) {
+    after?.();
+    return;
+  }
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(idleSweep);
+    clearTimeout(timer);
+    after?.();
+  }
+}

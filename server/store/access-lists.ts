@@ -1,0 +1,243 @@
+import { EventEmitter } from 'node:events';
+import { AddressSet, type Cidr, cidrContains, parseCidr } from '../net/index.js';
+import type { AllowEntry, BlockEntry, State } from './state-schema.js';
+import type { StateStore } from './state-store.js';
+
+/** A block or allowlist request that cannot be applied; the message says why (shown to operators). */
+export class AccessListError extends Error {
+  override readonly name = 'AccessListError';
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409 = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface BlockRequest {
+  target: string;
+  reason?: string;
+  /** Milliseconds from now until the block lapses; omit for a permanent block. */
+  durationMs?: number;
+  actor: string;
+}
+
+export interface AllowRequest {
+  target: string;
+  reason?: string;
+  actor: string;
+}
+
+export interface BlockResult {
+  entry: BlockEntry;
+  /** Allowlisted addresses or ranges inside the blocked range (they stay reachable: the allowlist wins). */
+  warnings: string[];
+}
+
+/** What the guard decided for one client address. */
+export type AccessDecision =
+  | { kind: 'allowlisted'; entry: AllowEntry }
+  | { kind: 'blocked'; entry: BlockEntry }
+  | { kind: 'none' };
+
+export interface AccessListEvents {
+  change: [{ list: 'blocklist' | 'allowlist'; action: 'add' | 'remove'; target: string }];
+}
+
+/**
+ * The blocklist and allowlist: persisted in the state store, mirrored in memory as CIDR sets so
+ * that {@link AccessLists.decide} costs a few hash probes per request whatever the list size.
+ * The allowlist always wins over blocks. Expired blocks stay in the state (shown as expired) but
+ * no longer match.
+ */
+export class AccessLists extends EventEmitter<AccessListEvents> {
+  readonly #store: StateStore;
+  readonly #now: () => number;
+  readonly #blocks = new AddressSet<BlockEntry & { expiresAtMs: number }>();
+  readonly #allow = new AddressSet<AllowEntry>();
+
+  constructor(store: StateStore, now: () => number = Date.now) {
+    super();
+    this.#store = store;
+    this.#now = now;
+    this.reload();
+  }
+
+  /** Rebuilds the in-memory sets from the state (after a restart or a change made elsewhere). */
+  reload(state: Readonly<State> = this.#store.data): void {
+    this.#blocks.clear();
+    this.#allow.clear();
+    for (const entry of state.blocks) this.#indexBlock(entry);
+    for (const entry of state.allowlist) this.#allow.set(parseCidr(entry.target), entry);
+  }
+
+  /** The decision for a canonical client IP: allowlisted, blocked (by the longest matching live block) or none. */
+  decide(ip: string): AccessDecision {
+    const allowed = this.#allow.match(ip);
+    if (allowed !== undefined) return { kind: 'allowlisted', entry: allowed };
+    const now = this.#now();
+    const blocked = this.#blocks.match(ip, (entry) => entry.expiresAtMs > now);
+    if (blocked !== undefined) return { kind: 'blocked', entry: blocked };
+    return { kind: 'none' };
+  }
+
+  /** True when `ip` is on the allowlist. */
+  isAllowlisted(ip: string): boolean {
+    return this.#allow.match(ip) !== undefined;
+  }
+
+  /** Every block with whether it is still in force, newest first. */
+  listBlocks(): (BlockEntry & { expired: boolean })[] {
+    const now = this.#now();
+    return [...this.#store.data.blocks].reverse().map((entry) => ({
+      ...entry,
+      expired: entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now,
+    }));
+  }
+
+  /** Every allowlist entry, newest first. */
+  listAllowlist(): AllowEntry[] {
+    return [...this.#store.data.allowlist].reverse();
+  }
+
+  /**
+   * Blocks an IP or CIDR (replacing an existing block of the same target) and records it in the audit trail.
+   * @throws AccessListError (400) naming the target when it is not an IP or CIDR.
+   */
+  async block(request: BlockRequest): Promise<BlockResult> {
+    const cidr = parseTarget(request.target);
+    const now = this.#now();
+    if (
+      request.durationMs !== undefined &&
+      (!Number.isSafeInteger(request.durationMs) ||
+        request.durationMs <= 0 ||
+        now + request.durationMs > MAX_DATE_MS)
+    ) {
+      throw new AccessListError(
+        `duration must be a positive number of milliseconds ending before the year 275760, got ${request.durationMs}`,
+      );
+    }
+    const entry: BlockEntry = {
+      target: cidr.text,
+      reason: (request.reason ?? '').slice(0, 500),
+      createdAt: new Date(now).toISOString(),
+      createdBy: request.actor,
+      expiresAt: request.durationMs === undefined ? null : new Date(now + request.durationMs).toISOString(),
+    };
+    const warnings = this.#store.data.allowlist
+      .filter((allow) => overlaps(cidr, parseCidr(allow.target)))
+      .map((allow) => `${allow.target} is allowlisted and stays reachable (the allowlist wins over blocks)`);
+    await this.#store.update((state) => {
+      state.blocks = state.blocks.filter((b) => b.target !== entry.target);
+      state.blocks.push(entry);
+      state.audit.push({
+        at: entry.createdAt,
+        actor: request.actor,
+        action: 'block',
+        target: entry.target,
+        reason: entry.reason,
+      });
+    });
+    this.#indexBlock(entry);
+    this.emit('change', { list: 'blocklist', action: 'add', target: entry.target });
+    return { entry, warnings };
+  }
+
+  /**
+   * Removes the block on exactly `target` (an IP or CIDR).
+   * @throws AccessListError 400 for a malformed target, 404 when no such block exists.
+   */
+  async unblock(target: string, actor: string): Promise<BlockEntry> {
+    const cidr = parseTarget(target);
+    const existing = this.#store.data.blocks.find((b) => b.target === cidr.text);
+    if (!existing) throw new AccessListError(`${cidr.text} is not on the blocklist`, 404);
+    await this.#store.update((state) => {
+      state.blocks = state.blocks.filter((b) => b.target !== cidr.text);
+      state.audit.push({
+        at: new Date(this.#now()).toISOString(),
+        actor,
+        action: 'unblock',
+        target: cidr.text,
+      });
+    });
+    this.#blocks.delete(cidr);
+    this.emit('change', { list: 'blocklist', action: 'remove', target: cidr.text });
+    return existing;
+  }
+
+  /**
+   * Adds an IP or CIDR to the allowlist (never blocked, rate-limited or flagged).
+   * @throws AccessListError (400) naming the target when it is not an IP or CIDR.
+   */
+  async allow(request: AllowRequest): Promise<AllowEntry> {
+    const cidr = parseTarget(request.target);
+    const entry: AllowEntry = {
+      target: cidr.text,
+      reason: (request.reason ?? '').slice(0, 500),
+      createdAt: new Date(this.#now()).toISOString(),
+      createdBy: request.actor,
+    };
+    await this.#store.update((state) => {
+      state.allowlist = state.allowlist.filter((a) => a.target !== entry.target);
+      state.allowlist.push(entry);
+      state.audit.push({
+        at: entry.createdAt,
+        actor: request.actor,
+        action: 'allow',
+        target: entry.target,
+        reason: entry.reason,
+      });
+    });
+    this.#allow.set(cidr, entry);
+    this.emit('change', { list: 'allowlist', action: 'add', target: entry.target });
+    return entry;
+  }
+
+  /**
+   * Removes `target` from the allowlist.
+   * @throws AccessListError 400 for a malformed target, 404 when it is not on the allowlist.
+   */
+  async disallow(target: string, actor: string): Promise<AllowEntry> {
+    const cidr = parseTarget(target);
+    const existing = this.#store.data.allowlist.find((a) => a.target === cidr.text);
+    if (!existing) throw new AccessListError(`${cidr.text} is not on the allowlist`, 404);
+    await this.#store.update((state) => {
+      state.allowlist = state.allowlist.filter((a) => a.target !== cidr.text);
+      state.audit.push({
+        at: new Date(this.#now()).toISOString(),
+        actor,
+        action: 'disallow',
+        target: cidr.text,
+      });
+    });
+    this.#allow.delete(cidr);
+    this.emit('change', { list: 'allowlist', action: 'remove', target: cidr.text });
+    return existing;
+  }
+
+  #indexBlock(entry: BlockEntry): void {
+    const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
+    this.#blocks.set(parseCidr(entry.target), { ...entry, expiresAtMs });
+  }
+}
+
+/** The latest time a JavaScript Date can hold (ECMA-262 §21.4.1.1); later expiries cannot be stored. */
+const MAX_DATE_MS = 8.64e15;
+
+function parseTarget(target: unknown): Cidr {
+  if (typeof target !== 'string' || target.trim() === '') {
+    throw new AccessListError(
+      'target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24',
+    );
+  }
+  try {
+    return parseCidr(target);
+  } catch (err) {
+    throw new AccessListError((err as Error).message);
+  }
+}
+
+function overlaps(a: Cidr, b: Cidr): boolean {
+  if (a.network.family !== b.network.family) return false;
+  return a.prefix <= b.prefix ? cidrContains(a, b.network) : cidrContains(b, a.network);
+}

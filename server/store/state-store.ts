@@ -1,0 +1,138 @@
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Adapter } from 'lowdb';
+import { Low } from 'lowdb';
+import { TextFile } from 'lowdb/node';
+import type { z } from 'zod';
+import { emptyState, type State, stateSchema } from './state-schema.js';
+
+/** A state file that could not be read, and where it was moved. */
+export interface CorruptStateReport {
+  file: string;
+  movedTo: string;
+  problem: string;
+}
+
+/** The appliance state (blocks, allowlist, flags, settings, audit trail) held in a lowdb JSON file. */
+export interface StateStore {
+  /** The live state; mutate only inside {@link StateStore.update}. */
+  readonly data: Readonly<State>;
+  readonly file: string;
+  /** Set when the file on disk was corrupt at open and was moved aside. */
+  readonly corruption: CorruptStateReport | null;
+  /**
+   * Applies `change` to the state and writes it atomically (temp file + rename). Updates are
+   * serialised: each sees the previous one's result. If `change` throws, nothing is written.
+   * Resolves once the file is on disk.
+   */
+  update<R>(change: (state: State) => R): Promise<R>;
+}
+
+/**
+ * A lowdb adapter that validates what it reads. A file that is not JSON or not a valid state is
+ * renamed to `<file>.corrupt-<timestamp>` and reported through `onCorrupt` — never silently
+ * replaced — and the store starts empty. Writes go through steno (atomic rename) and are validated
+ * first: a state this adapter would refuse to read back is never written.
+ */
+class ValidatingJsonFile implements Adapter<State> {
+  readonly #file: string;
+  readonly #text: TextFile;
+  readonly #onCorrupt: (report: CorruptStateReport) => void;
+  readonly #now: () => Date;
+
+  constructor(file: string, onCorrupt: (report: CorruptStateReport) => void, now: () => Date) {
+    this.#file = file;
+    this.#text = new TextFile(file);
+    this.#onCorrupt = onCorrupt;
+    this.#now = now;
+  }
+
+  async read(): Promise<State | null> {
+    const text = await this.#text.read();
+    if (text === null) return null;
+    let problem: string;
+    try {
+      const parsed = stateSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+      problem = describeFirstIssue(parsed.error);
+    } catch (err) {
+      problem = `not valid JSON: ${(err as Error).message}`;
+    }
+    const movedTo = `${this.#file}.corrupt-${this.#now().toISOString().replace(/[:.]/g, '-')}`;
+    await rename(this.#file, movedTo);
+    this.#onCorrupt({ file: this.#file, movedTo, problem });
+    return null;
+  }
+
+  async write(data: State): Promise<void> {
+    const checked = stateSchema.safeParse(data);
+    if (!checked.success)
+      throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error)}`);
+    await this.#text.write(`${JSON.stringify(data, null, 2)}\n`);
+  }
+}
+
+export interface StateStoreOptions {
+  /** The data directory; the state lives in `<dataDir>/state.json`. */
+  dataDir: string;
+  now?: () => Date;
+}
+
+/**
+ * Opens (or creates) the state file under the data dir.
+ * @throws the underlying fs error when the file exists but cannot be read or moved aside.
+ */
+export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
+  const file = path.join(options.dataDir, 'state.json');
+  await mkdir(options.dataDir, { recursive: true });
+  let corruption: CorruptStateReport | null = null;
+  const adapter = new ValidatingJsonFile(
+    file,
+    (report) => {
+      corruption = report;
+    },
+    options.now ?? (() => new Date()),
+  );
+  const initial = emptyState();
+  const db = new Low<State>(adapter, initial);
+  await db.read();
+  // Missing or moved aside: write the empty state now, so the file exists from the first open on.
+  if (db.data === initial) await db.write();
+  let queue: Promise<unknown> = Promise.resolve();
+
+  return {
+    get data() {
+      return db.data;
+    },
+    file,
+    get corruption() {
+      return corruption;
+    },
+    update<R>(change: (state: State) => R): Promise<R> {
+      const run = queue.then(async () => {
+        const draft = structuredClone(db.data);
+        const result = change(draft);
+        const previous = db.data;
+        db.data = draft;
+        try {
+          await db.write();
+        } catch (err) {
+          db.data = previous; // memory must never claim what the disk does not hold
+          throw err;
+        }
+        return result;
+      });
+      // The caller sees this update's failure through `run`; the queue only orders the next one.
+      queue = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    },
+  };
+}
+
+function describeFirstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `invalid state at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
+}

@@ -1,0 +1,141 @@
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+let upstream: TestUpstream;
+let app: TestAppliance;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+});
+afterAll(async () => {
+  await app.stop();
+  await upstream.close();
+});
+
+const json = { 'content-type': 'application/json' };
+
+describe('admin API', () => {
+  it('answers health without a token and everything else only with the token', async () => {
+    const health = await fetch(new URL('/api/health', app.addresses.adminUrl));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', problems: [] });
+    const anonymous = await fetch(new URL('/api/blocks', app.addresses.adminUrl));
+    expect(anonymous.status).toBe(401);
+    const wrong = await fetch(new URL('/api/blocks', app.addresses.adminUrl), { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toContain('admin token');
+    expect((await app.admin('/api/blocks')).status).toBe(200);
+  });
+
+  it('keeps the token in a 0600 file in the data dir', async () => {
+    const info = await stat(path.join(app.dataDir, 'admin-token'));
+    expect(info.mode & 0o777).toBe(0o600);
+  });
+
+  it('is never reachable through the proxy port', async () => {
+    const response = await app.proxy('/api/health');
+    expect(upstream.seen.at(-1)?.url).toBe('/api/health'); // it went to the site, not to ipwarden's API
+    expect(await response.text()).toBe('ok');
+  });
+
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin on state changes', async () => {
+    const { hostname, port } = new URL(app.addresses.adminUrl);
+    // fetch() cannot set Host; a plain request can, as a DNS-rebinding page's browser effectively does.
+    const rebindingStatus = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ hostname, port, path: '/api/blocks', headers: { host: `evil.example:${port}`, authorization: `Bearer ${app.appliance.parts.token}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
+    });
+    expect(rebindingStatus).toBe(421);
+    const crossOrigin = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: { ...json, origin: 'http://evil.example' },
+      body: JSON.stringify({ target: '192.0.2.1' }),
+    });
+    expect(crossOrigin.status).toBe(403);
+    expect(app.appliance.parts.accessLists.listBlocks()).toHaveLength(0);
+  });
+
+  it('creates, lists and deletes blocks and allowlist entries, with clear 400s for bad input', async () => {
+    const bad = await app.admin('/api/blocks', { method: 'POST', headers: json, body: JSON.stringify({ target: '300.1.1.1' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('300.1.1.1');
+    const badDuration = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '192.0.2.1', duration: 'soon' }),
+    });
+    expect(badDuration.status).toBe(400);
+    expect(((await badDuration.json()) as { error: { message: string } }).error.message).toContain('duration');
+    expect(app.appliance.parts.accessLists.listBlocks()).toHaveLength(0);
+
+    const created = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '2001:DB8::/32', reason: 'docs range', duration: '2h' }),
+    });
+    expect(created.status).toBe(201);
+    const { entry } = (await created.json()) as { entry: { target: string; expiresAt: string } };
+    expect(entry.target).toBe('2001:db8::/32');
+    expect(Date.parse(entry.expiresAt) - Date.now()).toBeGreaterThan(7_100_000);
+
+    const list = (await (await app.admin('/api/blocks')).json()) as { blocks: { target: string; expired: boolean }[] };
+    expect(list.blocks).toEqual([expect.objectContaining({ target: '2001:db8::/32', expired: false })]);
+    expect((await app.admin(`/api/blocks/${encodeURIComponent('2001:db8::/32')}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await app.admin(`/api/blocks/${encodeURIComponent('2001:db8::/32')}`, { method: 'DELETE' })).status).toBe(404);
+
+    const allowed = await app.admin('/api/allowlist', { method: 'POST', headers: json, body: JSON.stringify({ target: '10.0.0.0/8' }) });
+    expect(allowed.status).toBe(201);
+    const warn = await app.admin('/api/blocks', { method: 'POST', headers: json, body: JSON.stringify({ target: '10.1.0.0/16' }) });
+    expect(((await warn.json()) as { warnings: string[] }).warnings[0]).toContain('10.0.0.0/8');
+    expect((await app.admin('/api/allowlist/10.0.0.0%2F8', { method: 'DELETE' })).status).toBe(200);
+    expect((await app.admin('/api/blocks/10.1.0.0%2F16', { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('filters and paginates requests, validates queries and exports CSV safely', async () => {
+    const hostile = '=HYPERLINK("http://evil.example","click")';
+    for (let i = 0; i < 7; i++) {
+      await app.proxy(`/page${i}`, { headers: { 'x-forwarded-for': '81.2.69.142', 'user-agent': i === 3 ? hostile : 'ua' } });
+    }
+    await app.appliance.parts.requestLog.flush();
+    const first = (await (await app.admin('/api/requests?ip=81.2.69.142&limit=4')).json()) as {
+      records: { url: { path: string } }[];
+      nextCursor: string;
+    };
+    expect(first.records.map((r) => r.url.path)).toEqual(['/page6', '/page5', '/page4', '/page3']);
+    const second = (await (await app.admin(`/api/requests?ip=81.2.69.142&limit=4&cursor=${encodeURIComponent(first.nextCursor)}`)).json()) as typeof first;
+    expect(second.records.map((r) => r.url.path)).toEqual(['/page2', '/page1', '/page0']);
+    expect(second.nextCursor).toBeNull();
+
+    const gb = (await (await app.admin('/api/requests?country=gb')).json()) as typeof first;
+    expect(gb.records.length).toBeGreaterThanOrEqual(7);
+    const badStatus = await app.admin('/api/requests?status=abc');
+    expect(badStatus.status).toBe(400);
+    expect(await badStatus.text()).toContain('status');
+    const badCursor = await app.admin('/api/requests?cursor=garbage');
+    expect(badCursor.status).toBe(400);
+
+    const csv = await app.admin('/api/export/requests?format=csv&ip=81.2.69.142');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="ipwarden-requests-.*\.csv"/);
+    const text = await csv.text();
+    expect(text.split('\n')[0]).toBe('timestamp,ip,country,country_name,city,method,path,query,status,action,rule,duration_ms,user_agent,referrer');
+    expect(text).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
+    expect(text).not.toMatch(/,=HYPERLINK/);
+
+    const ndjson = await (await app.admin('/api/export/requests?format=ndjson&ip=81.2.69.142')).text();
+    expect(ndjson.trim().split('\n')).toHaveLength(7);
+    const asJson = (await (await app.admin('/api/export/blocks?format=json')).json()) as unknown[];
+    expect(Array.isArray(asJson)).toBe(true);
+    expect((await app.admin('/api/export/nope')).status).toBe(404);
+    expect((await app.admin('/api/export/requests?format=xml')).status).toBe(400);
+  });
+});

@@ -1,0 +1,216 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { patternBuffer, startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+let upstream: TestUpstream;
+let app: TestAppliance;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await upstream.close();
+});
+afterEach(async () => {
+  await app?.stop();
+  upstream.seen.length = 0;
+});
+
+/** A request with an explicit X-Forwarded-For (fetch cannot set some headers; plain http can). */
+function get(base: string, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(new URL(pathname, base), { headers, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('blocklist', () => {
+  it('answers 403 to a blocked IP and a blocked CIDR, and the upstream sees nothing', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const lists = app.appliance.parts.accessLists;
+    await lists.block({ target: '203.0.113.7', reason: 'test', actor: 'test' });
+    await lists.block({ target: '198.51.100.0/24', reason: 'range', actor: 'test' });
+    await lists.block({ target: '2001:db8:bad::/48', reason: 'v6 range', actor: 'test' });
+
+    const single = await get(app.addresses.proxyUrl, '/a', { 'x-forwarded-for': '203.0.113.7' });
+    const inRange = await get(app.addresses.proxyUrl, '/b', { 'x-forwarded-for': '198.51.100.200' });
+    const v6 = await get(app.addresses.proxyUrl, '/c', { 'x-forwarded-for': '2001:db8:bad:1::5' });
+    expect([single.status, inRange.status, v6.status]).toEqual([403, 403, 403]);
+    expect(single.body).toContain('403 Forbidden');
+    expect(upstream.seen).toHaveLength(0);
+
+    const neighbour = await get(app.addresses.proxyUrl, '/d', { 'x-forwarded-for': '198.51.101.1' });
+    expect(neighbour.status).toBe(200);
+    expect(upstream.seen.map((r) => r.url)).toEqual(['/d']);
+  });
+
+  it('lets an allowlisted address through a blocked range', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const lists = app.appliance.parts.accessLists;
+    const result = await lists.block({ target: '198.51.100.0/24', actor: 'test' });
+    expect(result.warnings).toEqual([]);
+    await lists.allow({ target: '198.51.100.9', actor: 'test' });
+    expect((await get(app.addresses.proxyUrl, '/', { 'x-forwarded-for': '198.51.100.9' })).status).toBe(200);
+    expect((await get(app.addresses.proxyUrl, '/', { 'x-forwarded-for': '198.51.100.10' })).status).toBe(403);
+  });
+
+  it('applies a block made through the admin API to the very next request', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    expect((await app.proxy('/')).status).toBe(200);
+    const created = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ target: '127.0.0.1', reason: 'me', duration: '1h' }),
+    });
+    expect(created.status).toBe(201);
+    expect((await app.proxy('/')).status).toBe(403);
+    expect((await app.admin('/api/blocks/127.0.0.1', { method: 'DELETE' })).status).toBe(200);
+    expect((await app.proxy('/')).status).toBe(200);
+  });
+});
+
+describe('client IP and X-Forwarded-For', () => {
+  it('ignores a spoofed X-Forwarded-For from an untrusted peer', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    await app.appliance.parts.accessLists.block({ target: '127.0.0.1', actor: 'test' });
+    // The attacker claims to be someone else: still blocked as the socket address.
+    expect((await get(app.addresses.proxyUrl, '/', { 'x-forwarded-for': '8.8.8.8' })).status).toBe(403);
+    const records = await allRecords(app);
+    expect(records.map((r) => r.source.ip)).toEqual(['127.0.0.1']);
+  });
+
+  it('honours X-Forwarded-For from a trusted proxy and passes a clean chain upstream', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    expect((await get(app.addresses.proxyUrl, '/x', { 'x-forwarded-for': '1.1.1.1, 81.2.69.142' })).status).toBe(200);
+    const [record] = await allRecords(app);
+    expect(record?.source.ip).toBe('81.2.69.142');
+    expect(upstream.seen[0]?.headers['x-forwarded-for']).toBe('1.1.1.1, 81.2.69.142, 127.0.0.1');
+  });
+
+  it('replaces X-Forwarded-For from an untrusted peer instead of passing the spoof on', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    await get(app.addresses.proxyUrl, '/x', { 'x-forwarded-for': '6.6.6.6', host: 'example.test' });
+    expect(upstream.seen[0]?.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(upstream.seen[0]?.headers['x-forwarded-proto']).toBe('http');
+    expect(upstream.seen[0]?.headers.host).toBe('example.test');
+  });
+});
+
+describe('forwarding', () => {
+  it('streams a 5 MB body both ways intact', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    const body = patternBuffer(5 * 1024 * 1024);
+    const response = await app.proxy('/echo', { method: 'POST', body });
+    const echoed = Buffer.from(await response.arrayBuffer());
+    expect(response.status).toBe(200);
+    expect(echoed.length).toBe(body.length);
+    expect(echoed.equals(body)).toBe(true);
+
+    const download = await app.proxy(`/big?bytes=${5 * 1024 * 1024}`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(body)).toBe(true);
+  });
+
+  it('answers 502 with a clear page when the upstream is down', async () => {
+    const dead = await startUpstream();
+    const deadUrl = dead.url.href;
+    await dead.close();
+    app = await startTestAppliance({ upstream: deadUrl });
+    const response = await app.proxy('/');
+    expect(response.status).toBe(502);
+    expect(await response.text()).toContain('Bad Gateway');
+    const [record] = await allRecords(app);
+    expect(record?.http.response.status_code).toBe(502);
+  });
+
+  it('answers 504 when the upstream is too slow', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, upstreamTimeout: '200ms' });
+    const response = await app.proxy('/slow?ms=2000');
+    expect(response.status).toBe(504);
+    expect(await response.text()).toContain('Gateway Timeout');
+  });
+
+  it('relays a WebSocket-style upgrade and records it', async () => {
+    const wsUpstream = http.createServer();
+    wsUpstream.on('upgrade', (_req, socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      socket.on('data', (chunk: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), chunk])));
+    });
+    await new Promise<void>((resolve) => wsUpstream.listen(0, '127.0.0.1', resolve));
+    const port = (wsUpstream.address() as net.AddressInfo).port;
+    app = await startTestAppliance({ upstream: `http://127.0.0.1:${port}` });
+    const proxyPort = Number(new URL(app.addresses.proxyUrl).port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(proxyPort, '127.0.0.1', () => {
+        socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\r\n\r\n') && !text.includes('echo:')) socket.write('hello');
+        if (text.includes('echo:hello')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(reply.startsWith('HTTP/1.1 101')).toBe(true);
+    expect(reply).toContain('echo:hello');
+    const records = await allRecords(app);
+    expect(records.map((r) => [r.url.path, r.http.response.status_code])).toEqual([['/ws', 101]]);
+    await new Promise<void>((resolve) => {
+      wsUpstream.closeAllConnections();
+      wsUpstream.close(() => resolve());
+    });
+  });
+});
+
+describe('request log', () => {
+  it('records every exchange exactly once: allowed, blocked and upstream errors', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    await app.appliance.parts.accessLists.block({ target: '203.0.113.0/24', actor: 'test' });
+    const requests = [];
+    for (let i = 0; i < 40; i++) {
+      const ip = i % 4 === 0 ? `203.0.113.${i}` : `81.2.69.${i}`;
+      requests.push(get(app.addresses.proxyUrl, `/page/${i}?q=${i}`, { 'x-forwarded-for': ip, 'user-agent': `agent-${i}` }));
+    }
+    await Promise.all(requests);
+    const records = await allRecords(app);
+    expect(records).toHaveLength(40);
+    expect(new Set(records.map((r) => r.url.path)).size).toBe(40);
+    const blocked = records.filter((r) => r.event.action === 'blocked');
+    expect(blocked).toHaveLength(10);
+    expect(blocked.every((r) => r.http.response.status_code === 403 && r.rule?.name === 'blocklist:203.0.113.0/24')).toBe(true);
+    const sample = records.find((r) => r.url.path === '/page/1');
+    expect(sample).toMatchObject({
+      source: { ip: '81.2.69.1', geo: { country_iso_code: 'GB' } },
+      http: { request: { method: 'GET' }, response: { status_code: 200 } },
+      url: { query: 'q=1' },
+      user_agent: { original: 'agent-1' },
+      event: { action: 'allowed' },
+    });
+    expect(sample?.event.duration).toBeGreaterThan(0);
+  });
+
+  it('flushes the log on stop', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, flushInterval: '1h' });
+    for (let i = 0; i < 5; i++) await app.proxy(`/n${i}`);
+    const { dataDir } = app;
+    const log = app.appliance.parts.requestLog;
+    await app.appliance.stop();
+    expect(log.stats().written).toBe(5);
+    const again = await startTestAppliance({ upstream: upstream.url.href }, dataDir);
+    app = again;
+    expect((await allRecords(again)).map((r) => r.url.path)).toEqual(['/n0', '/n1', '/n2', '/n3', '/n4']);
+  });
+});

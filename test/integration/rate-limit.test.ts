@@ -1,0 +1,120 @@
+import http from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+let upstream: TestUpstream;
+let app: TestAppliance;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await upstream.close();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await app?.stop();
+  upstream.seen.length = 0;
+});
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+}
+
+function post(pathname: string, headers: Record<string, string>): Promise<Answer> {
+  const { hostname, port } = new URL(app.addresses.proxyUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, path: pathname, method: 'POST', headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end('username=x&password=y');
+  });
+}
+
+async function posts(count: number, pathname: string, headers: () => Record<string, string>): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i++) statuses.push((await post(pathname, headers())).status);
+  return statuses;
+}
+
+describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated)', () => {
+  it('answers the 6th anonymous login POST in a minute with 429, Retry-After and X-RateLimit headers', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    const statuses = await posts(5, '/login', () => ({}));
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const limited = await post('/login', {});
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited.headers['x-ratelimit-limit']).toBe('5');
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    expect(upstream.seen.filter((r) => r.url === '/login')).toHaveLength(5);
+
+    const records = await allRecords(app);
+    expect(records.map((r) => r.event.action)).toEqual(['allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'rate_limited']);
+    expect(records[5]?.rule?.name).toBe('ratelimit:login');
+    // Other paths and methods are not limited.
+    expect((await app.proxy('/login')).status).toBe(200);
+    expect((await post('/other', {})).status).toBe(200);
+  });
+
+  it('catches evasions of the login path: /api/login/, //login, /login/ and /./login share the budget', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    const statuses = [];
+    for (const p of ['/login', '/login/', '//login', '/./login', '/login?x=1', '/%6Cogin']) statuses.push((await post(p, {})).status);
+    expect(statuses.slice(0, 5).every((s) => s !== 429)).toBe(true);
+    expect(statuses[5]).toBe(429);
+    expect((await post('/api/login/', {})).status).toBe(429); // the same rule: one budget per client
+  });
+
+  it('opens a fresh budget after the period has passed (injected clock)', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    vi.useFakeTimers({ toFake: ['Date', 'hrtime'], shouldAdvanceTime: false });
+    // The limiter keys each hit by its timestamp: let the fake clock move 1 ms per request, as a real one does.
+    expect(await posts(6, '/login', () => (vi.advanceTimersByTime(1), {}))).toEqual([401, 401, 401, 401, 401, 429]);
+    vi.advanceTimersByTime(30_000);
+    expect((await post('/login', {})).status).toBe(429);
+    vi.advanceTimersByTime(31_000);
+    expect((await post('/login', {})).status).toBe(401);
+  });
+
+  it('gives a session the upstream vouched for its own budget of 10', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const login = await post('/login?user=ok', { 'x-forwarded-for': '198.51.100.1' });
+    expect(login.status).toBe(302);
+    const cookie = String(login.headers['set-cookie']?.[0]).split(';')[0] as string;
+    // The same IP has 4 anonymous attempts left, but the session counts separately: 10 allowed.
+    const withSession = await posts(11, '/login', () => ({ 'x-forwarded-for': '198.51.100.1', cookie }));
+    expect(withSession.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(withSession[10]).toBe(429);
+  });
+
+  it('treats made-up and rotating session cookies as anonymous', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    let n = 0;
+    const statuses = await posts(6, '/login', () => ({ 'x-forwarded-for': '198.51.100.2', cookie: `sessionid=fake${n++}` }));
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
+  it('never stores the session secret, only its hash', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    const login = await post('/login?user=ok', {});
+    const secret = String(login.headers['set-cookie']?.[0]).split(';')[0]?.split('=')[1] as string;
+    const counters = app.appliance.parts.counters;
+    await new Promise((r) => setTimeout(r, 20));
+    const keys = await counters.keys('*');
+    expect(keys.some((k) => k.includes('session:'))).toBe(true);
+    expect(keys.some((k) => k.includes(secret))).toBe(false);
+  });
+
+  it('counts limits per client IP behind a trusted proxy', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    expect(await posts(6, '/login', () => ({ 'x-forwarded-for': '198.51.100.3' }))).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await post('/login', { 'x-forwarded-for': '198.51.100.4' })).status).toBe(401);
+  });
+});

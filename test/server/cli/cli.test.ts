@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../../server/cli/program.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-cli-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the CLI in-process; resolves its output and the error it failed with, if any. */
+async function run(...args: string[]): Promise<{ out: string; err: string; error?: Error }> {
+  let out = '';
+  let err = '';
+  const program = buildProgram({ out: (t) => void (out += t), err: (t) => void (err += t), env: {}, cwd: dir });
+  program.exitOverride();
+  try {
+    await program.parseAsync(['node', 'ipwarden', '--data-dir', dir, ...args]);
+    return { out, err };
+  } catch (error) {
+    return { out, err, error: error as Error };
+  }
+}
+
+describe('ipwarden CLI while the appliance is stopped (works on the state file)', () => {
+  it('blocks, lists, unblocks and refuses bad addresses', async () => {
+    expect((await run('block', '203.0.113.9', '--reason', 'scanner', '--for', '2h')).out).toContain('blocked 203.0.113.9 until');
+    expect((await run('block', '2001:db8::/32')).out).toBe('blocked 2001:db8::/32\n');
+    const list = await run('blocks');
+    expect(list.out.split('\n')[0]).toMatch(/^TARGET\s+STATUS\s+CREATED\s+BY\s+REASON$/);
+    expect(list.out).toContain('scanner');
+    const asJson = JSON.parse((await run('blocks', '--json')).out) as { target: string }[];
+    expect(asJson.map((b) => b.target)).toEqual(['2001:db8::/32', '203.0.113.9']);
+
+    const bad = await run('block', '203.0.113.999');
+    expect(bad.error?.message).toContain('203.0.113.999');
+    const badFor = await run('block', '203.0.113.8', '--for', 'tomorrow');
+    expect(badFor.error?.message).toContain('--for');
+    expect((await run('unblock', '203.0.113.9')).out).toBe('unblocked 203.0.113.9\n');
+    expect((await run('unblock', '203.0.113.9')).error?.message).toContain('not on the blocklist');
+
+    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { blocks: unknown[]; audit: { action: string; actor: string }[] };
+    expect(state.blocks).toHaveLength(1);
+    expect(state.audit.map((a) => a.action)).toEqual(['block', 'block', 'unblock']);
+    expect(state.audit.every((a) => a.actor === 'cli')).toBe(true);
+  });
+
+  it('says what to do when the blocklist is empty', async () => {
+    expect((await run('blocks')).out).toContain('The blocklist is empty');
+  });
+
+  it('exports blocks as CSV to a file', async () => {
+    await run('block', '198.51.100.0/24', '--reason', '=cmd|calc');
+    await run('export', 'blocks', '--format', 'csv', '--out', 'blocks.csv');
+    const csv = await readFile(path.join(dir, 'blocks.csv'), 'utf8');
+    expect(csv.split('\n')[0]).toBe('target,reason,createdAt,createdBy,expiresAt,expired');
+    expect(csv).toContain("'=cmd|calc");
+    expect((await run('export', 'nope')).error?.message).toContain('requests, flags or blocks');
+    expect((await run('export', 'blocks', '--format', 'xml')).error?.message).toContain('--format');
+  });
+
+  it('names the bad field and its source for invalid configuration', async () => {
+    await writeFile(path.join(dir, 'ipwarden.config.json'), JSON.stringify({ listen: 'nowhere' }));
+    const result = await run('blocks');
+    expect(result.error?.message).toContain('listen (from config file');
+    expect(result.error?.message).toContain('HOST:PORT');
+  });
+});
+
+describe('ipwarden CLI while the appliance runs (goes through the admin API)', () => {
+  it('blocks take effect on the next request and land in the running appliance', async () => {
+    const app = await startTestAppliance({}, dir);
+    try {
+      expect((await app.proxy('/')).status).toBe(200);
+      expect((await run('block', '127.0.0.1', '--reason', 'cli test')).out).toContain('blocked 127.0.0.1');
+      expect((await app.proxy('/')).status).toBe(403);
+      expect(app.appliance.parts.accessLists.listBlocks()[0]).toMatchObject({ target: '127.0.0.1', createdBy: 'cli' });
+      expect((await run('unblock', '127.0.0.1')).out).toBe('unblocked 127.0.0.1\n');
+      expect((await app.proxy('/')).status).toBe(200);
+      await app.appliance.parts.requestLog.flush();
+      await run('export', 'requests', '--format', 'ndjson', '--out', 'requests.ndjson');
+      const lines = (await readFile(path.join(dir, 'requests.ndjson'), 'utf8')).trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { http: { response: { status_code: number } } }).http.response.status_code)).toEqual([200, 403, 200]);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('ipwarden start', () => {
+  it('starts with the demo site, prints where things are, and on SIGTERM flushes the log and exits 0', async () => {
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'server/cli/main.ts'), 'start', '--data-dir', dir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log-level', 'warn'],
+      { cwd: root, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!stdout.includes('data dir')) {
+      if (child.exitCode !== null) throw new Error(`ipwarden exited early: ${stdout}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stdout).toContain('built-in demo site; sign in with demo / demo');
+    expect(stdout).toContain(path.join(dir, 'admin-token'));
+    const proxyUrl = /proxy\s+(http:\/\/\S+)/.exec(stdout)?.[1] as string;
+    const home = await fetch(proxyUrl);
+    expect(await home.text()).toContain('Demo site behind ipwarden');
+    const failed = await fetch(new URL('/login', proxyUrl), { method: 'POST', body: new URLSearchParams({ username: 'demo', password: 'wrong' }) });
+    expect(failed.status).toBe(401);
+    const ok = await fetch(new URL('/login', proxyUrl), { method: 'POST', body: new URLSearchParams({ username: 'demo', password: 'demo' }), redirect: 'manual' });
+    expect(ok.status).toBe(302);
+    expect((await fetch(new URL('/admin', proxyUrl))).status).toBe(403);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const segments = await import('node:fs/promises').then((fs) => fs.readdir(path.join(dir, 'requests')));
+    const logged = (await readFile(path.join(dir, 'requests', segments[0] as string), 'utf8')).trim().split('\n');
+    expect(logged).toHaveLength(4);
+  });
+});
