@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { AddressSet, type Cidr, tryParseAddress } from '../net/index.js';
+import { AddressSet, type Cidr, parseV4, tryParseAddress } from '../net/index.js';
 
 /** Who sent a request: the socket peer, whether it is a trusted proxy, and the resolved client. */
 export interface ClientAddress {
@@ -85,5 +85,7 @@ function parseHop(raw: string): string | null {
     const colon = text.indexOf(':');
     if (colon !== -1 && colon === text.lastIndexOf(':')) text = text.slice(0, colon); // v4:port
   }
+  // Fast path for the common case, a canonical dotted quad (this runs on every proxied request).
+  if (parseV4(text) !== -1) return text;
   return tryParseAddress(text)?.text ?? null;
 }

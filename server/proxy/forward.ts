@@ -116,9 +116,16 @@ export function forward(options: ForwardOptions) {
         if (!res.writableFinished) upstreamReq.destroy();
         done();
       });
-      req.pipe(upstreamReq);
+      if (hasBody(req)) req.pipe(upstreamReq);
+      else upstreamReq.end();
     });
   };
+}
+
+/** RFC 9112 §6.3: a request has a body only with Content-Length > 0 or Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Headers for the upstream: hop-by-hop fields dropped, X-Forwarded-* set (kept from trusted peers only). */

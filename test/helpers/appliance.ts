@@ -20,10 +20,20 @@ export interface TestAppliance {
  * Starts a real appliance on 127.0.0.1 ports chosen by the OS, with its own temp data dir and a
  * silent logger. `flags` are the same keys `ipwarden start` takes (camelCase).
  */
-export async function startTestAppliance(flags: Record<string, unknown> = {}, dataDir?: string): Promise<TestAppliance> {
+export async function startTestAppliance(
+  flags: Record<string, unknown> = {},
+  dataDir?: string,
+): Promise<TestAppliance> {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'ipwarden-test-')));
   const config = loadConfig({
-    flags: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', dataDir: dir, logLevel: 'silent', flushInterval: 100, ...flags },
+    flags: {
+      listen: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      dataDir: dir,
+      logLevel: 'silent',
+      flushInterval: 100,
+      ...flags,
+    },
     env: {},
     cwd: dir,
   });
@@ -38,7 +48,10 @@ export async function startTestAppliance(flags: Record<string, unknown> = {}, da
     admin: (pathname, init) =>
       fetch(new URL(pathname, addresses.adminUrl), {
         ...init,
-        headers: { authorization: `Bearer ${token}`, ...(init?.headers as Record<string, string> | undefined) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(init?.headers as Record<string, string> | undefined),
+        },
       }),
     async stop() {
       await appliance.stop();

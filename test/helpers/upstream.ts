@@ -25,7 +25,12 @@ export async function startUpstream(): Promise<TestUpstream> {
   const seen: SeenRequest[] = [];
   let sessions = 0;
   const server = http.createServer((req, res) => {
-    const entry: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes: 0 };
+    const entry: SeenRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      bodyBytes: 0,
+    };
     seen.push(entry);
     const url = new URL(req.url ?? '/', 'http://upstream');
     if (url.pathname === '/echo') {
@@ -44,7 +49,13 @@ export async function startUpstream(): Promise<TestUpstream> {
         const ok = url.searchParams.get('user') === 'ok';
         if (ok) {
           sessions++;
-          res.writeHead(302, { location: '/', 'set-cookie': [`sessionid=s${sessions}-${Math.random().toString(36).slice(2)}; Path=/; HttpOnly`, 'other=1'] });
+          res.writeHead(302, {
+            location: '/',
+            'set-cookie': [
+              `sessionid=s${sessions}-${Math.random().toString(36).slice(2)}; Path=/; HttpOnly`,
+              'other=1',
+            ],
+          });
         } else {
           res.writeHead(401);
         }

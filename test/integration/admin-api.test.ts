@@ -26,7 +26,9 @@ describe('admin API', () => {
     expect(await health.json()).toMatchObject({ status: 'ok', problems: [] });
     const anonymous = await fetch(new URL('/api/blocks', app.addresses.adminUrl));
     expect(anonymous.status).toBe(401);
-    const wrong = await fetch(new URL('/api/blocks', app.addresses.adminUrl), { headers: { authorization: 'Bearer nope' } });
+    const wrong = await fetch(new URL('/api/blocks', app.addresses.adminUrl), {
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { error: { message: string } }).error.message).toContain('admin token');
     expect((await app.admin('/api/blocks')).status).toBe(200);
@@ -48,10 +50,18 @@ describe('admin API', () => {
     // fetch() cannot set Host; a plain request can, as a DNS-rebinding page's browser effectively does.
     const rebindingStatus = await new Promise<number>((resolve, reject) => {
       http
-        .get({ hostname, port, path: '/api/blocks', headers: { host: `evil.example:${port}`, authorization: `Bearer ${app.appliance.parts.token}` } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        })
+        .get(
+          {
+            hostname,
+            port,
+            path: '/api/blocks',
+            headers: { host: `evil.example:${port}`, authorization: `Bearer ${app.appliance.parts.token}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
         .on('error', reject);
     });
     expect(rebindingStatus).toBe(421);
@@ -65,7 +75,11 @@ describe('admin API', () => {
   });
 
   it('creates, lists and deletes blocks and allowlist entries, with clear 400s for bad input', async () => {
-    const bad = await app.admin('/api/blocks', { method: 'POST', headers: json, body: JSON.stringify({ target: '300.1.1.1' }) });
+    const bad = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '300.1.1.1' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('300.1.1.1');
     const badDuration = await app.admin('/api/blocks', {
@@ -74,7 +88,9 @@ describe('admin API', () => {
       body: JSON.stringify({ target: '192.0.2.1', duration: 'soon' }),
     });
     expect(badDuration.status).toBe(400);
-    expect(((await badDuration.json()) as { error: { message: string } }).error.message).toContain('duration');
+    expect(((await badDuration.json()) as { error: { message: string } }).error.message).toContain(
+      'duration',
+    );
     expect(app.appliance.parts.accessLists.listBlocks()).toHaveLength(0);
 
     const created = await app.admin('/api/blocks', {
@@ -87,14 +103,28 @@ describe('admin API', () => {
     expect(entry.target).toBe('2001:db8::/32');
     expect(Date.parse(entry.expiresAt) - Date.now()).toBeGreaterThan(7_100_000);
 
-    const list = (await (await app.admin('/api/blocks')).json()) as { blocks: { target: string; expired: boolean }[] };
+    const list = (await (await app.admin('/api/blocks')).json()) as {
+      blocks: { target: string; expired: boolean }[];
+    };
     expect(list.blocks).toEqual([expect.objectContaining({ target: '2001:db8::/32', expired: false })]);
-    expect((await app.admin(`/api/blocks/${encodeURIComponent('2001:db8::/32')}`, { method: 'DELETE' })).status).toBe(200);
-    expect((await app.admin(`/api/blocks/${encodeURIComponent('2001:db8::/32')}`, { method: 'DELETE' })).status).toBe(404);
+    expect(
+      (await app.admin(`/api/blocks/${encodeURIComponent('2001:db8::/32')}`, { method: 'DELETE' })).status,
+    ).toBe(200);
+    expect(
+      (await app.admin(`/api/blocks/${encodeURIComponent('2001:db8::/32')}`, { method: 'DELETE' })).status,
+    ).toBe(404);
 
-    const allowed = await app.admin('/api/allowlist', { method: 'POST', headers: json, body: JSON.stringify({ target: '10.0.0.0/8' }) });
+    const allowed = await app.admin('/api/allowlist', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '10.0.0.0/8' }),
+    });
     expect(allowed.status).toBe(201);
-    const warn = await app.admin('/api/blocks', { method: 'POST', headers: json, body: JSON.stringify({ target: '10.1.0.0/16' }) });
+    const warn = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '10.1.0.0/16' }),
+    });
     expect(((await warn.json()) as { warnings: string[] }).warnings[0]).toContain('10.0.0.0/8');
     expect((await app.admin('/api/allowlist/10.0.0.0%2F8', { method: 'DELETE' })).status).toBe(200);
     expect((await app.admin('/api/blocks/10.1.0.0%2F16', { method: 'DELETE' })).status).toBe(200);
@@ -103,7 +133,9 @@ describe('admin API', () => {
   it('filters and paginates requests, validates queries and exports CSV safely', async () => {
     const hostile = '=HYPERLINK("http://evil.example","click")';
     for (let i = 0; i < 7; i++) {
-      await app.proxy(`/page${i}`, { headers: { 'x-forwarded-for': '81.2.69.142', 'user-agent': i === 3 ? hostile : 'ua' } });
+      await app.proxy(`/page${i}`, {
+        headers: { 'x-forwarded-for': '81.2.69.142', 'user-agent': i === 3 ? hostile : 'ua' },
+      });
     }
     await app.appliance.parts.requestLog.flush();
     const first = (await (await app.admin('/api/requests?ip=81.2.69.142&limit=4')).json()) as {
@@ -111,7 +143,9 @@ describe('admin API', () => {
       nextCursor: string;
     };
     expect(first.records.map((r) => r.url.path)).toEqual(['/page6', '/page5', '/page4', '/page3']);
-    const second = (await (await app.admin(`/api/requests?ip=81.2.69.142&limit=4&cursor=${encodeURIComponent(first.nextCursor)}`)).json()) as typeof first;
+    const second = (await (
+      await app.admin(`/api/requests?ip=81.2.69.142&limit=4&cursor=${encodeURIComponent(first.nextCursor)}`)
+    ).json()) as typeof first;
     expect(second.records.map((r) => r.url.path)).toEqual(['/page2', '/page1', '/page0']);
     expect(second.nextCursor).toBeNull();
 
@@ -125,9 +159,13 @@ describe('admin API', () => {
 
     const csv = await app.admin('/api/export/requests?format=csv&ip=81.2.69.142');
     expect(csv.headers.get('content-type')).toContain('text/csv');
-    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="ipwarden-requests-.*\.csv"/);
+    expect(csv.headers.get('content-disposition')).toMatch(
+      /attachment; filename="ipwarden-requests-.*\.csv"/,
+    );
     const text = await csv.text();
-    expect(text.split('\n')[0]).toBe('timestamp,ip,country,country_name,city,method,path,query,status,action,rule,duration_ms,user_agent,referrer');
+    expect(text.split('\n')[0]).toBe(
+      'timestamp,ip,country,country_name,city,method,path,query,status,action,rule,duration_ms,user_agent,referrer',
+    );
     expect(text).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
     expect(text).not.toMatch(/,=HYPERLINK/);
 

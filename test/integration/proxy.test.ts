@@ -19,7 +19,11 @@ afterEach(async () => {
 });
 
 /** A request with an explicit X-Forwarded-For (fetch cannot set some headers; plain http can). */
-function get(base: string, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function get(
+  base: string,
+  pathname: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     http
       .get(new URL(pathname, base), { headers, agent: false }, (res) => {
@@ -91,7 +95,9 @@ describe('client IP and X-Forwarded-For', () => {
 
   it('honours X-Forwarded-For from a trusted proxy and passes a clean chain upstream', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
-    expect((await get(app.addresses.proxyUrl, '/x', { 'x-forwarded-for': '1.1.1.1, 81.2.69.142' })).status).toBe(200);
+    expect(
+      (await get(app.addresses.proxyUrl, '/x', { 'x-forwarded-for': '1.1.1.1, 81.2.69.142' })).status,
+    ).toBe(200);
     const [record] = await allRecords(app);
     expect(record?.source.ip).toBe('81.2.69.142');
     expect(upstream.seen[0]?.headers['x-forwarded-for']).toBe('1.1.1.1, 81.2.69.142, 127.0.0.1');
@@ -182,7 +188,12 @@ describe('request log', () => {
     const requests = [];
     for (let i = 0; i < 40; i++) {
       const ip = i % 4 === 0 ? `203.0.113.${i}` : `81.2.69.${i}`;
-      requests.push(get(app.addresses.proxyUrl, `/page/${i}?q=${i}`, { 'x-forwarded-for': ip, 'user-agent': `agent-${i}` }));
+      requests.push(
+        get(app.addresses.proxyUrl, `/page/${i}?q=${i}`, {
+          'x-forwarded-for': ip,
+          'user-agent': `agent-${i}`,
+        }),
+      );
     }
     await Promise.all(requests);
     const records = await allRecords(app);
@@ -190,7 +201,11 @@ describe('request log', () => {
     expect(new Set(records.map((r) => r.url.path)).size).toBe(40);
     const blocked = records.filter((r) => r.event.action === 'blocked');
     expect(blocked).toHaveLength(10);
-    expect(blocked.every((r) => r.http.response.status_code === 403 && r.rule?.name === 'blocklist:203.0.113.0/24')).toBe(true);
+    expect(
+      blocked.every(
+        (r) => r.http.response.status_code === 403 && r.rule?.name === 'blocklist:203.0.113.0/24',
+      ),
+    ).toBe(true);
     const sample = records.find((r) => r.url.path === '/page/1');
     expect(sample).toMatchObject({
       source: { ip: '81.2.69.1', geo: { country_iso_code: 'GB' } },

@@ -26,16 +26,23 @@ interface Answer {
 function post(pathname: string, headers: Record<string, string>): Promise<Answer> {
   const { hostname, port } = new URL(app.addresses.proxyUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({ hostname, port, path: pathname, method: 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
+    const req = http.request(
+      { hostname, port, path: pathname, method: 'POST', headers, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end('username=x&password=y');
   });
 }
 
-async function posts(count: number, pathname: string, headers: () => Record<string, string>): Promise<number[]> {
+async function posts(
+  count: number,
+  pathname: string,
+  headers: () => Record<string, string>,
+): Promise<number[]> {
   const statuses: number[] = [];
   for (let i = 0; i < count; i++) statuses.push((await post(pathname, headers())).status);
   return statuses;
@@ -56,7 +63,14 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     expect(upstream.seen.filter((r) => r.url === '/login')).toHaveLength(5);
 
     const records = await allRecords(app);
-    expect(records.map((r) => r.event.action)).toEqual(['allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'rate_limited']);
+    expect(records.map((r) => r.event.action)).toEqual([
+      'allowed',
+      'allowed',
+      'allowed',
+      'allowed',
+      'allowed',
+      'rate_limited',
+    ]);
     expect(records[5]?.rule?.name).toBe('ratelimit:login');
     // Other paths and methods are not limited.
     expect((await app.proxy('/login')).status).toBe(200);
@@ -66,7 +80,8 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
   it('catches evasions of the login path: /api/login/, //login, /login/ and /./login share the budget', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href });
     const statuses = [];
-    for (const p of ['/login', '/login/', '//login', '/./login', '/login?x=1', '/%6Cogin']) statuses.push((await post(p, {})).status);
+    for (const p of ['/login', '/login/', '//login', '/./login', '/login?x=1', '/%6Cogin'])
+      statuses.push((await post(p, {})).status);
     expect(statuses.slice(0, 5).every((s) => s !== 429)).toBe(true);
     expect(statuses[5]).toBe(429);
     expect((await post('/api/login/', {})).status).toBe(429); // the same rule: one budget per client
@@ -76,7 +91,9 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     app = await startTestAppliance({ upstream: upstream.url.href });
     vi.useFakeTimers({ toFake: ['Date', 'hrtime'], shouldAdvanceTime: false });
     // The limiter keys each hit by its timestamp: let the fake clock move 1 ms per request, as a real one does.
-    expect(await posts(6, '/login', () => (vi.advanceTimersByTime(1), {}))).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(await posts(6, '/login', () => (vi.advanceTimersByTime(1), {}))).toEqual([
+      401, 401, 401, 401, 401, 429,
+    ]);
     vi.advanceTimersByTime(30_000);
     expect((await post('/login', {})).status).toBe(429);
     vi.advanceTimersByTime(31_000);
@@ -97,7 +114,10 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
   it('treats made-up and rotating session cookies as anonymous', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
     let n = 0;
-    const statuses = await posts(6, '/login', () => ({ 'x-forwarded-for': '198.51.100.2', cookie: `sessionid=fake${n++}` }));
+    const statuses = await posts(6, '/login', () => ({
+      'x-forwarded-for': '198.51.100.2',
+      cookie: `sessionid=fake${n++}`,
+    }));
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
@@ -114,7 +134,9 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
 
   it('counts limits per client IP behind a trusted proxy', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
-    expect(await posts(6, '/login', () => ({ 'x-forwarded-for': '198.51.100.3' }))).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(await posts(6, '/login', () => ({ 'x-forwarded-for': '198.51.100.3' }))).toEqual([
+      401, 401, 401, 401, 401, 429,
+    ]);
     expect((await post('/login', { 'x-forwarded-for': '198.51.100.4' })).status).toBe(401);
   });
 });

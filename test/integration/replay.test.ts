@@ -19,7 +19,11 @@ describe('replaying a real access log through the proxy', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback', rateLimits: [] as never });
+    app = await startTestAppliance({
+      upstream: upstream.url.href,
+      trustProxy: 'loopback',
+      rateLimits: [] as never,
+    });
   });
   afterAll(async () => {
     await app.stop();
@@ -34,7 +38,11 @@ describe('replaying a real access log through the proxy', () => {
     const records = await allRecords(app);
     expect(records).toHaveLength(10_000);
     expect(new Set(records.map((r) => r.source.ip)).size).toBe(1_753);
-    expect(app.appliance.parts.requestLog.stats()).toMatchObject({ appended: 10_000, written: 10_000, failed: 0 });
+    expect(app.appliance.parts.requestLog.stats()).toMatchObject({
+      appended: 10_000,
+      written: 10_000,
+      failed: 0,
+    });
 
     // Every public address in this log is IPv4 and gets a country from the bundled database.
     const located = records.filter((r) => r.source.geo !== undefined);
@@ -60,7 +68,11 @@ describe('replaying a real access log through the proxy', () => {
     });
     const records = await allRecords(app);
     const record = records.find((r) => r.url.path === '/geo-check');
-    expect(record?.source.geo).toMatchObject({ country_iso_code: 'GB', country_name: 'United Kingdom', city_name: 'Bracknell' });
+    expect(record?.source.geo).toMatchObject({
+      country_iso_code: 'GB',
+      country_name: 'United Kingdom',
+      city_name: 'Bracknell',
+    });
   });
 
   it('answers stats and filtered queries over the replayed traffic through the admin API', async () => {
@@ -84,7 +96,9 @@ describe('replaying a real access log through the proxy', () => {
     let total = page.records.length;
     let cursor = page.nextCursor;
     while (cursor) {
-      const next = (await (await app.admin(`/api/requests?ip=66.249.73.135&limit=100&cursor=${encodeURIComponent(cursor)}`)).json()) as typeof page;
+      const next = (await (
+        await app.admin(`/api/requests?ip=66.249.73.135&limit=100&cursor=${encodeURIComponent(cursor)}`)
+      ).json()) as typeof page;
       total += next.records.length;
       cursor = next.nextCursor;
     }

@@ -18,7 +18,12 @@ afterEach(async () => {
 async function run(...args: string[]): Promise<{ out: string; err: string; error?: Error }> {
   let out = '';
   let err = '';
-  const program = buildProgram({ out: (t) => void (out += t), err: (t) => void (err += t), env: {}, cwd: dir });
+  const program = buildProgram({
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    env: {},
+    cwd: dir,
+  });
   program.exitOverride();
   try {
     await program.parseAsync(['node', 'ipwarden', '--data-dir', dir, ...args]);
@@ -30,7 +35,9 @@ async function run(...args: string[]): Promise<{ out: string; err: string; error
 
 describe('ipwarden CLI while the appliance is stopped (works on the state file)', () => {
   it('blocks, lists, unblocks and refuses bad addresses', async () => {
-    expect((await run('block', '203.0.113.9', '--reason', 'scanner', '--for', '2h')).out).toContain('blocked 203.0.113.9 until');
+    expect((await run('block', '203.0.113.9', '--reason', 'scanner', '--for', '2h')).out).toContain(
+      'blocked 203.0.113.9 until',
+    );
     expect((await run('block', '2001:db8::/32')).out).toBe('blocked 2001:db8::/32\n');
     const list = await run('blocks');
     expect(list.out.split('\n')[0]).toMatch(/^TARGET\s+STATUS\s+CREATED\s+BY\s+REASON$/);
@@ -45,7 +52,10 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect((await run('unblock', '203.0.113.9')).out).toBe('unblocked 203.0.113.9\n');
     expect((await run('unblock', '203.0.113.9')).error?.message).toContain('not on the blocklist');
 
-    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { blocks: unknown[]; audit: { action: string; actor: string }[] };
+    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as {
+      blocks: unknown[];
+      audit: { action: string; actor: string }[];
+    };
     expect(state.blocks).toHaveLength(1);
     expect(state.audit.map((a) => a.action)).toEqual(['block', 'block', 'unblock']);
     expect(state.audit.every((a) => a.actor === 'cli')).toBe(true);
@@ -80,13 +90,20 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
       expect((await app.proxy('/')).status).toBe(200);
       expect((await run('block', '127.0.0.1', '--reason', 'cli test')).out).toContain('blocked 127.0.0.1');
       expect((await app.proxy('/')).status).toBe(403);
-      expect(app.appliance.parts.accessLists.listBlocks()[0]).toMatchObject({ target: '127.0.0.1', createdBy: 'cli' });
+      expect(app.appliance.parts.accessLists.listBlocks()[0]).toMatchObject({
+        target: '127.0.0.1',
+        createdBy: 'cli',
+      });
       expect((await run('unblock', '127.0.0.1')).out).toBe('unblocked 127.0.0.1\n');
       expect((await app.proxy('/')).status).toBe(200);
       await app.appliance.parts.requestLog.flush();
       await run('export', 'requests', '--format', 'ndjson', '--out', 'requests.ndjson');
       const lines = (await readFile(path.join(dir, 'requests.ndjson'), 'utf8')).trim().split('\n');
-      expect(lines.map((l) => (JSON.parse(l) as { http: { response: { status_code: number } } }).http.response.status_code)).toEqual([200, 403, 200]);
+      expect(
+        lines.map(
+          (l) => (JSON.parse(l) as { http: { response: { status_code: number } } }).http.response.status_code,
+        ),
+      ).toEqual([200, 403, 200]);
     } finally {
       await app.stop();
     }
@@ -98,7 +115,20 @@ describe('ipwarden start', () => {
     const root = path.resolve(import.meta.dirname, '../../..');
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(root, 'server/cli/main.ts'), 'start', '--data-dir', dir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log-level', 'warn'],
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'server/cli/main.ts'),
+        'start',
+        '--data-dir',
+        dir,
+        '--listen',
+        '127.0.0.1:0',
+        '--admin',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+      ],
       { cwd: root, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -115,16 +145,25 @@ describe('ipwarden start', () => {
     const proxyUrl = /proxy\s+(http:\/\/\S+)/.exec(stdout)?.[1] as string;
     const home = await fetch(proxyUrl);
     expect(await home.text()).toContain('Demo site behind ipwarden');
-    const failed = await fetch(new URL('/login', proxyUrl), { method: 'POST', body: new URLSearchParams({ username: 'demo', password: 'wrong' }) });
+    const failed = await fetch(new URL('/login', proxyUrl), {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'demo', password: 'wrong' }),
+    });
     expect(failed.status).toBe(401);
-    const ok = await fetch(new URL('/login', proxyUrl), { method: 'POST', body: new URLSearchParams({ username: 'demo', password: 'demo' }), redirect: 'manual' });
+    const ok = await fetch(new URL('/login', proxyUrl), {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'demo', password: 'demo' }),
+      redirect: 'manual',
+    });
     expect(ok.status).toBe(302);
     expect((await fetch(new URL('/admin', proxyUrl))).status).toBe(403);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     const segments = await import('node:fs/promises').then((fs) => fs.readdir(path.join(dir, 'requests')));
-    const logged = (await readFile(path.join(dir, 'requests', segments[0] as string), 'utf8')).trim().split('\n');
+    const logged = (await readFile(path.join(dir, 'requests', segments[0] as string), 'utf8'))
+      .trim()
+      .split('\n');
     expect(logged).toHaveLength(4);
   });
 });

@@ -1,0 +1,66 @@
+/** What the proxy did with a request: the ECS `event.action` of an access record. */
+export type RequestAction = 'allowed' | 'blocked' | 'rate_limited';
+
+/** Every {@link RequestAction}, for validation and iteration. */
+export const REQUEST_ACTIONS: readonly RequestAction[] = ['allowed', 'blocked', 'rate_limited'];
+
+/** ECS `source.geo.*`: where the client address geolocates to. */
+export interface GeoFields {
+  country_iso_code: string;
+  country_name?: string;
+  city_name?: string;
+  location?: { lat: number; lon: number };
+}
+
+/**
+ * One proxied request as an Elastic Common Schema document: one line of a request log segment.
+ * Field names are ECS so Filebeat, Vector or Loki can ship the segments unchanged.
+ */
+export interface AccessRecord {
+  /** ISO 8601 UTC with ms precision (`Date#toISOString()`); also picks the day segment. */
+  '@timestamp': string;
+  source: { ip: string; geo?: GeoFields };
+  http: { request: { method: string; referrer?: string }; response: { status_code: number } };
+  url: { path: string; query?: string };
+  user_agent?: { original: string };
+  /** `duration` is in nanoseconds (ECS). `id` is an optional request id. */
+  event: { action: RequestAction; duration: number; id?: string };
+  /** The blocklist entry or rate-limit rule that acted on the request. */
+  rule?: { name: string };
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * True when `value` has the fields every reader relies on (`@timestamp`, `source.ip`,
+ * `http.request.method`, `http.response.status_code`, `url.path`, `event.action`). Optional fields
+ * are not checked deeply; readers guard them at use.
+ */
+export function isAccessRecord(value: unknown): value is AccessRecord {
+  if (!isObject(value) || typeof value['@timestamp'] !== 'string') return false;
+  const { source, http, url, event } = value;
+  if (!isObject(source) || typeof source.ip !== 'string') return false;
+  if (!isObject(url) || typeof url.path !== 'string') return false;
+  if (!isObject(event) || typeof event.action !== 'string') return false;
+  if (!isObject(http) || !isObject(http.request) || !isObject(http.response)) return false;
+  return typeof http.request.method === 'string' && typeof http.response.status_code === 'number';
+}
+
+/**
+ * Parses one NDJSON line into an {@link AccessRecord}. Returns null, never throws, when the line is
+ * not JSON (a write torn by a crash) or not shaped like a record (a foreign line).
+ */
+export function parseAccessRecord(line: string): AccessRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    // A torn or foreign line: the caller counts it as skipped.
+    return null;
+  }
+  return isAccessRecord(value) ? value : null;
+}

@@ -1,0 +1,316 @@
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import type { AccessRecord } from './access-record.js';
+import { RequestLogWriteError } from './request-log-errors.js';
+import { segmentDayOf, segmentName } from './segment-files.js';
+
+/** Settings of a {@link RequestLogWriter}; times in ms, sizes in records. */
+export interface RequestLogWriterOptions {
+  dir: string;
+  flushIntervalMs: number;
+  maxBatch: number;
+  maxPendingRecords: number;
+  enrich?: (record: AccessRecord) => void;
+  onError: (err: Error) => void;
+}
+
+/**
+ * Writer counters, in records. `appended` = `written` + `failed` + `pendingRecords` always holds:
+ * `failed` counts records dropped for good (over `maxPendingRecords`, unserialisable, invalid
+ * `@timestamp`); `writeErrors` counts failed segment writes (each is retried later).
+ */
+export interface RequestLogWriterStats {
+  appended: number;
+  written: number;
+  failed: number;
+  pendingRecords: number;
+  writeErrors: number;
+}
+
+interface PendingLine {
+  day: string;
+  line: string;
+}
+
+const NEWLINE = 0x0a;
+const SEPARATOR = Buffer.from('\n');
+
+/**
+ * Batches access records in memory and appends them to the day segments off the request path.
+ * `append` is O(1) and never does I/O or throws; a timer (unref'd) and a full batch trigger flushes,
+ * which run one at a time, so a segment never sees two concurrent writes.
+ */
+export class RequestLogWriter {
+  readonly #options: RequestLogWriterOptions;
+  readonly #timer: NodeJS.Timeout;
+  /** Appended, not yet serialised. */
+  #batch: AccessRecord[] = [];
+  /** Serialised, waiting for a (retried) write; `#pendingHead` skips lines dropped as oldest. */
+  #pending: PendingLine[] = [];
+  #pendingHead = 0;
+  #inFlight = 0;
+  #appended = 0;
+  #written = 0;
+  #failed = 0;
+  #writeErrors = 0;
+  /** Days whose segment is known to end in '\n' because this writer wrote it last. */
+  readonly #cleanTails = new Set<string>();
+  #running: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(options: RequestLogWriterOptions) {
+    this.#options = options;
+    this.#timer = setInterval(() => {
+      if (this.#batch.length > 0 || this.#pendingCount() > 0) void this.flush();
+    }, options.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Queues a record for the next flush: O(1), no serialisation, no I/O, never throws. Do not mutate
+   * the record afterwards. Past `maxPendingRecords` unwritten records, the oldest is dropped and
+   * counted in `failed`. After {@link close}, each append flushes at once so nothing is stranded.
+   */
+  append(record: AccessRecord): void {
+    this.#appended++;
+    this.#batch.push(record);
+    if (this.#batch.length + this.#pendingCount() + this.#inFlight > this.#options.maxPendingRecords) {
+      this.#dropOldest();
+    }
+    if (this.#batch.length >= this.#options.maxBatch || this.#closed) void this.flush();
+  }
+
+  /**
+   * Writes everything appended so far (and retries earlier failed writes). Resolves when that write
+   * has been attempted; never rejects: failures go to `onError` and the records stay pending.
+   */
+  flush(): Promise<void> {
+    if (this.#queued !== null) return this.#queued;
+    const next = this.#running.then(() => {
+      this.#queued = null;
+      return this.#writeOnce().catch((err: unknown) => {
+        // A bug here must not reject every later flush chained on this one, nor crash the proxy.
+        this.#report(new RequestLogWriteError('request log: flush failed unexpectedly', null, err));
+      });
+    });
+    this.#queued = next;
+    this.#running = next;
+    return next;
+  }
+
+  /** Stops the timer and flushes. Records appended later are still written (one flush each). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+
+  /** Current counters; see {@link RequestLogWriterStats}. */
+  stats(): RequestLogWriterStats {
+    return {
+      appended: this.#appended,
+      written: this.#written,
+      failed: this.#failed,
+      pendingRecords: this.#batch.length + this.#pendingCount() + this.#inFlight,
+      writeErrors: this.#writeErrors,
+    };
+  }
+
+  /** Forgets what is known about a segment's tail, e.g. after retention deleted it. */
+  forgetSegment(day: string): void {
+    this.#cleanTails.delete(day);
+  }
+
+  #pendingCount(): number {
+    return this.#pending.length - this.#pendingHead;
+  }
+
+  #dropOldest(): void {
+    if (this.#pendingCount() > 0) this.#pendingHead++;
+    else this.#batch.shift();
+    this.#failed++;
+  }
+
+  async #writeOnce(): Promise<void> {
+    this.#serialiseBatch();
+    if (this.#pendingCount() === 0) return;
+    const lines = this.#pending.slice(this.#pendingHead);
+    this.#pending = [];
+    this.#pendingHead = 0;
+    this.#inFlight = lines.length;
+    const writtenByDay = new Map<string, number>();
+    for (const [day, dayLines] of groupByDay(lines)) {
+      const written = await this.#writeDay(day, dayLines);
+      writtenByDay.set(day, written);
+      // Move them from in flight to written together, so stats() stays consistent mid-flush.
+      this.#written += written;
+      this.#inFlight -= written;
+    }
+    this.#inFlight = 0;
+
+    // Retry what did not reach the disk, in the original order, within the memory bound.
+    const unwritten = lines.filter(({ day }) => {
+      const skip = writtenByDay.get(day) ?? 0;
+      writtenByDay.set(day, skip - 1);
+      return skip <= 0;
+    });
+    if (unwritten.length > 0) {
+      this.#pending = unwritten;
+      const excess = this.#batch.length + unwritten.length - this.#options.maxPendingRecords;
+      for (let i = 0; i < excess; i++) this.#dropOldest();
+    }
+  }
+
+  /**
+   * Writes a day's lines, normally in one write; only a backlog left by failures (more than
+   * `maxBatch` lines) is split, to bound the buffer. Returns how many leading lines reached the disk.
+   */
+  async #writeDay(day: string, lines: string[]): Promise<number> {
+    const { maxBatch } = this.#options;
+    let written = 0;
+    for (let from = 0; from < lines.length; from += maxBatch) {
+      const slice = lines.slice(from, from + maxBatch);
+      const sliceWritten = await this.#writeSegment(day, slice);
+      written += sliceWritten;
+      if (sliceWritten < slice.length) break;
+    }
+    return written;
+  }
+
+  /** Enriches and serialises the batch into `#pending`; records that cannot be written are dropped. */
+  #serialiseBatch(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    const { enrich } = this.#options;
+    let enrichError: unknown;
+    let badTimestamp: unknown;
+    let badTimestamps = 0;
+    let unserialisable: unknown;
+    let unserialisables = 0;
+    for (const record of batch) {
+      if (enrich !== undefined) {
+        try {
+          enrich(record);
+        } catch (err) {
+          // The record is still worth keeping without enrichment; report once per batch.
+          enrichError ??= err;
+        }
+      }
+      const timestamp = record['@timestamp'];
+      const day = typeof timestamp === 'string' ? segmentDayOf(timestamp) : null;
+      if (day === null) {
+        badTimestamps++;
+        badTimestamp ??= timestamp;
+        continue;
+      }
+      try {
+        this.#pending.push({ day, line: JSON.stringify(record) });
+      } catch (err) {
+        unserialisables++;
+        unserialisable ??= err;
+      }
+    }
+    this.#failed += badTimestamps + unserialisables;
+    if (enrichError !== undefined) {
+      this.#report(
+        new RequestLogWriteError(
+          'request log: enrich hook failed; wrote records as given',
+          null,
+          enrichError,
+        ),
+      );
+    }
+    if (badTimestamps > 0) {
+      const message = `request log: dropped ${badTimestamps} record(s) with an invalid @timestamp, e.g. ${JSON.stringify(badTimestamp)}`;
+      this.#report(new RequestLogWriteError(message, null));
+    }
+    if (unserialisables > 0) {
+      const message = `request log: dropped ${unserialisables} record(s) that JSON.stringify rejected`;
+      this.#report(new RequestLogWriteError(message, null, unserialisable));
+    }
+  }
+
+  /**
+   * Appends `lines` to the day's segment in one write and returns how many complete lines reached the
+   * file (all of them, or after a failure, those before the torn point, so a retry does not duplicate).
+   */
+  async #writeSegment(day: string, lines: string[]): Promise<number> {
+    const file = path.join(this.#options.dir, segmentName(day));
+    const body = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    let handle: FileHandle | undefined;
+    let bodyStart = -1;
+    try {
+      handle = await this.#openForAppend(file);
+      const { size } = await handle.stat();
+      // A tail we did not write may be torn (crash, earlier failure): start on a fresh line.
+      const torn = size > 0 && !this.#cleanTails.has(day) && (await lastByte(handle, size)) !== NEWLINE;
+      bodyStart = size + (torn ? 1 : 0);
+      await handle.appendFile(torn ? Buffer.concat([SEPARATOR, body]) : body);
+      this.#cleanTails.add(day);
+      return lines.length;
+    } catch (err) {
+      this.#cleanTails.delete(day);
+      this.#writeErrors++;
+      this.#report(
+        new RequestLogWriteError(`request log: cannot write ${file}: ${(err as Error).message}`, file, err),
+      );
+      return handle === undefined || bodyStart < 0 ? 0 : await completeLinesWritten(handle, bodyStart, body);
+    } finally {
+      await handle?.close().catch((err: unknown) => {
+        this.#report(new RequestLogWriteError(`request log: cannot close ${file}`, file, err));
+      });
+    }
+  }
+
+  async #openForAppend(file: string): Promise<FileHandle> {
+    try {
+      return await open(file, 'a+');
+    } catch (err) {
+      // The data dir was removed under us (an operator cleaning up): recreate it once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(this.#options.dir, { recursive: true });
+      return await open(file, 'a+');
+    }
+  }
+
+  #report(err: Error): void {
+    try {
+      this.#options.onError(err);
+    } catch (hookError) {
+      // onError itself failed: the writer must keep going, so fall back to a process warning.
+      process.emitWarning(`request log onError hook threw: ${String(hookError)}; original: ${err.message}`);
+    }
+  }
+}
+
+function groupByDay(lines: PendingLine[]): Map<string, string[]> {
+  const byDay = new Map<string, string[]>();
+  for (const { day, line } of lines) {
+    const dayLines = byDay.get(day);
+    if (dayLines === undefined) byDay.set(day, [line]);
+    else dayLines.push(line);
+  }
+  return byDay;
+}
+
+async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
+  const byte = Buffer.alloc(1);
+  await handle.read(byte, 0, 1, size - 1);
+  return byte[0];
+}
+
+/** Counts the lines of `body` that were fully written before a failed append that began at `bodyStart`. */
+async function completeLinesWritten(handle: FileHandle, bodyStart: number, body: Buffer): Promise<number> {
+  let size: number;
+  try {
+    ({ size } = await handle.stat());
+  } catch {
+    // Unknown progress: retry every line; a partial write then shows up as duplicates, not losses.
+    return 0;
+  }
+  const written = body.subarray(0, Math.max(0, Math.min(body.length, size - bodyStart)));
+  let count = 0;
+  for (let i = written.indexOf(NEWLINE); i !== -1; i = written.indexOf(NEWLINE, i + 1)) count++;
+  return count;
+}

@@ -1,0 +1,137 @@
+import { mkdir } from 'node:fs/promises';
+import type { AccessRecord } from './access-record.js';
+import type { RequestFilter } from './request-filter.js';
+import { RequestLogWriter, type RequestLogWriterStats } from './request-log-writer.js';
+import {
+  queryRequests,
+  type ReadCounters,
+  type RequestQuery,
+  type RequestQueryResult,
+  type ScanOrder,
+  scanRequests,
+} from './request-query.js';
+import {
+  type RequestStats,
+  type SummariseOptions,
+  summariseRequests,
+  type TimeRange,
+} from './request-stats.js';
+import { deleteSegmentFilesBefore, listSegmentFiles, type SegmentInfo } from './segment-files.js';
+
+export type { RequestFilter } from './request-filter.js';
+export { RequestLogQueryError, RequestLogWriteError } from './request-log-errors.js';
+export type { RequestLogWriterStats } from './request-log-writer.js';
+export {
+  type CursorPosition,
+  DEFAULT_QUERY_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  MAX_QUERY_LIMIT,
+  type RequestQuery,
+  type RequestQueryResult,
+  type ScanOrder,
+} from './request-query.js';
+export type { RequestStats, SummariseOptions, TimeRange } from './request-stats.js';
+export type { SegmentInfo } from './segment-files.js';
+
+/** Options of {@link createRequestLog}. Times in ms, sizes in records. */
+export interface RequestLogOptions {
+  /** Segment directory, normally `<data-dir>/requests`; created (recursively) if missing. */
+  dir: string;
+  /** Flush period, default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Flush early once this many records are waiting, default 5000. */
+  maxBatch?: number;
+  /** Unwritten records kept while writes fail, default 100 000; the oldest beyond are dropped. */
+  maxPendingRecords?: number;
+  /** Called on each record at flush time, e.g. to add `source.geo`; may mutate it. */
+  enrich?: (record: AccessRecord) => void;
+  /** Told about write failures and dropped records; default: a process warning. */
+  onError?: (err: Error) => void;
+}
+
+/** Writer counters plus `skippedLines`: torn or foreign lines met by reads since open. */
+export interface RequestLogStats extends RequestLogWriterStats {
+  skippedLines: number;
+}
+
+/** The request log: day segments of ECS access records, written in batches and read newest-first. */
+export interface RequestLog {
+  readonly dir: string;
+  /** Queues a record for the next batch write: O(1), no I/O, never throws. Do not mutate it afterwards. */
+  append(record: AccessRecord): void;
+  /** Writes everything appended so far; never rejects (failures go to `onError`, records stay pending). */
+  flush(): Promise<void>;
+  /** Stops the flush timer and flushes; later appends still get written, one flush each. */
+  close(): Promise<void>;
+  /** Counters in records; `appended = written + failed + pendingRecords`. */
+  stats(): RequestLogStats;
+  /**
+   * One page of matching records, newest first; pass `nextCursor` back with the same filter for the
+   * next. Only written records are seen (at most one flush interval behind). Throws
+   * RequestLogQueryError for a malformed cursor, limit or filter.
+   */
+  query(filter: RequestQuery): Promise<RequestQueryResult>;
+  /** Streams matching records in `order` with constant memory. Throws RequestLogQueryError for a bad filter. */
+  scan(filter: RequestFilter, order: ScanOrder): AsyncIterable<AccessRecord>;
+  /** Totals and top-N tables over `[since, until)`. Throws RequestLogQueryError for a bad range or `top`. */
+  summarise(range: TimeRange, options?: SummariseOptions): Promise<RequestStats>;
+  /** The segment files, oldest day first, with their sizes in bytes. */
+  listSegments(): Promise<SegmentInfo[]>;
+  /**
+   * Deletes whole segments for days before `day` (`YYYY-MM-DD`, exclusive) and returns their file
+   * names. Throws RangeError for a malformed day.
+   */
+  deleteSegmentsBefore(day: string): Promise<string[]>;
+}
+
+function checkCount(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`request log option ${name} must be a whole number >= 1, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Opens the request log in `options.dir` (creating it) and starts the flush timer (unref'd, so it
+ * never keeps the process alive; call `close()` on shutdown to write the last batch). Throws
+ * RangeError naming a bad option; rejects if the directory cannot be created.
+ */
+export async function createRequestLog(options: RequestLogOptions): Promise<RequestLog> {
+  if (typeof options.dir !== 'string' || options.dir === '') {
+    throw new RangeError('request log option dir must be a directory path');
+  }
+  const flushIntervalMs = checkCount('flushIntervalMs', options.flushIntervalMs, 1000);
+  const maxBatch = checkCount('maxBatch', options.maxBatch, 5000);
+  const maxPendingRecords = checkCount('maxPendingRecords', options.maxPendingRecords, 100_000);
+  const { dir } = options;
+  await mkdir(dir, { recursive: true });
+
+  const writer = new RequestLogWriter({
+    dir,
+    flushIntervalMs,
+    maxBatch,
+    maxPendingRecords,
+    enrich: options.enrich,
+    onError: options.onError ?? ((err) => process.emitWarning(err)),
+  });
+  const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
+
+  return {
+    dir,
+    append: (record) => writer.append(record),
+    flush: () => writer.flush(),
+    close: () => writer.close(),
+    stats: () => ({ ...writer.stats(), skippedLines: reads.skippedLines }),
+    query: (filter) => queryRequests(dir, filter, reads),
+    scan: (filter, order) => scanRequests(dir, filter, order, reads),
+    summarise: (range, summariseOptions) => summariseRequests(dir, range, summariseOptions, reads),
+    listSegments: () => listSegmentFiles(dir),
+    async deleteSegmentsBefore(day) {
+      const deleted = await deleteSegmentFilesBefore(dir, day);
+      for (const name of deleted) writer.forgetSegment(name.slice(0, 10));
+      return deleted;
+    },
+  };
+}

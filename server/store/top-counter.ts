@@ -1,0 +1,73 @@
+/**
+ * Counts occurrences of keys in bounded memory, for "top N" tables over keys an attacker controls
+ * (URL paths from a scanner are unbounded). Exact while at most `capacity` distinct keys are seen.
+ * Beyond that it prunes like Misra–Gries (Misra & Gries 1982, "Finding repeated elements"):
+ * subtract the median count from every key and drop those at or below it, so at least half the
+ * slots free up and each prune costs O(capacity log capacity), O(log capacity) amortised per add.
+ * Counts then underestimate by at most 2·total/capacity, so heavy hitters always survive.
+ */
+export class TopCounter {
+  readonly #capacity: number;
+  readonly #counts = new Map<string, number>();
+  #approximate = false;
+
+  /** `capacity` is the most distinct keys held (at least 2). */
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 2)
+      throw new RangeError(`capacity must be an integer >= 2, got ${capacity}`);
+    this.#capacity = capacity;
+  }
+
+  /** True once pruning has made counts estimates. */
+  get approximate(): boolean {
+    return this.#approximate;
+  }
+
+  /** Counts one occurrence of `key`. */
+  add(key: string): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    if (this.#counts.size > this.#capacity) this.#prune();
+  }
+
+  /** The `n` keys with the highest counts, highest first, ties by key. */
+  top(n: number): { key: string; count: number }[] {
+    return topEntries(this.#counts, n, (count) => count).map(([key, count]) => ({ key, count }));
+  }
+
+  #prune(): void {
+    const sorted = [...this.#counts.values()].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    for (const [key, count] of this.#counts) {
+      if (count <= median) this.#counts.delete(key);
+      else this.#counts.set(key, count - median);
+    }
+    this.#approximate = true;
+  }
+}
+
+/**
+ * The `n` entries of `map` with the highest `countOf(value)`, highest first, ties broken by key
+ * ascending. One pass, O(size·n) worst case, without sorting the whole map.
+ */
+export function topEntries<V>(map: Map<string, V>, n: number, countOf: (value: V) => number): [string, V][] {
+  const best: [string, V][] = [];
+  const before = (a: [string, V], b: [string, V]) => {
+    const diff = countOf(a[1]) - countOf(b[1]);
+    return diff > 0 || (diff === 0 && a[0] < b[0]);
+  };
+  for (const entry of map) {
+    if (best.length === n) {
+      const worst = best[n - 1];
+      if (worst === undefined || !before(entry, worst)) continue;
+      best.pop();
+    }
+    let i = best.length;
+    while (i > 0) {
+      const previous = best[i - 1];
+      if (previous === undefined || !before(entry, previous)) break;
+      i--;
+    }
+    best.splice(i, 0, entry);
+  }
+  return best;
+}

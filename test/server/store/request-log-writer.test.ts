@@ -1,0 +1,70 @@
+import type { FileHandle } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseAccessRecord } from '../../../server/store/access-record.js';
+import { RequestLogWriter } from '../../../server/store/request-log-writer.js';
+import { makeTempDir, recordsOnDay } from './request-log-fixtures.js';
+
+/** When set, the next segment append writes only this many bytes, then fails like a full disk. */
+const disk = vi.hoisted(() => ({ failAfterBytes: null as number | null }));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const open = async (...args: Parameters<typeof actual.open>): Promise<FileHandle> => {
+    const handle = await actual.open(...args);
+    return new Proxy(handle, {
+      get(target, property) {
+        if (property === 'appendFile' && disk.failAfterBytes !== null) {
+          const limit = disk.failAfterBytes;
+          disk.failAfterBytes = null;
+          return async (data: Buffer) => {
+            await target.appendFile(data.subarray(0, limit));
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
+  return { ...actual, open };
+});
+
+let root: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ root, cleanup } = await makeTempDir());
+});
+afterEach(() => cleanup());
+
+describe('RequestLogWriter', () => {
+  it('after a write torn by a full disk, retries only the lines that did not make it', async () => {
+    const errors: Error[] = [];
+    const writer = new RequestLogWriter({
+      dir: root,
+      flushIntervalMs: 60_000,
+      maxBatch: 1000,
+      maxPendingRecords: 1000,
+      onError: (err) => errors.push(err),
+    });
+    const records = recordsOnDay('2024-03-01', 4);
+    for (const record of records) writer.append(record);
+    const firstTwoLinesAndAHalf =
+      Buffer.byteLength(`${JSON.stringify(records[0])}\n${JSON.stringify(records[1])}\n`) + 10;
+    disk.failAfterBytes = firstTwoLinesAndAHalf;
+    await writer.flush();
+    expect(errors.map((err) => err.message)).toEqual([expect.stringContaining('ENOSPC')]);
+    expect(writer.stats()).toMatchObject({ written: 2, pendingRecords: 2, writeErrors: 1 });
+
+    await writer.flush();
+    await writer.close();
+    const lines = (await readFile(path.join(root, '2024-03-01.ndjson'), 'utf8')).split('\n');
+    const parsed = lines.filter((line) => line !== '').map(parseAccessRecord);
+    // The torn fragment stays as one unparseable line; every record is there exactly once.
+    expect(parsed.filter((record) => record === null)).toHaveLength(1);
+    expect(parsed.filter((record) => record !== null)).toEqual(records);
+    expect(writer.stats()).toMatchObject({ appended: 4, written: 4, failed: 0, pendingRecords: 0 });
+  });
+});
