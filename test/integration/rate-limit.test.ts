@@ -91,9 +91,11 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     app = await startTestAppliance({ upstream: upstream.url.href });
     vi.useFakeTimers({ toFake: ['Date', 'hrtime'], shouldAdvanceTime: false });
     // The limiter keys each hit by its timestamp: let the fake clock move 1 ms per request, as a real one does.
-    expect(await posts(6, '/login', () => (vi.advanceTimersByTime(1), {}))).toEqual([
-      401, 401, 401, 401, 401, 429,
-    ]);
+    const tick = () => {
+      vi.advanceTimersByTime(1);
+      return {};
+    };
+    expect(await posts(6, '/login', tick)).toEqual([401, 401, 401, 401, 401, 429]);
     vi.advanceTimersByTime(30_000);
     expect((await post('/login', {})).status).toBe(429);
     vi.advanceTimersByTime(31_000);

@@ -19,8 +19,12 @@ async function run(...args: string[]): Promise<{ out: string; err: string; error
   let out = '';
   let err = '';
   const program = buildProgram({
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     env: {},
     cwd: dir,
   });
