@@ -55,8 +55,9 @@ export class AddressSet<T> {
 
   /**
    * The value of the longest-prefix range containing `ip` for which `accept` returns true
-   * (e.g. "not expired"), or undefined. `ip` must be canonical text (as produced by
-   * `parseAddress` or the client-IP resolver); anything else matches nothing.
+   * (e.g. "not expired"), or undefined. IPv4 must be canonical dotted-quad text (as produced by
+   * `parseAddress` or the client-IP resolver); IPv6 text is parsed, and IPv4-mapped IPv6 is looked
+   * up among the IPv4 ranges. Anything that is not an address matches nothing.
    */
   match(ip: string, accept?: (value: T) => boolean): T | undefined {
     const v4 = parseV4(ip);

@@ -72,8 +72,9 @@ function parseSetCookie(rest: string, nowMs: number, defaultTtlMs: number): { va
     const [rawKey = '', rawVal = ''] = attribute.split('=', 2);
     const key = rawKey.trim().toLowerCase();
     if (key === 'max-age') {
-      const seconds = Number(rawVal.trim());
-      if (Number.isFinite(seconds)) return { value: value.trim(), ttlMs: seconds * 1000 };
+      // RFC 6265 §5.2.2: Max-Age is an integer of seconds and wins over Expires; anything else is ignored.
+      if (/^-?\d{1,12}$/.test(rawVal.trim()))
+        return { value: value.trim(), ttlMs: Number(rawVal.trim()) * 1000 };
     } else if (key === 'expires') {
       const at = Date.parse(rawVal.trim());
       if (Number.isFinite(at)) ttlMs = at - nowMs;

@@ -67,9 +67,30 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   reload(state: Readonly<State> = this.#store.data): void {
     this.#blocks.clear();
     this.#allow.clear();
-    for (const entry of state.blocks) this.#indexBlock(entry);
-    for (const entry of state.allowlist) this.#allow.set(parseCidr(entry.target), entry);
+    this.problems = [];
+    // A hand-edited entry that is not an address is skipped and reported, never fatal: the rest still apply.
+    for (const entry of state.blocks) {
+      try {
+        this.#indexBlock(entry);
+      } catch (err) {
+        this.problems.push(
+          `blocklist entry ${JSON.stringify(entry.target)} ignored: ${(err as Error).message}`,
+        );
+      }
+    }
+    for (const entry of state.allowlist) {
+      try {
+        this.#allow.set(parseCidr(entry.target), entry);
+      } catch (err) {
+        this.problems.push(
+          `allowlist entry ${JSON.stringify(entry.target)} ignored: ${(err as Error).message}`,
+        );
+      }
+    }
   }
+
+  /** Entries of the state that could not be applied at the last reload (shown in /api/health). */
+  problems: string[] = [];
 
   /** The decision for a canonical client IP: allowlisted, blocked (by the longest matching live block) or none. */
   decide(ip: string): AccessDecision {

@@ -1,0 +1,192 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyState, stateSchema } from '../../../server/store/state-schema.js';
+import { openStateStore } from '../../../server/store/state-store.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+let dataDir: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ dir: dataDir, cleanup } = await makeTempDir());
+});
+afterEach(() => cleanup());
+
+const FIXED = new Date('2024-03-01T12:34:56.789Z');
+const open = () => openStateStore({ dataDir, now: () => FIXED });
+const stateFile = () => path.join(dataDir, 'state.json');
+const readState = async () => JSON.parse(await readFile(stateFile(), 'utf8')) as unknown;
+
+const block = (target: string) => ({
+  target,
+  reason: 'test',
+  createdAt: FIXED.toISOString(),
+  createdBy: 'cli',
+  expiresAt: null,
+});
+
+describe('openStateStore', () => {
+  it('creates state.json holding the empty state on first open, leaving no temp file behind', async () => {
+    const store = await open();
+    expect(store.file).toBe(stateFile());
+    expect(store.data).toEqual(emptyState());
+    expect(store.corruption).toBeNull();
+    expect(await readState()).toEqual(emptyState());
+    expect(await readdir(dataDir)).toEqual(['state.json']);
+  });
+
+  it('creates a missing data directory', async () => {
+    const nested = path.join(dataDir, 'a', 'b');
+    const store = await openStateStore({ dataDir: nested });
+    await store.update((s) => {
+      s.settings.x = 1;
+    });
+    expect(JSON.parse(await readFile(path.join(nested, 'state.json'), 'utf8')).settings).toEqual({ x: 1 });
+  });
+
+  it('reads back what an earlier store wrote', async () => {
+    const first = await open();
+    await first.update((s) => {
+      s.blocks.push(block('203.0.113.7'));
+      s.settings.retentionDays = 30;
+    });
+    const second = await open();
+    expect(second.data.blocks).toEqual([block('203.0.113.7')]);
+    expect(second.data.settings).toEqual({ retentionDays: 30 });
+    expect(second.corruption).toBeNull();
+  });
+});
+
+describe('StateStore.update', () => {
+  it('writes the change to disk before resolving and returns what the change returned', async () => {
+    const store = await open();
+    const result = await store.update((s) => {
+      s.blocks.push(block('198.51.100.0/24'));
+      return s.blocks.length;
+    });
+    expect(result).toBe(1);
+    expect(store.data.blocks).toHaveLength(1);
+    expect(stateSchema.parse(await readState()).blocks).toEqual([block('198.51.100.0/24')]);
+  });
+
+  it('serialises concurrent updates: ten parallel pushes all land, in order', async () => {
+    const store = await open();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        store.update((s) => {
+          s.blocks.push(block(`10.0.0.${i}`));
+          return s.blocks.length;
+        }),
+      ),
+    );
+    expect(results).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const expected = Array.from({ length: 10 }, (_, i) => `10.0.0.${i}`);
+    expect(store.data.blocks.map((b) => b.target)).toEqual(expected);
+    expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(expected);
+    expect((await open()).data.blocks).toHaveLength(10);
+  });
+
+  it('writes nothing and changes nothing in memory when the change throws', async () => {
+    const store = await open();
+    await store.update((s) => {
+      s.blocks.push(block('10.0.0.1'));
+    });
+    const before = await readFile(stateFile(), 'utf8');
+    await expect(
+      store.update((s) => {
+        s.blocks.push(block('10.0.0.2'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(store.data.blocks.map((b) => b.target)).toEqual(['10.0.0.1']);
+    expect(await readFile(stateFile(), 'utf8')).toBe(before);
+  });
+
+  it('keeps going after a failed update', async () => {
+    const store = await open();
+    const failed = store.update(() => {
+      throw new Error('first fails');
+    });
+    const next = store.update((s) => {
+      s.blocks.push(block('10.0.0.3'));
+    });
+    await expect(failed).rejects.toThrow('first fails');
+    await next;
+    expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(['10.0.0.3']);
+  });
+
+  it('refuses to write a state it could not read back, so one bad entry cannot wipe the file at the next start', async () => {
+    const store = await open();
+    await store.update((s) => {
+      s.blocks.push(block('10.0.0.1'));
+    });
+    await expect(
+      store.update((s) => {
+        s.blocks.push({ ...block('10.0.0.2'), createdBy: '' });
+      }),
+    ).rejects.toThrow(/blocks\.1\.createdBy/);
+    expect(store.data.blocks).toHaveLength(1);
+    const reopened = await open();
+    expect(reopened.corruption).toBeNull();
+    expect(reopened.data.blocks.map((b) => b.target)).toEqual(['10.0.0.1']);
+  });
+
+  it('does not let a change mutate the live state before the write succeeds', async () => {
+    const store = await open();
+    let seenDuringChange: number | undefined;
+    await store.update((s) => {
+      s.blocks.push(block('10.0.0.1'));
+      seenDuringChange = store.data.blocks.length;
+    });
+    expect(seenDuringChange).toBe(0);
+    expect(store.data.blocks).toHaveLength(1);
+  });
+});
+
+describe('corrupt state files', () => {
+  const corruptMovedTo = `${path.join('state.json')}.corrupt-2024-03-01T12-34-56-789Z`;
+
+  it.each([
+    ['garbage', 'this is not json {'],
+    ['an empty file', ''],
+    ['valid JSON of the wrong shape', JSON.stringify({ version: 1, blocks: 'nope' })],
+    ['a future version', JSON.stringify({ ...emptyState(), version: 2 })],
+    [
+      'an entry with a bad timestamp',
+      JSON.stringify({ ...emptyState(), blocks: [{ ...block('1.2.3.4'), createdAt: 'yesterday' }] }),
+    ],
+  ])('moves %s aside byte for byte, reports it and starts empty', async (_name, content) => {
+    await writeFile(stateFile(), content);
+    const store = await open();
+    expect(store.corruption).toEqual({
+      file: stateFile(),
+      movedTo: path.join(dataDir, corruptMovedTo),
+      problem: expect.any(String),
+    });
+    expect(await readFile(path.join(dataDir, corruptMovedTo), 'utf8')).toBe(content);
+    expect(store.data).toEqual(emptyState());
+    expect(await readState()).toEqual(emptyState());
+    expect((await readdir(dataDir)).sort()).toEqual([corruptMovedTo, 'state.json'].sort());
+  });
+
+  it('says what was wrong', async () => {
+    await writeFile(stateFile(), 'nope');
+    expect((await open()).corruption?.problem).toMatch(/not valid JSON/);
+    await writeFile(stateFile(), JSON.stringify({ ...emptyState(), audit: [{ at: 'x' }] }));
+    expect(
+      (await openStateStore({ dataDir, now: () => new Date(FIXED.getTime() + 1) })).corruption?.problem,
+    ).toMatch(/invalid state at audit\.0/);
+  });
+
+  it('a reopened store after a corruption is healthy and keeps new writes', async () => {
+    await writeFile(stateFile(), '{');
+    const store = await open();
+    await store.update((s) => {
+      s.blocks.push(block('10.0.0.9'));
+    });
+    const reopened = await open();
+    expect(reopened.corruption).toBeNull();
+    expect(reopened.data.blocks.map((b) => b.target)).toEqual(['10.0.0.9']);
+  });
+});
