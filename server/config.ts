@@ -100,6 +100,68 @@ export const DEFAULT_RATE_LIMITS = [
   },
 ];
 
+const pathList = z.array(z.string()).superRefine((paths, ctx) => {
+  for (const p of paths) {
+    try {
+      compilePathPattern(p);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }
+});
+
+const threshold = z.number().int().positive();
+
+/**
+ * Detection settings. Thresholds are per IP per hour, from the Django/Celery seeds:
+ * >100 requests (high_volume), >200 (brute_force), >5 sensitive-path hits, >10 failed logins,
+ * >3 admin hits; flags expire after 7 days; 3+ distinct reasons are blocked automatically.
+ */
+const detection = z
+  .object({
+    thresholds: z
+      .object({
+        high_volume: threshold.default(100),
+        brute_force: threshold.default(200),
+        sensitive_paths: threshold.default(5),
+        failed_logins: threshold.default(10),
+        admin_access: threshold.default(3),
+      })
+      .strict()
+      .prefault({}),
+    window: duration.prefault('1h'),
+    sensitivePaths: pathList.default([
+      '/admin/**',
+      '/login',
+      '/wp-login.php',
+      '/wp-admin/**',
+      '/.env',
+      '/.git/**',
+      '/phpmyadmin/**',
+      '/xmlrpc.php',
+    ]),
+    adminPaths: pathList.default(['/admin/**', '/wp-admin/**']),
+    loginPaths: pathList.default(['/login', '/api/login/']),
+    /** Upstream statuses on a login path that count as a failed login (429 from the rate limit always counts). */
+    failedLoginStatuses: z.array(z.number().int().min(100).max(599)).default([401, 403]),
+    flagTtl: duration.prefault('7d'),
+    autoBlockReasons: z.number().int().min(1).max(6).default(3),
+    autoBlockFor: duration.prefault('7d'),
+    retention: duration.prefault('90d'),
+    ml: z
+      .object({
+        enabled: z.boolean().default(true),
+        threshold: z.number().min(0.5).max(1).default(0.7),
+        minRequests: z.number().int().min(1).default(20),
+        minIps: z.number().int().min(2).default(50),
+        seed: z.number().int().default(1),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 const schema = z
   .object({
     upstream: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
@@ -122,14 +184,45 @@ const schema = z
     sessionTtl: duration.prefault('14d'),
     rateLimits: z.array(rateLimitRule).prefault(DEFAULT_RATE_LIMITS),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    detection,
+    /** Run the scheduled jobs (monitor, cleanup, auto-block, retention, report). */
+    schedule: z.boolean().default(true),
   })
   .strict();
+
+/**
+ * The settings an operator may change at run time from the UI (`PUT /api/settings`): detection,
+ * rate-limit rules and trusted proxies. Same validation as the config file.
+ */
+export const settingsSchema = schema.pick({ detection: true, rateLimits: true, trustProxy: true }).strict();
+export type Settings = z.output<typeof settingsSchema>;
+
+/**
+ * Validates run-time settings (plain JSON, durations as strings or ms).
+ * @throws ConfigError naming the bad field and the expected form.
+ */
+export function parseSettings(input: unknown): Settings {
+  const parsed = settingsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new ConfigError(`invalid settings: ${lines.join('; ')}`);
+}
+
+/** Settings as JSON (CIDRs as text, durations in ms), the form the API returns and the state keeps. */
+export function settingsToJson(settings: Settings): Record<string, unknown> {
+  return {
+    detection: settings.detection,
+    rateLimits: settings.rateLimits,
+    trustProxy: settings.trustProxy.map((c) => c.text),
+  };
+}
 
 /** Raw, unvalidated configuration as it comes from flags, environment or the config file. */
 export type ConfigInput = z.input<typeof schema>;
 /** Validated configuration with defaults applied; durations are milliseconds. */
 export type Config = z.output<typeof schema> & { configFile: string | null };
 export type RateLimitRuleConfig = Config['rateLimits'][number];
+export type DetectionConfig = Config['detection'];
 
 /** Every option ipwarden accepts as a flag / `IPWARDEN_<NAME>` variable / config-file key. */
 export const OPTION_KEYS = [

@@ -3,7 +3,9 @@ import { VERSION } from '../version.js';
 import { registerAccessCommands } from './access-commands.js';
 import type { CliContext } from './context.js';
 import { registerExportCommand } from './export-command.js';
+import { registerMonitorCommand } from './monitor-command.js';
 import { registerStartCommand } from './start-command.js';
+import { registerUiCommand } from './ui-command.js';
 
 /** Builds the `ipwarden` command line (commander). Each command validates its own input. */
 export function buildProgram(cli: CliContext): Command {
@@ -19,5 +21,7 @@ export function buildProgram(cli: CliContext): Command {
   registerStartCommand(program, cli);
   registerAccessCommands(program, cli);
   registerExportCommand(program, cli);
+  registerMonitorCommand(program, cli);
+  registerUiCommand(program, cli);
   return program;
 }

@@ -1,0 +1,77 @@
+import type { Logger } from '../log.js';
+import type { AccessLists } from '../store/index.js';
+import type { FlagStore } from './flag-store.js';
+
+export interface AutoBlockOptions {
+  flags: FlagStore;
+  lists: AccessLists;
+  logger: Logger;
+  /** Distinct active reasons that trigger a block (seed: 3). */
+  reasons: number;
+  /** Block lifetime (ms; seed default 7 days). */
+  durationMs: number;
+}
+
+/** A block auto-block made, or would make in a dry run. */
+export interface AutoBlockDecision {
+  ip: string;
+  reasons: string[];
+}
+
+/**
+ * Auto-block (the seeds' daily task): IPs with active flags for `reasons` (3) or more distinct
+ * reasons are blocked with reason "auto-block: <reasons>" for `durationMs`. Allowlisted and
+ * already-blocked IPs are skipped. Runs after each new live flag, after each monitor run and daily.
+ */
+export class AutoBlocker {
+  readonly #o: AutoBlockOptions;
+
+  constructor(options: AutoBlockOptions) {
+    this.#o = options;
+  }
+
+  /** Changes the reason count and block lifetime (settings changed). */
+  configure(reasons: number, durationMs: number): void {
+    this.#o.reasons = reasons;
+    this.#o.durationMs = durationMs;
+  }
+
+  /** What a run would block now. */
+  plan(): AutoBlockDecision[] {
+    const decisions: AutoBlockDecision[] = [];
+    for (const [ip, reasons] of this.#o.flags.activeReasonsByIp()) {
+      if (reasons.size < this.#o.reasons) continue;
+      if (this.#o.lists.decide(ip).kind !== 'none') continue; // allowlisted or already blocked
+      decisions.push({ ip, reasons: [...reasons].sort() });
+    }
+    return decisions;
+  }
+
+  /** Blocks every IP the plan names (unless `dryRun`); returns the decisions. */
+  async run(dryRun = false): Promise<AutoBlockDecision[]> {
+    const decisions = this.plan();
+    if (!dryRun) for (const decision of decisions) await this.#block(decision);
+    return decisions;
+  }
+
+  /** Blocks `ip` if it now qualifies (called after a new flag). */
+  async consider(ip: string): Promise<boolean> {
+    const decision = this.plan().find((d) => d.ip === ip);
+    if (!decision) return false;
+    await this.#block(decision);
+    return true;
+  }
+
+  async #block(decision: AutoBlockDecision): Promise<void> {
+    await this.#o.lists.block({
+      target: decision.ip,
+      reason: `auto-block: ${decision.reasons.join(', ')}`,
+      durationMs: this.#o.durationMs,
+      actor: 'job:auto-block',
+    });
+    this.#o.logger.warn(
+      { 'source.ip': decision.ip, reasons: decision.reasons },
+      `auto-blocked ${decision.ip}: ${decision.reasons.join(', ')}`,
+    );
+  }
+}

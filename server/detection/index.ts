@@ -1,0 +1,198 @@
+import path from 'node:path';
+import type { DetectionConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { AccessLists, CountersClient, RequestLog, StateStore } from '../store/index.js';
+import { AutoBlocker } from './auto-block.js';
+import { FlagStore } from './flag-store.js';
+import { type Job, type JobName, JobRunner } from './jobs.js';
+import { LiveDetector } from './live-detector.js';
+import { type MonitorResult, runMonitor } from './monitor.js';
+import { writeReport } from './report.js';
+import { compileRules, type RuleSet } from './rules.js';
+
+export { type AutoBlockDecision, AutoBlocker } from './auto-block.js';
+export { type FlagEvidence, FlagStore, type RaiseOutcome } from './flag-store.js';
+export { JOB_NAMES, type Job, type JobName, type JobRun, JobRunner } from './jobs.js';
+export { type MonitorFinding, type MonitorResult, runMonitor } from './monitor.js';
+export { listReports, type SecurityReport } from './report.js';
+export { compileRules, type FlagReason, RULE_REASONS, type RuleSet } from './rules.js';
+
+export interface DetectionDeps {
+  config: DetectionConfig;
+  dataDir: string;
+  state: StateStore;
+  lists: AccessLists;
+  requestLog: RequestLog;
+  counters: CountersClient;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface Detection {
+  rules: RuleSet;
+  flags: FlagStore;
+  live: LiveDetector;
+  autoBlocker: AutoBlocker;
+  jobs: JobRunner;
+  reportsDir: string;
+  /** Applies new detection settings without a restart. */
+  applyConfig(config: DetectionConfig): void;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Wires detection: rules → flag store → auto-block → live detector → the job table. */
+export function createDetection(deps: DetectionDeps): Detection {
+  const { config, state, lists, requestLog, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const rules = compileRules(config);
+  const flags = new FlagStore(state, lists);
+  const autoBlocker = new AutoBlocker({
+    flags,
+    lists,
+    logger,
+    reasons: config.autoBlockReasons,
+    durationMs: config.autoBlockFor,
+  });
+  const live = new LiveDetector({ rules, counters: deps.counters, flags, autoBlocker, logger, now });
+  const reportsDir = path.join(deps.dataDir, 'reports');
+  const monitorOptions: Parameters<typeof runMonitor>[0] = {
+    requestLog,
+    rules,
+    flags,
+    ml: config.ml,
+    logger,
+  };
+  const tableDeps: JobTableDeps = {
+    config,
+    flags,
+    lists,
+    requestLog,
+    autoBlocker,
+    reportsDir,
+    monitorOptions,
+  };
+  const jobs = new JobRunner(jobTable(tableDeps), state, logger, now);
+
+  const detection: Detection = {
+    rules,
+    flags,
+    live,
+    autoBlocker,
+    jobs,
+    reportsDir,
+    applyConfig(next) {
+      const nextRules = compileRules(next);
+      detection.rules = nextRules;
+      live.setRules(nextRules);
+      monitorOptions.rules = nextRules;
+      monitorOptions.ml = next.ml;
+      tableDeps.config = next;
+      autoBlocker.configure(next.autoBlockReasons, next.autoBlockFor);
+    },
+  };
+  return detection;
+}
+
+interface JobTableDeps {
+  config: DetectionConfig;
+  flags: FlagStore;
+  lists: AccessLists;
+  requestLog: RequestLog;
+  autoBlocker: AutoBlocker;
+  reportsDir: string;
+  monitorOptions: Parameters<typeof runMonitor>[0];
+}
+
+/** The job table (UTC). Monitor and report run just after each hour; the daily jobs after midnight. */
+function jobTable(d: JobTableDeps): Job[] {
+  const jobs: (Job & { name: JobName })[] = [
+    {
+      name: 'monitor',
+      schedule: '1 * * * *',
+      description:
+        'the five rules over the last window of the request log, then an Isolation Forest; then auto-block',
+      async run({ now, dryRun, range }) {
+        const last = { since: new Date(floorHour(now) - d.config.window), until: new Date(floorHour(now)) };
+        const windows = range ? hoursIn(range.since, range.until) : [last];
+        const results: MonitorResult[] = [];
+        for (const window of windows) results.push(await runMonitor(d.monitorOptions, window, dryRun));
+        const autoBlocked = await d.autoBlocker.run(dryRun);
+        return {
+          since: windows[0]?.since.toISOString(),
+          until: windows.at(-1)?.until.toISOString(),
+          windows: windows.length,
+          records: results.reduce((n, r) => n + r.records, 0),
+          ips: Math.max(0, ...results.map((r) => r.ips)),
+          findings: results.flatMap((r) => r.findings),
+          autoBlocked,
+        };
+      },
+    },
+    {
+      name: 'cleanup',
+      schedule: '10 0 * * *',
+      get description() {
+        return `deactivate flags not seen for ${Math.round(d.config.flagTtl / DAY_MS)} days`;
+      },
+      async run({ now, dryRun }) {
+        const cutoff = now - d.config.flagTtl;
+        const expired = dryRun
+          ? d.flags.list({ active: true }).filter((f) => Date.parse(f.last_seen) < cutoff)
+          : await d.flags.expireBefore(cutoff, 'job:cleanup');
+        return { deactivated: expired.map((f) => ({ ip: f.ip, reason: f.reason, last_seen: f.last_seen })) };
+      },
+    },
+    {
+      name: 'auto-block',
+      schedule: '20 0 * * *',
+      get description() {
+        return `block IPs flagged for ${d.config.autoBlockReasons}+ distinct reasons`;
+      },
+      async run({ dryRun }) {
+        return { blocked: await d.autoBlocker.run(dryRun) };
+      },
+    },
+    {
+      name: 'retention',
+      schedule: '30 0 * * *',
+      get description() {
+        return `delete request-log segments older than ${Math.round(d.config.retention / DAY_MS)} days`;
+      },
+      async run({ now, dryRun }) {
+        const firstKept = new Date(now - d.config.retention).toISOString().slice(0, 10);
+        const deleted = dryRun
+          ? (await d.requestLog.listSegments()).filter((s) => s.day < firstKept).map((s) => s.name)
+          : await d.requestLog.deleteSegmentsBefore(firstKept);
+        return { deleted };
+      },
+    },
+    {
+      name: 'report',
+      schedule: '5 * * * *',
+      description:
+        'hourly security report: volume trend, top countries, top flagged IPs, rate limits, blocks',
+      async run({ now, dryRun }) {
+        const until = floorHour(now);
+        const deps = { requestLog: d.requestLog, flags: d.flags, lists: d.lists, dir: d.reportsDir };
+        const report = await writeReport(deps, new Date(until - HOUR_MS), new Date(until), dryRun);
+        return { window: report.window, total: report.volume.total, activeFlags: report.activeFlags };
+      },
+    },
+  ];
+  return jobs;
+}
+
+/** Clock hours [h, h+1) covering [since, until). */
+function hoursIn(since: Date, until: Date): { since: Date; until: Date }[] {
+  const out: { since: Date; until: Date }[] = [];
+  for (let start = floorHour(since.getTime()); start < until.getTime(); start += HOUR_MS) {
+    out.push({ since: new Date(start), until: new Date(start + HOUR_MS) });
+  }
+  return out;
+}
+
+function floorHour(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}

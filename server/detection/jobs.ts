@@ -1,0 +1,179 @@
+import schedule from 'node-schedule';
+import type { Logger } from '../log.js';
+import type { StateStore } from '../store/index.js';
+
+/** The scheduled jobs (DESIGN.md "Detection"). */
+export const JOB_NAMES = ['monitor', 'cleanup', 'auto-block', 'retention', 'report'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+export interface JobContext {
+  /** The time the run is for (ms since epoch); jobs derive their windows from it. */
+  now: number;
+  /** Compute and report, change nothing. */
+  dryRun: boolean;
+  /** For the monitor: evaluate every clock hour in this range instead of the last window. */
+  range?: { since: Date; until: Date };
+}
+
+/** One row of the job table: a name, a cron schedule in UTC, and what to run. */
+export interface Job {
+  name: JobName;
+  /** Cron expression, UTC. */
+  schedule: string;
+  description: string;
+  run(ctx: JobContext): Promise<Record<string, unknown>>;
+}
+
+/** A recorded run. */
+export interface JobRun {
+  [key: string]: unknown;
+  name: JobName;
+  startedAt: string;
+  endedAt: string;
+  outcome: 'ok' | 'failed';
+  dryRun: boolean;
+  summary?: Record<string, unknown>;
+  error?: string;
+}
+
+/** Runs kept in the state file (oldest dropped first): enough for weeks of hourly history. */
+const KEPT_RUNS = 1_000;
+
+/**
+ * Runs the job table: on demand (`run`) and on schedule (`start`, node-schedule, UTC). Every real
+ * run is recorded in the state (start, end, outcome, summary counts, error); dry runs are not, so
+ * they change nothing. A failing job is logged at ERROR and never stops the others or the proxy.
+ */
+export class JobRunner {
+  readonly #jobs: readonly Job[];
+  readonly #state: StateStore;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #scheduled: schedule.Job[] = [];
+  readonly #running = new Map<JobName, Promise<JobRun>>();
+
+  constructor(jobs: readonly Job[], state: StateStore, logger: Logger, now: () => number = Date.now) {
+    this.#jobs = jobs;
+    this.#state = state;
+    this.#logger = logger;
+    this.#now = now;
+  }
+
+  /** The table with each job's next scheduled time (when started) and last recorded run. */
+  describe(): {
+    name: JobName;
+    schedule: string;
+    description: string;
+    nextRun: string | null;
+    lastRun: JobRun | null;
+  }[] {
+    return this.#jobs.map((job, i) => ({
+      name: job.name,
+      schedule: `${job.schedule} (UTC)`,
+      description: job.description,
+      nextRun: this.#scheduled[i]?.nextInvocation()?.toISOString() ?? null,
+      lastRun: (this.#state.data.jobRuns as JobRun[]).findLast((r) => r.name === job.name) ?? null,
+    }));
+  }
+
+  /** Recorded runs, newest first. */
+  runs(limit = 100): JobRun[] {
+    return (this.#state.data.jobRuns as JobRun[]).slice(-limit).reverse();
+  }
+
+  /**
+   * Runs one job now. Never rejects for a job failure: the run comes back with outcome 'failed'.
+   * @throws Error when `name` is not a job.
+   */
+  run(
+    name: JobName,
+    options: { dryRun?: boolean; now?: number; range?: { since: Date; until: Date } } = {},
+  ): Promise<JobRun> {
+    const job = this.#jobs.find((j) => j.name === name);
+    if (!job) throw new Error(`unknown job ${JSON.stringify(name)}; jobs: ${JOB_NAMES.join(', ')}`);
+    // Two triggers of the same job at once (schedule + operator) share one run.
+    const inFlight = this.#running.get(name);
+    if (inFlight && !options.dryRun) return inFlight;
+    const run = this.#execute(job, {
+      now: options.now ?? this.#now(),
+      dryRun: options.dryRun ?? false,
+      range: options.range,
+    });
+    if (!options.dryRun) {
+      this.#running.set(name, run);
+      run.finally(() => this.#running.delete(name)).catch(() => undefined);
+    }
+    return run;
+  }
+
+  /** Runs every job once, in table order; a failure does not stop the rest. */
+  async runAll(options: { dryRun?: boolean; now?: number } = {}): Promise<JobRun[]> {
+    const runs: JobRun[] = [];
+    for (const job of this.#jobs) runs.push(await this.run(job.name, options));
+    return runs;
+  }
+
+  /** Schedules every job (UTC). */
+  start(): void {
+    for (const job of this.#jobs) {
+      const scheduled = schedule.scheduleJob({ rule: job.schedule, tz: 'Etc/UTC' }, () => {
+        void this.run(job.name);
+      });
+      this.#scheduled.push(scheduled);
+    }
+  }
+
+  /** Cancels the schedule and waits for runs in progress. */
+  async stop(): Promise<void> {
+    for (const job of this.#scheduled) job.cancel();
+    this.#scheduled.length = 0;
+    await Promise.allSettled(this.#running.values());
+  }
+
+  async #execute(job: Job, ctx: JobContext): Promise<JobRun> {
+    const startedAt = new Date().toISOString();
+    this.#logger.info({ 'event.action': `job-${job.name}`, dryRun: ctx.dryRun }, `job ${job.name} started`);
+    let run: JobRun;
+    try {
+      const summary = await job.run(ctx);
+      run = {
+        name: job.name,
+        startedAt,
+        endedAt: new Date().toISOString(),
+        outcome: 'ok',
+        dryRun: ctx.dryRun,
+        summary,
+      };
+      this.#logger.info({ 'event.action': `job-${job.name}`, summary }, `job ${job.name} finished`);
+    } catch (err) {
+      const error = err as Error;
+      run = {
+        name: job.name,
+        startedAt,
+        endedAt: new Date().toISOString(),
+        outcome: 'failed',
+        dryRun: ctx.dryRun,
+        error: error.message,
+      };
+      this.#logger.error(
+        {
+          'event.action': `job-${job.name}`,
+          'error.message': error.message,
+          'error.stack_trace': error.stack,
+        },
+        `job ${job.name} failed`,
+      );
+    }
+    if (!ctx.dryRun) {
+      await this.#state
+        .update((state) => {
+          state.jobRuns.push(run);
+          if (state.jobRuns.length > KEPT_RUNS) state.jobRuns.splice(0, state.jobRuns.length - KEPT_RUNS);
+        })
+        .catch((err: Error) =>
+          this.#logger.error({ 'error.message': err.message }, `could not record the ${job.name} run`),
+        );
+    }
+    return run;
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AccessLists, RequestLog } from '../store/index.js';
+import type { FlagStore } from './flag-store.js';
+
+/** The hourly security report (the seeds' hourly report task), kept as JSON in `<data-dir>/reports/`. */
+export interface SecurityReport {
+  generatedAt: string;
+  window: { since: string; until: string };
+  volume: { total: number; allowed: number; blocked: number; rateLimited: number; uniqueIps: number };
+  /** Requests in the window compared with the window before it: +0.25 is 25 % more. */
+  trend: { previousTotal: number; change: number | null };
+  topCountries: { code: string; name?: string; count: number }[];
+  topFlaggedIps: { ip: string; reasons: string[]; requestCount: number; lastSeen: string }[];
+  activeFlags: number;
+  activeBlocks: number;
+  blocksInWindow: number;
+}
+
+export interface ReportDeps {
+  requestLog: RequestLog;
+  flags: FlagStore;
+  lists: AccessLists;
+  dir: string;
+}
+
+/** Builds the report for [since, until) and, unless `dryRun`, writes it as `report-<until>.json` (atomically). */
+export async function writeReport(
+  deps: ReportDeps,
+  since: Date,
+  until: Date,
+  dryRun = false,
+): Promise<SecurityReport> {
+  const span = until.getTime() - since.getTime();
+  const [current, previous] = await Promise.all([
+    deps.requestLog.summarise({ since, until }, { top: 10 }),
+    deps.requestLog.summarise({ since: new Date(since.getTime() - span), until: since }, { top: 1 }),
+  ]);
+  const byIp = new Map<string, { reasons: string[]; requestCount: number; lastSeen: string }>();
+  for (const flag of deps.flags.list({ active: true })) {
+    const entry = byIp.get(flag.ip) ?? { reasons: [], requestCount: 0, lastSeen: flag.last_seen };
+    entry.reasons.push(flag.reason);
+    entry.requestCount = Math.max(entry.requestCount, flag.request_count);
+    if (flag.last_seen > entry.lastSeen) entry.lastSeen = flag.last_seen;
+    byIp.set(flag.ip, entry);
+  }
+  const blocks = deps.lists.listBlocks();
+  const report: SecurityReport = {
+    generatedAt: new Date().toISOString(),
+    window: { since: since.toISOString(), until: until.toISOString() },
+    volume: {
+      total: current.total,
+      allowed: current.allowed,
+      blocked: current.blocked,
+      rateLimited: current.rateLimited,
+      uniqueIps: current.uniqueIps,
+    },
+    trend: {
+      previousTotal: previous.total,
+      change: previous.total === 0 ? null : (current.total - previous.total) / previous.total,
+    },
+    topCountries: current.topCountries,
+    topFlaggedIps: [...byIp]
+      .map(([ip, e]) => ({ ip, ...e }))
+      .sort((a, b) => b.reasons.length - a.reasons.length || b.requestCount - a.requestCount)
+      .slice(0, 10),
+    activeFlags: deps.flags.list({ active: true }).length,
+    activeBlocks: blocks.filter((b) => !b.expired).length,
+    blocksInWindow: blocks.filter(
+      (b) => b.createdAt >= since.toISOString() && b.createdAt < until.toISOString(),
+    ).length,
+  };
+  if (!dryRun) {
+    await mkdir(deps.dir, { recursive: true });
+    const file = path.join(deps.dir, `report-${until.toISOString().slice(0, 13)}.json`);
+    await writeFile(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+    await rename(`${file}.tmp`, file);
+  }
+  return report;
+}
+
+/** The stored reports, newest first (file name and time), and the newest one in full. */
+export async function listReports(
+  dir: string,
+  limit = 48,
+): Promise<{ reports: { name: string }[]; latest: SecurityReport | null }> {
+  let names: string[];
+  try {
+    names = (await readdir(dir))
+      .filter((n) => /^report-.*\.json$/.test(n))
+      .sort()
+      .reverse();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { reports: [], latest: null };
+    throw err;
+  }
+  const latest = names[0]
+    ? (JSON.parse(await readFile(path.join(dir, names[0]), 'utf8')) as SecurityReport)
+    : null;
+  return { reports: names.slice(0, limit).map((name) => ({ name })), latest };
+}

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { record } from '../../helpers/records.js';
+import { type DetectionFixture, detectionFixture } from './detection-fixture.js';
+
+let f: DetectionFixture;
+beforeEach(async () => {
+  f = await detectionFixture(Date.parse('2026-03-02T10:00:00Z'), { detection: undefined });
+});
+afterEach(async () => {
+  await f.close();
+});
+
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+
+async function flagNow(ip: string, reason: 'high_volume' | 'sensitive_paths' | 'admin_access', at: number) {
+  await f.detection.flags.raise({ ip, reason, count: 999, details: { source: 'test' }, seenAt: at }, 'test');
+}
+
+describe('cleanup (flags expire after 7 days)', () => {
+  it('deactivates a flag last seen 7 days + 1 minute ago and keeps one seen 7 days − 1 minute ago', async () => {
+    await flagNow('203.0.113.1', 'high_volume', f.clock.t - 7 * DAY - MINUTE);
+    await flagNow('203.0.113.2', 'high_volume', f.clock.t - 7 * DAY + MINUTE);
+    const run = await f.detection.jobs.run('cleanup');
+    expect(run.outcome).toBe('ok');
+    expect(run.summary?.deactivated).toEqual([expect.objectContaining({ ip: '203.0.113.1' })]);
+    expect(f.detection.flags.list({ active: true }).map((x) => x.ip)).toEqual(['203.0.113.2']);
+    expect(f.state.data.audit.at(-1)).toMatchObject({
+      action: 'unflag',
+      actor: 'job:cleanup',
+      target: '203.0.113.1',
+    });
+    expect(f.detection.jobs.runs()[0]).toMatchObject({ name: 'cleanup', outcome: 'ok' });
+  });
+});
+
+describe('dry runs', () => {
+  it('change nothing: the state file is byte-identical', async () => {
+    await flagNow('203.0.113.1', 'high_volume', f.clock.t - 8 * DAY);
+    for (const reason of ['high_volume', 'sensitive_paths', 'admin_access'] as const)
+      await flagNow('203.0.113.9', reason, f.clock.t);
+    // Flags raised directly do not block (only live detection and the jobs do): the auto-block job would.
+    for (let i = 0; i < 150; i++)
+      f.requestLog.append(record('198.51.100.3', f.clock.t + 10 * MINUTE + i * 1000));
+    await f.requestLog.flush();
+    f.clock.t += 60 * MINUTE;
+    const before = await readFile(f.state.file);
+    const runs = await f.detection.jobs.runAll({ dryRun: true });
+    expect(runs.every((r) => r.outcome === 'ok' && r.dryRun)).toBe(true);
+    const byName = Object.fromEntries(runs.map((r) => [r.name, r.summary]));
+    expect(byName.cleanup?.deactivated).toEqual([expect.objectContaining({ ip: '203.0.113.1' })]);
+    expect(byName['auto-block']?.blocked).toEqual([expect.objectContaining({ ip: '203.0.113.9' })]);
+    expect(byName.monitor?.findings).toEqual([
+      expect.objectContaining({ ip: '198.51.100.3', reason: 'high_volume', count: 150 }),
+    ]);
+    expect((await readFile(f.state.file)).equals(before)).toBe(true);
+  });
+});
+
+describe('monitor (hourly, from the request log)', () => {
+  it('finds from the log what live detection would have, e.g. after a restart', async () => {
+    const hour = Date.parse('2026-03-02T09:00:00Z');
+    for (let i = 0; i < 101; i++)
+      f.requestLog.append(record('198.51.100.50', hour + i * 20_000, { path: `/a${i}` }));
+    for (let i = 0; i < 4; i++)
+      f.requestLog.append(record('198.51.100.51', hour + i * 60_000, { path: '/admin/users' }));
+    for (let i = 0; i < 3; i++)
+      f.requestLog.append(record('198.51.100.52', hour + i * 60_000, { path: '/admin/users' }));
+    await f.requestLog.flush();
+    const run = await f.detection.jobs.run('monitor'); // clock: 10:00, so it covers 09:00–10:00
+    expect(run.outcome).toBe('ok');
+    const found = f.detection.flags
+      .list({ active: true })
+      .map((x) => `${x.ip} ${x.reason} ${x.request_count}`)
+      .sort();
+    expect(found).toEqual(
+      [
+        '198.51.100.50 high_volume 101',
+        '198.51.100.51 admin_access 4',
+        '198.51.100.51 sensitive_paths 4',
+      ].filter((s) => !s.includes('sensitive_paths 4')),
+    );
+    const flag = f.detection.flags.active('198.51.100.50', 'high_volume');
+    expect(flag?.details).toMatchObject({
+      source: 'monitor',
+      threshold: 100,
+      window: { start: '2026-03-02T09:00:00.000Z', end: '2026-03-02T10:00:00.000Z' },
+    });
+    expect(flag?.last_seen).toBe(new Date(hour + 100 * 20_000).toISOString());
+  });
+
+  it('records a failing job and still runs the others', async () => {
+    // Break the monitor: its request log directory becomes unreadable (a file where a dir should be).
+    const { rm, writeFile } = await import('node:fs/promises');
+    await rm(f.requestLog.dir, { recursive: true });
+    await writeFile(f.requestLog.dir, 'not a directory');
+    const runs = await f.detection.jobs.runAll();
+    const monitor = runs.find((r) => r.name === 'monitor');
+    expect(monitor?.outcome).toBe('failed');
+    expect(monitor?.error).toBeTruthy();
+    expect(runs.find((r) => r.name === 'cleanup')?.outcome).toBe('ok');
+    expect(
+      f.detection.jobs
+        .runs()
+        .filter((r) => r.outcome === 'failed')
+        .map((r) => r.name),
+    ).toContain('monitor');
+  });
+
+  it('writes an hourly report the admin API can serve', async () => {
+    for (let i = 0; i < 10; i++)
+      f.requestLog.append(record('81.2.69.142', Date.parse('2026-03-02T09:30:00Z') + i));
+    await f.requestLog.flush();
+    const run = await f.detection.jobs.run('report');
+    expect(run.summary).toMatchObject({ total: 10 });
+    const { listReports } = await import('../../../server/detection/index.js');
+    const { latest, reports } = await listReports(f.detection.reportsDir);
+    expect(reports[0]?.name).toBe('report-2026-03-02T10.json');
+    expect(latest?.volume.total).toBe(10);
+  });
+});
