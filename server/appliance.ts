@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
-import type { Config } from './config.js';
+import type { Config, Settings } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
+import { createDetection, type Detection } from './detection/index.js';
 import { createLogger, type Logger } from './log.js';
 import { closeGracefully, createProxyServer, type ProxyServer } from './proxy/index.js';
+import { initialSettings, SettingsService } from './settings.js';
 import {
   AccessLists,
   type AccessRecord,
@@ -17,7 +19,7 @@ import {
   type RequestLog,
   type StateStore,
 } from './store/index.js';
-import { VERSION } from './version.js';
+import { PACKAGE_ROOT, VERSION } from './version.js';
 
 /** Where a started appliance can be reached. */
 export interface ApplianceAddresses {
@@ -45,6 +47,7 @@ export interface ApplianceParts {
   geo: GeoLookup;
   counters: CountersClient;
   proxy: ProxyServer;
+  detection: Detection;
   token: string;
 }
 
@@ -77,11 +80,38 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const requestLog = await setupRequestLog(geo);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
     const accessLists = new AccessLists(state, now);
+    const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
+    for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
+    const detection = createDetection({
+      config: settings.detection,
+      dataDir: config.dataDir,
+      state,
+      lists: accessLists,
+      requestLog,
+      counters,
+      logger,
+      now,
+    });
     demo = config.upstream ? undefined : await startDemoSite(config.sessionCookie);
     const upstream = config.upstream ? new URL(config.upstream) : (demo as DemoSite).url;
-    const proxy = setupProxy(upstream, accessLists, counters, requestLog);
+    const proxy = setupProxy(upstream, accessLists, counters, settings, (record) => {
+      requestLog.append(record);
+      detection.live.observe(record);
+    });
+    const settingsService = new SettingsService(
+      settings,
+      state,
+      {
+        apply: (next) => {
+          proxy.setRateLimits(next.rateLimits);
+          proxy.setTrustProxy(next.trustProxy);
+          detection.applyConfig(next.detection);
+        },
+      },
+      logger,
+    );
     const token = await ensureAdminToken(config.dataDir);
-    parts = { config, logger, state, accessLists, requestLog, geo, counters, proxy, token };
+    parts = { config, logger, state, accessLists, requestLog, geo, counters, proxy, detection, token };
     admin = createAdminServer({
       token,
       host: config.admin.host,
@@ -89,6 +119,10 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       accessLists,
       requestLog,
       state,
+      detection,
+      settings: settingsService,
+      live: { records: proxy.events, flags: detection.flags, lists: accessLists, geo },
+      uiDir: path.join(PACKAGE_ROOT, 'dist', 'renderer'),
       logger,
       version: VERSION,
       now,
@@ -146,19 +180,20 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     upstream: URL,
     accessLists: AccessLists,
     counters: CountersClient,
-    requestLog: RequestLog,
+    settings: Settings,
+    onRecord: (record: AccessRecord) => void,
   ): ProxyServer {
     return createProxyServer({
       upstream,
       upstreamTimeoutMs: config.upstreamTimeout,
-      trustProxy: config.trustProxy,
-      rateLimits: config.rateLimits,
+      trustProxy: settings.trustProxy,
+      rateLimits: settings.rateLimits,
       sessionCookie: config.sessionCookie,
       sessionTtlMs: config.sessionTtl,
       accessLists,
       counters,
       logger,
-      onRecord: (record) => requestLog.append(record),
+      onRecord,
     });
   }
 
@@ -167,6 +202,8 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const current = parts;
     parts = undefined;
     await Promise.all([current.proxy.close(), admin ? closeGracefully(admin, 2_000) : undefined]);
+    await current.detection.jobs.stop();
+    await current.detection.live.close();
     await current.requestLog.close();
     await current.counters
       .quit()

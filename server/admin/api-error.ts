@@ -13,7 +13,13 @@ export class ApiError extends Error {
 }
 
 /** Errors from other parts that carry a client-safe message and status. */
-const SAFE_ERRORS = new Set(['AccessListError', 'RequestLogQueryError', 'AddressError', 'PathPatternError']);
+const SAFE_ERRORS = new Set([
+  'AccessListError',
+  'RequestLogQueryError',
+  'AddressError',
+  'PathPatternError',
+  'ConfigError',
+]);
 
 /**
  * The admin server's error boundary (STYLE.md): thrown errors become `{ error: { status, message } }`.

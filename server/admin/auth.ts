@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
@@ -43,14 +43,28 @@ export interface AdminGuardOptions {
   allowedHosts: () => ReadonlySet<string> | null;
 }
 
+/** Name of the UI session cookie. */
+export const SESSION_COOKIE = 'ipwarden_session';
+
+/**
+ * The UI session cookie value: HMAC-SHA256 of a fixed label keyed by the admin token. It proves
+ * knowledge of the token without being the token, survives restarts, and is revoked by rotating
+ * the token file.
+ */
+export function sessionValue(token: string): string {
+  return createHmac('sha256', token).update('ipwarden ui session v1').digest('base64url');
+}
+
 /**
  * Admin API gatekeeper: the Host header must name the admin server (DNS-rebinding defence), a
- * state-changing request with an Origin header must come from the admin UI's own origin (a
- * malicious page cannot drive the operator's browser), and every route but `GET /api/health`
- * needs `Authorization: Bearer <token>`.
+ * state-changing request with an Origin header must come from the admin UI's own origin, and a
+ * state-changing request authenticated by the session cookie must carry that Origin (a malicious
+ * page cannot drive the operator's browser). Every `/api` route but `GET /api/health` needs
+ * `Authorization: Bearer <token>` or the UI session cookie (SameSite=Strict, HttpOnly).
  */
 export function adminGuard(options: AdminGuardOptions) {
   const { token } = options;
+  const session = sessionValue(token);
   return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
     const allowedHosts = options.allowedHosts();
     const host = (ctx.get('host') || '').toLowerCase();
@@ -60,24 +74,31 @@ export function adminGuard(options: AdminGuardOptions) {
         `this admin server does not answer for host ${JSON.stringify(host.slice(0, 100))}`,
       );
     }
+    const changing = !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method);
     const origin = ctx.get('origin');
-    if (origin && !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
-      const originHost = origin.replace(/^https?:\/\//, '').toLowerCase();
-      if (allowedHosts === null ? originHost !== host : !allowedHosts.has(originHost)) {
-        throw new ApiError(403, 'cross-origin request refused');
-      }
-    }
+    const sameOrigin = origin !== '' && isAllowedOrigin(origin, host, allowedHosts);
+    if (origin && changing && !sameOrigin) throw new ApiError(403, 'cross-origin request refused');
     if (ctx.path === '/api/health' && ctx.method === 'GET') return next();
     if (!ctx.path.startsWith('/api/')) return next();
     const header = ctx.get('authorization');
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!presented || !safeEqual(presented, token)) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="ipwarden"');
-      throw new ApiError(
-        401,
-        'missing or wrong admin token (Authorization: Bearer <token from the data dir admin-token file>)',
-      );
+    if (presented && safeEqual(presented, token)) return next();
+    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    if (!presented && cookie && safeEqual(cookie, session) && ctx.path !== '/api/session') {
+      if (changing && !sameOrigin)
+        throw new ApiError(403, 'a state-changing request from the UI must carry its Origin');
+      return next();
     }
-    return next();
+    ctx.set('WWW-Authenticate', 'Bearer realm="ipwarden"');
+    throw new ApiError(
+      401,
+      'missing or wrong admin token (Authorization: Bearer <token from the data dir admin-token file>)',
+    );
   };
+}
+
+function isAllowedOrigin(origin: string, host: string, allowedHosts: ReadonlySet<string> | null): boolean {
+  if (!/^https?:\/\//.test(origin)) return false;
+  const originHost = origin.replace(/^https?:\/\//, '').toLowerCase();
+  return allowedHosts === null ? originHost === host : allowedHosts.has(originHost);
 }

@@ -1,13 +1,18 @@
 import http from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
+import type { Detection } from '../detection/index.js';
 import type { Logger } from '../log.js';
+import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { apiErrorBoundary } from './api-error.js';
 import { adminGuard } from './auth.js';
+import { eventStream, type LiveSources } from './events.js';
 import { adminRoutes } from './routes.js';
+import { CONTENT_SECURITY_POLICY, staticUi } from './static-ui.js';
 
-export { adminTokenPath, ensureAdminToken, safeEqual } from './auth.js';
+export { adminTokenPath, ensureAdminToken, SESSION_COOKIE, safeEqual, sessionValue } from './auth.js';
+export type { LiveSources } from './events.js';
 export {
   EXPORT_CONTENT_TYPES,
   EXPORT_FORMATS,
@@ -16,6 +21,7 @@ export {
   type ExportKind,
   writeExport,
 } from './export.js';
+export { CONTENT_SECURITY_POLICY } from './static-ui.js';
 
 export interface AdminServerOptions {
   token: string;
@@ -24,6 +30,11 @@ export interface AdminServerOptions {
   accessLists: AccessLists;
   requestLog: RequestLog;
   state: StateStore;
+  detection: Detection;
+  settings: SettingsService;
+  live: LiveSources;
+  /** The built operator UI (`dist/renderer`). */
+  uiDir: string;
   logger: Logger;
   version: string;
   now?: () => number;
@@ -41,6 +52,10 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
     await next();
   });
   let server: http.Server | undefined;
@@ -59,12 +74,17 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     accessLists: options.accessLists,
     requestLog: options.requestLog,
     state: options.state,
+    detection: options.detection,
+    settings: options.settings,
+    token: options.token,
     version: options.version,
     now: options.now ?? Date.now,
     problems: options.problems,
   });
+  router.get('/events', eventStream(options.live));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  app.use(staticUi(options.uiDir));
   app.on('error', (err: Error) =>
     options.logger.error({ 'error.message': err.message }, 'admin server error'),
   );

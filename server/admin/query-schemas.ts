@@ -44,6 +44,7 @@ export const statsSchema = z.object({
   since: time,
   until: time,
   top: z.coerce.number().int().min(1).max(100).optional(),
+  bucket: z.enum(['minute', 'hour', 'day']).optional(),
 });
 
 export const exportSchema = requestFilterSchema.extend({ format: z.enum(EXPORT_FORMATS).default('json') });
@@ -86,3 +87,23 @@ export function validate<T extends z.ZodType>(
   const field = issue?.path.join('.') || where;
   throw new ApiError(400, `invalid ${where} field "${field}": ${issue?.message ?? 'invalid'}`);
 }
+
+export const flagsQuerySchema = z.object({
+  active: z
+    .enum(['1', '0', 'true', 'false'])
+    .transform((v) => v === '1' || v === 'true')
+    .optional(),
+  reason: z
+    .enum(['high_volume', 'brute_force', 'sensitive_paths', 'failed_logins', 'admin_access', 'ml_outlier'])
+    .optional(),
+  ip: z.string().max(64).optional(),
+});
+
+export const jobRunQuerySchema = z.object({
+  since: time,
+  until: time,
+  dryRun: z
+    .enum(['1', '0', 'true', 'false'])
+    .transform((v) => v === '1' || v === 'true')
+    .default(false),
+});

@@ -1,11 +1,17 @@
 import Router from '@koa/router';
+import { type Detection, JOB_NAMES, type JobName, listReports } from '../detection/index.js';
+import { cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
+import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { ApiError } from './api-error.js';
+import { SESSION_COOKIE, sessionValue } from './auth.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_KINDS, type ExportKind, writeExport } from './export.js';
 import {
   allowBodySchema,
   blockBodySchema,
   exportSchema,
+  flagsQuerySchema,
+  jobRunQuerySchema,
   requestListSchema,
   statsSchema,
   validate,
@@ -15,6 +21,9 @@ export interface AdminRouteDeps {
   accessLists: AccessLists;
   requestLog: RequestLog;
   state: StateStore;
+  detection: Detection;
+  settings: SettingsService;
+  token: string;
   version: string;
   now: () => number;
   /** Problems an operator must see (corrupt state moved aside, log writes failing …). */
@@ -35,6 +44,54 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     ctx.body = { status: problems.length === 0 ? 'ok' : 'degraded', version: deps.version, problems };
   });
 
+  router.post('/session', (ctx) => {
+    // Reached only with a valid Bearer token (see adminGuard): trade it for an HttpOnly cookie so the
+    // UI never keeps the token and EventSource can authenticate.
+    ctx.cookies.set(SESSION_COOKIE, sessionValue(deps.token), {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/',
+      overwrite: true,
+      signed: false,
+    });
+    ctx.status = 204;
+  });
+  router.post('/session/logout', (ctx) => {
+    ctx.cookies.set(SESSION_COOKIE, '', {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: 0,
+      signed: false,
+    });
+    ctx.status = 204;
+  });
+
+  router.get('/ips/:ip', async (ctx) => {
+    const ip = ctx.params.ip ?? '';
+    const address = tryParseAddress(ip);
+    if (!address) throw new ApiError(400, `not an IP address: ${JSON.stringify(ip.slice(0, 64))}`);
+    const decision = accessLists.decide(address.text);
+    const { records } = await requestLog.query({ ip: address.text, limit: 100 });
+    const countries = new Map<string, number>();
+    for (const r of records) {
+      const code = r.source.geo?.country_iso_code;
+      if (code) countries.set(code, (countries.get(code) ?? 0) + 1);
+    }
+    ctx.body = {
+      ip: address.text,
+      decision: decision.kind === 'allowlisted' ? 'allowlisted' : decision.kind,
+      block: decision.kind === 'blocked' ? decision.entry : undefined,
+      flags: deps.detection.flags.list({ ip: address.text }),
+      requests: records,
+      countries: [...countries].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count),
+      audit: state.data.audit
+        .filter((a) => a.target === address.text || targetContains(a.target, address.text))
+        .reverse()
+        .slice(0, 200),
+    };
+  });
+
   router.get('/requests', async (ctx) => {
     const q = validate(requestListSchema, ctx.query, 'query');
     ctx.body = await requestLog.query(q);
@@ -44,7 +101,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const q = validate(statsSchema, ctx.query, 'query');
     const until = q.until ?? new Date(deps.now());
     const since = q.since ?? new Date(until.getTime() - DAY_MS);
-    const summary = await requestLog.summarise({ since, until }, { top: q.top ?? 10 });
+    const bucketMs = q.bucket ? { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[q.bucket] : undefined;
+    const summary = await requestLog.summarise({ since, until }, { top: q.top ?? 10, bucketMs });
     const now = deps.now();
     ctx.body = {
       ...summary,
@@ -88,7 +146,39 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
 
   router.get('/flags', (ctx) => {
-    ctx.body = { flags: [...state.data.flags].reverse() };
+    const q = validate(flagsQuerySchema, ctx.query, 'query');
+    ctx.body = { flags: deps.detection.flags.list(q) };
+  });
+  router.post('/flags/:ip/dismiss', async (ctx) => {
+    const ip = ctx.params.ip ?? '';
+    const ended = await deps.detection.flags.dismiss(ip, actor(ctx.get('x-ipwarden-actor')));
+    if (ended.length === 0) throw new ApiError(404, `${ip} has no active flag`);
+    ctx.body = { dismissed: ended };
+  });
+
+  router.get('/jobs', (ctx) => {
+    ctx.body = { jobs: deps.detection.jobs.describe(), runs: deps.detection.jobs.runs(50) };
+  });
+  router.post('/jobs/:name/run', async (ctx) => {
+    const name = ctx.params.name as JobName;
+    if (!JOB_NAMES.includes(name))
+      throw new ApiError(404, `unknown job ${JSON.stringify(name)}; jobs: ${JOB_NAMES.join(', ')}`);
+    const q = validate(jobRunQuerySchema, ctx.query, 'query');
+    if ((q.since || q.until) && name !== 'monitor')
+      throw new ApiError(400, 'since/until go with the monitor job only');
+    const range = q.since ? { since: q.since, until: q.until ?? new Date(deps.now()) } : undefined;
+    ctx.body = { run: await deps.detection.jobs.run(name, { dryRun: q.dryRun, range }) };
+  });
+
+  router.get('/settings', (ctx) => {
+    ctx.body = { settings: deps.settings.current() };
+  });
+  router.put('/settings', async (ctx) => {
+    ctx.body = { settings: await deps.settings.update(ctx.request.body, actor(ctx.get('x-ipwarden-actor'))) };
+  });
+
+  router.get('/reports', async (ctx) => {
+    ctx.body = await listReports(deps.detection.reportsDir);
   });
 
   router.get('/export/:kind', async (ctx) => {
@@ -114,7 +204,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   ): AsyncIterable<unknown> | Iterable<unknown> {
     if (kind === 'requests') return requestLog.scan(filter, 'oldest');
     if (kind === 'blocks') return accessLists.listBlocks();
-    return state.data.flags.filter((f) => {
+    return deps.detection.flags.list().filter((f) => {
       const seen = Date.parse(f.last_seen);
       return (
         (!filter.since || seen >= filter.since.getTime()) && (!filter.until || seen < filter.until.getTime())
@@ -123,4 +213,15 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   }
 
   return router;
+}
+
+/** Whether an audit target (an IP or CIDR) covers `ip`. */
+function targetContains(target: string, ip: string): boolean {
+  if (!target.includes('/')) return false;
+  const address = tryParseAddress(ip);
+  try {
+    return address !== null && cidrContains(parseCidr(target), address);
+  } catch {
+    return false; // an audit target that is not a range covers nothing
+  }
 }

@@ -33,6 +33,7 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
         [
           `ipwarden ${VERSION}`,
           `  proxy      ${addresses.proxyUrl}  →  ${upstream}`,
+          `  admin UI   ${addresses.adminUrl}  (sign-in link: npx ipwarden ui)`,
           `  admin API  ${addresses.adminUrl}/api  (token in ${addresses.tokenFile})`,
           `  data dir   ${config.dataDir}`,
           '',

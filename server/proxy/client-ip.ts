@@ -53,10 +53,10 @@ export function createClientIpResolver(trustedProxies: readonly Cidr[]): ClientI
   };
 }
 
-/** Koa middleware putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`. */
-export function clientIp(resolve: ClientIpResolver) {
+/** Koa middleware putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields the resolver in force. */
+export function clientIp(current: () => ClientIpResolver) {
   return function resolveClientIp(ctx: Context, next: Next): Promise<void> {
-    const address = resolve(
+    const address = current()(
       ctx.req.socket.remoteAddress,
       ctx.req.headers['x-forwarded-for'] as string | undefined,
     );

@@ -36,6 +36,10 @@ export interface ProxyServer {
   readonly server: http.Server;
   /** Emits `record` for every exchange, after `onRecord`. */
   readonly events: EventEmitter<{ record: [AccessRecord] }>;
+  /** Applies new rate-limit rules without a restart. */
+  setRateLimits(rules: readonly RateLimitRuleConfig[]): void;
+  /** Applies a new trusted-proxy list without a restart. */
+  setTrustProxy(cidrs: readonly Cidr[]): void;
   /** Stops accepting, lets in-flight exchanges finish (up to `graceMs`), then closes the rest. */
   close(graceMs?: number): Promise<void>;
 }
@@ -52,7 +56,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     options.onRecord(record);
     events.emit('record', record);
   };
-  const resolve = createClientIpResolver(options.trustProxy);
+  let resolve = createClientIpResolver(options.trustProxy);
   const upstream = createUpstream(options.upstream);
   const sessions = createSessionRegistry({
     counters: options.counters,
@@ -63,9 +67,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   const app = new Koa();
   app.use(accessLog(sink));
   app.use(errorBoundary(logger));
-  app.use(clientIp(resolve));
+  app.use(clientIp(() => resolve));
   app.use(accessGuard(options.accessLists, options.isPaused));
-  app.use(rateLimit({ rules: options.rateLimits, counters: options.counters, sessions, logger }));
+  const limiter = rateLimit({ rules: options.rateLimits, counters: options.counters, sessions, logger });
+  app.use(limiter);
   app.use(
     forward({
       upstream,
@@ -138,6 +143,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   return {
     server,
     events,
+    setRateLimits: (rules) => limiter.setRules(rules),
+    setTrustProxy: (cidrs) => {
+      resolve = createClientIpResolver(cidrs);
+    },
     close: (graceMs = 10_000) => {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
       for (const socket of upgraded) socket.destroy();

@@ -30,10 +30,10 @@ interface CompiledRule {
  * failure is logged.
  */
 export function rateLimit(options: RateLimitOptions) {
-  const rules = options.rules.map((rule) => compileRule(rule, options.counters));
+  let rules = options.rules.map((rule) => compileRule(rule, options.counters));
   const { sessions, logger } = options;
 
-  return async function rateLimitRules(ctx: Context, next: Next): Promise<void> {
+  const middleware = async function rateLimitRules(ctx: Context, next: Next): Promise<void> {
     if (rules.length === 0 || ctx.state.allowlisted) return next();
     const method = ctx.method;
     let path: string | null = null;
@@ -65,6 +65,12 @@ export function rateLimit(options: RateLimitOptions) {
     }
     return next();
   };
+  return Object.assign(middleware, {
+    /** Replaces the rules (settings changed); counts already in the store carry on under the same names. */
+    setRules(next: readonly RateLimitRuleConfig[]): void {
+      rules = next.map((rule) => compileRule(rule, options.counters));
+    },
+  });
 }
 
 function compileRule(rule: RateLimitRuleConfig, db: CountersClient): CompiledRule {

@@ -31,7 +31,7 @@ export {
   type RequestQueryResult,
   type ScanOrder,
 } from './request-query.js';
-export type { RequestStats, SummariseOptions, TimeRange } from './request-stats.js';
+export type { RequestStats, SummariseOptions, TimelineBucket, TimeRange } from './request-stats.js';
 export type { SegmentInfo } from './segment-files.js';
 
 /** Options of {@link createRequestLog}. Times in ms, sizes in records. */

@@ -13,6 +13,16 @@ export interface TimeRange {
 /** Options of a summary: `top` is the length of each top-N table (default 10, at most 1000). */
 export interface SummariseOptions {
   top?: number;
+  /** Timeline bucket width in ms (e.g. 60 000 for per-minute); omitted: no timeline. */
+  bucketMs?: number;
+}
+
+/** Requests in one timeline bucket starting at `t` (ISO), split by action. */
+export interface TimelineBucket {
+  t: string;
+  allowed: number;
+  blocked: number;
+  rateLimited: number;
 }
 
 /**
@@ -31,6 +41,10 @@ export interface RequestStats {
   topIps: { ip: string; count: number; country?: string }[];
   topPaths: { path: string; count: number }[];
   statusCodes: Record<string, number>;
+  /** Every country seen, by request count (for a map). */
+  countries: { code: string; count: number }[];
+  /** Per-bucket counts, oldest first, empty buckets included; [] without `bucketMs`. */
+  timeline: TimelineBucket[];
   since: string | null;
   until: string | null;
   approximate: boolean;
@@ -61,10 +75,13 @@ export class RequestStatsAccumulator {
   readonly #countries = new Map<string, CountryTally>();
   readonly #statusCodes = new Map<number, number>();
   readonly #paths: TopCounter;
+  readonly #bucketMs: number | undefined;
+  readonly #timeline = new Map<number, [number, number, number]>();
 
-  /** `top` is the intended table length; it sizes the path counter. */
-  constructor(top: number) {
+  /** `top` is the intended table length; it sizes the path counter. `bucketMs` enables the timeline. */
+  constructor(top: number, bucketMs?: number) {
     this.#paths = new TopCounter(Math.max(MIN_PATH_CAPACITY, top * 100));
+    this.#bucketMs = bucketMs;
   }
 
   /** Counts one record. */
@@ -94,6 +111,16 @@ export class RequestStatsAccumulator {
         if (name !== undefined) country.name ??= name;
       }
     }
+    if (this.#bucketMs !== undefined) {
+      const at = Date.parse(record['@timestamp']);
+      const start = at - (at % this.#bucketMs);
+      let bucket = this.#timeline.get(start);
+      if (!bucket) {
+        bucket = [0, 0, 0];
+        this.#timeline.set(start, bucket);
+      }
+      bucket[action === 'allowed' ? 0 : action === 'blocked' ? 1 : 2]++;
+    }
     const status = record.http.response.status_code;
     this.#statusCodes.set(status, (this.#statusCodes.get(status) ?? 0) + 1);
     this.#paths.add(record.url.path);
@@ -118,11 +145,40 @@ export class RequestStatsAccumulator {
       topIps: topEntries(this.#ips, top, (tally) => tally.count).map(([ip, tally]) => ({ ip, ...tally })),
       topPaths: this.#paths.top(top).map(({ key, count }) => ({ path: key, count })),
       statusCodes,
+      countries: [...this.#countries]
+        .map(([code, t]) => ({ code, count: t.count }))
+        .sort((a, b) => b.count - a.count),
+      timeline: this.#timelineFor(range),
       since: range.since?.toISOString() ?? null,
       until: range.until?.toISOString() ?? null,
       approximate: this.#paths.approximate,
     };
   }
+
+  /** Buckets oldest first; with a bounded range, empty buckets are filled so a chart's x axis is even. */
+  #timelineFor(range: TimeRange): TimelineBucket[] {
+    const width = this.#bucketMs;
+    if (width === undefined) return [];
+    const starts = new Set(this.#timeline.keys());
+    if (emptyBucketsAllowed(range, width)) {
+      const first = (range.since as Date).getTime();
+      for (let t = first - (first % width); t < (range.until as Date).getTime(); t += width) starts.add(t);
+    }
+    return [...starts]
+      .sort((a, b) => a - b)
+      .map((t) => {
+        const [allowed, blocked, rateLimited] = this.#timeline.get(t) ?? [0, 0, 0];
+        return { t: new Date(t).toISOString(), allowed, blocked, rateLimited };
+      });
+  }
+}
+
+function emptyBucketsAllowed(range: TimeRange, bucketMs: number): boolean {
+  return (
+    range.since !== undefined &&
+    range.until !== undefined &&
+    (range.until.getTime() - range.since.getTime()) / bucketMs <= 10_000
+  );
 }
 
 /**
@@ -141,7 +197,11 @@ export async function summariseRequests(
     throw new RequestLogQueryError('top', `top must be a whole number from 1 to ${MAX_TOP}, got ${top}`);
   }
   const filter = compileFilter({ since: range.since, until: range.until });
-  const stats = new RequestStatsAccumulator(top);
+  const bucketMs = options.bucketMs;
+  if (bucketMs !== undefined && (!Number.isInteger(bucketMs) || bucketMs < 1000)) {
+    throw new RequestLogQueryError('bucket', `bucket must be at least 1000 ms, got ${bucketMs}`);
+  }
+  const stats = new RequestStatsAccumulator(top, bucketMs);
   for await (const matches of matchBatches(dir, filter, 'oldest', counters)) {
     for (const { record } of matches) stats.add(record);
   }

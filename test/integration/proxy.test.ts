@@ -150,6 +150,7 @@ describe('forwarding', () => {
     wsUpstream.on('upgrade', (_req, socket) => {
       socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
       socket.on('data', (chunk: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), chunk])));
+      socket.on('end', () => socket.end()); // upgraded server sockets are half-open by default
     });
     await new Promise<void>((resolve) => wsUpstream.listen(0, '127.0.0.1', resolve));
     const port = (wsUpstream.address() as net.AddressInfo).port;

@@ -91,10 +91,27 @@ describe('request log summarise', () => {
         { path: '/', count: 2 },
       ],
       statusCodes: { '200': 2, '401': 2, '403': 1, '429': 1 },
+      countries: [
+        { code: 'DE', count: 3 },
+        { code: 'US', count: 2 },
+      ],
+      timeline: [],
       since: '2024-03-01T00:00:00.000Z',
       until: '2024-03-03T00:00:00.000Z',
       approximate: false,
     });
+  });
+
+  it('buckets a timeline by action, filling empty buckets of a bounded range', async () => {
+    const since = new Date('2024-03-01T00:00:00.000Z');
+    const until = new Date('2024-03-03T00:00:00.000Z');
+    const { timeline } = await log.summarise({ since, until }, { bucketMs: 86_400_000 });
+    expect(timeline.map((b) => b.t)).toEqual(['2024-03-01T00:00:00.000Z', '2024-03-02T00:00:00.000Z']);
+    const sum = timeline.reduce((n, b) => n + b.allowed + b.blocked + b.rateLimited, 0);
+    expect(sum).toBe(6);
+    expect(timeline.reduce((n, b) => n + b.blocked, 0)).toBe(1);
+    expect(timeline.reduce((n, b) => n + b.rateLimited, 0)).toBe(1);
+    await expect(log.summarise({ since, until }, { bucketMs: 10 })).rejects.toThrow('bucket');
   });
 
   it('covers everything when the range is open and lists at most top entries', async () => {

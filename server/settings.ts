@@ -1,0 +1,71 @@
+import { type Config, parseSettings, type Settings, settingsToJson } from './config.js';
+import type { Logger } from './log.js';
+import type { StateStore } from './store/index.js';
+
+/** Where a settings change must take effect. */
+export interface SettingsTargets {
+  apply(settings: Settings): void;
+}
+
+/**
+ * Run-time settings (detection, rate limits, trusted proxies): validated, saved in the state,
+ * applied without a restart, audited. Saved settings override the config file at the next start.
+ */
+export class SettingsService {
+  #current: Settings;
+  readonly #state: StateStore;
+  readonly #targets: SettingsTargets;
+  readonly #logger: Logger;
+
+  constructor(initial: Settings, state: StateStore, targets: SettingsTargets, logger: Logger) {
+    this.#current = initial;
+    this.#state = state;
+    this.#targets = targets;
+    this.#logger = logger;
+  }
+
+  /** The settings in force, as JSON. */
+  current(): Record<string, unknown> {
+    return settingsToJson(this.#current);
+  }
+
+  /**
+   * Validates `input` (the whole settings object), saves it, applies it and records who changed it.
+   * @throws ConfigError naming the bad field; nothing is saved or applied then.
+   */
+  async update(input: unknown, actor: string): Promise<Record<string, unknown>> {
+    const next = parseSettings(input);
+    const json = settingsToJson(next);
+    await this.#state.update((state) => {
+      state.settings = json;
+      state.audit.push({ at: new Date().toISOString(), actor, action: 'settings', target: 'settings' });
+    });
+    this.#targets.apply(next);
+    this.#current = next;
+    this.#logger.info({ actor }, 'settings changed and applied');
+    return json;
+  }
+}
+
+/**
+ * The settings in force at start: the config's, overridden by what an operator saved in the state.
+ * Saved settings that no longer validate are ignored and reported through `onInvalid`.
+ */
+export function initialSettings(
+  config: Config,
+  saved: Record<string, unknown>,
+  onInvalid: (message: string) => void,
+): Settings {
+  const fromConfig: Settings = {
+    detection: config.detection,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
+  };
+  if (Object.keys(saved).length === 0) return fromConfig;
+  try {
+    return parseSettings({ ...settingsToJson(fromConfig), ...saved });
+  } catch (err) {
+    onInvalid(`saved settings ignored: ${(err as Error).message}`);
+    return fromConfig;
+  }
+}
