@@ -1,5 +1,7 @@
 /**
- * `npm run bench`: proxy throughput on loopback, bounded in time. Starts an upstream, a bare Node
+ * `npm run bench [-- proxy|monitor]`: both by default.
+ *
+ * proxy: throughput on loopback, bounded in time. Starts an upstream, a bare Node
  * keep-alive reverse proxy and ipwarden with every feature on (request log, geolocation of rotating
  * real client IPs, a 100,000-entry blocklist with 10,000 CIDRs, the login rate-limit rule), loads
  * each in turn with wrk and prints req/s, p50/p99 latency, the ratio ipwarden / bare, and whether
@@ -19,6 +21,21 @@ const here = import.meta.dirname;
 const root = path.resolve(here, '../..');
 
 async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'proxy' && only !== 'monitor') {
+    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy or monitor`);
+    process.exit(2);
+  }
+  if (only !== 'monitor') await proxyBench();
+  if (only !== 'proxy') {
+    console.log('\n## monitor job over 1,000,000 requests from 50,000 IPs');
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'monitor-bench.ts')], {
+      stdio: 'inherit',
+    });
+  }
+}
+
+async function proxyBench(): Promise<void> {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
   } catch (err) {
