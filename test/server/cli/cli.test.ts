@@ -87,6 +87,34 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
   });
 });
 
+describe('ipwarden monitor', () => {
+  it('runs the monitor over a past range from the log; --dry-run changes nothing', async () => {
+    const { createRequestLog } = await import('../../../server/store/index.js');
+    const { record } = await import('../../helpers/records.js');
+    const log = await createRequestLog({ dir: path.join(dir, 'requests') });
+    const hour = Date.parse('2026-02-01T12:00:00Z');
+    for (let i = 0; i < 12; i++) log.append(record('198.51.100.20', hour + i * 1000, { path: '/wp-login.php' }));
+    await log.close();
+    await run('blocks'); // creates the state file
+    const before = await readFile(path.join(dir, 'state.json'));
+
+    const dry = await run('monitor', '--task', 'monitor', '--since', '2026-02-01T12:00:00Z', '--until', '2026-02-01T13:00:00Z', '--dry-run');
+    expect(dry.error).toBeUndefined();
+    expect(dry.out).toContain('monitor (dry run): ok');
+    expect(dry.out).toMatch(/198\.51\.100\.20\s+sensitive_paths\s+12 > 5/);
+    expect((await readFile(path.join(dir, 'state.json'))).equals(before)).toBe(true);
+
+    const real = await run('monitor', '--task', 'monitor', '--since', '2026-02-01T12:00:00Z', '--until', '2026-02-01T13:00:00Z', '--json');
+    const runs = JSON.parse(real.out) as { outcome: string; summary: { findings: { ip: string; reason: string }[] } }[];
+    expect(runs[0]?.summary.findings).toEqual([expect.objectContaining({ ip: '198.51.100.20', reason: 'sensitive_paths' })]);
+    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { flags: { ip: string; is_active: boolean }[] };
+    expect(state.flags).toEqual([expect.objectContaining({ ip: '198.51.100.20', is_active: true })]);
+
+    expect((await run('monitor', '--task', 'nope')).error?.message).toContain('--task');
+    expect((await run('monitor', '--since', 'yesterday')).error?.message).toContain('--since');
+  });
+});
+
 describe('ipwarden CLI while the appliance runs (goes through the admin API)', () => {
   it('blocks take effect on the next request and land in the running appliance', async () => {
     const app = await startTestAppliance({}, dir);
