@@ -89,6 +89,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       lists: accessLists,
       requestLog,
       counters,
+      shared: config.redis !== undefined,
       logger,
       now,
     });

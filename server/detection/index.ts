@@ -24,6 +24,8 @@ export interface DetectionDeps {
   lists: AccessLists;
   requestLog: RequestLog;
   counters: CountersClient;
+  /** True when the counters store is a Redis shared with other instances. */
+  shared?: boolean;
   logger: Logger;
   now?: () => number;
 }
@@ -55,7 +57,15 @@ export function createDetection(deps: DetectionDeps): Detection {
     reasons: config.autoBlockReasons,
     durationMs: config.autoBlockFor,
   });
-  const live = new LiveDetector({ rules, counters: deps.counters, flags, autoBlocker, logger, now });
+  const live = new LiveDetector({
+    rules,
+    counters: deps.counters,
+    shared: deps.shared,
+    flags,
+    autoBlocker,
+    logger,
+    now,
+  });
   const reportsDir = path.join(deps.dataDir, 'reports');
   const monitorOptions: Parameters<typeof runMonitor>[0] = {
     requestLog,

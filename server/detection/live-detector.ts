@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
 import type { AccessRecord, CountersClient } from '../store/index.js';
 import type { AutoBlocker } from './auto-block.js';
@@ -12,11 +13,14 @@ export interface LiveDetectorOptions {
   logger: Logger;
   /** How often observed records are counted (ms); a threshold crossing is flagged within this + one round trip. */
   intervalMs?: number;
+  /** True when the counters store is shared with other instances (a real Redis). */
+  shared?: boolean;
   now?: () => number;
 }
 
 interface Pending {
-  rule: Rule;
+  key: string;
+  rules: Rule[];
   ip: string;
   hits: number;
   samplePaths: string[];
@@ -37,6 +41,8 @@ export class LiveDetector {
   #queue: AccessRecord[] = [];
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> = Promise.resolve();
+  /** Last known window sum per counter key (embedded mode), bounded: see #mustRead. */
+  readonly #bounds = new LRUCache<string, { sum: number; minute: number }>({ max: 200_000 });
 
   constructor(options: LiveDetectorOptions) {
     this.#options = { intervalMs: 200, now: Date.now, ...options };
@@ -78,16 +84,20 @@ export class LiveDetector {
 
   async #count(batch: AccessRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    const { rules, counters, flags, autoBlocker, logger } = this.#options;
+    const { rules, counters } = this.#options;
     const pending = new Map<string, Pending>();
     for (const record of batch) {
+      const counted: string[] = [];
       for (const rule of rules.matching(record)) {
-        const key = `${rule.reason} ${record.source.ip}`;
+        const key = `detect:${rule.counter}:${record.source.ip}`;
         let entry = pending.get(key);
         if (!entry) {
-          entry = { rule, ip: record.source.ip, hits: 0, samplePaths: [] };
+          entry = { key, rules: [], ip: record.source.ip, hits: 0, samplePaths: [] };
           pending.set(key, entry);
         }
+        if (!entry.rules.includes(rule)) entry.rules.push(rule);
+        if (counted.includes(key)) continue; // a record counts once per counter, whichever rules share it
+        counted.push(key);
         entry.hits++;
         if (entry.samplePaths.length < MAX_SAMPLES && !entry.samplePaths.includes(record.url.path)) {
           entry.samplePaths.push(record.url.path);
@@ -100,48 +110,69 @@ export class LiveDetector {
     const windowBuckets = Math.max(1, Math.round(rules.windowMs / BUCKET_MS));
     const entries = [...pending.values()];
     const pipeline = counters.pipeline();
+    const reads: [Pending, number][] = [];
+    let commands = 0;
     for (const entry of entries) {
-      const key = `detect:${entry.rule.reason}:${entry.ip}`;
-      pipeline.hincrby(key, String(minute), entry.hits);
-      pipeline.pexpire(key, rules.windowMs + BUCKET_MS);
-      pipeline.hgetall(key);
+      pipeline.hincrby(entry.key, String(minute), entry.hits);
+      pipeline.pexpire(entry.key, rules.windowMs + BUCKET_MS);
+      commands += 2;
+      if (this.#mustRead(entry, minute, windowBuckets)) {
+        pipeline.hgetall(entry.key);
+        reads.push([entry, commands++]);
+      }
     }
     const results = (await pipeline.exec()) ?? [];
-    for (const [i, entry] of entries.entries()) {
-      const [err, buckets] = results[i * 3 + 2] ?? [new Error('no reply'), null];
+    for (const [entry, index] of reads) {
+      const [err, buckets] = results[index] ?? [new Error('no reply'), null];
       if (err) throw err;
       const { sum, stale } = sumWindow(buckets as Record<string, string>, minute, windowBuckets);
-      if (stale.length > 0)
-        counters.hdel(`detect:${entry.rule.reason}:${entry.ip}`, ...stale).catch(() => undefined);
-      if (sum <= entry.rule.threshold) continue;
-      const outcome = await flags.raise(
-        {
-          ip: entry.ip,
-          reason: entry.rule.reason,
+      this.#bounds.set(entry.key, { sum, minute });
+      if (stale.length > 0) counters.hdel(entry.key, ...stale).catch(() => undefined);
+      for (const rule of entry.rules)
+        if (sum > rule.threshold) await this.#flag(entry, rule, sum, now, windowBuckets);
+    }
+  }
+
+  /**
+   * Whether the window sum must be read. Embedded (not shared), the sum can only have grown by this
+   * batch's hits since the last read, so a key whose bound stays at or under every threshold is
+   * not read; a read at least once per window prunes stale buckets. Shared, other instances add
+   * hits too, so every key is read.
+   */
+  #mustRead(entry: Pending, minute: number, windowBuckets: number): boolean {
+    if (this.#options.shared) return true;
+    const bound = this.#bounds.get(entry.key);
+    if (bound === undefined || minute - bound.minute >= windowBuckets) return true;
+    const upper = bound.sum + entry.hits;
+    if (entry.rules.some((rule) => upper > rule.threshold)) return true;
+    bound.sum = upper;
+    return false;
+  }
+
+  async #flag(entry: Pending, rule: Rule, sum: number, now: number, windowBuckets: number): Promise<void> {
+    const { flags, autoBlocker, logger } = this.#options;
+    const outcome = await flags.raise(
+      {
+        ip: entry.ip,
+        reason: rule.reason,
+        count: sum,
+        seenAt: now,
+        details: {
+          source: 'live',
           count: sum,
-          seenAt: now,
-          details: {
-            source: 'live',
-            count: sum,
-            threshold: entry.rule.threshold,
-            window: { minutes: windowBuckets, end: new Date(now).toISOString() },
-            samplePaths: entry.samplePaths,
-          },
+          threshold: rule.threshold,
+          window: { minutes: windowBuckets, end: new Date(now).toISOString() },
+          samplePaths: entry.samplePaths,
         },
-        'rule:live',
+      },
+      'rule:live',
+    );
+    if (outcome === 'created') {
+      logger.warn(
+        { 'source.ip': entry.ip, 'rule.name': rule.reason, count: sum, threshold: rule.threshold },
+        `flagged ${entry.ip}: ${rule.reason} (${sum} > ${rule.threshold} in ${windowBuckets} min)`,
       );
-      if (outcome === 'created') {
-        logger.warn(
-          {
-            'source.ip': entry.ip,
-            'rule.name': entry.rule.reason,
-            count: sum,
-            threshold: entry.rule.threshold,
-          },
-          `flagged ${entry.ip}: ${entry.rule.reason} (${sum} > ${entry.rule.threshold} in ${windowBuckets} min)`,
-        );
-        await autoBlocker.consider(entry.ip);
-      }
+      await autoBlocker.consider(entry.ip);
     }
   }
 }

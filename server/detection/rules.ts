@@ -24,6 +24,8 @@ export interface Rule {
   readonly reason: RuleReason;
   /** A flag is raised when the count in the window is strictly greater than this. */
   readonly threshold: number;
+  /** Rules that count the same requests share one window counter (high_volume and brute_force both count every request). */
+  readonly counter: string;
   counts(record: AccessRecord, path: string): boolean;
 }
 
@@ -51,15 +53,26 @@ export function compileRules(config: DetectionConfig): RuleSet {
   const any = (patterns: PathPattern[], path: string) => patterns.some((p) => p.matches(path));
   const t = config.thresholds;
   const rules: Rule[] = [
-    { reason: 'high_volume', threshold: t.high_volume, counts: () => true },
-    { reason: 'brute_force', threshold: t.brute_force, counts: () => true },
-    { reason: 'sensitive_paths', threshold: t.sensitive_paths, counts: (_r, path) => any(sensitive, path) },
+    { reason: 'high_volume', threshold: t.high_volume, counter: 'requests', counts: () => true },
+    { reason: 'brute_force', threshold: t.brute_force, counter: 'requests', counts: () => true },
+    {
+      reason: 'sensitive_paths',
+      threshold: t.sensitive_paths,
+      counter: 'sensitive_paths',
+      counts: (_r, path) => any(sensitive, path),
+    },
     {
       reason: 'failed_logins',
       threshold: t.failed_logins,
+      counter: 'failed_logins',
       counts: (r, path) => failedStatuses.has(r.http.response.status_code) && any(login, path),
     },
-    { reason: 'admin_access', threshold: t.admin_access, counts: (_r, path) => any(admin, path) },
+    {
+      reason: 'admin_access',
+      threshold: t.admin_access,
+      counter: 'admin_access',
+      counts: (_r, path) => any(admin, path),
+    },
   ];
   return {
     rules,
