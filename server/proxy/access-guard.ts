@@ -1,5 +1,5 @@
-import type { Context, Next } from 'koa';
 import type { AccessLists } from '../store/index.js';
+import type { ProxyContext as Context, Next } from './context.js';
 import { sendPage } from './forward.js';
 
 /**
@@ -14,7 +14,6 @@ export function accessGuard(lists: AccessLists, isPaused: () => boolean = () => 
     } else if (decision.kind === 'blocked' && !isPaused()) {
       ctx.state.action = 'blocked';
       ctx.state.ruleName = `blocklist:${decision.entry.target}`;
-      ctx.respond = false;
       sendPage(ctx.res, 403);
       return Promise.resolve();
     }

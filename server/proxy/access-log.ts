@@ -1,5 +1,5 @@
-import type { Context, Next } from 'koa';
 import type { AccessRecord, RequestAction } from '../store/index.js';
+import type { ProxyContext as Context, Next } from './context.js';
 
 /** Longest path / query / user agent / referrer kept in a record (characters). */
 const MAX_FIELD = 4096;

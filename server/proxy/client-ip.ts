@@ -1,5 +1,5 @@
-import type { Context, Next } from 'koa';
 import { AddressSet, type Cidr, parseV4, tryParseAddress } from '../net/index.js';
+import type { ProxyContext as Context, Next } from './context.js';
 
 /** Who sent a request: the socket peer, whether it is a trusted proxy, and the resolved client. */
 export interface ClientAddress {

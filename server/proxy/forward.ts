@@ -1,8 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Context } from 'koa';
 import type { Logger } from '../log.js';
+import type { ProxyContext as Context } from './context.js';
 import { errorPage } from './error-pages.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
@@ -64,10 +64,9 @@ export function forward(options: ForwardOptions) {
   const basePath = upstream.url.pathname === '/' ? '' : upstream.url.pathname.replace(/\/$/, '');
 
   return function forwardToUpstream(ctx: Context): Promise<void> {
-    ctx.respond = false;
     const req = ctx.req;
     const res = ctx.res;
-    const headers = forwardedHeaders(req.headers, ctx.state.peer, ctx.state.peerTrusted);
+    const headers = forwardedHeaders(req.headers, ctx.state.peer ?? '', ctx.state.peerTrusted === true);
 
     return new Promise<void>((resolve) => {
       const upstreamReq = upstream.request({

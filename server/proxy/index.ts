@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
-import Koa from 'koa';
+import compose from 'koa-compose';
 import type { RateLimitRuleConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Cidr } from '../net/index.js';
@@ -8,6 +8,7 @@ import type { AccessLists, AccessRecord, CountersClient } from '../store/index.j
 import { accessGuard } from './access-guard.js';
 import { accessLog } from './access-log.js';
 import { clientIp, createClientIpResolver } from './client-ip.js';
+import { createProxyContext, type Next, type ProxyContext } from './context.js';
 import { createUpstream, forward, forwardUpgrade, sendPage } from './forward.js';
 import { rateLimit } from './rate-limit.js';
 import { createSessionRegistry } from './session-registry.js';
@@ -64,14 +65,13 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     defaultTtlMs: options.sessionTtlMs,
   });
 
-  const app = new Koa();
-  app.use(accessLog(sink));
-  app.use(errorBoundary(logger));
-  app.use(clientIp(() => resolve));
-  app.use(accessGuard(options.accessLists, options.isPaused));
   const limiter = rateLimit({ rules: options.rateLimits, counters: options.counters, sessions, logger });
-  app.use(limiter);
-  app.use(
+  const pipeline = compose<ProxyContext>([
+    accessLog(sink),
+    errorBoundary(logger),
+    clientIp(() => resolve),
+    accessGuard(options.accessLists, options.isPaused),
+    limiter,
     forward({
       upstream,
       timeoutMs: options.upstreamTimeoutMs,
@@ -83,14 +83,18 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         });
       },
     }),
-  );
-  app.on('error', (err: Error) =>
-    logger.error({ 'error.message': err.message, 'error.stack_trace': err.stack }, 'proxy error'),
-  );
+  ]);
 
+  // The request path is a koa-compose chain over a lean context (context.ts): building Koa's full
+  // context for every request cost about a sixth of the throughput (README "Performance").
   const server = http.createServer(
     { keepAliveTimeout: 5_000, headersTimeout: 20_000, requestTimeout: 120_000 },
-    app.callback(),
+    (req, res) => {
+      pipeline(createProxyContext(req, res)).catch((err: Error) => {
+        logger.error({ 'error.message': err.message, 'error.stack_trace': err.stack }, 'proxy error');
+        if (!res.headersSent && !res.destroyed) sendPage(res, 502);
+      });
+    },
   );
   const upgraded = new Set<import('node:stream').Duplex>();
   server.on('upgrade', (req, socket, head) => {
@@ -157,7 +161,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
 
 /** One error boundary per server (STYLE.md): a thrown error becomes a 502 page, logged with context. */
 function errorBoundary(logger: Logger) {
-  return async function proxyErrorBoundary(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  return async function proxyErrorBoundary(ctx: ProxyContext, next: Next): Promise<void> {
     try {
       await next();
     } catch (err) {
@@ -165,10 +169,7 @@ function errorBoundary(logger: Logger) {
         { 'error.message': (err as Error).message, 'url.path': ctx.path },
         'proxy pipeline failed',
       );
-      if (!ctx.res.headersSent && !ctx.res.destroyed) {
-        ctx.respond = false;
-        sendPage(ctx.res, 502);
-      }
+      if (!ctx.res.headersSent && !ctx.res.destroyed) sendPage(ctx.res, 502);
     }
   };
 }

@@ -1,9 +1,10 @@
-import type { Context, Next } from 'koa';
+import Koa, { type Context as KoaContext } from 'koa';
 import ratelimit from 'koa-ratelimit';
 import type { RateLimitRuleConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { compilePathPattern, normalisePath, type PathPattern } from '../net/index.js';
 import type { CountersClient } from '../store/index.js';
+import type { ProxyContext as Context, Next } from './context.js';
 import type { SessionRegistry } from './session-registry.js';
 
 export interface RateLimitOptions {
@@ -32,6 +33,8 @@ interface CompiledRule {
 export function rateLimit(options: RateLimitOptions) {
   let rules = options.rules.map((rule) => compileRule(rule, options.counters));
   const { sessions, logger } = options;
+  // koa-ratelimit needs Koa's full context; it is built only for requests a rule covers.
+  const koa = new Koa();
 
   const middleware = async function rateLimitRules(ctx: Context, next: Next): Promise<void> {
     if (rules.length === 0 || ctx.state.allowlisted) return next();
@@ -52,7 +55,11 @@ export function rateLimit(options: RateLimitOptions) {
         ctx.state.rateLimitKey = session
           ? `${rule.name}:session:${session}`
           : `${rule.name}:ip:${ctx.state.clientIp}`;
-        await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(ctx, guardedNext);
+        const koaCtx = koa.createContext(ctx.req, ctx.res);
+        koaCtx.state = ctx.state;
+        await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(koaCtx, guardedNext);
+        // Limited: koa-ratelimit set the status, headers and body on Koa's context; send them.
+        if (!nextCalled && !ctx.res.headersSent) ctx.res.end(String(koaCtx.body ?? ''));
       } catch (err) {
         if (nextCalled) throw err;
         logger.error(
@@ -81,9 +88,9 @@ function compileRule(rule: RateLimitRuleConfig, db: CountersClient): CompiledRul
       max,
       duration,
       namespace: 'ratelimit',
-      id: (ctx: Context) => ctx.state.rateLimitKey as string,
+      id: (ctx: KoaContext) => ctx.state.rateLimitKey as string,
       errorMessage: 'Too many requests. Wait a moment and try again.\n',
-      onLimited: (ctx: Context) => {
+      onLimited: (ctx: KoaContext) => {
         ctx.state.action = 'rate_limited';
       },
     } as Parameters<typeof ratelimit>[0]);

@@ -1,0 +1,55 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestAction } from '../store/index.js';
+
+/** What the request path learns about an exchange as it goes. */
+export interface ProxyState {
+  [key: string]: unknown;
+  clientIp?: string;
+  peer?: string;
+  peerTrusted?: boolean;
+  allowlisted?: boolean;
+  action?: RequestAction;
+  /** The blocklist entry that answered 403 (`blocklist:<target>`). */
+  ruleName?: string;
+  /** The rate-limit rule that covered the request (`ratelimit:<name>`). */
+  rateLimitRule?: string;
+  rateLimitKey?: string;
+}
+
+/**
+ * The context each proxy middleware sees: the subset of Koa's context the request path uses.
+ * A plain object per request (see {@link createProxyContext}); Koa's own, fuller context is built
+ * only where koa-ratelimit needs it.
+ */
+export interface ProxyContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  state: ProxyState;
+  readonly method: string;
+  /** The request path without the query string. */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+export type Next = () => Promise<void>;
+export type ProxyMiddleware = (ctx: ProxyContext, next: Next) => Promise<void>;
+
+/** A lean per-request context: two fields and lazy getters, nothing allocated that is not used. */
+export function createProxyContext(req: IncomingMessage, res: ServerResponse): ProxyContext {
+  return {
+    req,
+    res,
+    state: {},
+    get method() {
+      return req.method ?? 'GET';
+    },
+    get path() {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      return q === -1 ? url : url.slice(0, q);
+    },
+    get headers() {
+      return req.headers;
+    },
+  };
+}
