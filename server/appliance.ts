@@ -124,6 +124,10 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       settings: settingsService,
       live: { records: proxy.events, flags: detection.flags, lists: accessLists, geo },
       uiDir: path.join(PACKAGE_ROOT, 'dist', 'renderer'),
+      proxyUrl: () => {
+        const address = proxy.server.address();
+        return address && typeof address === 'object' ? urlOf(address) : undefined;
+      },
       logger,
       version: VERSION,
       now,

@@ -35,6 +35,7 @@ export interface AdminServerOptions {
   live: LiveSources;
   /** The built operator UI (`dist/renderer`). */
   uiDir: string;
+  proxyUrl: () => string | undefined;
   logger: Logger;
   version: string;
   now?: () => number;
@@ -76,6 +77,8 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     state: options.state,
     detection: options.detection,
     settings: options.settings,
+    geo: options.live.geo,
+    proxyUrl: options.proxyUrl,
     token: options.token,
     version: options.version,
     now: options.now ?? Date.now,

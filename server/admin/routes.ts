@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { GeoLookup } from '../../geoip/index.js';
 import { type Detection, JOB_NAMES, type JobName, listReports } from '../detection/index.js';
 import { cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
 import type { SettingsService } from '../settings.js';
@@ -23,6 +24,9 @@ export interface AdminRouteDeps {
   state: StateStore;
   detection: Detection;
   settings: SettingsService;
+  geo: GeoLookup;
+  /** The proxy's address once it listens (shown by the UI's empty states). */
+  proxyUrl: () => string | undefined;
   token: string;
   version: string;
   now: () => number;
@@ -41,7 +45,12 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   router.get('/health', (ctx) => {
     const problems = deps.problems();
-    ctx.body = { status: problems.length === 0 ? 'ok' : 'degraded', version: deps.version, problems };
+    ctx.body = {
+      status: problems.length === 0 ? 'ok' : 'degraded',
+      version: deps.version,
+      problems,
+      proxyUrl: deps.proxyUrl(),
+    };
   });
 
   router.post('/session', (ctx) => {
@@ -147,7 +156,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   router.get('/flags', (ctx) => {
     const q = validate(flagsQuerySchema, ctx.query, 'query');
-    ctx.body = { flags: deps.detection.flags.list(q) };
+    const flags = deps.detection.flags
+      .list(q)
+      .map((flag) => ({ ...flag, country: deps.geo.lookup(flag.ip)?.country_iso_code }));
+    ctx.body = { flags };
   });
   router.post('/flags/:ip/dismiss', async (ctx) => {
     const ip = ctx.params.ip ?? '';

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { APACHE_LOGS, type CombinedLine, parseCombined } from '../helpers/combined-log.js';
+import { replay } from '../helpers/replay.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /**
@@ -105,34 +106,3 @@ describe('replaying a real access log through the proxy', () => {
     expect(total).toBe(482);
   });
 });
-
-async function replay(lines: CombinedLine[], proxyUrl: string, concurrency: number): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const { hostname, port } = new URL(proxyUrl);
-  let next = 0;
-  const worker = async () => {
-    while (next < lines.length) {
-      const line = lines[next++] as CombinedLine;
-      await new Promise<void>((resolve, reject) => {
-        const req = http.request(
-          {
-            hostname,
-            port,
-            agent,
-            method: line.method,
-            path: line.path,
-            headers: { 'x-forwarded-for': line.ip, 'user-agent': line.userAgent, referer: line.referrer },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', resolve);
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  agent.destroy();
-}

@@ -93,21 +93,47 @@ describe('ipwarden monitor', () => {
     const { record } = await import('../../helpers/records.js');
     const log = await createRequestLog({ dir: path.join(dir, 'requests') });
     const hour = Date.parse('2026-02-01T12:00:00Z');
-    for (let i = 0; i < 12; i++) log.append(record('198.51.100.20', hour + i * 1000, { path: '/wp-login.php' }));
+    for (let i = 0; i < 12; i++)
+      log.append(record('198.51.100.20', hour + i * 1000, { path: '/wp-login.php' }));
     await log.close();
     await run('blocks'); // creates the state file
     const before = await readFile(path.join(dir, 'state.json'));
 
-    const dry = await run('monitor', '--task', 'monitor', '--since', '2026-02-01T12:00:00Z', '--until', '2026-02-01T13:00:00Z', '--dry-run');
+    const dry = await run(
+      'monitor',
+      '--task',
+      'monitor',
+      '--since',
+      '2026-02-01T12:00:00Z',
+      '--until',
+      '2026-02-01T13:00:00Z',
+      '--dry-run',
+    );
     expect(dry.error).toBeUndefined();
     expect(dry.out).toContain('monitor (dry run): ok');
     expect(dry.out).toMatch(/198\.51\.100\.20\s+sensitive_paths\s+12 > 5/);
     expect((await readFile(path.join(dir, 'state.json'))).equals(before)).toBe(true);
 
-    const real = await run('monitor', '--task', 'monitor', '--since', '2026-02-01T12:00:00Z', '--until', '2026-02-01T13:00:00Z', '--json');
-    const runs = JSON.parse(real.out) as { outcome: string; summary: { findings: { ip: string; reason: string }[] } }[];
-    expect(runs[0]?.summary.findings).toEqual([expect.objectContaining({ ip: '198.51.100.20', reason: 'sensitive_paths' })]);
-    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { flags: { ip: string; is_active: boolean }[] };
+    const real = await run(
+      'monitor',
+      '--task',
+      'monitor',
+      '--since',
+      '2026-02-01T12:00:00Z',
+      '--until',
+      '2026-02-01T13:00:00Z',
+      '--json',
+    );
+    const runs = JSON.parse(real.out) as {
+      outcome: string;
+      summary: { findings: { ip: string; reason: string }[] };
+    }[];
+    expect(runs[0]?.summary.findings).toEqual([
+      expect.objectContaining({ ip: '198.51.100.20', reason: 'sensitive_paths' }),
+    ]);
+    const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as {
+      flags: { ip: string; is_active: boolean }[];
+    };
     expect(state.flags).toEqual([expect.objectContaining({ ip: '198.51.100.20', is_active: true })]);
 
     expect((await run('monitor', '--task', 'nope')).error?.message).toContain('--task');

@@ -1,0 +1,111 @@
+/**
+ * The operator's one-click decisions (block, unblock, allow, disallow, dismiss), each followed by
+ * a toast that says what happened, the server's warnings, or its error message.
+ */
+import { del, errorMessage, isQuiet, post } from './api.js';
+import { withSegment } from './query.js';
+import { routeHash } from './route.js';
+import { toast } from './toast.js';
+import type { BlockResult } from './types.js';
+
+/** Expiry choices for a block: [duration for the API, label]; '' is permanent. */
+export const BLOCK_DURATIONS: readonly (readonly [string, string])[] = [
+  ['1h', '1 hour'],
+  ['24h', '24 hours'],
+  ['7d', '7 days'],
+  ['30d', '30 days'],
+  ['', 'Permanent'],
+];
+
+/** The default for blocks from the flags view (DESIGN.md: auto-blocks also last 7 days). */
+export const DEFAULT_BLOCK_DURATION = '7d';
+
+function durationText(duration: string): string {
+  const label = BLOCK_DURATIONS.find(([value]) => value === duration)?.[1];
+  if (duration === '') return 'permanently';
+  return `for ${label ?? duration}`;
+}
+
+function failed(action: string, error: unknown): false {
+  if (!isQuiet(error)) toast(`${action} failed: ${errorMessage(error)}`, { tone: 'error' });
+  return false;
+}
+
+/** Blocks an IP or CIDR; `duration` '' is permanent. Resolves to whether it worked. */
+export async function blockTarget(
+  target: string,
+  reason: string,
+  duration = DEFAULT_BLOCK_DURATION,
+): Promise<boolean> {
+  try {
+    const body: Record<string, string> = { target, reason };
+    if (duration !== '') body.duration = duration;
+    const result = await post<BlockResult>('/api/blocks', body);
+    toast(`Blocked ${result?.entry?.target ?? target} ${durationText(duration)}`, {
+      link: { text: 'Details', href: routeHash('ip', target.split('/')[0] ?? target) },
+    });
+    for (const warning of result?.warnings ?? []) toast(warning, { tone: 'warning', timeout: 12_000 });
+    return true;
+  } catch (error) {
+    return failed(`Blocking ${target}`, error);
+  }
+}
+
+/** Removes a blocklist entry (an IP or the exact CIDR that was blocked). */
+export async function unblockTarget(target: string): Promise<boolean> {
+  try {
+    await del(withSegment('/api/blocks', target));
+    toast(`Unblocked ${target}`);
+    return true;
+  } catch (error) {
+    return failed(`Unblocking ${target}`, error);
+  }
+}
+
+/** Adds an IP or CIDR to the allowlist (never blocked, limited or flagged). */
+export async function allowTarget(target: string, reason: string): Promise<boolean> {
+  try {
+    await post('/api/allowlist', { target, reason });
+    toast(`Added ${target} to the allowlist`);
+    return true;
+  } catch (error) {
+    return failed(`Allowlisting ${target}`, error);
+  }
+}
+
+/** Removes an allowlist entry. */
+export async function disallowTarget(target: string): Promise<boolean> {
+  try {
+    await del(withSegment('/api/allowlist', target));
+    toast(`Removed ${target} from the allowlist`);
+    return true;
+  } catch (error) {
+    return failed(`Removing ${target} from the allowlist`, error);
+  }
+}
+
+/** Deactivates an IP's active flags. */
+export async function dismissFlags(ip: string): Promise<boolean> {
+  try {
+    await post(withSegment('/api/flags', ip, '/dismiss'));
+    toast(`Dismissed the flags of ${ip}`);
+    return true;
+  } catch (error) {
+    return failed(`Dismissing ${ip}`, error);
+  }
+}
+
+/**
+ * Runs `action` while `button` shows it is busy (disabled, `aria-busy`), so a double click sends
+ * one request.
+ */
+export async function busy<T>(button: HTMLButtonElement, action: () => Promise<T>): Promise<T> {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await action();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}

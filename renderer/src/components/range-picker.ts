@@ -1,0 +1,99 @@
+/**
+ * The dashboard's range picker: last hour, 24 hours, 7 days, or custom from/to dates. The choice
+ * outlives the view, so coming back to the dashboard shows the same range.
+ */
+import { button, field, h } from '../dom.js';
+import { dateRange, presetRange, type RangePreset, type TimeRange } from '../time-range.js';
+
+export type RangeChoice = { preset: RangePreset } | { from: string; to: string };
+
+const PRESETS: readonly [RangePreset, string][] = [
+  ['1h', 'Last hour'],
+  ['24h', '24 hours'],
+  ['7d', '7 days'],
+];
+
+let remembered: RangeChoice = { preset: '24h' };
+
+/** The range a choice stands for, now. Null for a malformed custom choice. */
+export function resolveRange(choice: RangeChoice, now = Date.now()): TimeRange | null {
+  return 'preset' in choice ? presetRange(choice.preset, now) : dateRange(choice.from, choice.to, now);
+}
+
+/** The last choice made (24 hours at first). */
+export function currentChoice(): RangeChoice {
+  return remembered;
+}
+
+function isoDate(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Builds the picker; `onChange` gets each new valid choice. */
+export function rangePicker(onChange: (choice: RangeChoice) => void): HTMLElement {
+  const today = isoDate(Date.now());
+  const from = h('input', { attrs: { type: 'date', max: today, required: true } });
+  const to = h('input', { attrs: { type: 'date', max: today, required: true } });
+  const error = h('span', { class: 'field-error', attrs: { role: 'alert' } });
+  const custom = h(
+    'form',
+    { class: 'range-custom', attrs: { 'aria-label': 'Custom range' } },
+    field('From', from),
+    field('To', to),
+    button('Apply', () => undefined, { type: 'submit', variant: 'small' }),
+    error,
+  );
+  const customButton = button('Custom', () => select('custom'), { variant: 'small' });
+  const presetButtons = PRESETS.map(([preset, text]) => {
+    const b = button(text, () => choose({ preset }), { variant: 'small' });
+    b.dataset.preset = preset;
+    return b;
+  });
+
+  function select(which: RangePreset | 'custom'): void {
+    for (const b of presetButtons) b.setAttribute('aria-pressed', String(b.dataset.preset === which));
+    customButton.setAttribute('aria-pressed', String(which === 'custom'));
+    custom.hidden = which !== 'custom';
+    if (which === 'custom') from.focus();
+  }
+
+  function choose(choice: RangeChoice): void {
+    remembered = choice;
+    select('preset' in choice ? choice.preset : 'custom');
+    onChange(choice);
+  }
+
+  custom.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const choice = { from: from.value, to: to.value };
+    if (resolveRange(choice) === null) {
+      error.textContent = 'Pick a start date on or before the end date.';
+      return;
+    }
+    error.textContent = '';
+    choose(choice);
+  });
+
+  if ('preset' in remembered) {
+    from.value = isoDate(Date.now() - 7 * 86_400_000);
+    to.value = today;
+    select(remembered.preset);
+  } else {
+    from.value = remembered.from;
+    to.value = remembered.to;
+    select('custom');
+  }
+  return h(
+    'div',
+    { class: 'range-picker' },
+    h(
+      'div',
+      { class: 'segmented', attrs: { role: 'group', 'aria-label': 'Time range' } },
+      ...presetButtons,
+      customButton,
+    ),
+    custom,
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * Hash routing: `#/dashboard`, `#/flags`, `#/ip/<ip>`, `#/lists`, `#/requests`, `#/settings`. Each
+ * navigation leaves the old view (aborting its requests, ending its subscriptions) and mounts the
+ * new one into `<main>`.
+ */
+import { emptyState, h } from './dom.js';
+import { parseRoute, type Route, type RouteName } from './route.js';
+import { dashboardView } from './views/dashboard.js';
+import { flagsView } from './views/flags.js';
+import { ipDetailView } from './views/ip-detail.js';
+import { listsView } from './views/lists.js';
+import { requestsView } from './views/requests.js';
+import { settingsView } from './views/settings.js';
+import { pageHeader, type View, type ViewContext } from './views/view.js';
+
+const notFoundView: View = (root) => {
+  root.append(
+    pageHeader('Page not found'),
+    emptyState(
+      'Nothing here',
+      'That address is not a page of the operator UI.',
+      h('a', { attrs: { href: '#/dashboard' } }, 'Go to the dashboard'),
+    ),
+  );
+};
+
+const VIEWS: Readonly<Record<RouteName, View>> = {
+  dashboard: dashboardView,
+  flags: flagsView,
+  ip: ipDetailView,
+  lists: listsView,
+  requests: requestsView,
+  settings: settingsView,
+  'not-found': notFoundView,
+};
+
+const TITLES: Readonly<Record<RouteName, string>> = {
+  dashboard: 'Dashboard',
+  flags: 'Flagged IPs',
+  ip: 'IP',
+  lists: 'Block & allow lists',
+  requests: 'Request log',
+  settings: 'Settings',
+  'not-found': 'Not found',
+};
+
+/** What the router needs from the app besides the route: everything in a ViewContext but the per-view parts. */
+export type AppContext = Omit<ViewContext, 'signal' | 'onLeave'>;
+
+export interface Router {
+  start(): void;
+  stop(): void;
+}
+
+export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContext): Router {
+  let leave: (() => void) | undefined;
+
+  function mount(route: Route, focus: boolean): void {
+    leave?.();
+    const controller = new AbortController();
+    const cleanups: (() => void)[] = [];
+    leave = () => {
+      controller.abort();
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      leave = undefined;
+    };
+    main.replaceChildren();
+    const section = route.name === 'ip' ? 'flags' : route.name;
+    for (const link of nav.querySelectorAll<HTMLAnchorElement>('a[data-route]')) {
+      if (link.dataset.route === section && route.name !== 'ip') link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    document.title = `${route.name === 'ip' ? (route.param ?? 'IP') : TITLES[route.name]} · ipwarden`;
+    main.dataset.view = route.name;
+    VIEWS[route.name](
+      main,
+      { ...app, signal: controller.signal, onLeave: (cleanup) => cleanups.push(cleanup) },
+      route,
+    );
+    if (focus) main.focus({ preventScroll: false });
+  }
+
+  const onHashChange = () => mount(parseRoute(location.hash), true);
+
+  return {
+    start() {
+      window.addEventListener('hashchange', onHashChange);
+      if (location.hash === '' || location.hash === '#' || location.hash === '#/')
+        history.replaceState(null, '', '#/dashboard');
+      mount(parseRoute(location.hash), false);
+    },
+    stop() {
+      window.removeEventListener('hashchange', onHashChange);
+      leave?.();
+      main.replaceChildren();
+    },
+  };
+}

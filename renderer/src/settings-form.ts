@@ -1,0 +1,214 @@
+/**
+ * Settings ↔ the text fields of the settings form. Pure: lists are one entry per line, durations
+ * are written like `7d`, and fields the form does not show are carried through unchanged.
+ */
+import { formatDuration, parseDuration } from './durations.js';
+import type { RateBudget, RateLimitRule, Settings, ThresholdName } from './types.js';
+
+export const THRESHOLD_NAMES: readonly ThresholdName[] = [
+  'high_volume',
+  'brute_force',
+  'sensitive_paths',
+  'failed_logins',
+  'admin_access',
+];
+
+/** One rate-limit rule as text fields; paths and methods are comma- or space-separated. */
+export interface RateLimitRow {
+  name: string;
+  paths: string;
+  methods: string;
+  anonMax: string;
+  anonPeriod: string;
+  authMax: string;
+  authPeriod: string;
+}
+
+export interface SettingsFormValues {
+  thresholds: Record<ThresholdName, string>;
+  sensitivePaths: string;
+  adminPaths: string;
+  loginPaths: string;
+  flagTtl: string;
+  autoBlockReasons: string;
+  autoBlockFor: string;
+  retention: string;
+  rateLimits: RateLimitRow[];
+  trustProxy: string;
+}
+
+/** A client-side check that failed, naming the field like the server does (`detection.flagTtl`). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Non-empty trimmed lines of a textarea. */
+export function parseLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+function parseList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** An empty rate-limit row for "Add rule". */
+export function emptyRateLimitRow(): RateLimitRow {
+  return { name: '', paths: '', methods: 'POST', anonMax: '', anonPeriod: '1m', authMax: '', authPeriod: '' };
+}
+
+/** The form's text values for `settings`. */
+export function toFormValues(settings: Settings): SettingsFormValues {
+  const d = settings.detection;
+  const thresholds = Object.fromEntries(
+    THRESHOLD_NAMES.map((name) => [name, String(d.thresholds[name] ?? '')]),
+  ) as Record<ThresholdName, string>;
+  return {
+    thresholds,
+    sensitivePaths: d.sensitivePaths.join('\n'),
+    adminPaths: d.adminPaths.join('\n'),
+    loginPaths: d.loginPaths.join('\n'),
+    flagTtl: formatDuration(d.flagTtl),
+    autoBlockReasons: String(d.autoBlockReasons),
+    autoBlockFor: formatDuration(d.autoBlockFor),
+    retention: formatDuration(d.retention),
+    rateLimits: settings.rateLimits.map((rule) => ({
+      name: rule.name,
+      paths: rule.paths.join(', '),
+      methods: rule.methods.join(', '),
+      anonMax: String(rule.anonymous.max),
+      anonPeriod: formatDuration(rule.anonymous.period),
+      authMax: rule.authenticated === undefined ? '' : String(rule.authenticated.max),
+      authPeriod: rule.authenticated === undefined ? '' : formatDuration(rule.authenticated.period),
+    })),
+    trustProxy: settings.trustProxy.join('\n'),
+  };
+}
+
+function wholeNumber(text: string, field: string, min: number): number | FieldError {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isInteger(value) || value < min) {
+    return { field, message: `${field}: expected a whole number ≥ ${min}, got ${JSON.stringify(text)}` };
+  }
+  return value;
+}
+
+function duration(text: string, field: string): string | FieldError {
+  if (parseDuration(text) === null) {
+    return {
+      field,
+      message: `${field}: expected a duration like 30s, 5m, 1h or 7d, got ${JSON.stringify(text)}`,
+    };
+  }
+  return text.trim();
+}
+
+function isError(value: unknown): value is FieldError {
+  return typeof value === 'object' && value !== null && 'field' in value && 'message' in value;
+}
+
+function budget(max: string, period: string, field: string): RateBudget | FieldError {
+  const m = wholeNumber(max, `${field}.max`, 1);
+  if (isError(m)) return m;
+  const p = duration(period, `${field}.period`);
+  if (isError(p)) return p;
+  return { max: m, period: p };
+}
+
+function rateLimitRule(row: RateLimitRow, i: number): RateLimitRule | FieldError {
+  const field = `rateLimits.${i}`;
+  if (row.name.trim() === '')
+    return { field: `${field}.name`, message: `${field}.name: give the rule a name` };
+  const paths = parseList(row.paths);
+  if (paths.length === 0)
+    return { field: `${field}.paths`, message: `${field}.paths: list at least one path` };
+  const anonymous = budget(row.anonMax, row.anonPeriod, `${field}.anonymous`);
+  if (isError(anonymous)) return anonymous;
+  const rule: RateLimitRule = {
+    name: row.name.trim(),
+    paths,
+    methods: parseList(row.methods).map((method) => method.toUpperCase()),
+    anonymous,
+  };
+  if (row.authMax.trim() !== '' || row.authPeriod.trim() !== '') {
+    const authenticated = budget(row.authMax, row.authPeriod, `${field}.authenticated`);
+    if (isError(authenticated)) return authenticated;
+    rule.authenticated = authenticated;
+  }
+  return rule;
+}
+
+/**
+ * The settings to PUT: `base` (as the server sent it) with the form's values in place. Returns a
+ * {@link FieldError} for the first field that cannot be read; the server checks the rest.
+ */
+export function fromFormValues(values: SettingsFormValues, base: Settings): Settings | FieldError {
+  const thresholds = { ...base.detection.thresholds };
+  for (const name of THRESHOLD_NAMES) {
+    const value = wholeNumber(values.thresholds[name], `detection.thresholds.${name}`, 1);
+    if (isError(value)) return value;
+    thresholds[name] = value;
+  }
+  const flagTtl = duration(values.flagTtl, 'detection.flagTtl');
+  if (isError(flagTtl)) return flagTtl;
+  const autoBlockFor = duration(values.autoBlockFor, 'detection.autoBlockFor');
+  if (isError(autoBlockFor)) return autoBlockFor;
+  const retention = duration(values.retention, 'detection.retention');
+  if (isError(retention)) return retention;
+  const autoBlockReasons = wholeNumber(values.autoBlockReasons, 'detection.autoBlockReasons', 1);
+  if (isError(autoBlockReasons)) return autoBlockReasons;
+  const rateLimits: RateLimitRule[] = [];
+  for (const [i, row] of values.rateLimits.entries()) {
+    const rule = rateLimitRule(row, i);
+    if (isError(rule)) return rule;
+    rateLimits.push(rule);
+  }
+  return {
+    ...base,
+    detection: {
+      ...base.detection,
+      thresholds,
+      sensitivePaths: parseLines(values.sensitivePaths),
+      adminPaths: parseLines(values.adminPaths),
+      loginPaths: parseLines(values.loginPaths),
+      flagTtl,
+      autoBlockReasons,
+      autoBlockFor,
+      retention,
+    },
+    rateLimits,
+    trustProxy: parseLines(values.trustProxy),
+  };
+}
+
+/** True when `result` is a {@link FieldError}. */
+export function isFieldError(result: Settings | FieldError): result is FieldError {
+  return isError(result);
+}
+
+/**
+ * The form field a server message names first, e.g. `"invalid settings: detection.thresholds.high_volume:
+ * …"` or `"rateLimits[1].anonymous.max …"`; of fields named at the same place, the longest.
+ * Undefined when the message names none of `fields`.
+ */
+export function fieldInMessage(message: string, fields: Iterable<string>): string | undefined {
+  const normalised = message.replace(/\[(\d+)\]/g, '.$1');
+  let best: string | undefined;
+  let bestAt = Number.POSITIVE_INFINITY;
+  for (const field of fields) {
+    if (field === '') continue;
+    const at = normalised.indexOf(field);
+    if (at < 0) continue;
+    if (at < bestAt || (at === bestAt && field.length > (best?.length ?? 0))) {
+      best = field;
+      bestAt = at;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,190 @@
+/**
+ * Shapes of the admin API's JSON answers, as the UI reads them (README "Admin API"). Optional
+ * fields are ones a server may leave out; the views guard them at use.
+ */
+
+/** What the proxy did with a request (ECS `event.action`). */
+export type RequestAction = 'allowed' | 'blocked' | 'rate_limited';
+
+/** Every {@link RequestAction}, in display order. */
+export const REQUEST_ACTIONS: readonly RequestAction[] = ['allowed', 'blocked', 'rate_limited'];
+
+/** One request-log record, Elastic Common Schema field names. `event.duration` is in ns. */
+export interface EcsRecord {
+  '@timestamp': string;
+  source: { ip: string; geo?: { country_iso_code: string; country_name?: string; city_name?: string } };
+  http: { request: { method: string; referrer?: string }; response: { status_code: number } };
+  url: { path: string; query?: string };
+  user_agent?: { original: string };
+  event: { action: RequestAction; duration: number };
+  rule?: { name: string };
+}
+
+/** `GET /api/health`. `proxyUrl` is optional: where operators send traffic, shown in empty states. */
+export interface Health {
+  status: 'ok' | 'degraded';
+  version: string;
+  problems: string[];
+  proxyUrl?: string;
+}
+
+/** One bucket of the stats timeline: counts of requests starting at `t` (ISO). */
+export interface TimelinePoint {
+  t: string;
+  allowed: number;
+  blocked: number;
+  rateLimited: number;
+}
+
+export interface CountryCount {
+  code: string;
+  name?: string;
+  count: number;
+}
+
+/** `GET /api/stats`. */
+export interface Stats {
+  total: number;
+  allowed: number;
+  blocked: number;
+  rateLimited: number;
+  uniqueIps: number;
+  topCountries: CountryCount[];
+  topIps: { ip: string; count: number; country?: string }[];
+  topPaths: { path: string; count: number }[];
+  statusCodes: Record<string, number>;
+  activeBlocks: number;
+  activeFlags: number;
+  /** Every country seen in the range, for the map (older servers: absent, use topCountries). */
+  countries?: CountryCount[];
+  timeline?: TimelinePoint[];
+}
+
+/** `GET /api/requests`. */
+export interface RequestPage {
+  records: EcsRecord[];
+  nextCursor: string | null;
+}
+
+/** The evidence a flag carries; which fields are present depends on the reason and the source. */
+export interface FlagDetails {
+  count?: number;
+  threshold?: number;
+  /** Live flags: `{ minutes, end }`; monitor flags: `{ start, end }` (ISO). */
+  window?: { minutes?: number; start?: string; end?: string } | number | string;
+  samplePaths?: string[];
+  score?: number;
+  source?: string;
+  features?: Record<string, number>;
+  [key: string]: unknown;
+}
+
+/** A SuspiciousIP record. `country` (ISO alpha-2) is optional: not every server sends it. */
+export interface Flag {
+  ip: string;
+  reason: string;
+  details: FlagDetails;
+  request_count: number;
+  first_seen: string;
+  last_seen: string;
+  is_active: boolean;
+  country?: string;
+}
+
+export interface BlockEntry {
+  target: string;
+  reason: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  expired: boolean;
+}
+
+export interface AllowEntry {
+  target: string;
+  reason: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  reason?: string;
+}
+
+/** `GET /api/ips/:ip`. */
+export interface IpDetail {
+  ip: string;
+  decision: 'blocked' | 'allowlisted' | 'none';
+  block?: BlockEntry;
+  flags: Flag[];
+  requests: EcsRecord[];
+  countries: CountryCount[];
+  audit: AuditEntry[];
+}
+
+/** `POST /api/blocks` → 201. */
+export interface BlockResult {
+  entry: BlockEntry;
+  warnings: string[];
+}
+
+export type ThresholdName =
+  | 'high_volume'
+  | 'brute_force'
+  | 'sensitive_paths'
+  | 'failed_logins'
+  | 'admin_access';
+
+/** A rate-limit budget: `max` requests per `period` (ms; strings like '1m' accepted on PUT). */
+export interface RateBudget {
+  max: number;
+  period: number | string;
+}
+
+export interface RateLimitRule {
+  name: string;
+  paths: string[];
+  methods: string[];
+  anonymous: RateBudget;
+  authenticated?: RateBudget;
+}
+
+/** `GET/PUT /api/settings` → `{ settings }`. Durations are ms (strings like '7d' accepted on PUT). */
+export interface Settings {
+  detection: {
+    thresholds: Record<ThresholdName, number>;
+    sensitivePaths: string[];
+    adminPaths: string[];
+    loginPaths: string[];
+    flagTtl: number | string;
+    autoBlockReasons: number;
+    autoBlockFor: number | string;
+    retention: number | string;
+    [key: string]: unknown;
+  };
+  rateLimits: RateLimitRule[];
+  trustProxy: string[];
+  [key: string]: unknown;
+}
+
+/**
+ * The `tick` live event, every second: requests counted since the previous tick, by action. Exact
+ * even when `request` events are sampled under load.
+ */
+export interface TickEvent {
+  total: number;
+  allowed: number;
+  blocked: number;
+  rateLimited: number;
+  /** When the tick was sent (ISO). */
+  at: string;
+}
+
+/** Data of the `block`, `unblock`, `allow` and `disallow` live events. */
+export interface TargetEvent {
+  target: string;
+}

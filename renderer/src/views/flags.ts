@@ -1,0 +1,231 @@
+/**
+ * Flagged IPs: active flags grouped by IP with their evidence, one-click Block / Block range /
+ * Dismiss (Unblock for IPs already blocked), and bulk actions on the selected rows. New flags
+ * appear live.
+ */
+import { blockTarget, busy, dismissFlags, unblockTarget } from '../actions.js';
+import { get } from '../api.js';
+import { flagEvidence, reasonBadge } from '../components/flag-evidence.js';
+import { timeAgo } from '../components/time-ago.js';
+import { badge, button, emptyState, h, ipLink, preserveFocus, select, table } from '../dom.js';
+import { REASON_LABELS } from '../evidence.js';
+import { blockFor, type FlaggedIp, groupFlags, uiBlockReason } from '../flag-groups.js';
+import { countryName, formatNumber } from '../format.js';
+import { countryOf } from '../ip-country.js';
+import { blockRangeOf } from '../ip-ranges.js';
+import type { BlockEntry, Flag } from '../types.js';
+import { loading, pageHeader, showError, throttle, type View } from './view.js';
+
+interface Row {
+  group: FlaggedIp;
+  block: BlockEntry | undefined;
+}
+
+function countryCell(group: FlaggedIp): HTMLElement {
+  const cell = h('span', { class: 'muted' }, group.country ?? '…');
+  const show = (code: string | undefined) => {
+    cell.textContent = code ?? '—';
+    if (code !== undefined) cell.title = countryName(code);
+  };
+  if (group.country !== undefined) show(group.country);
+  else void countryOf(group.ip).then(show);
+  return cell;
+}
+
+export const flagsView: View = (root, ctx) => {
+  const selected = new Set<string>();
+  let rows: Row[] = [];
+  let reasonFilter = '';
+  const content = h('div', { class: 'card card-flush' }, loading());
+  const summary = h('span', { class: 'muted', attrs: { role: 'status' } });
+  const blockSelected = button('Block selected', () => void bulk('block'), { variant: 'danger small' });
+  const unblockSelected = button('Unblock selected', () => void bulk('unblock'), { variant: 'small' });
+  const reasonSelect = select([['', 'All reasons'], ...Object.entries(REASON_LABELS)], '', {
+    'aria-label': 'Filter by reason',
+  });
+  reasonSelect.addEventListener('change', () => {
+    reasonFilter = reasonSelect.value;
+    render();
+  });
+  root.append(
+    pageHeader(
+      'Flagged IPs',
+      'Clients that crossed a detection threshold. Block them, or dismiss the flag if the traffic is legitimate.',
+    ),
+    h('div', { class: 'toolbar' }, reasonSelect, blockSelected, unblockSelected, summary),
+    content,
+  );
+
+  async function load(): Promise<void> {
+    try {
+      const [flags, blocks] = await Promise.all([
+        get<{ flags: Flag[] }>('/api/flags?active=1', ctx.signal),
+        get<{ blocks: BlockEntry[] }>('/api/blocks', ctx.signal),
+      ]);
+      rows = groupFlags(flags.flags.filter((flag) => flag.is_active)).map((group) => ({
+        group,
+        block: blockFor(group.ip, blocks.blocks),
+      }));
+      for (const ip of selected) if (!rows.some((r) => r.group.ip === ip)) selected.delete(ip);
+      render();
+    } catch (error) {
+      showError(content, error, () => void load());
+    }
+  }
+
+  function visible(): Row[] {
+    return reasonFilter === '' ? rows : rows.filter((r) => r.group.reasons.includes(reasonFilter));
+  }
+
+  function render(): void {
+    const shown = visible();
+    summary.textContent = `${formatNumber(rows.length)} flagged ${rows.length === 1 ? 'IP' : 'IPs'}`;
+    updateBulkButtons();
+    if (shown.length === 0) {
+      content.replaceChildren(
+        rows.length === 0
+          ? emptyState(
+              'No flagged IPs',
+              'ipwarden flags clients that cross a detection threshold within an hour — too many requests, failed logins, ' +
+                'sensitive-path or admin-path hits — or that the hourly anomaly model singles out. New flags appear here live.',
+              h('a', { attrs: { href: '#/settings' } }, 'Review the detection thresholds'),
+            )
+          : emptyState('No flagged IPs for this reason', 'Pick “All reasons” to see every flagged IP.'),
+      );
+      return;
+    }
+    const all = h('input', { attrs: { type: 'checkbox', 'aria-label': 'Select all flagged IPs' } });
+    all.checked = shown.every((r) => selected.has(r.group.ip));
+    all.addEventListener('change', () => {
+      for (const r of shown) {
+        if (all.checked) selected.add(r.group.ip);
+        else selected.delete(r.group.ip);
+      }
+      render();
+    });
+    const { table: element, body } = table(
+      'Flagged IPs',
+      [
+        all,
+        'IP',
+        'Reasons',
+        'Evidence',
+        'Country',
+        'First seen',
+        'Last seen',
+        h('span', { class: 'sr-only' }, 'Actions'),
+      ],
+      { hiddenCaption: true, class: 'table-flags' },
+    );
+    for (const r of shown) body.append(flagRow(r));
+    preserveFocus(content, () => content.replaceChildren(h('div', { class: 'table-scroll' }, element)));
+  }
+
+  function flagRow({ group, block }: Row): HTMLTableRowElement {
+    const check = h('input', { attrs: { type: 'checkbox', 'aria-label': `Select ${group.ip}` } });
+    check.checked = selected.has(group.ip);
+    check.addEventListener('change', () => {
+      if (check.checked) selected.add(group.ip);
+      else selected.delete(group.ip);
+      updateBulkButtons();
+    });
+    const range = blockRangeOf(group.ip);
+    const actions = h('div', { class: 'row-actions' });
+    if (block !== undefined) {
+      actions.append(
+        button('Unblock', (e) => void act(e, () => unblockTarget(block.target)), {
+          label: `Unblock ${block.target}`,
+          variant: 'small',
+        }),
+      );
+    } else {
+      actions.append(
+        button('Block', (e) => void act(e, () => blockTarget(group.ip, uiBlockReason(group.reasons))), {
+          label: `Block ${group.ip}`,
+          variant: 'danger small',
+        }),
+        range === null
+          ? ''
+          : button(
+              `Block /${range.split('/')[1]}`,
+              (e) => void act(e, () => blockTarget(range, uiBlockReason(group.reasons))),
+              {
+                label: `Block ${range}`,
+                variant: 'small',
+                title: `Block ${range}`,
+              },
+            ),
+      );
+    }
+    actions.append(
+      button('Dismiss', (e) => void act(e, () => dismissFlags(group.ip)), {
+        label: `Dismiss ${group.ip}`,
+        variant: 'small',
+      }),
+    );
+    const tr = h(
+      'tr',
+      { data: { key: group.ip } },
+      h('td', null, check),
+      h(
+        'td',
+        null,
+        ipLink(group.ip),
+        block === undefined ? null : h('div', null, badge('Blocked', 'danger', `Blocked by ${block.target}`)),
+      ),
+      h('td', null, h('div', { class: 'badges' }, ...group.reasons.map(reasonBadge))),
+      h('td', null, ...group.flags.map((flag) => flagEvidence(flag, { withReason: group.flags.length > 1 }))),
+      h('td', null, countryCell(group)),
+      h('td', { class: 'cell-nowrap' }, timeAgo(group.firstSeen)),
+      h('td', { class: 'cell-nowrap' }, timeAgo(group.lastSeen)),
+      h('td', null, actions),
+    );
+    return tr;
+  }
+
+  function updateBulkButtons(): void {
+    const chosen = rows.filter((r) => selected.has(r.group.ip));
+    blockSelected.hidden = unblockSelected.hidden = rows.length === 0;
+    blockSelected.disabled = !chosen.some((r) => r.block === undefined);
+    unblockSelected.disabled = !chosen.some((r) => r.block !== undefined);
+    const n = (predicate: (r: Row) => boolean) => formatNumber(chosen.filter(predicate).length);
+    blockSelected.textContent =
+      chosen.length === 0 ? 'Block selected' : `Block selected (${n((r) => r.block === undefined)})`;
+    unblockSelected.textContent =
+      chosen.length === 0 ? 'Unblock selected' : `Unblock selected (${n((r) => r.block !== undefined)})`;
+  }
+
+  async function act(event: MouseEvent, action: () => Promise<boolean>): Promise<void> {
+    const target = event.currentTarget;
+    if (target instanceof HTMLButtonElement) await busy(target, action);
+    else await action();
+    ctx.refreshFlagCount();
+    await load();
+  }
+
+  async function bulk(kind: 'block' | 'unblock'): Promise<void> {
+    const chosen = rows.filter(
+      (r) => selected.has(r.group.ip) && (kind === 'block' ? r.block === undefined : r.block !== undefined),
+    );
+    const targets = new Set(
+      chosen.map((r) => (kind === 'block' ? r.group.ip : (r.block?.target ?? r.group.ip))),
+    );
+    blockSelected.disabled = unblockSelected.disabled = true;
+    for (const r of chosen) {
+      const target = kind === 'block' ? r.group.ip : r.block?.target;
+      if (target === undefined || !targets.delete(target)) continue;
+      if (kind === 'block') await blockTarget(target, uiBlockReason(r.group.reasons));
+      else await unblockTarget(target);
+    }
+    selected.clear();
+    ctx.refreshFlagCount();
+    await load();
+  }
+
+  // New flags show within a second; decisions made elsewhere (CLI, another window) too.
+  const reload = throttle(() => void load(), 500);
+  ctx.onLeave(() => reload.cancel());
+  for (const type of ['flag', 'unflag', 'block', 'unblock', 'allow', 'disallow'] as const)
+    ctx.onLeave(ctx.live.on(type, () => reload()));
+  void load();
+};

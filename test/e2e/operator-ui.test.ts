@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
+import { APACHE_LOGS, type CombinedLine, parseCombined } from '../helpers/combined-log.js';
+import { replay, sendAs } from '../helpers/replay.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+/**
+ * The operator UI in real Chromium against a real appliance that has seen the shared access log
+ * (10,000 real requests) replayed through its proxy.
+ */
+let upstream: TestUpstream;
+let app: TestAppliance;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+const shot = (name: string) =>
+  page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  upstream = await startUpstream();
+  app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback', schedule: false });
+  const lines = readFileSync(APACHE_LOGS, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => parseCombined(l) as CombinedLine);
+  await replay(lines, app.addresses.proxyUrl);
+  await app.appliance.parts.requestLog.flush();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  page.on('dialog', (dialog) => {
+    pageErrors.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await upstream?.close();
+});
+
+describe('operator UI', () => {
+  it('signs in from the link without keeping the token in the address bar', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#token=${app.appliance.parts.token}`);
+    await page.locator('#shell').waitFor({ state: 'visible' });
+    expect(page.url()).not.toContain(app.appliance.parts.token);
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === 'ipwarden_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+    expect(
+      await page.evaluate('JSON.stringify(localStorage) + JSON.stringify(sessionStorage)'),
+    ).not.toContain(app.appliance.parts.token);
+  });
+
+  it('draws the dashboard: the map and charts with the replayed countries', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+    const map = page.locator('[data-testid="chart-world-map"][data-rendered="true"]');
+    await map.waitFor();
+    const drawn = (await map.getAttribute('data-countries'))?.split(',') ?? [];
+    expect(drawn[0]).toBe('US');
+    expect(drawn).toEqual(expect.arrayContaining(['GB', 'DE', 'FR', 'CN']));
+    const top = page.locator('[data-testid="chart-top-countries"][data-rendered="true"]');
+    await top.waitFor();
+    expect((await top.getAttribute('data-countries'))?.split(',')[0]).toBe('US');
+    await page.locator('[data-testid="chart-timeline"][data-rendered="true"]').waitFor();
+    await page.locator('[data-testid="chart-status-codes"][data-rendered="true"]').waitFor();
+    await expect.poll(() => page.locator('[data-testid="counter-total"]').innerText()).toContain('10,000');
+    await shot('dashboard');
+  });
+
+  it('shows a new flag live, blocks it with one click, and unblocks it again', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await page.locator('[data-testid="live-indicator"][data-status="live"]').waitFor();
+    const attacker = '203.0.113.66';
+    for (let i = 0; i < 12; i++) await sendAs(app.addresses.proxyUrl, attacker, `/wp-login.php?try=${i}`);
+    const sent = Date.now();
+    const block = page.getByRole('button', { name: `Block ${attacker}`, exact: true });
+    await block.waitFor({ timeout: 5_000 });
+    expect(Date.now() - sent).toBeLessThan(2_500);
+    await shot('flags');
+
+    await block.click();
+    await expect.poll(() => sendAs(app.addresses.proxyUrl, attacker, '/'), { timeout: 3_000 }).toBe(403);
+    const unblock = page.getByRole('button', { name: `Unblock ${attacker}`, exact: true });
+    await unblock.waitFor();
+    await unblock.click();
+    await expect.poll(() => sendAs(app.addresses.proxyUrl, attacker, '/'), { timeout: 3_000 }).toBe(200);
+  });
+
+  it('shows hostile paths and user agents as text and runs nothing', async () => {
+    const hostileIp = '198.51.100.99';
+    const ua = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+    const hostilePath = '/<img/src=x/onerror=window.__pwned=3>';
+    await sendAs(app.addresses.proxyUrl, hostileIp, hostilePath, { userAgent: ua });
+    await app.appliance.parts.requestLog.flush();
+    await page.goto(`${app.addresses.adminUrl}/#/requests?ip=${hostileIp}`);
+    const table = page.locator('[data-testid="request-table"]');
+    await expect.poll(() => table.innerText(), { timeout: 5_000 }).toContain(ua);
+    expect(await table.innerText()).toContain(hostilePath);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await table.locator('script, img').count()).toBe(0);
+    await shot('requests');
+  });
+
+  it('exports the current filter as CSV (spreadsheet-safe) and JSON', async () => {
+    const ip = '198.51.100.77';
+    await sendAs(app.addresses.proxyUrl, ip, '/report', {
+      userAgent: '=HYPERLINK("http://evil.example","x")',
+    });
+    await sendAs(app.addresses.proxyUrl, ip, '/report2', { userAgent: 'normal' });
+    await app.appliance.parts.requestLog.flush();
+    await page.goto(`${app.addresses.adminUrl}/#/requests?ip=${ip}`);
+    await expect.poll(() => page.locator('[data-testid="request-table"]').innerText()).toContain('/report2');
+
+    const [csvDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV of the current filter' }).click(),
+    ]);
+    const csv = await readFile((await csvDownload.path()) as string, 'utf8');
+    const rows = csv.trim().split('\n');
+    expect(rows[0]).toBe(
+      'timestamp,ip,country,country_name,city,method,path,query,status,action,rule,duration_ms,user_agent,referrer',
+    );
+    expect(rows).toHaveLength(3);
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+
+    const [jsonDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export JSON of the current filter' }).click(),
+    ]);
+    const records = JSON.parse(await readFile((await jsonDownload.path()) as string, 'utf8')) as {
+      url: { path: string };
+    }[];
+    expect(records.map((r) => r.url.path)).toEqual(['/report', '/report2']);
+  });
+
+  it('renders the lists and settings views, and no page error happened anywhere', async () => {
+    await app.appliance.parts.accessLists.block({ target: '192.0.2.0/24', reason: 'e2e', actor: 'test' });
+    await page.goto(`${app.addresses.adminUrl}/#/lists`);
+    await expect.poll(() => page.locator('[data-testid="blocklist"]').innerText()).toContain('192.0.2.0/24');
+    await shot('lists');
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    await page.getByRole('form', { name: 'Settings' }).waitFor();
+    await shot('settings');
+    await page.goto(`${app.addresses.adminUrl}/#/ip/66.249.73.135`);
+    await page.locator('[data-testid="ip-status"]').waitFor();
+    await shot('ip-detail');
+    expect(pageErrors).toEqual([]);
+  });
+});

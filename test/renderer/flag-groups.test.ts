@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { blockFor, groupFlags, uiBlockReason } from '../../renderer/src/flag-groups.js';
+import type { BlockEntry, Flag } from '../../renderer/src/types.js';
+
+function flag(ip: string, reason: string, first: string, last: string): Flag {
+  return { ip, reason, details: {}, request_count: 1, first_seen: first, last_seen: last, is_active: true };
+}
+
+function block(target: string, expired = false): BlockEntry {
+  return {
+    target,
+    reason: '',
+    createdAt: '2026-11-22T00:00:00Z',
+    createdBy: 'test',
+    expiresAt: null,
+    expired,
+  };
+}
+
+describe('flagged IPs', () => {
+  it('groups flags by IP with distinct reasons and the widest sighting span, newest first', () => {
+    const groups = groupFlags([
+      flag('203.0.113.66', 'failed_logins', '2026-11-22T01:00:00Z', '2026-11-22T02:00:00Z'),
+      flag('198.51.100.7', 'high_volume', '2026-11-22T00:00:00Z', '2026-11-22T01:00:00Z'),
+      flag('203.0.113.66', 'sensitive_paths', '2026-11-22T00:30:00Z', '2026-11-22T03:00:00Z'),
+    ]);
+    expect(groups.map((g) => g.ip)).toEqual(['203.0.113.66', '198.51.100.7']);
+    expect(groups[0]).toMatchObject({
+      reasons: ['failed_logins', 'sensitive_paths'],
+      firstSeen: '2026-11-22T00:30:00Z',
+      lastSeen: '2026-11-22T03:00:00Z',
+    });
+    expect(groups[0]?.flags).toHaveLength(2);
+  });
+
+  it('finds the block that applies: exact first, else the narrowest range, never an expired one', () => {
+    const blocks = [block('203.0.0.0/16'), block('203.0.113.0/24'), block('203.0.113.66', true)];
+    expect(blockFor('203.0.113.66', blocks)?.target).toBe('203.0.113.0/24');
+    expect(blockFor('203.0.113.66', [...blocks, block('203.0.113.66')])?.target).toBe('203.0.113.66');
+    expect(blockFor('198.51.100.1', blocks)).toBeUndefined();
+  });
+
+  it('records why the UI blocked', () => {
+    expect(uiBlockReason(['failed_logins', 'admin_access'])).toBe(
+      'blocked from UI: failed_logins, admin_access',
+    );
+  });
+});
