@@ -21,9 +21,13 @@ const PRESET_MS: Readonly<Record<RangePreset, number>> = {
   '7d': 7 * 24 * HOUR_MS,
 };
 
-/** The preset range ending now. */
+/**
+ * The preset range ending now, starting on the whole hour at or before `now − preset` (so "last
+ * hour" covers one to two hours). Whole hours let the server answer from its hourly rollups
+ * instead of re-reading the log, which keeps the dashboard fast on large logs.
+ */
 export function presetRange(preset: RangePreset, now: number): TimeRange {
-  return { since: now - PRESET_MS[preset], until: now, live: true };
+  return { since: Math.floor((now - PRESET_MS[preset]) / HOUR_MS) * HOUR_MS, until: now, live: true };
 }
 
 /**
@@ -46,9 +50,9 @@ function localMidnight(text: string): number | null {
   return Number.isNaN(date.getTime()) ? null : date.getTime();
 }
 
-/** The API bucket for a range: per minute up to one hour, per hour beyond. */
+/** The API bucket for a range: per minute up to two hours (the "last hour" preset), per hour beyond. */
 export function bucketFor(range: Pick<TimeRange, 'since' | 'until'>): Bucket {
-  return range.until - range.since <= HOUR_MS ? 'minute' : 'hour';
+  return range.until - range.since <= 2 * HOUR_MS ? 'minute' : 'hour';
 }
 
 /** The bucket length in ms. */

@@ -12,6 +12,8 @@ export interface RequestLogWriterOptions {
   maxPendingRecords: number;
   enrich?: (record: AccessRecord) => void;
   onError: (err: Error) => void;
+  /** Told the records that reached the disk after each write (for rollup caches); failed ones are retried, then told. */
+  onWritten?: (records: AccessRecord[]) => void;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface RequestLogWriterStats {
 interface PendingLine {
   day: string;
   line: string;
+  record: AccessRecord;
 }
 
 const NEWLINE = 0x0a;
@@ -141,7 +144,12 @@ export class RequestLogWriter {
     this.#inFlight = lines.length;
     const writtenByDay = new Map<string, number>();
     for (const [day, dayLines] of groupByDay(lines)) {
-      const written = await this.#writeDay(day, dayLines);
+      const written = await this.#writeDay(
+        day,
+        dayLines.map((l) => l.line),
+      );
+      // Told at once, with no await in between, so no reader can see these lines and be told again.
+      this.#options.onWritten?.(dayLines.slice(0, written).map((l) => l.record));
       writtenByDay.set(day, written);
       // Move them from in flight to written together, so stats() stays consistent mid-flush.
       this.#written += written;
@@ -205,7 +213,7 @@ export class RequestLogWriter {
         continue;
       }
       try {
-        this.#pending.push({ day, line: JSON.stringify(record) });
+        this.#pending.push({ day, line: JSON.stringify(record), record });
       } catch (err) {
         unserialisables++;
         unserialisable ??= err;
@@ -284,11 +292,11 @@ export class RequestLogWriter {
   }
 }
 
-function groupByDay(lines: PendingLine[]): Map<string, string[]> {
-  const byDay = new Map<string, string[]>();
-  for (const { day, line } of lines) {
-    const dayLines = byDay.get(day);
-    if (dayLines === undefined) byDay.set(day, [line]);
+function groupByDay(lines: PendingLine[]): Map<string, PendingLine[]> {
+  const byDay = new Map<string, PendingLine[]>();
+  for (const line of lines) {
+    const dayLines = byDay.get(line.day);
+    if (dayLines === undefined) byDay.set(line.day, [line]);
     else dayLines.push(line);
   }
   return byDay;

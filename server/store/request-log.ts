@@ -10,12 +10,8 @@ import {
   type ScanOrder,
   scanRequests,
 } from './request-query.js';
-import {
-  type RequestStats,
-  type SummariseOptions,
-  summariseRequests,
-  type TimeRange,
-} from './request-stats.js';
+import { RollupCache } from './request-rollups.js';
+import type { RequestStats, SummariseOptions, TimeRange } from './request-stats.js';
 import { deleteSegmentFilesBefore, listSegmentFiles, type SegmentInfo } from './segment-files.js';
 
 export type { RequestFilter } from './request-filter.js';
@@ -76,6 +72,8 @@ export interface RequestLog {
   scan(filter: RequestFilter, order: ScanOrder): AsyncIterable<AccessRecord>;
   /** Totals and top-N tables over `[since, until)`. Throws RequestLogQueryError for a bad range or `top`. */
   summarise(range: TimeRange, options?: SummariseOptions): Promise<RequestStats>;
+  /** Precomputes the hourly summaries of `range` so the first dashboard load is fast. */
+  warmSummaries(range: { since: Date; until: Date }): Promise<void>;
   /** The segment files, oldest day first, with their sizes in bytes. */
   listSegments(): Promise<SegmentInfo[]>;
   /**
@@ -108,7 +106,10 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   const { dir } = options;
   await mkdir(dir, { recursive: true });
 
+  const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
+  const rollups = new RollupCache(dir, reads);
   const writer = new RequestLogWriter({
+    onWritten: (records) => rollups.written(records),
     dir,
     flushIntervalMs,
     maxBatch,
@@ -116,7 +117,6 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     enrich: options.enrich,
     onError: options.onError ?? ((err) => process.emitWarning(err)),
   });
-  const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
 
   return {
     dir,
@@ -126,11 +126,13 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     stats: () => ({ ...writer.stats(), skippedLines: reads.skippedLines }),
     query: (filter) => queryRequests(dir, filter, reads),
     scan: (filter, order) => scanRequests(dir, filter, order, reads),
-    summarise: (range, summariseOptions) => summariseRequests(dir, range, summariseOptions, reads),
+    summarise: (range, summariseOptions) => rollups.summarise(range, summariseOptions),
+    warmSummaries: (range) => rollups.warm(range),
     listSegments: () => listSegmentFiles(dir),
     async deleteSegmentsBefore(day) {
       const deleted = await deleteSegmentFilesBefore(dir, day);
       for (const name of deleted) writer.forgetSegment(name.slice(0, 10));
+      if (deleted.length > 0) rollups.clear();
       return deleted;
     },
   };

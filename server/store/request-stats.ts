@@ -55,11 +55,6 @@ const MAX_TOP = 1000;
 /** Distinct paths counted exactly before the path table turns approximate. */
 const MIN_PATH_CAPACITY = 10_000;
 
-interface IpTally {
-  count: number;
-  country?: string;
-}
-
 interface CountryTally {
   count: number;
   name?: string;
@@ -71,7 +66,9 @@ export class RequestStatsAccumulator {
   #allowed = 0;
   #blocked = 0;
   #rateLimited = 0;
-  readonly #ips = new Map<string, IpTally>();
+  /** Requests per IP; countries are kept apart so merging hourly rollups moves plain numbers. */
+  readonly #ips = new Map<string, number>();
+  readonly #ipCountries = new Map<string, string>();
   readonly #countries = new Map<string, CountryTally>();
   readonly #statusCodes = new Map<number, number>();
   readonly #paths: TopCounter;
@@ -94,13 +91,9 @@ export class RequestStatsAccumulator {
 
     const geo = record.source.geo;
     const code = typeof geo?.country_iso_code === 'string' ? geo.country_iso_code : undefined;
-    const ip = this.#ips.get(record.source.ip);
-    if (ip === undefined) {
-      this.#ips.set(record.source.ip, code === undefined ? { count: 1 } : { count: 1, country: code });
-    } else {
-      ip.count++;
-      if (code !== undefined) ip.country = code;
-    }
+    const ip = record.source.ip;
+    this.#ips.set(ip, (this.#ips.get(ip) ?? 0) + 1);
+    if (code !== undefined) this.#ipCountries.set(ip, code);
     if (code !== undefined) {
       const name = typeof geo?.country_name === 'string' ? geo.country_name : undefined;
       const country = this.#countries.get(code);
@@ -126,6 +119,41 @@ export class RequestStatsAccumulator {
     this.#paths.add(record.url.path);
   }
 
+  /**
+   * Adds everything `other` counted (an hourly rollup). Its timeline, if any, is re-bucketed to this
+   * accumulator's width, which must be a multiple of the other's.
+   */
+  merge(other: RequestStatsAccumulator): void {
+    this.#total += other.#total;
+    this.#allowed += other.#allowed;
+    this.#blocked += other.#blocked;
+    this.#rateLimited += other.#rateLimited;
+    const ips = this.#ips;
+    for (const [ip, count] of other.#ips) ips.set(ip, (ips.get(ip) ?? 0) + count);
+    for (const [ip, code] of other.#ipCountries) this.#ipCountries.set(ip, code);
+    for (const [code, tally] of other.#countries) {
+      const mine = this.#countries.get(code);
+      if (mine === undefined) this.#countries.set(code, { ...tally });
+      else {
+        mine.count += tally.count;
+        mine.name ??= tally.name;
+      }
+    }
+    for (const [status, count] of other.#statusCodes)
+      this.#statusCodes.set(status, (this.#statusCodes.get(status) ?? 0) + count);
+    this.#paths.merge(other.#paths);
+    const width = this.#bucketMs;
+    if (width === undefined) return;
+    for (const [start, counts] of other.#timeline) {
+      const t = start - (start % width);
+      const bucket = this.#timeline.get(t) ?? [0, 0, 0];
+      bucket[0] += counts[0];
+      bucket[1] += counts[1];
+      bucket[2] += counts[2];
+      this.#timeline.set(t, bucket);
+    }
+  }
+
   /** The summary so far, with top-N tables of length `top`, echoing `range`. */
   result(range: TimeRange, top: number): RequestStats {
     const statusCodes: Record<string, number> = {};
@@ -142,7 +170,10 @@ export class RequestStatsAccumulator {
         code,
         ...tally,
       })),
-      topIps: topEntries(this.#ips, top, (tally) => tally.count).map(([ip, tally]) => ({ ip, ...tally })),
+      topIps: topEntries(this.#ips, top, (count) => count).map(([ip, count]) => {
+        const country = this.#ipCountries.get(ip);
+        return country === undefined ? { ip, count } : { ip, count, country };
+      }),
       topPaths: this.#paths.top(top).map(({ key, count }) => ({ path: key, count })),
       statusCodes,
       countries: [...this.#countries]
@@ -182,6 +213,25 @@ function emptyBucketsAllowed(range: TimeRange, bucketMs: number): boolean {
 }
 
 /**
+ * Validates summary options and applies defaults.
+ * @throws RequestLogQueryError naming `top` or `bucket` when out of range.
+ */
+export function checkSummariseOptions(options: SummariseOptions): {
+  top: number;
+  bucketMs: number | undefined;
+} {
+  const top = options.top ?? DEFAULT_TOP;
+  if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
+    throw new RequestLogQueryError('top', `top must be a whole number from 1 to ${MAX_TOP}, got ${top}`);
+  }
+  const bucketMs = options.bucketMs;
+  if (bucketMs !== undefined && (!Number.isInteger(bucketMs) || bucketMs < 1000)) {
+    throw new RequestLogQueryError('bucket', `bucket must be at least 1000 ms, got ${bucketMs}`);
+  }
+  return { top, bucketMs };
+}
+
+/**
  * Summarises the records in `dir` with `@timestamp` in `[since, until)`, streaming the segments
  * oldest first. Throws {@link RequestLogQueryError} for an invalid range or `top`; rejects on I/O
  * errors.
@@ -192,15 +242,8 @@ export async function summariseRequests(
   options: SummariseOptions = {},
   counters: ReadCounters = { scannedLines: 0, skippedLines: 0 },
 ): Promise<RequestStats> {
-  const top = options.top ?? DEFAULT_TOP;
-  if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
-    throw new RequestLogQueryError('top', `top must be a whole number from 1 to ${MAX_TOP}, got ${top}`);
-  }
+  const { top, bucketMs } = checkSummariseOptions(options);
   const filter = compileFilter({ since: range.since, until: range.until });
-  const bucketMs = options.bucketMs;
-  if (bucketMs !== undefined && (!Number.isInteger(bucketMs) || bucketMs < 1000)) {
-    throw new RequestLogQueryError('bucket', `bucket must be at least 1000 ms, got ${bucketMs}`);
-  }
   const stats = new RequestStatsAccumulator(top, bucketMs);
   for await (const matches of matchBatches(dir, filter, 'oldest', counters)) {
     for (const { record } of matches) stats.add(record);

@@ -23,10 +23,16 @@ export class TopCounter {
     return this.#approximate;
   }
 
-  /** Counts one occurrence of `key`. */
-  add(key: string): void {
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  /** Counts `n` (default 1) occurrences of `key`. */
+  add(key: string, n = 1): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + n);
     if (this.#counts.size > this.#capacity) this.#prune();
+  }
+
+  /** Adds every count of `other` (used to merge hourly rollups); approximate if either was. */
+  merge(other: TopCounter): void {
+    for (const [key, count] of other.#counts) this.add(key, count);
+    if (other.#approximate) this.#approximate = true;
   }
 
   /** The `n` keys with the highest counts, highest first, ties by key. */

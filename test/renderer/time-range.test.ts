@@ -19,6 +19,16 @@ describe('dashboard ranges', () => {
     expect(bucketFor(presetRange('7d', NOW))).toBe('hour');
   });
 
+  it('starts presets on a whole hour so the server answers from hourly rollups', () => {
+    for (const preset of ['1h', '24h', '7d'] as const) {
+      const range = presetRange(preset, NOW);
+      expect(range.since % 3_600_000).toBe(0);
+      expect(range.until).toBe(NOW);
+    }
+    expect(NOW - presetRange('24h', NOW).since).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(NOW - presetRange('24h', NOW).since).toBeLessThan(25 * 3_600_000);
+  });
+
   it('turns two dates into whole local days, refusing reversed ones', () => {
     const range = dateRange('2026-11-01', '2026-11-02', NOW);
     expect(range).not.toBeNull();

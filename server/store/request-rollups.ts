@@ -1,0 +1,152 @@
+import { LRUCache } from 'lru-cache';
+import type { AccessRecord } from './access-record.js';
+import { compileFilter } from './request-filter.js';
+import { matchBatches, type ReadCounters } from './request-query.js';
+import {
+  checkSummariseOptions,
+  type RequestStats,
+  RequestStatsAccumulator,
+  type SummariseOptions,
+  summariseRequests,
+  type TimeRange,
+} from './request-stats.js';
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+/** Path slots per hourly rollup (top × 100 in the accumulator); beyond this, path counts are estimates. */
+const HOUR_TOP = 100;
+/** Hours kept in memory: eight days covers the UI's 7-day range. */
+const HOURS_KEPT = 24 * 8;
+
+/**
+ * Summaries served from per-hour rollups, so the dashboard's views do not re-read every record.
+ * A rollup is the full summary of one clock hour (counts, per-minute timeline, countries, status
+ * codes, per-IP counts, top paths). Missing hours are built by one pass over the log for the whole
+ * span needed; from then on every record the writer puts on disk is added to its hour's rollup as
+ * it is written, so cached hours stay exact, the current one included. Range edges that are not
+ * whole hours are scanned, except a range that ends at or after the last write, whose last partial
+ * hour is its rollup. Memory: at most 8 days of hours (LRU).
+ */
+export class RollupCache {
+  readonly #dir: string;
+  readonly #counters: ReadCounters;
+  readonly #now: () => number;
+  readonly #hours = new LRUCache<number, RequestStatsAccumulator>({ max: HOURS_KEPT });
+  /** Hours being built by a scan; records written meanwhile make the result unreliable. */
+  readonly #building = new Map<number, boolean>();
+  /** Builds in progress (from other callers), awaited before their hours are used. */
+  readonly #builds = new Set<Promise<void>>();
+  /** The newest @timestamp (ms) in any rollup: nothing later is in the cached hours. */
+  #latest = 0;
+
+  constructor(dir: string, counters: ReadCounters, now: () => number = Date.now) {
+    this.#dir = dir;
+    this.#counters = counters;
+    this.#now = now;
+  }
+
+  /** Adds records just written to the log to their hours' rollups. */
+  written(records: readonly AccessRecord[]): void {
+    for (const record of records) {
+      const at = Date.parse(record['@timestamp']);
+      const start = at - (at % HOUR_MS);
+      if (this.#building.has(start)) this.#building.set(start, true);
+      else this.#hours.get(start)?.add(record);
+      if (at > this.#latest) this.#latest = at;
+    }
+  }
+
+  /** Forgets every rollup (after retention deleted segments). */
+  clear(): void {
+    this.#hours.clear();
+  }
+
+  /**
+   * The same answer as a full scan of `[since, until)` (see summariseRequests), from rollups for the
+   * whole hours inside the range plus scans of ragged edges. Open-ended ranges fall back to a scan.
+   */
+  async summarise(range: TimeRange, options: SummariseOptions = {}): Promise<RequestStats> {
+    const { since, until } = range;
+    if (since === undefined || until === undefined)
+      return summariseRequests(this.#dir, range, options, this.#counters);
+    const { top, bucketMs } = checkSummariseOptions(options);
+    const firstWhole = Math.ceil(since.getTime() / HOUR_MS) * HOUR_MS;
+    const untilHour = Math.floor(until.getTime() / HOUR_MS) * HOUR_MS;
+    const currentHour = Math.floor(this.#now() / HOUR_MS) * HOUR_MS;
+    if (firstWhole >= untilHour + (untilHour === currentHour ? HOUR_MS : 0)) {
+      return summariseRequests(this.#dir, range, options, this.#counters);
+    }
+    await Promise.all([...this.#builds]); // an hour another caller is building is awaited, not re-read
+    await this.#ensure(firstWhole, untilHour === currentHour ? untilHour + HOUR_MS : untilHour);
+    // A range ending in the current hour after the newest record logged may take that hour's
+    // rollup whole (nothing later exists); otherwise its last partial hour is scanned.
+    const openEnded =
+      untilHour === currentHour && this.#hours.has(untilHour) && until.getTime() > this.#latest;
+    const lastWhole = openEnded ? untilHour + HOUR_MS : untilHour;
+    const total = new RequestStatsAccumulator(top, bucketMs);
+    await this.#scanInto(total, since, new Date(firstWhole));
+    for (let start = firstWhole; start < lastWhole; start += HOUR_MS) {
+      const rollup = this.#hours.get(start);
+      if (rollup) total.merge(rollup);
+      else await this.#scanInto(total, new Date(start), new Date(start + HOUR_MS)); // evicted meanwhile
+    }
+    if (!openEnded) await this.#scanInto(total, new Date(lastWhole), until);
+    return total.result(range, top);
+  }
+
+  /** Builds the rollups of every hour in `range` that is not cached yet (e.g. the last day, at start). */
+  async warm(range: { since: Date; until: Date }): Promise<void> {
+    const first = Math.floor(range.since.getTime() / HOUR_MS) * HOUR_MS;
+    await this.#ensure(first, Math.ceil(range.until.getTime() / HOUR_MS) * HOUR_MS);
+  }
+
+  /** Builds the missing hours in [first, end) with one pass over the log. */
+  async #ensure(first: number, end: number): Promise<void> {
+    const build = this.#build(first, end);
+    this.#builds.add(build);
+    try {
+      await build;
+    } finally {
+      this.#builds.delete(build);
+    }
+  }
+
+  async #build(first: number, end: number): Promise<void> {
+    const missing: number[] = [];
+    for (let start = first; start < end; start += HOUR_MS) {
+      if (!this.#hours.has(start) && !this.#building.has(start)) missing.push(start);
+    }
+    if (missing.length === 0) return;
+    const built = new Map<number, RequestStatsAccumulator>();
+    for (const start of missing) {
+      built.set(start, new RequestStatsAccumulator(HOUR_TOP, MINUTE_MS));
+      this.#building.set(start, false);
+    }
+    try {
+      const from = missing[0] as number;
+      const to = (missing.at(-1) as number) + HOUR_MS;
+      const filter = compileFilter({ since: new Date(from), until: new Date(to) });
+      for await (const matches of matchBatches(this.#dir, filter, 'oldest', this.#counters)) {
+        for (const { record } of matches) {
+          const at = Date.parse(record['@timestamp']);
+          built.get(at - (at % HOUR_MS))?.add(record);
+          if (at > this.#latest) this.#latest = at;
+        }
+      }
+      for (const [start, rollup] of built) {
+        // A write that landed in this hour during the scan may or may not be in it: build it again later.
+        if (this.#building.get(start) !== true) this.#hours.set(start, rollup);
+      }
+    } finally {
+      for (const start of missing) this.#building.delete(start);
+    }
+  }
+
+  async #scanInto(accumulator: RequestStatsAccumulator, since: Date, until: Date): Promise<void> {
+    if (since.getTime() >= until.getTime()) return;
+    const filter = compileFilter({ since, until });
+    for await (const matches of matchBatches(this.#dir, filter, 'oldest', this.#counters)) {
+      for (const { record } of matches) accumulator.add(record);
+    }
+  }
+}
