@@ -74,7 +74,8 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   const problems: string[] = [];
 
   async function start(): Promise<ApplianceAddresses> {
-    await mkdir(config.dataDir, { recursive: true });
+    // Client IPs and user agents are personal data: a new data dir is for the operator only.
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const state = await setupState();
     const geo = await openGeoip({ file: config.geoip });
     const requestLog = await setupRequestLog(geo);
@@ -147,6 +148,12 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       `${JSON.stringify({ pid: process.pid, ...addresses })}\n`,
       { mode: 0o600 },
     );
+    if (!isLoopback(config.admin.host)) {
+      logger.warn(
+        { 'server.address': config.admin.host },
+        `the admin UI/API listens on ${config.admin.host}, not on loopback: anyone who can reach it only needs the token, and Host-header checks are off for wildcard addresses`,
+      );
+    }
     logger.info({ 'url.full': addresses.proxyUrl, upstream: addresses.upstream }, 'ipwarden started');
     return addresses;
   }
@@ -238,6 +245,10 @@ function listen(server: import('node:http').Server, host: string, port: number):
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function urlOf(address: AddressInfo): string {

@@ -46,3 +46,13 @@ export async function createSession(token: string): Promise<void> {
 export async function endSession(): Promise<void> {
   await send('POST', '/api/session/logout');
 }
+
+/**
+ * A sign-in link opened in a tab that already shows the UI only changes the hash; reload so the
+ * token is taken (and removed from the address bar) exactly as on a fresh load.
+ */
+export function reloadOnSignInLink(): void {
+  window.addEventListener('hashchange', () => {
+    if (readTokenFragment(location.hash).token !== null) location.reload();
+  });
+}

@@ -3,6 +3,7 @@
  * health, live feed and routing, and signs the operator in.
  */
 import { onUnauthorized } from './api.js';
+import { reloadOnSignInLink } from './auth.js';
 import { LiveEvents } from './events.js';
 import { watchHealth } from './health.js';
 import { flagCount, showLiveStatus } from './live-status.js';
@@ -37,4 +38,5 @@ const session = sessionControl(shell, {
   },
 });
 onUnauthorized(() => session.signedOut());
+reloadOnSignInLink();
 void session.begin();

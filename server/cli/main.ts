@@ -33,12 +33,27 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    if (err instanceof CliError || (err as Error).name === 'AccessListError') {
-      process.stderr.write(`ipwarden: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    process.stderr.write(`ipwarden: ${describeError(err as NodeJS.ErrnoException)}\n`);
+    process.exit(1);
   }
 }
+
+/** One line an operator can act on; a stack trace only for errors no one anticipated. */
+function describeError(err: NodeJS.ErrnoException): string {
+  if (err instanceof CliError || err.name === 'AccessListError' || err.name === 'ConfigError')
+    return err.message;
+  if (err.code === 'EADDRINUSE')
+    return `${err.message}: another program is using that port; choose another with --listen or --admin`;
+  if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
+    return `${err.message}: cannot listen there; check --listen / --admin`;
+  if (err.message?.startsWith('GeoIP database')) return `${err.message} (check --geoip)`;
+  return err.stack ?? String(err);
+}
+
+// A reader that goes away (`ipwarden export … | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 await main();

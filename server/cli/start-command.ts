@@ -4,6 +4,11 @@ import { DEMO_CREDENTIALS } from '../demo/index.js';
 import { VERSION } from '../version.js';
 import { type CliContext, resolveConfig } from './context.js';
 
+/** Says so when a listener is bound to every interface, which the loopback URL alone would hide. */
+function wildcard(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? ` (listening on all interfaces, ${host})` : '';
+}
+
 /** `ipwarden start`: runs the proxy and the admin server until SIGINT/SIGTERM. */
 export function registerStartCommand(program: Command, cli: CliContext): void {
   program
@@ -32,8 +37,8 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
       cli.out(
         [
           `ipwarden ${VERSION}`,
-          `  proxy      ${addresses.proxyUrl}  →  ${upstream}`,
-          `  admin UI   ${addresses.adminUrl}  (sign-in link: npx ipwarden ui)`,
+          `  proxy      ${addresses.proxyUrl}${wildcard(config.listen.host)}  →  ${upstream}`,
+          `  admin UI   ${addresses.adminUrl}${wildcard(config.admin.host)}  (sign-in link: npx ipwarden ui)`,
           `  admin API  ${addresses.adminUrl}/api  (token in ${addresses.tokenFile})`,
           `  data dir   ${config.dataDir}`,
           '',

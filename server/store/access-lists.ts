@@ -148,6 +148,12 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     const warnings = this.#store.data.allowlist
       .filter((allow) => overlaps(cidr, parseCidr(allow.target)))
       .map((allow) => `${allow.target} is allowlisted and stays reachable (the allowlist wins over blocks)`);
+    const hostBits = (cidr.network.family === 4 ? 32 : 128) - cidr.prefix;
+    if (hostBits >= (cidr.network.family === 4 ? 24 : 96)) {
+      warnings.push(
+        `${cidr.text} covers 2^${hostBits} addresses: a large part of the internet is now blocked`,
+      );
+    }
     await this.#store.update((state) => {
       state.blocks = state.blocks.filter((b) => b.target !== entry.target);
       state.blocks.push(entry);

@@ -46,7 +46,11 @@ function requestCell(record: EcsRecord): HTMLTableCellElement {
       { class: 'request-wrap' },
       h('span', { class: 'method' }, record.http.request.method),
       ' ',
-      h('span', { class: 'mono path', attrs: { title: record.url.path } }, record.url.path, query),
+      h(
+        'span',
+        { class: 'path-box' },
+        h('span', { class: 'mono path', attrs: { title: record.url.path } }, record.url.path, query),
+      ),
       referrer
         ? h('div', { class: 'muted small referrer', attrs: { title: referrer } }, `from ${referrer}`)
         : null,

@@ -142,13 +142,13 @@ describe('AccessLists.block and decide', () => {
   it('warns when a blocked range contains or sits inside an allowlisted one', async () => {
     await lists.allow({ target: '10.1.2.3', reason: 'office', actor: 'cli' });
     await lists.allow({ target: '2001:db8::/32', actor: 'cli' });
-    const wide = await lists.block({ target: '10.0.0.0/8', actor: 'cli' });
+    const wide = await lists.block({ target: '10.0.0.0/12', actor: 'cli' });
     expect(wide.warnings).toHaveLength(1);
     expect(wide.warnings[0]).toContain('10.1.2.3');
     const inside = await lists.block({ target: '2001:db8:1::/48', actor: 'cli' });
     expect(inside.warnings).toHaveLength(1);
     expect(inside.warnings[0]).toContain('2001:db8::/32');
-    expect((await lists.block({ target: '11.0.0.0/8', actor: 'cli' })).warnings).toEqual([]);
+    expect((await lists.block({ target: '11.0.0.0/12', actor: 'cli' })).warnings).toEqual([]);
   });
 });
 
@@ -296,5 +296,21 @@ describe('AccessLists records and reports', () => {
     expect(kind(lists.decide('198.51.100.9'))).toBe('none');
     lists.reload();
     expect(kind(lists.decide('198.51.100.9'))).toBe('blocked');
+  });
+});
+
+describe('very large blocks', () => {
+  it('warn that a /8 or wider (IPv6 /32 or wider) blocks a large part of the internet', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { openStateStore, AccessLists } = await import('../../../server/store/index.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-wide-'));
+    const lists = new AccessLists(await openStateStore({ dataDir: dir }));
+    expect((await lists.block({ target: '0.0.0.0/0', actor: 't' })).warnings[0]).toContain('2^32 addresses');
+    expect((await lists.block({ target: '10.0.0.0/8', actor: 't' })).warnings[0]).toContain('2^24');
+    expect((await lists.block({ target: '10.0.0.0/9', actor: 't' })).warnings).toEqual([]);
+    expect((await lists.block({ target: '2001:db8::/32', actor: 't' })).warnings[0]).toContain('2^96');
+    await rm(dir, { recursive: true, force: true });
   });
 });
