@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- proxy|monitor]`: both by default.
+ * `npm run bench [-- proxy|monitor|ui]`: all three by default.
  *
  * proxy: throughput on loopback, bounded in time. Starts an upstream, a bare Node
  * keep-alive reverse proxy and ipwarden with every feature on (request log, geolocation of rotating
@@ -22,16 +22,20 @@ const root = path.resolve(here, '../..');
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (only !== undefined && only !== 'proxy' && only !== 'monitor') {
-    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy or monitor`);
+  if (only !== undefined && !['proxy', 'monitor', 'ui'].includes(only)) {
+    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy, monitor or ui`);
     process.exit(2);
   }
-  if (only !== 'monitor') await proxyBench();
-  if (only !== 'proxy') {
+  const child = (file: string) =>
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(here, file)], { stdio: 'inherit' });
+  if (only === undefined || only === 'proxy') await proxyBench();
+  if (only === undefined || only === 'monitor') {
     console.log('\n## monitor job over 1,000,000 requests from 50,000 IPs');
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'monitor-bench.ts')], {
-      stdio: 'inherit',
-    });
+    child('monitor-bench.ts');
+  }
+  if (only === undefined || only === 'ui') {
+    console.log('\n## operator UI dashboard with 1,000,000 logged requests (needs Chromium)');
+    child('ui-load-bench.ts');
   }
 }
 
