@@ -38,6 +38,11 @@ export class RollupCache {
   readonly #builds = new Set<Promise<void>>();
   /** The newest @timestamp (ms) in any rollup: nothing later is in the cached hours. */
   #latest = 0;
+  /**
+   * The last merge of whole past hours, reused while none of them changes: a dashboard polling
+   * "the last 24 hours" then merges only the current hour each time.
+   */
+  #merged: { key: string; first: number; end: number; accumulator: RequestStatsAccumulator } | null = null;
 
   constructor(dir: string, counters: ReadCounters, now: () => number = Date.now) {
     this.#dir = dir;
@@ -52,6 +57,7 @@ export class RollupCache {
       const start = at - (at % HOUR_MS);
       if (this.#building.has(start)) this.#building.set(start, true);
       else this.#hours.get(start)?.add(record);
+      if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
       if (at > this.#latest) this.#latest = at;
     }
   }
@@ -59,6 +65,7 @@ export class RollupCache {
   /** Forgets every rollup (after retention deleted segments). */
   clear(): void {
     this.#hours.clear();
+    this.#merged = null;
   }
 
   /**
@@ -82,16 +89,34 @@ export class RollupCache {
     // rollup whole (nothing later exists); otherwise its last partial hour is scanned.
     const openEnded =
       untilHour === currentHour && this.#hours.has(untilHour) && until.getTime() > this.#latest;
-    const lastWhole = openEnded ? untilHour + HOUR_MS : untilHour;
+    // Oldest first, as a scan would (an IP's country is the last one seen).
     const total = new RequestStatsAccumulator(top, bucketMs);
     await this.#scanInto(total, since, new Date(firstWhole));
-    for (let start = firstWhole; start < lastWhole; start += HOUR_MS) {
-      const rollup = this.#hours.get(start);
-      if (rollup) total.merge(rollup);
-      else await this.#scanInto(total, new Date(start), new Date(start + HOUR_MS)); // evicted meanwhile
-    }
-    if (!openEnded) await this.#scanInto(total, new Date(lastWhole), until);
+    total.merge(await this.#mergedHours(firstWhole, untilHour, top, bucketMs));
+    if (openEnded) await this.#mergeHour(total, untilHour);
+    else await this.#scanInto(total, new Date(untilHour), until);
     return total.result(range, top);
+  }
+
+  /** The merge of the whole hours [first, end), from the cache when none of them changed since. */
+  async #mergedHours(
+    first: number,
+    end: number,
+    top: number,
+    bucketMs: number | undefined,
+  ): Promise<RequestStatsAccumulator> {
+    const key = `${first}:${end}:${top}:${bucketMs}`;
+    if (this.#merged?.key === key) return this.#merged.accumulator;
+    const accumulator = new RequestStatsAccumulator(top, bucketMs);
+    for (let start = first; start < end; start += HOUR_MS) await this.#mergeHour(accumulator, start);
+    this.#merged = { key, first, end, accumulator };
+    return accumulator;
+  }
+
+  async #mergeHour(accumulator: RequestStatsAccumulator, start: number): Promise<void> {
+    const rollup = this.#hours.get(start);
+    if (rollup) accumulator.merge(rollup);
+    else await this.#scanInto(accumulator, new Date(start), new Date(start + HOUR_MS)); // evicted meanwhile
   }
 
   /** Builds the rollups of every hour in `range` that is not cached yet (e.g. the last day, at start). */
@@ -136,6 +161,7 @@ export class RollupCache {
       for (const [start, rollup] of built) {
         // A write that landed in this hour during the scan may or may not be in it: build it again later.
         if (this.#building.get(start) !== true) this.#hours.set(start, rollup);
+        if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
       }
     } finally {
       for (const start of missing) this.#building.delete(start);

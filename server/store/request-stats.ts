@@ -136,7 +136,7 @@ export class RequestStatsAccumulator {
       if (mine === undefined) this.#countries.set(code, { ...tally });
       else {
         mine.count += tally.count;
-        mine.name ??= tally.name;
+        if (mine.name === undefined && tally.name !== undefined) mine.name = tally.name;
       }
     }
     for (const [status, count] of other.#statusCodes)
