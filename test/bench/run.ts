@@ -9,10 +9,10 @@
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { APACHE_LOGS, parseCombined } from '../helpers/combined-log.js';
+import { freePort } from '../helpers/free-port.js';
 import { type WrkResult, writeXffScript, wrk } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -187,17 +187,6 @@ function startChild(
     child.stdout?.on('data', (chunk: Buffer) => {
       if (readyWhen?.(chunk.toString())) resolve(child);
     });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 

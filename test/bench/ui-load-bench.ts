@@ -7,11 +7,11 @@
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequestLog } from '../../server/store/index.js';
 import { launchChromium } from '../helpers/browser.js';
+import { freePort } from '../helpers/free-port.js';
 import { record } from '../helpers/records.js';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);
@@ -122,15 +122,4 @@ async function startApplianceProcess(dataDir: string) {
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
