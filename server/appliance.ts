@@ -12,9 +12,12 @@ import { initialSettings, SettingsService } from './settings.js';
 import {
   AccessLists,
   type AccessRecord,
+  type Cluster,
   type CountersClient,
+  createCluster,
   createCounters,
   createRequestLog,
+  ListSync,
   openStateStore,
   type RequestLog,
   type StateStore,
@@ -46,6 +49,7 @@ export interface ApplianceParts {
   requestLog: RequestLog;
   geo: GeoLookup;
   counters: CountersClient;
+  cluster: Cluster;
   proxy: ProxyServer;
   detection: Detection;
   token: string;
@@ -55,6 +59,9 @@ export interface ApplianceDeps {
   logger?: Logger;
   now?: () => number;
 }
+
+/** How long a start waits for a shared Redis before serving from the local state (ms). */
+const CLUSTER_START_TIMEOUT_MS = 3_000;
 
 /** The file through which the CLI finds a running appliance (`<data-dir>/admin.json`). */
 export function runtimeFilePath(dataDir: string): string {
@@ -81,6 +88,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const requestLog = await setupRequestLog(geo);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
     const accessLists = new AccessLists(state, now);
+    const cluster = setupCluster(counters, accessLists);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
     const detection = createDetection({
@@ -90,7 +98,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       lists: accessLists,
       requestLog,
       counters,
-      shared: config.redis !== undefined,
+      cluster,
       logger,
       now,
     });
@@ -113,7 +121,19 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger,
     );
     const token = await ensureAdminToken(config.dataDir);
-    parts = { config, logger, state, accessLists, requestLog, geo, counters, proxy, detection, token };
+    parts = {
+      config,
+      logger,
+      state,
+      accessLists,
+      requestLog,
+      geo,
+      counters,
+      cluster,
+      proxy,
+      detection,
+      token,
+    };
     admin = createAdminServer({
       token,
       host: config.admin.host,
@@ -132,8 +152,12 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger,
       version: VERSION,
       now,
-      problems: () => [...problems],
+      problems: () => {
+        const redis = cluster.problem();
+        return redis === null ? [...problems] : [...problems, redis];
+      },
     });
+    await cluster.start(CLUSTER_START_TIMEOUT_MS);
     const proxyAddress = await listen(proxy.server, config.listen.host, config.listen.port);
     const adminAddress = await listen(admin, config.admin.host, config.admin.port);
     const addresses: ApplianceAddresses = {
@@ -166,6 +190,19 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger.error({ 'file.path': state.corruption.movedTo }, message);
     }
     return state;
+  }
+
+  /** The link to other instances on a shared Redis; with one, the access lists are kept in sync. */
+  function setupCluster(counters: CountersClient, accessLists: AccessLists): Cluster {
+    const cluster = createCluster({
+      counters,
+      prefix: config.redisPrefix,
+      shared: config.redis !== undefined,
+      failure: config.redisFailure,
+      logger,
+    });
+    if (cluster.shared) new ListSync({ lists: accessLists, counters, cluster, logger, now }).start();
+    return cluster;
   }
 
   function setupRequestLog(geo: GeoLookup): Promise<RequestLog> {
@@ -206,6 +243,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       counters,
       logger,
       onRecord,
+      rateLimitFailure: config.redisFailure,
     });
   }
 
@@ -217,11 +255,12 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     await current.detection.jobs.stop();
     await current.detection.live.close();
     await current.requestLog.close();
-    await current.counters
-      .quit()
-      .catch((err: Error) =>
-        logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly'),
-      );
+    await current.cluster.close();
+    await current.counters.quit().catch((err: Error) => {
+      // Redis unreachable: stop reconnecting instead.
+      current.counters.disconnect();
+      logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly');
+    });
     await demo?.close();
     await rm(runtimeFilePath(config.dataDir), { force: true });
     logger.info('ipwarden stopped; request log flushed');

@@ -175,6 +175,8 @@ const schema = z
       .string()
       .regex(/^[\w:.-]{1,64}$/)
       .default('ipwarden:'),
+    /** While a shared Redis is unreachable, rate-limited requests pass (`open`) or get 503 (`closed`). */
+    redisFailure: z.enum(['open', 'closed'], { error: 'expected "open" or "closed"' }).default('open'),
     upstreamTimeout: duration.prefault(30_000),
     flushInterval: duration.prefault(1_000),
     sessionCookie: z
@@ -234,6 +236,7 @@ export const OPTION_KEYS = [
   'geoip',
   'redis',
   'redisPrefix',
+  'redisFailure',
   'upstreamTimeout',
   'flushInterval',
   'sessionCookie',

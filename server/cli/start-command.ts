@@ -22,7 +22,11 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
       'comma-separated CIDRs whose X-Forwarded-For is trusted, or "loopback" (default: none)',
     )
     .option('--geoip <file>', 'a GeoLite2-City .mmdb (default: the bundled database)')
-    .option('--redis <url>', 'redis:// URL for shared counters (default: in-process)')
+    .option('--redis <url>', 'redis:// URL shared by several instances (default: in-process)')
+    .option(
+      '--redis-failure <policy>',
+      'while Redis is unreachable, rate limits fail "open" or "closed" (default open)',
+    )
     .option('--upstream-timeout <duration>', 'upstream inactivity limit before 504 (default 30s)')
     .option('--flush-interval <duration>', 'request log flush interval (default 1s)')
     .option('--session-cookie <name>', "the site's session cookie name (default sessionid)")

@@ -14,15 +14,38 @@ export interface FlagEvidence {
   seenAt: number;
 }
 
-export interface FlagEvents {
-  /** A new active flag (not a refresh of an active one). */
-  flag: [Flag];
-  /** A flag deactivated by cleanup or dismissed by an operator. */
-  unflag: [Flag];
+/** Who changed a flag and how; `from` names the instance when the change came through the cluster. */
+export interface FlagChangeMeta {
+  actor: string;
+  /** The audit action: `flag`, `refresh`, `dismiss` or `unflag`. */
+  action: string;
+  from?: string;
 }
 
-/** The outcome of {@link FlagStore.raise}. */
-export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted';
+export interface FlagEvents {
+  /** A new active flag (not a refresh of an active one). */
+  flag: [Flag, FlagChangeMeta];
+  /** An active flag's last sighting, count or evidence changed. */
+  refresh: [Flag, FlagChangeMeta];
+  /** A flag deactivated by cleanup or dismissed by an operator. */
+  unflag: [Flag, FlagChangeMeta];
+}
+
+/**
+ * Cluster-wide creation rights for flags (README "Running several instances"): `claim` resolves
+ * true when this instance may create the flag for (ip, reason), `release` gives the right up when
+ * the flag ends. Without a shared Redis every claim wins.
+ */
+export interface FlagClaims {
+  claim(ip: string, reason: string): Promise<boolean>;
+  release(ip: string, reason: string): Promise<void>;
+}
+
+/**
+ * The outcome of {@link FlagStore.raise}. `elsewhere`: another instance of the cluster claimed the
+ * new flag first; it arrives here through the cluster.
+ */
+export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted' | 'elsewhere';
 
 /**
  * SuspiciousIP records in the state store: one active flag per (ip, reason); a repeat refreshes
@@ -34,12 +57,18 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   readonly #lists: AccessLists;
   /** An active flag is refreshed on disk at most this often (ms): lowdb rewrites the whole file. */
   readonly #refreshMs: number;
+  readonly #claims: FlagClaims | undefined;
 
-  constructor(state: StateStore, lists: AccessLists, refreshMs = 60_000) {
+  constructor(
+    state: StateStore,
+    lists: AccessLists,
+    options: { refreshMs?: number; claims?: FlagClaims } = {},
+  ) {
     super();
     this.#state = state;
     this.#lists = lists;
-    this.#refreshMs = refreshMs;
+    this.#refreshMs = options.refreshMs ?? 60_000;
+    this.#claims = options.claims;
   }
 
   /** Active flags, newest first, optionally filtered. */
@@ -73,7 +102,9 @@ export class FlagStore extends EventEmitter<FlagEvents> {
 
   /**
    * Raises a new flag or refreshes the active one for (ip, reason). A refresh keeps the larger
-   * count and is written at most once per refresh interval unless the count grew by half.
+   * count and is written at most once per refresh interval unless the count grew by half. A new
+   * flag is created only if this instance wins the cluster's claim for it; if the claim cannot be
+   * asked (Redis unreachable) it is created here, and the cluster merges duplicates later.
    */
   async raise(evidence: FlagEvidence, actor: string): Promise<RaiseOutcome> {
     if (this.#lists.isAllowlisted(evidence.ip)) return 'allowlisted';
@@ -83,19 +114,16 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       const stale = evidence.seenAt - Date.parse(existing.last_seen) >= this.#refreshMs;
       const grew = evidence.count >= existing.request_count * 1.5;
       if (!stale && !grew) return 'unchanged';
-      await this.#state.update((state) => {
-        const flag = state.flags.find(
-          (f) => f.is_active && f.ip === evidence.ip && f.reason === evidence.reason,
-        );
-        if (!flag) return;
-        if (seen > flag.last_seen) flag.last_seen = seen;
-        if (evidence.count >= flag.request_count) {
-          flag.request_count = evidence.count;
-          flag.details = evidence.details;
-        }
+      const refreshed = await this.#merge({
+        ...existing,
+        last_seen: seen,
+        request_count: evidence.count,
+        details: evidence.details,
       });
+      if (refreshed) this.emit('refresh', refreshed, { actor, action: 'refresh' });
       return 'updated';
     }
+    if (this.#claims && !(await this.#claim(evidence.ip, evidence.reason))) return 'elsewhere';
     const flag: Flag = {
       ip: evidence.ip,
       reason: evidence.reason,
@@ -105,19 +133,69 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       last_seen: seen,
       is_active: true,
     };
+    await this.#create(flag, { actor, action: 'flag' });
+    return 'created';
+  }
+
+  /**
+   * Applies a flag change made on another instance (see {@link FlagChangeMeta.from}): a new or
+   * refreshed flag is merged into the active one for (ip, reason) or added; an ended flag ends
+   * the active one here. Emits the same events, with `from` set, so nothing is published twice.
+   */
+  async applyRemote(
+    kind: keyof FlagEvents,
+    flag: Flag,
+    meta: FlagChangeMeta & { from: string },
+  ): Promise<void> {
+    if (kind === 'unflag') {
+      await this.#end((f) => f.ip === flag.ip && f.reason === flag.reason, meta);
+      return;
+    }
+    if (!flag.is_active || this.#lists.isAllowlisted(flag.ip)) return;
+    if (this.active(flag.ip, flag.reason)) {
+      const merged = await this.#merge(flag);
+      if (merged) this.emit('refresh', merged, meta);
+      return;
+    }
+    await this.#create({ ...flag }, meta);
+  }
+
+  async #create(flag: Flag, meta: FlagChangeMeta): Promise<void> {
     await this.#state.update((state) => {
       state.flags.push(flag);
       state.audit.push({
         at: new Date().toISOString(),
-        actor,
+        actor: meta.actor,
         action: 'flag',
         target: flag.ip,
         reason: flag.reason,
-        details: flag.details,
+        details: meta.from ? { ...flag.details, instance: meta.from } : flag.details,
       });
     });
-    this.emit('flag', flag);
-    return 'created';
+    this.emit('flag', flag, meta);
+  }
+
+  /** Folds `update` into the active flag for its (ip, reason): latest sighting, larger count with its evidence. */
+  async #merge(update: Flag): Promise<Flag | undefined> {
+    return this.#state.update((state) => {
+      const flag = state.flags.find((f) => f.is_active && f.ip === update.ip && f.reason === update.reason);
+      if (!flag) return undefined;
+      if (update.last_seen > flag.last_seen) flag.last_seen = update.last_seen;
+      if (update.first_seen < flag.first_seen) flag.first_seen = update.first_seen;
+      if (update.request_count >= flag.request_count) {
+        flag.request_count = update.request_count;
+        flag.details = update.details;
+      }
+      return { ...flag };
+    });
+  }
+
+  async #claim(ip: string, reason: string): Promise<boolean> {
+    try {
+      return await (this.#claims as FlagClaims).claim(ip, reason);
+    } catch {
+      return true; // Redis unreachable: flag here rather than not at all; instances merge later
+    }
   }
 
   /**
@@ -125,15 +203,16 @@ export class FlagStore extends EventEmitter<FlagEvents> {
    * Returns the flags ended.
    */
   async dismiss(ip: string, actor: string, reason?: string): Promise<Flag[]> {
-    return this.#end((f) => f.ip === ip && (reason === undefined || f.reason === reason), actor, 'dismiss');
+    const match = (f: Flag) => f.ip === ip && (reason === undefined || f.reason === reason);
+    return this.#end(match, { actor, action: 'dismiss' });
   }
 
   /** Deactivates active flags whose last_seen is before `cutoffMs` (the daily cleanup). */
   async expireBefore(cutoffMs: number, actor: string): Promise<Flag[]> {
-    return this.#end((f) => Date.parse(f.last_seen) < cutoffMs, actor, 'unflag');
+    return this.#end((f) => Date.parse(f.last_seen) < cutoffMs, { actor, action: 'unflag' });
   }
 
-  async #end(match: (f: Flag) => boolean, actor: string, action: string): Promise<Flag[]> {
+  async #end(match: (f: Flag) => boolean, meta: FlagChangeMeta): Promise<Flag[]> {
     const ended = await this.#state.update((state) => {
       const out: Flag[] = [];
       const at = new Date().toISOString();
@@ -141,11 +220,23 @@ export class FlagStore extends EventEmitter<FlagEvents> {
         if (!flag.is_active || !match(flag)) continue;
         flag.is_active = false;
         out.push({ ...flag });
-        state.audit.push({ at, actor, action, target: flag.ip, reason: flag.reason });
+        state.audit.push({
+          at,
+          actor: meta.actor,
+          action: meta.action,
+          target: flag.ip,
+          reason: flag.reason,
+          ...(meta.from ? { details: { instance: meta.from } } : {}),
+        });
       }
       return out;
     });
-    for (const flag of ended) this.emit('unflag', flag);
+    for (const flag of ended) {
+      // A new flag for the same (ip, reason) may be raised at once, by any instance.
+      // If Redis is unreachable the claim simply lapses after its short lifetime.
+      if (!meta.from) await this.#claims?.release(flag.ip, flag.reason).catch(() => undefined);
+      this.emit('unflag', flag, meta);
+    }
     return ended;
   }
 }

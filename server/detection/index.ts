@@ -1,9 +1,17 @@
 import path from 'node:path';
 import type { DetectionConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import type { AccessLists, CountersClient, RequestLog, StateStore } from '../store/index.js';
+import {
+  type AccessLists,
+  type Cluster,
+  type CountersClient,
+  createCluster,
+  type RequestLog,
+  type StateStore,
+} from '../store/index.js';
 import { AutoBlocker } from './auto-block.js';
 import { FlagStore } from './flag-store.js';
+import { clusterFlagClaims, syncFlags } from './flag-sync.js';
 import { type Job, type JobName, JobRunner } from './jobs.js';
 import { LiveDetector } from './live-detector.js';
 import { type MonitorResult, runMonitor } from './monitor.js';
@@ -12,7 +20,7 @@ import { compileRules, type RuleSet } from './rules.js';
 
 export { type AutoBlockDecision, AutoBlocker } from './auto-block.js';
 export { type FlagEvidence, FlagStore, type RaiseOutcome } from './flag-store.js';
-export { JOB_NAMES, type Job, type JobName, type JobRun, JobRunner } from './jobs.js';
+export { JOB_NAMES, type Job, type JobLock, type JobName, type JobRun, JobRunner } from './jobs.js';
 export { type MonitorFinding, type MonitorResult, runMonitor } from './monitor.js';
 export { listReports, type SecurityReport } from './report.js';
 export { compileRules, type FlagReason, RULE_REASONS, type RuleSet } from './rules.js';
@@ -24,8 +32,8 @@ export interface DetectionDeps {
   lists: AccessLists;
   requestLog: RequestLog;
   counters: CountersClient;
-  /** True when the counters store is a Redis shared with other instances. */
-  shared?: boolean;
+  /** The link to other instances sharing the counters store; omitted: a cluster of one. */
+  cluster?: Cluster;
   logger: Logger;
   now?: () => number;
 }
@@ -43,13 +51,21 @@ export interface Detection {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** A scheduled run's cluster lock outlives any clock skew between instances, then expires. */
+const JOB_LOCK_MS = HOUR_MS;
 
-/** Wires detection: rules → flag store → auto-block → live detector → the job table. */
+/** Wires detection: rules → flag store (shared with the cluster) → auto-block → live detector → the job table. */
 export function createDetection(deps: DetectionDeps): Detection {
   const { config, state, lists, requestLog, logger } = deps;
   const now = deps.now ?? Date.now;
+  const cluster =
+    deps.cluster ??
+    createCluster({ counters: deps.counters, prefix: '', shared: false, failure: 'open', logger });
   const rules = compileRules(config);
-  const flags = new FlagStore(state, lists);
+  const flags = new FlagStore(state, lists, {
+    claims: cluster.shared ? clusterFlagClaims(cluster) : undefined,
+  });
+  syncFlags(flags, cluster, logger);
   const autoBlocker = new AutoBlocker({
     flags,
     lists,
@@ -60,7 +76,7 @@ export function createDetection(deps: DetectionDeps): Detection {
   const live = new LiveDetector({
     rules,
     counters: deps.counters,
-    shared: deps.shared,
+    shared: cluster.shared,
     flags,
     autoBlocker,
     logger,
@@ -83,7 +99,8 @@ export function createDetection(deps: DetectionDeps): Detection {
     reportsDir,
     monitorOptions,
   };
-  const jobs = new JobRunner(jobTable(tableDeps), state, logger, now);
+  const lock = (name: JobName, slotMs: number) => cluster.claim(`lock:job:${name}:${slotMs}`, JOB_LOCK_MS);
+  const jobs = new JobRunner(jobTable(tableDeps), state, logger, now, lock);
 
   const detection: Detection = {
     rules,
@@ -167,6 +184,7 @@ function jobTable(d: JobTableDeps): Job[] {
     {
       name: 'retention',
       schedule: '30 0 * * *',
+      scope: 'instance', // each instance keeps its own request log
       get description() {
         return `delete request-log segments older than ${Math.round(d.config.retention / DAY_MS)} days`;
       },

@@ -21,6 +21,11 @@ export interface Job {
   /** Cron expression, UTC. */
   schedule: string;
   description: string;
+  /**
+   * `cluster` (default): acts on shared state, so each scheduled run happens on one instance of a
+   * cluster. `instance`: acts on this instance's own data (the request log) and runs everywhere.
+   */
+  scope?: 'cluster' | 'instance';
   run(ctx: JobContext): Promise<Record<string, unknown>>;
 }
 
@@ -40,9 +45,17 @@ export interface JobRun {
 const KEPT_RUNS = 1_000;
 
 /**
+ * Takes the cluster-wide lock for one scheduled run (`name`, scheduled time in ms since epoch);
+ * true when this instance is the one to run it. Rejects when the lock store is unreachable.
+ */
+export type JobLock = (name: JobName, slotMs: number) => Promise<boolean>;
+
+/**
  * Runs the job table: on demand (`run`) and on schedule (`start`, node-schedule, UTC). Every real
  * run is recorded in the state (start, end, outcome, summary counts, error); dry runs are not, so
  * they change nothing. A failing job is logged at ERROR and never stops the others or the proxy.
+ * Scheduled runs of cluster-scoped jobs take `lock` first, so in a cluster one instance runs each;
+ * operator-triggered runs never wait for a lock.
  */
 export class JobRunner {
   readonly #jobs: readonly Job[];
@@ -51,12 +64,20 @@ export class JobRunner {
   readonly #now: () => number;
   readonly #scheduled: schedule.Job[] = [];
   readonly #running = new Map<JobName, Promise<JobRun>>();
+  readonly #lock: JobLock;
 
-  constructor(jobs: readonly Job[], state: StateStore, logger: Logger, now: () => number = Date.now) {
+  constructor(
+    jobs: readonly Job[],
+    state: StateStore,
+    logger: Logger,
+    now: () => number = Date.now,
+    lock: JobLock = () => Promise.resolve(true),
+  ) {
     this.#jobs = jobs;
     this.#state = state;
     this.#logger = logger;
     this.#now = now;
+    this.#lock = lock;
   }
 
   /** The table with each job's next scheduled time (when started) and last recorded run. */
@@ -113,11 +134,36 @@ export class JobRunner {
     return runs;
   }
 
+  /**
+   * Runs the occurrence of `name` scheduled for `slot` (what the schedule calls). A cluster-scoped
+   * job first takes the cluster lock for that occurrence; if another instance holds it, nothing
+   * runs and null is returned. If the lock cannot be asked (Redis unreachable), the job runs here:
+   * better twice than never.
+   */
+  async runScheduled(name: JobName, slot: Date): Promise<JobRun | null> {
+    const job = this.#jobs.find((j) => j.name === name);
+    if (job?.scope !== 'instance') {
+      const slotMs = Math.floor(slot.getTime() / 60_000) * 60_000; // instances' fire times agree to the minute
+      const won = await this.#lock(name, slotMs).catch((err: Error) => {
+        this.#logger.warn(
+          { 'event.action': `job-${name}`, 'error.message': err.message },
+          `job ${name}: cluster lock unavailable, running here`,
+        );
+        return true;
+      });
+      if (!won) {
+        this.#logger.debug({ 'event.action': `job-${name}` }, `job ${name} runs on another instance`);
+        return null;
+      }
+    }
+    return this.run(name);
+  }
+
   /** Schedules every job (UTC). */
   start(): void {
     for (const job of this.#jobs) {
-      const scheduled = schedule.scheduleJob({ rule: job.schedule, tz: 'Etc/UTC' }, () => {
-        void this.run(job.name);
+      const scheduled = schedule.scheduleJob({ rule: job.schedule, tz: 'Etc/UTC' }, (fireDate) => {
+        void this.runScheduled(job.name, fireDate);
       });
       this.#scheduled.push(scheduled);
     }

@@ -41,6 +41,7 @@ export class LiveDetector {
   #queue: AccessRecord[] = [];
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> = Promise.resolve();
+  #failing = false;
   /** Last known window sum per counter key (embedded mode), bounded: see #mustRead. */
   readonly #bounds = new LRUCache<string, { sum: number; minute: number }>({ max: 200_000 });
 
@@ -59,8 +60,18 @@ export class LiveDetector {
     if (this.#timer === null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
-        this.flush().catch((err: Error) =>
-          this.#options.logger.error({ 'error.message': err.message }, 'live detection failed'),
+        this.flush().then(
+          () => {
+            if (this.#failing) this.#options.logger.info('live detection counting again');
+            this.#failing = false;
+          },
+          (err: Error) => {
+            // Logged once per outage (a shared Redis down): hits in between are not counted live;
+            // the hourly monitor still sees them in the request log.
+            if (!this.#failing)
+              this.#options.logger.error({ 'error.message': err.message }, 'live detection failed');
+            this.#failing = true;
+          },
         );
       }, this.#options.intervalMs);
       this.#timer.unref();
@@ -71,15 +82,18 @@ export class LiveDetector {
   flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
-    this.#running = this.#running.then(() => this.#count(batch));
-    return this.#running;
+    const run = this.#running.then(() => this.#count(batch));
+    this.#running = run.catch(() => undefined); // a failed batch (Redis down) must not stop the next
+    return run;
   }
 
   /** Stops the timer and counts what is queued. */
   async close(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.flush();
+    await this.flush().catch((err: Error) =>
+      this.#options.logger.warn({ 'error.message': err.message }, 'last live-detection batch not counted'),
+    );
   }
 
   async #count(batch: AccessRecord[]): Promise<void> {

@@ -9,12 +9,13 @@ const TITLES: Record<number, [string, string]> = {
   ],
   429: ['Too Many Requests', 'You are sending requests too quickly. Wait a moment and try again.'],
   502: ['Bad Gateway', 'The site behind this proxy is not answering. Try again shortly.'],
+  503: ['Service Unavailable', 'This site cannot take this request right now. Try again shortly.'],
   504: ['Gateway Timeout', 'The site behind this proxy took too long to answer. Try again shortly.'],
 };
 
 const cache = new Map<number, string>();
 
-/** The HTML body for a proxy-generated status (403, 429, 502, 504). */
+/** The HTML body for a proxy-generated status (403, 429, 502, 503, 504). */
 export function errorPage(status: number): string {
   let page = cache.get(status);
   if (page === undefined) {

@@ -31,6 +31,8 @@ export interface ProxyOptions {
   onRecord: (record: AccessRecord) => void;
   /** While true, blocks are not enforced (the desktop app's "pause protection"). */
   isPaused?: () => boolean;
+  /** While the counters store fails, rate-limited paths pass (`open`, default) or get 503 (`closed`). */
+  rateLimitFailure?: 'open' | 'closed';
 }
 
 export interface ProxyServer {
@@ -65,7 +67,13 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     defaultTtlMs: options.sessionTtlMs,
   });
 
-  const limiter = rateLimit({ rules: options.rateLimits, counters: options.counters, sessions, logger });
+  const limiter = rateLimit({
+    rules: options.rateLimits,
+    counters: options.counters,
+    sessions,
+    logger,
+    failure: options.rateLimitFailure,
+  });
   const pipeline = compose<ProxyContext>([
     accessLog(sink),
     errorBoundary(logger),

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { compilePathPattern, normalisePath, type PathPattern } from '../net/index.js';
 import type { CountersClient } from '../store/index.js';
 import type { ProxyContext as Context, Next } from './context.js';
+import { sendPage } from './forward.js';
 import type { SessionRegistry } from './session-registry.js';
 
 export interface RateLimitOptions {
@@ -12,6 +13,8 @@ export interface RateLimitOptions {
   counters: CountersClient;
   sessions: SessionRegistry;
   logger: Logger;
+  /** While the counters store fails: let requests through (`open`, default) or answer 503 (`closed`). */
+  failure?: 'open' | 'closed';
 }
 
 interface CompiledRule {
@@ -27,12 +30,18 @@ interface CompiledRule {
  * Anonymous clients are counted per IP; clients with a session the upstream vouched for are counted
  * per session hash with the rule's `authenticated` budget. Seed defaults: login 5/min anonymous,
  * 10/min authenticated. Over the limit: 429 with Retry-After and X-RateLimit-* headers, and the
- * upstream never sees the request. If the counters store fails, requests pass (fail-open) and the
- * failure is logged.
+ * upstream never sees the request. If the counters store fails, requests a rule covers pass
+ * (`failure: 'open'`) or get 503 (`'closed'`); the failure is logged once, and so is the recovery.
  */
 export function rateLimit(options: RateLimitOptions) {
   let rules = options.rules.map((rule) => compileRule(rule, options.counters));
   const { sessions, logger } = options;
+  const failure = options.failure ?? 'open';
+  let unavailable = false;
+  const recovered = () => {
+    if (unavailable) logger.info('rate limits available again');
+    unavailable = false;
+  };
   // koa-ratelimit needs Koa's full context; it is built only for requests a rule covers.
   const koa = new Koa();
 
@@ -48,6 +57,7 @@ export function rateLimit(options: RateLimitOptions) {
       let nextCalled = false;
       const guardedNext = () => {
         nextCalled = true;
+        recovered();
         return next();
       };
       try {
@@ -58,15 +68,23 @@ export function rateLimit(options: RateLimitOptions) {
         const koaCtx = koa.createContext(ctx.req, ctx.res);
         koaCtx.state = ctx.state;
         await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(koaCtx, guardedNext);
+        recovered();
         // Limited: koa-ratelimit set the status, headers and body on Koa's context; send them.
         if (!nextCalled && !ctx.res.headersSent) ctx.res.end(String(koaCtx.body ?? ''));
       } catch (err) {
         if (nextCalled) throw err;
-        logger.error(
-          { 'error.message': (err as Error).message, rule: rule.name },
-          'rate limit unavailable; request let through',
-        );
-        await next();
+        if (!unavailable) {
+          logger.error(
+            { 'error.message': (err as Error).message, rule: rule.name, failure },
+            failure === 'open'
+              ? 'rate limits unavailable; requests are let through until the counters store recovers'
+              : 'rate limits unavailable; requests get 503 until the counters store recovers',
+          );
+        }
+        unavailable = true;
+        if (failure === 'open') return next();
+        ctx.state.action = 'rate_limited';
+        sendPage(ctx.res, 503);
       }
       return;
     }

@@ -40,8 +40,22 @@ export type AccessDecision =
   | { kind: 'blocked'; entry: BlockEntry }
   | { kind: 'none' };
 
+/** One change to the blocklist or allowlist, made here or (with `from`) on another instance. */
+export interface AccessListChange {
+  list: 'blocklist' | 'allowlist';
+  action: 'add' | 'remove';
+  target: string;
+  /** The entry added (for `add`). */
+  entry?: BlockEntry | AllowEntry;
+  /** When the change was made (ms since epoch): an entry's `createdAt`, or the time of a removal. */
+  at: number;
+  actor: string;
+  /** The instance that made it, when it came from another instance through the cluster. */
+  from?: string;
+}
+
 export interface AccessListEvents {
-  change: [{ list: 'blocklist' | 'allowlist'; action: 'add' | 'remove'; target: string }];
+  change: [AccessListChange];
 }
 
 /**
@@ -166,7 +180,14 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       });
     });
     this.#indexBlock(entry);
-    this.emit('change', { list: 'blocklist', action: 'add', target: entry.target });
+    this.emit('change', {
+      list: 'blocklist',
+      action: 'add',
+      target: entry.target,
+      entry,
+      at: now,
+      actor: request.actor,
+    });
     return { entry, warnings };
   }
 
@@ -178,17 +199,18 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     const cidr = parseTarget(target);
     const existing = this.#store.data.blocks.find((b) => b.target === cidr.text);
     if (!existing) throw new AccessListError(`${cidr.text} is not on the blocklist`, 404);
+    const at = this.#now();
     await this.#store.update((state) => {
       state.blocks = state.blocks.filter((b) => b.target !== cidr.text);
       state.audit.push({
-        at: new Date(this.#now()).toISOString(),
+        at: new Date(at).toISOString(),
         actor,
         action: 'unblock',
         target: cidr.text,
       });
     });
     this.#blocks.delete(cidr);
-    this.emit('change', { list: 'blocklist', action: 'remove', target: cidr.text });
+    this.emit('change', { list: 'blocklist', action: 'remove', target: cidr.text, at, actor });
     return existing;
   }
 
@@ -198,10 +220,11 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    */
   async allow(request: AllowRequest): Promise<AllowEntry> {
     const cidr = parseTarget(request.target);
+    const at = this.#now();
     const entry: AllowEntry = {
       target: cidr.text,
       reason: (request.reason ?? '').slice(0, 500),
-      createdAt: new Date(this.#now()).toISOString(),
+      createdAt: new Date(at).toISOString(),
       createdBy: request.actor,
     };
     await this.#store.update((state) => {
@@ -216,7 +239,14 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       });
     });
     this.#allow.set(cidr, entry);
-    this.emit('change', { list: 'allowlist', action: 'add', target: entry.target });
+    this.emit('change', {
+      list: 'allowlist',
+      action: 'add',
+      target: entry.target,
+      entry,
+      at,
+      actor: request.actor,
+    });
     return entry;
   }
 
@@ -228,23 +258,102 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     const cidr = parseTarget(target);
     const existing = this.#store.data.allowlist.find((a) => a.target === cidr.text);
     if (!existing) throw new AccessListError(`${cidr.text} is not on the allowlist`, 404);
+    const at = this.#now();
     await this.#store.update((state) => {
       state.allowlist = state.allowlist.filter((a) => a.target !== cidr.text);
       state.audit.push({
-        at: new Date(this.#now()).toISOString(),
+        at: new Date(at).toISOString(),
         actor,
         action: 'disallow',
         target: cidr.text,
       });
     });
     this.#allow.delete(cidr);
-    this.emit('change', { list: 'allowlist', action: 'remove', target: cidr.text });
+    this.emit('change', { list: 'allowlist', action: 'remove', target: cidr.text, at, actor });
     return existing;
+  }
+
+  /** The entries of one list as stored, oldest first (expired blocks included). */
+  entries(list: AccessListChange['list']): readonly (BlockEntry | AllowEntry)[] {
+    return list === 'blocklist' ? this.#store.data.blocks : this.#store.data.allowlist;
+  }
+
+  /** The current entry for exactly `target` on `list` (canonical text), if any. */
+  entry(list: AccessListChange['list'], target: string): BlockEntry | AllowEntry | undefined {
+    return this.entries(list).find((e) => e.target === target);
+  }
+
+  /**
+   * Applies changes made on other instances (cluster sync) to the state and the in-memory sets in
+   * one write, with an audit line each (`details.instance` names the origin). Emits `change` with
+   * `from` set, so they are not published again. Changes that alter nothing are skipped.
+   * Returns the changes applied.
+   */
+  async applyRemote(changes: readonly (AccessListChange & { from: string })[]): Promise<AccessListChange[]> {
+    const current = {
+      blocklist: new Map(this.entries('blocklist').map((e) => [e.target, e] as const)),
+      allowlist: new Map(this.entries('allowlist').map((e) => [e.target, e] as const)),
+    };
+    // The last change per target counts; those that alter nothing are dropped.
+    const latest = new Map(changes.map((c) => [`${c.list} ${c.target}`, c] as const));
+    const applied = [...latest.values()].filter((c) => {
+      if (!isTarget(c.target)) return false;
+      const existing = current[c.list].get(c.target);
+      if (c.action === 'remove') return existing !== undefined;
+      return c.entry !== undefined && JSON.stringify(existing) !== JSON.stringify(c.entry);
+    });
+    if (applied.length === 0) return [];
+    const touched = (list: AccessListChange['list']) =>
+      new Set(applied.filter((c) => c.list === list).map((c) => c.target));
+    const added = (list: AccessListChange['list']) =>
+      applied.flatMap((c) => (c.list === list && c.action === 'add' && c.entry ? [c.entry] : []));
+    await this.#store.update((state) => {
+      const blocks = touched('blocklist');
+      const allows = touched('allowlist');
+      state.blocks = [
+        ...state.blocks.filter((e) => !blocks.has(e.target)),
+        ...(added('blocklist') as BlockEntry[]),
+      ];
+      state.allowlist = [...state.allowlist.filter((e) => !allows.has(e.target)), ...added('allowlist')];
+      for (const c of applied) {
+        state.audit.push({
+          at: new Date(c.at).toISOString(),
+          actor: c.actor,
+          action: AUDIT_ACTIONS[c.list][c.action],
+          target: c.target,
+          ...(c.entry ? { reason: c.entry.reason } : {}),
+          details: { instance: c.from },
+        });
+      }
+    });
+    for (const c of applied) {
+      const cidr = parseCidr(c.target);
+      if (c.list === 'blocklist') {
+        if (c.action === 'add') this.#indexBlock(c.entry as BlockEntry);
+        else this.#blocks.delete(cidr);
+      } else if (c.action === 'add') this.#allow.set(cidr, c.entry as AllowEntry);
+      else this.#allow.delete(cidr);
+      this.emit('change', c);
+    }
+    return applied;
   }
 
   #indexBlock(entry: BlockEntry): void {
     const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
     this.#blocks.set(parseCidr(entry.target), { ...entry, expiresAtMs });
+  }
+}
+
+const AUDIT_ACTIONS = {
+  blocklist: { add: 'block', remove: 'unblock' },
+  allowlist: { add: 'allow', remove: 'disallow' },
+} as const;
+
+function isTarget(target: string): boolean {
+  try {
+    return parseCidr(target).text === target;
+  } catch {
+    return false;
   }
 }
 

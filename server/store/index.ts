@@ -1,6 +1,7 @@
-/** The stores: state (lowdb), request log (NDJSON segments), counters (Redis protocol). */
+/** The stores: state (lowdb), request log (NDJSON segments), counters (Redis protocol), cluster sync. */
 export {
   type AccessDecision,
+  type AccessListChange,
   AccessListError,
   AccessLists,
   type AllowRequest,
@@ -8,7 +9,16 @@ export {
   type BlockResult,
 } from './access-lists.js';
 export type { AccessRecord, GeoFields, RequestAction } from './access-record.js';
+export { type Cluster, createCluster, type RedisFailurePolicy } from './cluster.js';
 export { type CountersClient, createCounters } from './counters.js';
+export { ListSync } from './list-sync.js';
 export * from './request-log.js';
-export type { AllowEntry, AuditEntry, BlockEntry, Flag, State } from './state-schema.js';
+export {
+  type AllowEntry,
+  type AuditEntry,
+  type BlockEntry,
+  type Flag,
+  flagSchema,
+  type State,
+} from './state-schema.js';
 export { type CorruptStateReport, openStateStore, type StateStore } from './state-store.js';

@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
     expect(config.dataDir).toBe(path.join(cwd, 'data'));
     expect(config.trustProxy).toEqual([]);
     expect(config.redisPrefix).toBe('ipwarden:');
+    expect(config.redisFailure).toBe('open');
     expect(config.upstreamTimeout).toBe(30_000);
     expect(config.flushInterval).toBe(1_000);
     expect(config.sessionCookie).toBe('sessionid');
@@ -91,6 +92,7 @@ describe('loadConfig precedence', () => {
         IPWARDEN_GEOIP: 'geo/city.mmdb',
         IPWARDEN_REDIS: 'redis://127.0.0.1:6379/2',
         IPWARDEN_REDIS_PREFIX: 'shop:',
+        IPWARDEN_REDIS_FAILURE: 'closed',
         IPWARDEN_UPSTREAM_TIMEOUT: '5s',
         IPWARDEN_FLUSH_INTERVAL: '250',
         IPWARDEN_SESSION_COOKIE: '__Host-sid',
@@ -106,6 +108,7 @@ describe('loadConfig precedence', () => {
     expect(config.geoip).toBe(path.join(cwd, 'geo', 'city.mmdb'));
     expect(config.redis).toBe('redis://127.0.0.1:6379/2');
     expect(config.redisPrefix).toBe('shop:');
+    expect(config.redisFailure).toBe('closed');
     expect(config.upstreamTimeout).toBe(5_000);
     expect(config.flushInterval).toBe(250);
     expect(config.sessionCookie).toBe('__Host-sid');
@@ -264,6 +267,7 @@ describe('loadConfig errors name the field and where it came from', () => {
     [{ IPWARDEN_UPSTREAM: 'ftp://x' }, 'upstream (from IPWARDEN_UPSTREAM)', 'http://'],
     [{ IPWARDEN_REDIS: 'http://x' }, 'redis (from IPWARDEN_REDIS)', 'redis://'],
     [{ IPWARDEN_REDIS_PREFIX: 'has space' }, 'redisPrefix (from IPWARDEN_REDIS_PREFIX)', ''],
+    [{ IPWARDEN_REDIS_FAILURE: 'maybe' }, 'redisFailure (from IPWARDEN_REDIS_FAILURE)', '"open" or "closed"'],
     [
       { IPWARDEN_UPSTREAM_TIMEOUT: '5 minutes' },
       'upstreamTimeout (from IPWARDEN_UPSTREAM_TIMEOUT)',

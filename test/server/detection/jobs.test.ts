@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Job, type JobName, JobRunner } from '../../../server/detection/index.js';
+import { createLogger } from '../../../server/log.js';
 import { record } from '../../helpers/records.js';
 import { type DetectionFixture, detectionFixture } from './detection-fixture.js';
 
@@ -118,5 +120,45 @@ describe('monitor (hourly, from the request log)', () => {
     const { latest, reports } = await listReports(f.detection.reportsDir);
     expect(reports[0]?.name).toBe('report-2026-03-02T10.json');
     expect(latest?.volume.total).toBe(10);
+  });
+});
+
+describe('scheduled runs in a cluster', () => {
+  it('run a cluster job only where its lock is won, and anyway when the lock cannot be asked', async () => {
+    const ran: string[] = [];
+    const job = (name: JobName, scope?: Job['scope']): Job => ({
+      name,
+      schedule: '1 * * * *',
+      description: name,
+      scope,
+      run: async () => {
+        ran.push(name);
+        return {};
+      },
+    });
+    const locks: [string, number][] = [];
+    let answer: boolean | Error = false;
+    const runner = new JobRunner(
+      [job('monitor'), job('retention', 'instance')],
+      f.state,
+      createLogger('silent'),
+      f.clock.now,
+      async (name, slotMs) => {
+        locks.push([name, slotMs]);
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    );
+    const slot = new Date(Date.UTC(2026, 2, 2, 10, 1, 0, 250)); // node-schedule's fire date, a little late
+    expect(await runner.runScheduled('monitor', slot)).toBeNull();
+    expect(locks).toEqual([['monitor', Date.UTC(2026, 2, 2, 10, 1)]]);
+    expect(await runner.runScheduled('retention', slot)).toMatchObject({ outcome: 'ok' });
+    expect(locks).toHaveLength(1); // per-instance jobs take no lock
+    answer = new Error('Redis unreachable');
+    expect(await runner.runScheduled('monitor', slot)).toMatchObject({ outcome: 'ok' });
+    answer = true;
+    expect(await runner.run('monitor')).toMatchObject({ outcome: 'ok' }); // an operator's run takes no lock
+    expect(ran).toEqual(['retention', 'monitor', 'monitor']);
+    expect(locks).toHaveLength(2);
   });
 });

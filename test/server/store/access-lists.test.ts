@@ -261,11 +261,105 @@ describe('AccessLists records and reports', () => {
     await lists.disallow('2001:db8::/32', 'cli');
     await accessErrorOf(lists.unblock('192.0.2.1', 'cli'));
     expect(events).toEqual([
-      { list: 'blocklist', action: 'add', target: '192.0.2.1' },
-      { list: 'allowlist', action: 'add', target: '2001:db8::/32' },
-      { list: 'blocklist', action: 'remove', target: '192.0.2.1' },
-      { list: 'allowlist', action: 'remove', target: '2001:db8::/32' },
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: '192.0.2.1',
+        at: START,
+        actor: 'cli',
+        entry: expect.objectContaining({ target: '192.0.2.1' }),
+      },
+      {
+        list: 'allowlist',
+        action: 'add',
+        target: '2001:db8::/32',
+        at: START,
+        actor: 'cli',
+        entry: expect.objectContaining({ target: '2001:db8::/32' }),
+      },
+      { list: 'blocklist', action: 'remove', target: '192.0.2.1', at: START, actor: 'cli' },
+      { list: 'allowlist', action: 'remove', target: '2001:db8::/32', at: START, actor: 'cli' },
     ]);
+  });
+});
+
+describe('AccessLists.applyRemote (changes from other instances)', () => {
+  const entry = (target: string, createdAt = '2024-03-01T00:00:00.000Z') => ({
+    target,
+    reason: 'remote',
+    createdAt,
+    createdBy: 'user:other',
+    expiresAt: null,
+  });
+
+  it('applies blocks and removals to the decisions and the state file, audited with their origin', async () => {
+    const events: unknown[] = [];
+    lists.on('change', (e) => events.push(e));
+    const applied = await lists.applyRemote([
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: '198.51.100.0/24',
+        entry: entry('198.51.100.0/24'),
+        at: START,
+        actor: 'user:other',
+        from: 'B',
+      },
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: '203.0.113.9',
+        entry: entry('203.0.113.9'),
+        at: START,
+        actor: 'user:other',
+        from: 'B',
+      },
+    ]);
+    expect(applied).toHaveLength(2);
+    expect(kind(lists.decide('198.51.100.77'))).toBe('blocked');
+    expect(events).toEqual([expect.objectContaining({ from: 'B' }), expect.objectContaining({ from: 'B' })]);
+    expect(store.data.audit.at(-1)).toMatchObject({
+      action: 'block',
+      actor: 'user:other',
+      details: { instance: 'B' },
+    });
+    const restarted = new AccessLists(await openStateStore({ dataDir }), clock);
+    expect(kind(restarted.decide('203.0.113.9'))).toBe('blocked');
+
+    await lists.applyRemote([
+      { list: 'blocklist', action: 'remove', target: '203.0.113.9', at: START + 1, actor: 'cli', from: 'B' },
+    ]);
+    expect(kind(lists.decide('203.0.113.9'))).toBe('none');
+    expect(kind(lists.decide('198.51.100.77'))).toBe('blocked');
+  });
+
+  it('skips changes that alter nothing and targets that are not canonical addresses', async () => {
+    await lists.block({ target: '203.0.113.9', reason: 'remote', actor: 'user:other' });
+    const same = lists.entry('blocklist', '203.0.113.9');
+    const auditLength = store.data.audit.length;
+    const applied = await lists.applyRemote([
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: '203.0.113.9',
+        entry: same,
+        at: START,
+        actor: 'x',
+        from: 'B',
+      },
+      { list: 'allowlist', action: 'remove', target: '192.0.2.1', at: START, actor: 'x', from: 'B' },
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: 'not-an-ip',
+        entry: entry('not-an-ip'),
+        at: START,
+        actor: 'x',
+        from: 'B',
+      },
+    ]);
+    expect(applied).toEqual([]);
+    expect(store.data.audit).toHaveLength(auditLength);
   });
 
   it('restores every decision from disk after a restart', async () => {

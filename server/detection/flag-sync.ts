@@ -1,0 +1,52 @@
+import type { Logger } from '../log.js';
+import { type Cluster, flagSchema } from '../store/index.js';
+import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagStore } from './flag-store.js';
+
+/**
+ * How long a claim to create a flag lasts (ms). It only has to outlive the publication of the new
+ * flag: once every instance holds the flag, later sightings refresh it. A short claim also lets an
+ * instance that missed the message (Redis was down) raise the flag itself a minute later.
+ */
+const FLAG_CLAIM_MS = 60_000;
+
+/** Flag claims on the cluster: `SET flag:<ip>:<reason> <instance> NX PX 60000`. */
+export function clusterFlagClaims(cluster: Cluster): FlagClaims {
+  return {
+    claim: (ip, reason) => cluster.claim(`flag:${ip}:${reason}`, FLAG_CLAIM_MS),
+    release: (ip, reason) => cluster.release(`flag:${ip}:${reason}`),
+  };
+}
+
+const KINDS: readonly (keyof FlagEvents)[] = ['flag', 'refresh', 'unflag'];
+
+/**
+ * Shares flags across the instances of a cluster: every new, refreshed or ended flag made here is
+ * published on the `flags` topic, and those of other instances are merged into this instance's
+ * state, so each operator UI shows the whole cluster's flags and auto-block sees every reason.
+ * Changes missed while Redis was unreachable are not replayed (the next sighting or the hourly
+ * monitor raises them again). Does nothing without a shared Redis.
+ */
+export function syncFlags(flags: FlagStore, cluster: Cluster, logger: Logger): void {
+  if (!cluster.shared) return;
+  for (const kind of KINDS) {
+    flags.on(kind, (flag, meta) => {
+      if (meta.from !== undefined) return;
+      cluster.publish('flags', { kind, flag, actor: meta.actor, action: meta.action }).catch((err: Error) => {
+        logger.debug({ 'error.message': err.message, 'source.ip': flag.ip }, 'flag change not shared');
+      });
+    });
+  }
+  cluster.subscribe('flags', (body, from) => {
+    const message = (body ?? {}) as Partial<FlagChangeMeta> & { kind?: unknown; flag?: unknown };
+    const flag = flagSchema.safeParse(message.flag);
+    const kind = KINDS.find((k) => k === message.kind);
+    if (!flag.success || !kind || typeof message.actor !== 'string' || typeof message.action !== 'string') {
+      logger.warn({ from }, 'ignored a malformed flag message from the cluster');
+      return;
+    }
+    const meta = { actor: message.actor, action: message.action, from };
+    flags.applyRemote(kind, flag.data, meta).catch((err: Error) => {
+      logger.error({ 'error.message': err.message }, 'could not apply a flag change from the cluster');
+    });
+  });
+}

@@ -1,0 +1,234 @@
+import type { Logger } from '../log.js';
+import type { AccessListChange, AccessLists } from './access-lists.js';
+import type { Cluster } from './cluster.js';
+import type { CountersClient } from './counters.js';
+import type { AllowEntry, BlockEntry } from './state-schema.js';
+
+type List = AccessListChange['list'];
+
+/**
+ * The cluster's word on one target: its entry, or `null` once removed (a tombstone, so that an
+ * instance coming back cannot resurrect it). `at` orders writes: the latest change wins.
+ */
+interface ListRecord {
+  at: number;
+  actor: string;
+  /** The instance that wrote it. */
+  by: string;
+  entry: BlockEntry | AllowEntry | null;
+}
+
+const LISTS: readonly List[] = ['blocklist', 'allowlist'];
+const HASH: Record<List, string> = { blocklist: 'lists:blocklist', allowlist: 'lists:allowlist' };
+/** Tombstones are dropped after this long (ms): an instance away longer may bring a removed entry back. */
+const TOMBSTONE_TTL_MS = 30 * 86_400_000;
+
+/**
+ * Writes a record unless Redis holds one at least as new, and publishes it in the same step, so
+ * the hash and the messages agree on the order of changes (last writer by `at` wins; a tie keeps
+ * what is there). KEYS[1] hash; ARGV: target, record JSON, record at, channel, message.
+ */
+const PUT_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local ok, decoded = pcall(cjson.decode, current)
+  if ok and tonumber(decoded.at) and tonumber(decoded.at) >= tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1`;
+
+/** Deletes a field only if it still holds the given value (pruning a tombstone nobody replaced). */
+const DELETE_IF_EQUAL = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+interface ListScripts {
+  ipwardenListPut(
+    hash: string,
+    target: string,
+    record: string,
+    at: number,
+    channel: string,
+    message: string,
+  ): Promise<number>;
+  ipwardenListPrune(hash: string, target: string, record: string): Promise<number>;
+}
+
+export interface ListSyncOptions {
+  lists: AccessLists;
+  counters: CountersClient;
+  cluster: Cluster;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * Keeps the blocklist and allowlist of every instance on a shared Redis the same (README "Running
+ * several instances"). Redis holds the current set as two hashes (`lists:blocklist`,
+ * `lists:allowlist`: target → record), so a starting instance loads it; each change is written
+ * there and published on the cluster channel in one Lua step, and the other instances apply it to
+ * their sets and their own state file. The state file stays the local copy that enforces blocks
+ * while Redis is unreachable.
+ *
+ * Reconcile rule, on every (re)connect: per target, the change with the latest time wins. Local
+ * changes that could not be written (Redis down) are kept and pushed; a local entry Redis does not
+ * know (a Redis restarted empty, a first instance with an existing state) is pushed; everything
+ * else is taken from Redis.
+ */
+export class ListSync {
+  readonly #o: Required<ListSyncOptions>;
+  readonly #scripts: ListScripts;
+  /** Local changes not yet in Redis, by `list target`. */
+  readonly #pending = new Map<string, AccessListChange>();
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(options: ListSyncOptions) {
+    this.#o = { now: Date.now, ...options };
+    const { counters } = options;
+    counters.defineCommand('ipwardenListPut', { numberOfKeys: 1, lua: PUT_IF_NEWER });
+    counters.defineCommand('ipwardenListPrune', { numberOfKeys: 1, lua: DELETE_IF_EQUAL });
+    this.#scripts = counters as unknown as ListScripts;
+  }
+
+  /** Starts publishing local changes, applying remote ones, and reconciling on every connect. */
+  start(): void {
+    const { lists, cluster } = this.#o;
+    lists.on('change', (change) => {
+      if (change.from !== undefined) return;
+      this.#pending.set(`${change.list} ${change.target}`, change);
+      void this.#flush();
+    });
+    cluster.subscribe('lists', (body, from) => {
+      this.#applyMessage(body, from).catch((err: Error) =>
+        this.#o.logger.error(
+          { 'error.message': err.message },
+          'could not apply a list change from the cluster',
+        ),
+      );
+    });
+    cluster.onConnect(() => this.reconcile());
+  }
+
+  /** Pushes pending and unknown local entries, then makes the local lists match Redis. */
+  async reconcile(): Promise<void> {
+    await this.#flush();
+    if (this.#pending.size > 0) throw new Error('pending list changes could not be written to Redis');
+    for (const list of LISTS) {
+      const known = await this.#read(list);
+      for (const entry of this.#o.lists.entries(list)) {
+        const record = known.get(entry.target);
+        const at = Date.parse(entry.createdAt);
+        if (!record || record.at < at) {
+          await this.#put(list, entry.target, {
+            at,
+            actor: entry.createdBy,
+            by: this.#o.cluster.instance,
+            entry,
+          });
+        }
+      }
+      const changes: (AccessListChange & { from: string })[] = [];
+      const cutoff = this.#o.now() - TOMBSTONE_TTL_MS;
+      const locals = new Map(this.#o.lists.entries(list).map((e) => [e.target, e] as const));
+      for (const [target, record] of await this.#read(list)) {
+        if (record.entry === null && record.at < cutoff) {
+          await this.#scripts.ipwardenListPrune(HASH[list], target, JSON.stringify(record));
+        }
+        const change = toChange(list, target, record);
+        const local = locals.get(target);
+        if (change.action === 'remove' && local && Date.parse(local.createdAt) > record.at) continue;
+        changes.push(change);
+      }
+      await this.#o.lists.applyRemote(changes);
+    }
+  }
+
+  /** The Redis records of one list; a malformed field is skipped. */
+  async #read(list: List): Promise<Map<string, ListRecord>> {
+    const out = new Map<string, ListRecord>();
+    for (const [target, raw] of Object.entries(await this.#o.counters.hgetall(HASH[list]))) {
+      const record = parseRecord(raw);
+      if (record) out.set(target, record);
+    }
+    return out;
+  }
+
+  /** Writes and publishes `record` if it is the newest for `target`; true when it was. */
+  async #put(list: List, target: string, record: ListRecord): Promise<boolean> {
+    const { cluster } = this.#o;
+    const message = cluster.message('lists', { list, target, record });
+    const json = JSON.stringify(record);
+    return (
+      (await this.#scripts.ipwardenListPut(HASH[list], target, json, record.at, cluster.channel, message)) ===
+      1
+    );
+  }
+
+  /** Writes pending local changes, serialised. A change that lost to a newer one is replaced by it. */
+  #flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      for (const [key, change] of [...this.#pending]) {
+        const record: ListRecord = {
+          at: change.at,
+          actor: change.actor,
+          by: this.#o.cluster.instance,
+          entry: change.action === 'add' ? (change.entry ?? null) : null,
+        };
+        try {
+          const won = await this.#put(change.list, change.target, record);
+          if (this.#pending.get(key) === change) this.#pending.delete(key);
+          if (!won) {
+            const newer = (await this.#read(change.list)).get(change.target);
+            if (newer) await this.#o.lists.applyRemote([toChange(change.list, change.target, newer)]);
+          }
+        } catch (err) {
+          // Kept for the next connect; while Redis is down the cluster link has logged the outage.
+          if (this.#o.cluster.problem() === null) {
+            this.#o.logger.warn(
+              { 'error.message': (err as Error).message, target: change.target },
+              'list change not yet shared with the cluster; retried on reconnect',
+            );
+          }
+          return;
+        }
+      }
+    });
+    return this.#flushing;
+  }
+
+  async #applyMessage(body: unknown, from: string): Promise<void> {
+    const { list, target, record } = (body ?? {}) as { list?: unknown; target?: unknown; record?: unknown };
+    if ((list !== 'blocklist' && list !== 'allowlist') || typeof target !== 'string') return;
+    const parsed = parseRecord(JSON.stringify(record));
+    if (!parsed) return;
+    const mine = this.#pending.get(`${list} ${target}`);
+    if (mine && mine.at > parsed.at) return; // ours is newer and will win when it is written
+    await this.#o.lists.applyRemote([{ ...toChange(list, target, parsed), from }]);
+  }
+}
+
+function toChange(list: List, target: string, record: ListRecord): AccessListChange & { from: string } {
+  return {
+    list,
+    target,
+    action: record.entry ? 'add' : 'remove',
+    ...(record.entry ? { entry: record.entry } : {}),
+    at: record.at,
+    actor: record.actor,
+    from: record.by,
+  };
+}
+
+function parseRecord(raw: string): ListRecord | null {
+  try {
+    const value = JSON.parse(raw) as Partial<ListRecord>;
+    if (typeof value.at !== 'number' || typeof value.actor !== 'string' || typeof value.by !== 'string')
+      return null;
+    const entry = value.entry;
+    if (entry !== null && (typeof entry !== 'object' || typeof entry.target !== 'string')) return null;
+    return value as ListRecord;
+  } catch {
+    return null;
+  }
+}
