@@ -44,6 +44,8 @@ export class LiveDetector {
   #failing = false;
   /** Last known window sum per counter key (embedded mode), bounded: see #mustRead. */
   readonly #bounds = new LRUCache<string, { sum: number; minute: number }>({ max: 200_000 });
+  /** The minute each counter key's TTL was last refreshed. */
+  readonly #expiresSet = new LRUCache<string, number>({ max: 200_000 });
 
   constructor(options: LiveDetectorOptions) {
     this.#options = { intervalMs: 200, now: Date.now, ...options };
@@ -128,23 +130,32 @@ export class LiveDetector {
     let commands = 0;
     for (const entry of entries) {
       pipeline.hincrby(entry.key, String(minute), entry.hits);
-      pipeline.pexpire(entry.key, rules.windowMs + BUCKET_MS);
-      commands += 2;
+      commands++;
+      // The TTL outlives the window by a bucket, so refreshing it once per key per minute suffices.
+      if (this.#expiresSet.get(entry.key) !== minute) {
+        pipeline.pexpire(entry.key, rules.windowMs + BUCKET_MS);
+        this.#expiresSet.set(entry.key, minute);
+        commands++;
+      }
       if (this.#mustRead(entry, minute, windowBuckets)) {
         pipeline.hgetall(entry.key);
         reads.push([entry, commands++]);
       }
     }
     const results = (await pipeline.exec()) ?? [];
+    // Raised together, so the state store writes them in one commit rather than one file each.
+    const raising: Promise<void>[] = [];
     for (const [entry, index] of reads) {
       const [err, buckets] = results[index] ?? [new Error('no reply'), null];
       if (err) throw err;
       const { sum, stale } = sumWindow(buckets as Record<string, string>, minute, windowBuckets);
       this.#bounds.set(entry.key, { sum, minute });
       if (stale.length > 0) counters.hdel(entry.key, ...stale).catch(() => undefined);
-      for (const rule of entry.rules)
-        if (sum > rule.threshold) await this.#flag(entry, rule, sum, now, windowBuckets);
+      for (const rule of entry.rules) {
+        if (sum > rule.threshold) raising.push(this.#flag(entry, rule, sum, now, windowBuckets));
+      }
     }
+    await Promise.all(raising);
   }
 
   /**

@@ -98,7 +98,40 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   await db.read();
   // Missing or moved aside: write the empty state now, so the file exists from the first open on.
   if (db.data === initial) await db.write();
-  let queue: Promise<unknown> = Promise.resolve();
+  // Group commit: changes that arrive while a write is in flight are applied together to one draft
+  // and written once (an attack that raises a thousand flags must not mean a thousand rewrites).
+  let waiting: PendingChange[] = [];
+  let committing = false;
+  const commit = async (): Promise<void> => {
+    committing = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      let draft = structuredClone(db.data);
+      let applied: { pending: PendingChange; result: unknown }[] = [];
+      for (const pending of batch) {
+        try {
+          applied.push({ pending, result: pending.change(draft) });
+        } catch (err) {
+          // A change that throws writes nothing; the others are re-applied to a clean draft.
+          pending.reject(err);
+          draft = structuredClone(db.data);
+          for (const ok of applied) ok.result = ok.pending.change(draft);
+        }
+      }
+      const previous = db.data;
+      db.data = draft;
+      try {
+        await db.write();
+      } catch (err) {
+        db.data = previous; // memory must never claim what the disk does not hold
+        for (const ok of applied) ok.pending.reject(err);
+        applied = [];
+      }
+      for (const ok of applied) ok.pending.resolve(ok.result);
+    }
+    committing = false;
+  };
 
   return {
     get data() {
@@ -109,27 +142,18 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       return corruption;
     },
     update<R>(change: (state: State) => R): Promise<R> {
-      const run = queue.then(async () => {
-        const draft = structuredClone(db.data);
-        const result = change(draft);
-        const previous = db.data;
-        db.data = draft;
-        try {
-          await db.write();
-        } catch (err) {
-          db.data = previous; // memory must never claim what the disk does not hold
-          throw err;
-        }
-        return result;
+      return new Promise<R>((resolve, reject) => {
+        waiting.push({ change, resolve: resolve as (value: unknown) => void, reject });
+        if (!committing) void commit();
       });
-      // The caller sees this update's failure through `run`; the queue only orders the next one.
-      queue = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      return run;
     },
   };
+}
+
+interface PendingChange {
+  change: (state: State) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
 }
 
 function describeFirstIssue(error: z.ZodError): string {

@@ -100,6 +100,20 @@ describe('live detection: each seed rule just below and just above its threshold
   });
 });
 
+describe('a flood of abusive clients', () => {
+  it('flags 300 IPs crossing a threshold in the same batch, all of them', async () => {
+    for (let i = 0; i < 101; i++) {
+      for (let n = 0; n < 300; n++) {
+        f.detection.live.observe(record(n < 250 ? `203.0.113.${n}` : `198.51.100.${n - 250}`, f.clock.t));
+      }
+      f.clock.t += 10;
+    }
+    await f.detection.live.flush();
+    const flagged = new Set(f.detection.flags.list({ reason: 'high_volume' }).map((x) => x.ip));
+    expect(flagged.size).toBe(300);
+  });
+});
+
 describe('auto-block', () => {
   it('blocks at 3 distinct reasons, not at 2', async () => {
     await feed(6, () => ({ path: '/login', method: 'POST', status: 401 })); // sensitive_paths (/login) only: 6 > 5

@@ -103,6 +103,32 @@ describe('StateStore.update', () => {
     expect(await readFile(stateFile(), 'utf8')).toBe(before);
   });
 
+  it('commits a burst of updates together, and a change that throws in the middle of one costs only itself', async () => {
+    const store = await open();
+    const first = store.update((s) => {
+      s.blocks.push(block('10.1.0.0'));
+    });
+    // These arrive while the first write is in flight and are committed as one group.
+    const burst = Array.from({ length: 50 }, (_, i) =>
+      store.update((s) => {
+        if (i === 25) {
+          s.blocks.push(block('10.9.9.9'));
+          throw new Error('bad change');
+        }
+        s.blocks.push(block(`10.1.0.${i + 1}`));
+        return i;
+      }),
+    );
+    await first;
+    const settled = await Promise.allSettled(burst);
+    expect(settled.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect((settled[25] as PromiseRejectedResult).reason.message).toBe('bad change');
+    const targets = store.data.blocks.map((b) => b.target);
+    expect(targets).toHaveLength(50);
+    expect(targets).not.toContain('10.9.9.9');
+    expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(targets);
+  });
+
   it('keeps going after a failed update', async () => {
     const store = await open();
     const failed = store.update(() => {
