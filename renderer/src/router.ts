@@ -65,6 +65,7 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
       leave = undefined;
     };
     main.replaceChildren();
+    window.scrollTo(0, 0); // a new view starts at its top, not where the last one was scrolled to
     const section = route.name === 'ip' ? 'flags' : route.name;
     for (const link of nav.querySelectorAll<HTMLAnchorElement>('a[data-route]')) {
       if (link.dataset.route === section && route.name !== 'ip') link.setAttribute('aria-current', 'page');
