@@ -29,7 +29,8 @@ export const GEOLITE2_ATTRIBUTION =
 export async function openGeoip(options: GeoipOptions = {}): Promise<GeoLookup> {
   const max = checkPositive('cacheMax', options.cacheMax ?? DEFAULT_CACHE_MAX, true);
   const ttlMs = checkPositive('ttlMs', options.ttlMs ?? DEFAULT_TTL_MS, false);
-  const databases = options.file === undefined ? await openBundled() : await openFile(options.file);
+  const databases =
+    options.file === undefined ? await openBundled(options.bundledDir) : await openFile(options.file);
   const cache = new LookupCache({
     max,
     ttlMs,

