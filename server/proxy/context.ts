@@ -8,6 +8,8 @@ export interface ProxyState {
   peer?: string;
   peerTrusted?: boolean;
   allowlisted?: boolean;
+  /** Protection is paused: nothing is blocked or rate-limited. */
+  paused?: boolean;
   action?: RequestAction;
   /** The blocklist entry that answered 403 (`blocklist:<target>`). */
   ruleName?: string;

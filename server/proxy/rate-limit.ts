@@ -46,7 +46,7 @@ export function rateLimit(options: RateLimitOptions) {
   const koa = new Koa();
 
   const middleware = async function rateLimitRules(ctx: Context, next: Next): Promise<void> {
-    if (rules.length === 0 || ctx.state.allowlisted) return next();
+    if (rules.length === 0 || ctx.state.allowlisted || ctx.state.paused) return next();
     const method = ctx.method;
     let path: string | null = null;
     for (const rule of rules) {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-// The desktop app's "Pause protection": a paused appliance passes blocked clients through; resume
-// enforces the blocklist again on the very next request.
+// The desktop app's "Pause protection": a paused appliance passes every client through, blocked or
+// over a rate limit; resume enforces both again on the very next request.
 describe('pause protection', () => {
   let upstream: TestUpstream;
   let app: TestAppliance;
@@ -26,6 +26,10 @@ describe('pause protection', () => {
     expect(app.appliance.paused).toBe(true);
     const paused = await app.proxy('/while-paused');
     expect(paused.status).toBe(200);
+    // Pass-through also lifts rate limits: the login rule's 5/min does not apply.
+    for (let i = 0; i < 7; i++) {
+      expect((await app.proxy('/login', { method: 'POST', body: 'user=x' })).status).not.toBe(429);
+    }
 
     app.appliance.resume();
     expect(app.appliance.paused).toBe(false);
@@ -35,6 +39,7 @@ describe('pause protection', () => {
     expect(actions).toEqual([
       ['/before', 'blocked'],
       ['/while-paused', 'allowed'],
+      ...Array.from({ length: 7 }, () => ['/login', 'allowed']),
       ['/after', 'blocked'],
     ]);
   });
