@@ -244,6 +244,11 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     return createProxyServer({
       upstream,
       upstreamTimeoutMs: config.upstreamTimeout,
+      clientTimeouts: {
+        headersMs: config.headersTimeout,
+        requestMs: config.requestTimeout,
+        idleMs: config.idleTimeout,
+      },
       trustProxy: settings.trustProxy,
       rateLimits: settings.rateLimits,
       sessionCookie: config.sessionCookie,

@@ -178,6 +178,12 @@ const schema = z
     /** While a shared Redis is unreachable, rate-limited requests pass (`open`) or get 503 (`closed`). */
     redisFailure: z.enum(['open', 'closed'], { error: 'expected "open" or "closed"' }).default('open'),
     upstreamTimeout: duration.prefault(30_000),
+    /** Slow-client limits (slowloris): all request headers must arrive within `headersTimeout`... */
+    headersTimeout: duration.prefault(10_000),
+    /** ...the whole request, body included, within `requestTimeout`... */
+    requestTimeout: duration.prefault(120_000),
+    /** ...and a keep-alive connection may sit idle between requests for `idleTimeout`. */
+    idleTimeout: duration.prefault(5_000),
     flushInterval: duration.prefault(1_000),
     sessionCookie: z
       .string()
@@ -238,6 +244,9 @@ export const OPTION_KEYS = [
   'redisPrefix',
   'redisFailure',
   'upstreamTimeout',
+  'headersTimeout',
+  'requestTimeout',
+  'idleTimeout',
   'flushInterval',
   'sessionCookie',
   'sessionTtl',
@@ -307,6 +316,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const config = parsed.data;
+  if (config.headersTimeout > config.requestTimeout) {
+    const from = sources.get('headersTimeout') ?? 'defaults';
+    throw new ConfigError(
+      `invalid configuration:\n  headersTimeout (from ${from}): expected at most requestTimeout (${config.requestTimeout} ms), got ${config.headersTimeout} ms`,
+    );
+  }
   return {
     ...config,
     dataDir: path.resolve(cwd, config.dataDir),

@@ -28,6 +28,9 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
       'while Redis is unreachable, rate limits fail "open" or "closed" (default open)',
     )
     .option('--upstream-timeout <duration>', 'upstream inactivity limit before 504 (default 30s)')
+    .option('--headers-timeout <duration>', 'time a client has to send all request headers (default 10s)')
+    .option('--request-timeout <duration>', 'time a client has to send a whole request (default 120s)')
+    .option('--idle-timeout <duration>', 'idle keep-alive connections are closed after (default 5s)')
     .option('--flush-interval <duration>', 'request log flush interval (default 1s)')
     .option('--session-cookie <name>', "the site's session cookie name (default sessionid)")
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')

@@ -17,9 +17,38 @@ export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } fr
 export { errorPage } from './error-pages.js';
 export { hashSecret } from './session-registry.js';
 
+/**
+ * Limits on slow clients (slowloris, slow bodies), in ms. Node checks the headers and request
+ * deadlines on a timer, so they fire up to {@link checkIntervalMs} late.
+ */
+export interface ClientTimeouts {
+  /** All request headers must arrive within this (408 otherwise). Default 10 s. */
+  headersMs: number;
+  /** The whole request, body included, must arrive within this (408 otherwise). Default 120 s. */
+  requestMs: number;
+  /** A keep-alive connection idle between requests is closed after this. Default 5 s. */
+  idleMs: number;
+}
+
+export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
+  headersMs: 10_000,
+  requestMs: 120_000,
+  idleMs: 5_000,
+};
+
+/** Request headers kept per request (Node's default is 2,000; browsers send about 20). */
+const MAX_HEADERS_COUNT = 200;
+
+/** How often Node sweeps connections for the headers/request deadlines: a quarter of the headers limit, 1 s at most. */
+export function checkIntervalMs(timeouts: ClientTimeouts): number {
+  return Math.max(50, Math.min(1_000, Math.floor(timeouts.headersMs / 4)));
+}
+
 export interface ProxyOptions {
   upstream: URL;
   upstreamTimeoutMs: number;
+  /** Slow-client limits; {@link DEFAULT_CLIENT_TIMEOUTS} when absent. */
+  clientTimeouts?: ClientTimeouts;
   trustProxy: readonly Cidr[];
   rateLimits: readonly RateLimitRuleConfig[];
   sessionCookie: string;
@@ -39,6 +68,8 @@ export interface ProxyServer {
   readonly server: http.Server;
   /** Emits `record` for every exchange, after `onRecord`. */
   readonly events: EventEmitter<{ record: [AccessRecord] }>;
+  /** Sockets the upstream pool holds: `active` (in an exchange) and `idle` (kept alive for reuse). */
+  upstreamSockets(): { active: number; idle: number };
   /** Applies new rate-limit rules without a restart. */
   setRateLimits(rules: readonly RateLimitRuleConfig[]): void;
   /** Applies a new trusted-proxy list without a restart. */
@@ -95,8 +126,14 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
 
   // The request path is a koa-compose chain over a lean context (context.ts): building Koa's full
   // context for every request cost about a sixth of the throughput (README "Performance").
+  const timeouts = checkClientTimeouts(options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS);
   const server = http.createServer(
-    { keepAliveTimeout: 5_000, headersTimeout: 20_000, requestTimeout: 120_000 },
+    {
+      keepAliveTimeout: timeouts.idleMs,
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: checkIntervalMs(timeouts),
+    },
     (req, res) => {
       pipeline(createProxyContext(req, res)).catch((err: Error) => {
         logger.error({ 'error.message': err.message, 'error.stack_trace': err.stack }, 'proxy error');
@@ -104,6 +141,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       });
     },
   );
+  server.maxHeadersCount = MAX_HEADERS_COUNT;
+  // A socket silent in both directions (a client that stopped reading its answer) is cut, but only
+  // after the upstream timeout could have answered 504 on it.
+  server.timeout = options.upstreamTimeoutMs + timeouts.headersMs;
   const upgraded = new Set<import('node:stream').Duplex>();
   server.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
@@ -155,6 +196,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   return {
     server,
     events,
+    upstreamSockets: () => ({
+      active: countSockets(upstream.agent.sockets),
+      idle: countSockets(upstream.agent.freeSockets),
+    }),
     setRateLimits: (rules) => limiter.setRules(rules),
     setTrustProxy: (cidrs) => {
       resolve = createClientIpResolver(cidrs);
@@ -165,6 +210,23 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       return closeGracefully(server, graceMs, () => upstream.agent.destroy());
     },
   };
+}
+
+/** @throws Error naming the option when a limit is not a positive number of ms, or headers > request. */
+function checkClientTimeouts(timeouts: ClientTimeouts): ClientTimeouts {
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`proxy clientTimeouts.${name}: expected a positive number of ms, got ${value}`);
+  }
+  if (timeouts.headersMs > timeouts.requestMs)
+    throw new Error('proxy clientTimeouts.headersMs: expected at most clientTimeouts.requestMs');
+  return timeouts;
+}
+
+function countSockets(pool: NodeJS.ReadOnlyDict<unknown[]>): number {
+  let count = 0;
+  for (const name in pool) count += pool[name]?.length ?? 0;
+  return count;
 }
 
 /** One error boundary per server (STYLE.md): a thrown error becomes a 502 page, logged with context. */
