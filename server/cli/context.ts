@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { CliError } from './admin-client.js';
@@ -8,6 +9,10 @@ export interface CliContext {
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Standard input, for `ipwarden import -`; default `process.stdin`. */
+  stdin?: Readable;
+  /** True when `err` goes to a terminal, so progress lines may redraw themselves. */
+  errIsTTY?: boolean;
   /** Receives the running appliance's stop function so signals can reach it. */
   onStarted?: (stop: () => Promise<void>) => void;
 }

@@ -11,6 +11,8 @@ async function main(): Promise<void> {
     err: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    stdin: process.stdin,
+    errIsTTY: process.stderr.isTTY === true,
     onStarted: (stop) => {
       const shutdown = (signal: string) => {
         if (stopping) return;

@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerAccessCommands } from './access-commands.js';
 import type { CliContext } from './context.js';
 import { registerExportCommand } from './export-command.js';
+import { registerImportCommand } from './import-command.js';
 import { registerMonitorCommand } from './monitor-command.js';
 import { registerStartCommand } from './start-command.js';
 import { registerUiCommand } from './ui-command.js';
@@ -21,6 +22,7 @@ export function buildProgram(cli: CliContext): Command {
   registerStartCommand(program, cli);
   registerAccessCommands(program, cli);
   registerExportCommand(program, cli);
+  registerImportCommand(program, cli);
   registerMonitorCommand(program, cli);
   registerUiCommand(program, cli);
   return program;

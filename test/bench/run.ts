@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- proxy|monitor|ui]`: all three by default.
+ * `npm run bench [-- proxy|monitor|ui|import]`: all four by default.
  *
  * proxy: throughput on loopback, bounded in time. Starts an upstream, a bare Node
  * keep-alive reverse proxy and ipwarden with every feature on (request log, geolocation of rotating
@@ -22,8 +22,8 @@ const root = path.resolve(here, '../..');
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (only !== undefined && !['proxy', 'monitor', 'ui'].includes(only)) {
-    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy, monitor or ui`);
+  if (only !== undefined && !['proxy', 'monitor', 'ui', 'import'].includes(only)) {
+    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy, monitor, ui or import`);
     process.exit(2);
   }
   const child = (file: string) =>
@@ -36,6 +36,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'ui') {
     console.log('\n## operator UI dashboard with 1,000,000 logged requests (needs Chromium)');
     child('ui-load-bench.ts');
+  }
+  if (only === undefined || only === 'import') {
+    console.log('\n## import of 500,000 combined-format lines');
+    child('import-bench.ts');
   }
 }
 

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../../server/cli/program.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { runCli } from '../../helpers/cli.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -14,28 +14,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in-process; resolves its output and the error it failed with, if any. */
-async function run(...args: string[]): Promise<{ out: string; err: string; error?: Error }> {
-  let out = '';
-  let err = '';
-  const program = buildProgram({
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    env: {},
-    cwd: dir,
-  });
-  program.exitOverride();
-  try {
-    await program.parseAsync(['node', 'ipwarden', '--data-dir', dir, ...args]);
-    return { out, err };
-  } catch (error) {
-    return { out, err, error: error as Error };
-  }
-}
+const run = (...args: string[]) => runCli(dir, ...args);
 
 describe('ipwarden CLI while the appliance is stopped (works on the state file)', () => {
   it('blocks, lists, unblocks and refuses bad addresses', async () => {

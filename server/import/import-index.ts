@@ -1,0 +1,104 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Day sets kept in memory at once; logs run forward in time, so older days are rarely touched again. */
+const LOADED_DAYS = 8;
+
+/**
+ * The event ids already imported, one append-only file per UTC day: `<dir>/<YYYY-MM-DD>.ids`, one id
+ * a line (normally `<data-dir>/imports`). A day's file is read into a Set the first time a record of
+ * that day is met, so a check costs one Set lookup and no log scan; at most LOADED_DAYS days are held.
+ * New ids are buffered and appended by {@link commit}, after their records reached the request log.
+ */
+export class ImportIndex {
+  readonly #dir: string;
+  readonly #days = new Map<string, Set<string>>();
+  readonly #unsaved = new Map<string, string[]>();
+  /** Ids taken for saving whose save has not finished. */
+  #saving = new Map<string, string[]>();
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /**
+   * True (and nothing recorded) when `id` was imported before or earlier in this run; otherwise
+   * records it under `day` and returns false. Rejects when the day's file exists but cannot be read.
+   */
+  /** True when `day`'s ids are in memory, so {@link seen} answers without I/O. */
+  isLoaded(day: string): boolean {
+    return this.#days.has(day);
+  }
+
+  /** Reads `day`'s ids into memory. Rejects when the day's file exists but cannot be read. */
+  async load(day: string): Promise<void> {
+    if (!this.#days.has(day)) await this.#load(day);
+  }
+
+  /**
+   * True when `id` was imported before or earlier in this run; otherwise records it under `day` and
+   * returns false. The day must be loaded ({@link load}).
+   * @throws Error when it is not.
+   */
+  seen(day: string, id: string): boolean {
+    const ids = this.#days.get(day);
+    if (ids === undefined) throw new Error(`import index: day ${day} is not loaded`);
+    if (ids.has(id)) return true;
+    ids.add(id);
+    const unsaved = this.#unsaved.get(day);
+    if (unsaved === undefined) this.#unsaved.set(day, [id]);
+    else unsaved.push(id);
+    return false;
+  }
+
+  /**
+   * Takes the ids recorded since the last call, for {@link save} once their records are written;
+   * while they wait they still count as seen.
+   */
+  takeUnsaved(): Map<string, string[]> {
+    const unsaved = new Map(this.#unsaved);
+    this.#unsaved.clear();
+    this.#saving = unsaved;
+    return unsaved;
+  }
+
+  /** Appends ids taken by {@link takeUnsaved} to their day files. Rejects on a write error. */
+  async save(unsaved: Map<string, string[]>): Promise<void> {
+    if (unsaved.size === 0) return;
+    await mkdir(this.#dir, { recursive: true });
+    for (const [day, ids] of unsaved) await appendFile(this.#file(day), `${ids.join('\n')}\n`);
+    if (this.#saving === unsaved) this.#saving = new Map();
+  }
+
+  /** Saves every id recorded so far ({@link takeUnsaved} then {@link save}). */
+  commit(): Promise<void> {
+    return this.save(this.takeUnsaved());
+  }
+
+  #file(day: string): string {
+    return path.join(this.#dir, `${day}.ids`);
+  }
+
+  async #load(day: string): Promise<Set<string>> {
+    let text = '';
+    try {
+      text = await readFile(this.#file(day), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const ids = new Set(text.split('\n'));
+    ids.delete('');
+    // A day evicted before its commit: its new ids are not in the file yet.
+    for (const id of this.#unsaved.get(day) ?? []) ids.add(id);
+    for (const id of this.#saving.get(day) ?? []) ids.add(id);
+    if (this.#days.size >= LOADED_DAYS) {
+      // Evict the earliest loaded day; its unsaved ids stay in #unsaved until commit.
+      for (const old of this.#days.keys()) {
+        this.#days.delete(old);
+        break;
+      }
+    }
+    this.#days.set(day, ids);
+    return ids;
+  }
+}

@@ -1,0 +1,177 @@
+import type { GeoLookup } from '../../geoip/index.js';
+import type { AccessRecord, RequestLog } from '../store/index.js';
+import { DETECT_LINES, detectFormat } from './detect-format.js';
+import { type ImportFormat, PARSERS } from './formats.js';
+import { ImportError } from './import-errors.js';
+import type { ImportIndex } from './import-index.js';
+import { LineIds } from './line-ids.js';
+import type { LineSource } from './line-source.js';
+import type { LineParser } from './parsers/parse-result.js';
+
+/** Rejected lines reported by line number and reason in the summary; the rest are only counted. */
+export const REPORTED_REJECTIONS = 5;
+/** Records appended between awaited flushes: bounds memory (records + ids) during an import. */
+export const DEFAULT_BATCH = 5000;
+
+/** Where an import has got to; sizes in bytes, times in ms. */
+export interface ImportProgress {
+  linesRead: number;
+  bytesRead: number;
+  totalBytes: number | undefined;
+  elapsedMs: number;
+}
+
+/** What an import did. Every line read is exactly one of imported, duplicates, rejected or empty. */
+export interface ImportSummary {
+  format: ImportFormat;
+  linesRead: number;
+  imported: number;
+  /** Lines whose record an earlier import (or an identical earlier line beyond its count) already wrote. */
+  duplicates: number;
+  rejected: number;
+  /** Blank lines, skipped silently. */
+  empty: number;
+  /** The first {@link REPORTED_REJECTIONS} rejected lines: 1-based line number and reason. */
+  rejections: { line: number; reason: string }[];
+  elapsedMs: number;
+  /** linesRead per second of elapsed time. */
+  linesPerSecond: number;
+}
+
+/** Collaborators and settings of {@link runImport}. */
+export interface RunImportOptions {
+  source: LineSource;
+  /** A format, or `auto` to detect it from the first {@link DETECT_LINES} non-empty lines. */
+  format: ImportFormat | 'auto';
+  requestLog: RequestLog;
+  index: ImportIndex;
+  geo: GeoLookup;
+  /** Records between awaited flushes; default {@link DEFAULT_BATCH}. */
+  batchSize?: number;
+  /** Called once per chunk read (up to 256 KiB of input). */
+  onProgress?: (progress: ImportProgress) => void;
+  /** Clock, ms; default `performance.now`. */
+  now?: () => number;
+}
+
+/**
+ * Streams `source` into the request log: parses each line with the format's parser, keeps its own
+ * timestamp, gives it a deterministic `event.id` ({@link LineIds}), skips ids the import index
+ * already holds, geolocates, appends, and every `batchSize` records awaits a flush and then commits
+ * the new ids — so memory stays constant and a crash at worst re-imports one batch, never loses one.
+ * Malformed lines are counted and skipped. Throws ImportError when the format cannot be detected or
+ * the request log cannot be written; rejects when the source fails (e.g. corrupt gzip).
+ */
+export async function runImport(options: RunImportOptions): Promise<ImportSummary> {
+  const { source, requestLog, index, geo } = options;
+  const now = options.now ?? (() => performance.now());
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  const started = now();
+  const ids = new LineIds();
+  const counts = { linesRead: 0, imported: 0, duplicates: 0, rejected: 0, empty: 0 };
+  const rejections: ImportSummary['rejections'] = [];
+  let format = options.format === 'auto' ? null : options.format;
+  let parse = format === null ? null : PARSERS[format];
+  let sample: { line: string; lineNo: number }[] = [];
+  let inBatch = 0;
+
+  const reject = (lineNo: number, reason: string) => {
+    counts.rejected++;
+    if (rejections.length < REPORTED_REJECTIONS) rejections.push({ line: lineNo, reason });
+  };
+  // Batch N is written while batch N+1 is parsed; its ids are saved only once its records are on disk.
+  let writing: Promise<void> = Promise.resolve();
+  const writeBatch = async (ids: Map<string, string[]>, linesRead: number) => {
+    const appended = requestLog.stats().appended;
+    await requestLog.flush();
+    const { written, failed } = requestLog.stats();
+    if (written < appended || failed > 0) {
+      throw new ImportError(
+        `the request log in ${requestLog.dir} could not be written (${appended - written} records); ` +
+          `stopped near line ${linesRead}. The last batch may be imported again next time.`,
+      );
+    }
+    await index.save(ids);
+  };
+  const commitBatch = async () => {
+    await writing;
+    writing = writeBatch(index.takeUnsaved(), counts.linesRead);
+    // Handled when awaited at the next batch or the end; this only avoids an unhandled rejection meanwhile.
+    writing.catch(() => undefined);
+    inBatch = 0;
+  };
+  /** Handles one non-empty line; returns a promise only when it must wait (a day's ids, a batch write). */
+  const handle = (line: string, lineNo: number, lineParser: LineParser): Promise<void> | undefined => {
+    const parsed = lineParser(line);
+    if (typeof parsed === 'string') {
+      reject(lineNo, parsed);
+      return undefined;
+    }
+    const day = parsed['@timestamp'].slice(0, 10);
+    if (!index.isLoaded(day)) return index.load(day).then(() => keep(line, parsed, day));
+    return keep(line, parsed, day);
+  };
+  const keep = (line: string, record: AccessRecord, day: string): Promise<void> | undefined => {
+    const id = ids.next(line, record['@timestamp']);
+    if (index.seen(day, id)) {
+      counts.duplicates++;
+      return undefined;
+    }
+    record.event.id = id;
+    const location = geo.lookup(record.source.ip);
+    if (location !== null) record.source.geo = location;
+    requestLog.append(record);
+    counts.imported++;
+    return ++inBatch >= batchSize ? commitBatch() : undefined;
+  };
+  const detect = async () => {
+    format = detectFormat(sample.map((s) => s.line));
+    if (format === null) {
+      throw new ImportError(
+        `cannot tell the log format from the first ${sample.length} non-empty line(s) ` +
+          '(expected combined, common, nginx-json or ecs-ndjson); pass --format',
+      );
+    }
+    parse = PARSERS[format];
+    for (const s of sample) await handle(s.line, s.lineNo, parse);
+    sample = [];
+  };
+
+  for await (const lines of source.batches) {
+    options.onProgress?.(progress());
+    for (const line of lines) {
+      const lineNo = ++counts.linesRead;
+      if (line.length === 0 || line.trim() === '') {
+        counts.empty++;
+        continue;
+      }
+      if (parse !== null) {
+        const waiting = handle(line, lineNo, parse);
+        if (waiting !== undefined) await waiting;
+        continue;
+      }
+      sample.push({ line, lineNo });
+      if (sample.length >= DETECT_LINES) await detect();
+    }
+  }
+  if (parse === null && sample.length > 0) await detect();
+  await commitBatch();
+  await writing;
+
+  function progress(): ImportProgress {
+    return {
+      linesRead: counts.linesRead,
+      bytesRead: source.bytesRead(),
+      totalBytes: source.totalBytes,
+      elapsedMs: now() - started,
+    };
+  }
+  const elapsedMs = now() - started;
+  return {
+    format: format ?? (options.format === 'auto' ? 'combined' : options.format),
+    ...counts,
+    rejections,
+    elapsedMs,
+    linesPerSecond: elapsedMs > 0 ? Math.round((counts.linesRead / elapsedMs) * 1000) : 0,
+  };
+}
