@@ -11,7 +11,7 @@ import type { LineParser } from './parsers/parse-result.js';
 /** Rejected lines reported by line number and reason in the summary; the rest are only counted. */
 export const REPORTED_REJECTIONS = 5;
 /** Records appended between awaited flushes: bounds memory (records + ids) during an import. */
-export const DEFAULT_BATCH = 5000;
+export const DEFAULT_BATCH = 1000;
 
 /** Where an import has got to; sizes in bytes, times in ms. */
 export interface ImportProgress {

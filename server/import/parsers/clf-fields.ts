@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { AccessRecord } from '../../store/index.js';
-import { parseApacheTime } from './apache-time.js';
+import { apacheTimeToIso } from './apache-time.js';
 
 /** The fields the common and combined formats share, as captured from one line. */
 export interface ClfFields {
@@ -35,11 +35,11 @@ let lastIso = '';
 
 function isoTime(time: string): string | null {
   if (time === lastTime) return lastIso;
-  const ms = parseApacheTime(time);
-  if (ms === null) return null;
+  const iso = apacheTimeToIso(time);
+  if (iso === null) return null;
   lastTime = time;
-  lastIso = new Date(ms).toISOString();
-  return lastIso;
+  lastIso = iso;
+  return iso;
 }
 
 /**

@@ -1,17 +1,12 @@
 import { clfRecord } from './clf-fields.js';
+import { scanClfPrefix } from './clf-scan.js';
 import type { ParseResult } from './parse-result.js';
 
-/** `%h %l %u %t "%r" %>s %b` (Apache `common`, NCSA CLF), nothing after the size. */
-const COMMON = /^(\S+) \S+ \S+ \[([^\]]*)\] "((?:[^"\\]|\\.)*)" (\d{3}) (?:\d+|-)\s*$/;
+const NOT_COMMON = 'not common format (%h %l %u [%t] "%r" %>s %b)';
 
-/** Parses one common-format line into an ECS record, or returns why not. */
+/** Parses one `%h %l %u %t "%r" %>s %b` line (Apache `common`, NCSA CLF; nothing after the size but whitespace) into an ECS record, or returns why not. */
 export function parseCommonLine(line: string): ParseResult {
-  const m = COMMON.exec(line);
-  if (m === null) return 'not common format (%h %l %u [%t] "%r" %>s %b)';
-  return clfRecord({
-    host: m[1] as string,
-    time: m[2] as string,
-    request: m[3] as string,
-    status: m[4] as string,
-  });
+  const prefix = scanClfPrefix(line);
+  if (prefix === null || line.slice(prefix.end).trim() !== '') return NOT_COMMON;
+  return clfRecord(prefix.fields);
 }
