@@ -6,6 +6,7 @@ import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/ind
 import type { Config, Settings } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
+import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
 import { closeGracefully, createProxyServer, type ProxyServer } from './proxy/index.js';
 import { initialSettings, SettingsService } from './settings.js';
@@ -129,6 +130,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       },
       logger,
     );
+    const imports = new ImportJobs({ requestLog, geo, dataDir: config.dataDir, now });
     const token = await ensureAdminToken(config.dataDir);
     parts = {
       config,
@@ -152,7 +154,8 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       state,
       detection,
       settings: settingsService,
-      live: { records: proxy.events, flags: detection.flags, lists: accessLists, geo },
+      live: { records: proxy.events, flags: detection.flags, lists: accessLists, geo, imports },
+      imports,
       uiDir: path.join(PACKAGE_ROOT, 'dist', 'renderer'),
       proxyUrl: () => {
         const address = proxy.server.address();
@@ -220,6 +223,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       dir: path.join(config.dataDir, 'requests'),
       flushIntervalMs: config.flushInterval,
       enrich: (record: AccessRecord) => {
+        if (record.source.geo !== undefined) return; // imported records come geolocated
         const location = geo.lookup(record.source.ip);
         if (location) record.source.geo = location;
       },

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Context } from 'koa';
 import type { GeoLookup } from '../../geoip/index.js';
 import type { FlagStore } from '../detection/index.js';
+import type { ImportJob, ImportJobs } from '../import/index.js';
 import type { AccessLists, AccessRecord } from '../store/index.js';
 
 /** What the live event stream listens to. */
@@ -10,6 +11,8 @@ export interface LiveSources {
   flags: FlagStore;
   lists: AccessLists;
   geo: GeoLookup;
+  /** Imports through the admin API: their progress and end. */
+  imports: ImportJobs;
 }
 
 /** Request events sent per second at most; the `tick` event still counts every request. */
@@ -20,7 +23,7 @@ const PING_MS = 15_000;
  * `GET /api/events`: Server-Sent Events for the operator UI. Events: `tick` every second with the
  * requests counted since the last tick by action; `request` (an ECS record, geolocated; sampled to
  * 20 a second); `flag` (a new flag); `unflag`; `block`, `unblock`, `allow`, `disallow`
- * (`{ target }`); and a comment ping every 15 s so proxies keep the connection open.
+ * (`{ target }`); `import` (an import job: its progress at most every 250 ms, then its end); and a comment ping every 15 s so proxies keep the connection open.
  */
 export function eventStream(sources: LiveSources) {
   return function streamEvents(ctx: Context): void {
@@ -61,6 +64,7 @@ export function eventStream(sources: LiveSources) {
             : 'disallow';
       send(event, { target: change.target });
     };
+    const onImport = (job: ImportJob) => send('import', job);
     const tick = setInterval(() => {
       send('tick', { ...counts, at: new Date().toISOString() });
       counts = { total: 0, allowed: 0, blocked: 0, rateLimited: 0 };
@@ -72,6 +76,8 @@ export function eventStream(sources: LiveSources) {
     sources.flags.on('flag', onFlag);
     sources.flags.on('unflag', onUnflag);
     sources.lists.on('change', onList);
+    sources.imports.on('progress', onImport);
+    sources.imports.on('finished', onImport);
     res.on('close', () => {
       clearInterval(tick);
       clearInterval(ping);
@@ -79,6 +85,8 @@ export function eventStream(sources: LiveSources) {
       sources.flags.off('flag', onFlag);
       sources.flags.off('unflag', onUnflag);
       sources.lists.off('change', onList);
+      sources.imports.off('progress', onImport);
+      sources.imports.off('finished', onImport);
     });
   };
 }

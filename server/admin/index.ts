@@ -2,12 +2,14 @@ import http from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type { Detection } from '../detection/index.js';
+import type { ImportJobs } from '../import/index.js';
 import type { Logger } from '../log.js';
 import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { apiErrorBoundary } from './api-error.js';
 import { adminGuard } from './auth.js';
 import { eventStream, type LiveSources } from './events.js';
+import { IMPORT_UPLOAD_PATH } from './import-routes.js';
 import { adminRoutes } from './routes.js';
 import { CONTENT_SECURITY_POLICY, staticUi } from './static-ui.js';
 
@@ -33,6 +35,8 @@ export interface AdminServerOptions {
   detection: Detection;
   settings: SettingsService;
   live: LiveSources;
+  /** Imports through the running appliance (`POST /api/import`). */
+  imports: ImportJobs;
   /** The built operator UI (`dist/renderer`). */
   uiDir: string;
   proxyUrl: () => string | undefined;
@@ -70,7 +74,9 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     return hosts;
   };
   app.use(adminGuard({ token: options.token, allowedHosts }));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
+  const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
+  // The import upload's body is a log of any size, streamed into the import: never buffered here.
+  app.use((ctx, next) => (ctx.path === IMPORT_UPLOAD_PATH ? next() : parseJson(ctx, next)));
   const router = adminRoutes({
     accessLists: options.accessLists,
     requestLog: options.requestLog,
@@ -78,6 +84,7 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     detection: options.detection,
     settings: options.settings,
     geo: options.live.geo,
+    imports: options.imports,
     proxyUrl: options.proxyUrl,
     token: options.token,
     version: options.version,

@@ -1,12 +1,14 @@
 import Router from '@koa/router';
 import type { GeoLookup } from '../../geoip/index.js';
 import { type Detection, JOB_NAMES, type JobName, listReports } from '../detection/index.js';
+import type { ImportJobs } from '../import/index.js';
 import { cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
 import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import { SESSION_COOKIE, sessionValue } from './auth.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_KINDS, type ExportKind, writeExport } from './export.js';
+import { registerImportRoutes } from './import-routes.js';
 import {
   allowBodySchema,
   blockBodySchema,
@@ -25,6 +27,7 @@ export interface AdminRouteDeps {
   detection: Detection;
   settings: SettingsService;
   geo: GeoLookup;
+  imports: ImportJobs;
   /** The proxy's address once it listens (shown by the UI's empty states). */
   proxyUrl: () => string | undefined;
   token: string;
@@ -209,6 +212,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       ctx.res.setHeader(name, value as string);
     await writeExport(kind, format, items, ctx.res);
   });
+
+  registerImportRoutes(router, deps.imports);
 
   function exportItems(
     kind: ExportKind,

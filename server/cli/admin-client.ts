@@ -9,6 +9,11 @@ export interface AdminClient {
   json<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** Calls the admin API and returns the raw response (for streamed exports). */
   raw(path: string): Promise<Response>;
+  /**
+   * POSTs a streamed body (an import upload) with no time limit and resolves the JSON answer with
+   * its status, whatever the status: the caller decides what a 4xx means.
+   */
+  upload<T>(path: string, body: AsyncIterable<Uint8Array>): Promise<{ status: number; body: T }>;
 }
 
 /** An error the CLI prints as `ipwarden: <message>` and exits 1 on, without a stack trace. */
@@ -61,6 +66,15 @@ function makeClient(adminUrl: string, token: string): AdminClient {
       const payload = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
       if (!response.ok) throw new CliError(payload.error?.message ?? `admin API answered ${response.status}`);
       return payload as T;
+    },
+    async upload<T>(path: string, body: AsyncIterable<Uint8Array>) {
+      const response = await fetch(new URL(path, adminUrl), {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        body: body as unknown as RequestInit['body'],
+        duplex: 'half',
+      } as RequestInit);
+      return { status: response.status, body: (await response.json().catch(() => ({}))) as T };
     },
     async raw(path: string): Promise<Response> {
       const response = await fetch(new URL(path, adminUrl), { headers });

@@ -1,18 +1,26 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { openGeoip } from '../../geoip/index.js';
+import type { Config } from '../config.js';
 import {
   formatSummary,
   IMPORT_FORMATS,
   ImportError,
   type ImportFormat,
+  type ImportProgress,
+  type ImportSummary,
   importFile,
   progressLine,
 } from '../import/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { importThroughApi } from './import-upload.js';
 
-/** `ipwarden import <file|-> [--format …] [--json]`: an existing access log into the request log. */
+/**
+ * `ipwarden import <file|-> [--format …] [--json]`: an existing access log into the request log —
+ * through the admin API when ipwarden runs on the data dir (its writer is then the only one), into
+ * the day files directly otherwise.
+ */
 export function registerImportCommand(program: Command, cli: CliContext): void {
   program
     .command('import <file>')
@@ -28,38 +36,57 @@ export function registerImportCommand(program: Command, cli: CliContext): void {
         );
       }
       const config = resolveConfig(cli, program);
-      // Two writers appending to one segment file would interleave and tear lines.
-      if (await connectToRunningAppliance(config.dataDir)) {
-        throw new CliError(
-          `ipwarden is running on ${config.dataDir}; stop it (Ctrl-C or SIGTERM), import, then start it again`,
-        );
-      }
-      const geo = await openGeoip({ file: config.geoip });
+      const client = await connectToRunningAppliance(config.dataDir);
       const progress = cli.errIsTTY && !opts.json ? progressLine(cli.err) : undefined;
       const source = file === '-' ? 'stdin' : file;
+      const run = {
+        file: file === '-' ? '-' : path.resolve(cli.cwd, file),
+        format: opts.format as ImportFormat | 'auto',
+        source,
+        onProgress: progress?.update,
+      };
+      let summary: ImportSummary;
       try {
-        const summary = await importFile({
-          file: file === '-' ? '-' : path.resolve(cli.cwd, file),
-          format: opts.format as ImportFormat | 'auto',
-          dataDir: config.dataDir,
-          geo,
-          stdin: cli.stdin,
-          onProgress: progress?.update,
-          onWriteError: (err) => cli.err(`ipwarden: ${err.message}\n`),
-        });
+        summary = client
+          ? await importThroughApi({ ...run, client, stdin: cli.stdin ?? process.stdin })
+          : await importLocally(run, config, cli);
+      } finally {
         progress?.clear();
-        cli.out(
-          opts.json ? `${JSON.stringify({ source, ...summary }, null, 2)}\n` : formatSummary(summary, source),
-        );
-      } catch (err) {
-        progress?.clear();
-        if (err instanceof ImportError) throw new CliError(err.message);
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
-          throw new CliError(`cannot read ${source}: ${(err as Error).message}`);
-        if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR')
-          throw new CliError(`${source} looks like gzip but does not decompress: ${(err as Error).message}`);
-        throw err;
       }
+      cli.out(
+        opts.json ? `${JSON.stringify({ source, ...summary }, null, 2)}\n` : formatSummary(summary, source),
+      );
     });
+}
+
+async function importLocally(
+  run: {
+    file: string;
+    format: ImportFormat | 'auto';
+    source: string;
+    onProgress?: (progress: ImportProgress) => void;
+  },
+  config: Config,
+  cli: CliContext,
+): Promise<ImportSummary> {
+  const geo = await openGeoip({ file: config.geoip });
+  try {
+    return await importFile({
+      file: run.file,
+      format: run.format,
+      dataDir: config.dataDir,
+      geo,
+      stdin: cli.stdin,
+      onProgress: run.onProgress,
+      onWriteError: (err) => cli.err(`ipwarden: ${err.message}\n`),
+    });
+  } catch (err) {
+    if (err instanceof ImportError) throw new CliError(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+      throw new CliError(`cannot read ${run.source}: ${(err as Error).message}`);
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR')
+      throw new CliError(`${run.source} looks like gzip but does not decompress: ${(err as Error).message}`);
+    throw err;
+  }
 }

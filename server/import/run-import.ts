@@ -13,9 +13,13 @@ export const REPORTED_REJECTIONS = 5;
 /** Records appended between awaited flushes: bounds memory (records + ids) during an import. */
 export const DEFAULT_BATCH = 1000;
 
-/** Where an import has got to; sizes in bytes, times in ms. */
+/** Where an import has got to; sizes in bytes, times in ms, the rest in lines. */
 export interface ImportProgress {
   linesRead: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  empty: number;
   bytesRead: number;
   totalBytes: number | undefined;
   elapsedMs: number;
@@ -48,7 +52,7 @@ export interface RunImportOptions {
   geo: GeoLookup;
   /** Records between awaited flushes; default {@link DEFAULT_BATCH}. */
   batchSize?: number;
-  /** Called once per chunk read (up to 256 KiB of input). */
+  /** Called after each chunk read (up to 256 KiB of input) has been handled. */
   onProgress?: (progress: ImportProgress) => void;
   /** Clock, ms; default `performance.now`. */
   now?: () => number;
@@ -129,7 +133,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     if (format === null) {
       throw new ImportError(
         `cannot tell the log format from the first ${sample.length} non-empty line(s) ` +
-          '(expected combined, common, nginx-json or ecs-ndjson); pass --format',
+          '(expected combined, common, nginx-json or ecs-ndjson); name it with --format (format= in the admin API)',
       );
     }
     parse = PARSERS[format];
@@ -137,30 +141,40 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     sample = [];
   };
 
-  for await (const lines of source.batches) {
-    options.onProgress?.(progress());
-    for (const line of lines) {
-      const lineNo = ++counts.linesRead;
-      if (line.length === 0 || line.trim() === '') {
-        counts.empty++;
-        continue;
+  try {
+    for await (const lines of source.batches) {
+      for (const line of lines) {
+        const lineNo = ++counts.linesRead;
+        if (line.length === 0 || line.trim() === '') {
+          counts.empty++;
+          continue;
+        }
+        if (parse !== null) {
+          const waiting = handle(line, lineNo, parse);
+          if (waiting !== undefined) await waiting;
+          continue;
+        }
+        sample.push({ line, lineNo });
+        if (sample.length >= DETECT_LINES) await detect();
       }
-      if (parse !== null) {
-        const waiting = handle(line, lineNo, parse);
-        if (waiting !== undefined) await waiting;
-        continue;
-      }
-      sample.push({ line, lineNo });
-      if (sample.length >= DETECT_LINES) await detect();
+      options.onProgress?.(progress());
     }
+    if (parse === null && sample.length > 0) await detect();
+  } catch (err) {
+    // The source failed (corrupt gzip, an upload cut off): keep what was appended and remember its
+    // ids, so running the import again adds only the rest. The source's error is the one to report;
+    // a write failure meanwhile has reached the request log's onError.
+    await commitBatch()
+      .then(() => writing)
+      .catch(() => undefined);
+    throw err;
   }
-  if (parse === null && sample.length > 0) await detect();
   await commitBatch();
   await writing;
 
   function progress(): ImportProgress {
     return {
-      linesRead: counts.linesRead,
+      ...counts,
       bytesRead: source.bytesRead(),
       totalBytes: source.totalBytes,
       elapsedMs: now() - started,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestAppliance } from '../../helpers/appliance.js';
+import { allRecords, startTestAppliance } from '../../helpers/appliance.js';
 import { runCli } from '../../helpers/cli.js';
 import { APACHE_LOGS } from '../../helpers/combined-log.js';
 
@@ -36,12 +36,52 @@ describe('ipwarden import', () => {
     expect(json).toMatchObject({ format: 'combined', linesRead: 10_000, imported: 10_000, rejected: 0 });
   });
 
-  it('refuses bad input and a running appliance with a message saying what to do', async () => {
+  it('refuses bad input with a message saying what is expected', async () => {
     expect((await run('import', 'x.log', '--format', 'xml')).error?.message).toContain('--format expects');
     expect((await run('import', 'missing.log')).error?.message).toContain('cannot read missing.log');
+  });
+
+  it('imports through the running appliance’s admin API, deduplicated, and says when one is busy', async () => {
     const app = await startTestAppliance({}, dir);
     try {
-      expect((await run('import', APACHE_LOGS.pathname)).error?.message).toMatch(/is running.*stop it/);
+      const first = await run('import', APACHE_LOGS.pathname, '--json');
+      expect(first.error).toBeUndefined();
+      expect(JSON.parse(first.out)).toMatchObject({ format: 'combined', imported: 10_000, rejected: 0 });
+      const records = await allRecords(app);
+      expect(records).toHaveLength(10_000);
+      expect(new Set(records.map((r) => r.source.ip)).size).toBe(1753);
+      expect((await run('import', 'missing.log')).error?.message).toContain('cannot read missing.log');
+      const again = await run('import', APACHE_LOGS.pathname);
+      expect(again.out).toMatch(/imported\s+0\n\s+duplicates skipped\s+10,000/);
+
+      // An upload that has not finished holds the one import slot.
+      let release: () => void = () => undefined;
+      const stalled = app.admin('/api/import?name=slow.log', {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode('garbage\n'));
+            await new Promise<void>((resolve) => {
+              release = resolve;
+            });
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      for (let i = 0; i < 100; i++) {
+        const { imports } = (await (await app.admin('/api/imports')).json()) as {
+          imports: { state: string }[];
+        };
+        if (imports.some((j) => j.state === 'running')) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect((await run('import', APACHE_LOGS.pathname)).error?.message).toMatch(
+        /already running \(slow\.log/,
+      );
+      release();
+      expect((await stalled).status).toBe(422); // one garbage line: no format to tell
     } finally {
       await app.stop();
     }
