@@ -107,3 +107,29 @@ export function put<T>(path: string, body: unknown, signal?: AbortSignal): Promi
 export function del<T>(path: string, signal?: AbortSignal): Promise<T> {
   return json<T>('DELETE', path, { signal });
 }
+
+/**
+ * `POST path` with a file as the raw body (an import upload, streamed by the browser) → parsed
+ * JSON. Non-2xx answers reject with the server's message, like every other call.
+ */
+export async function upload<T>(path: string, file: Blob, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/octet-stream',
+        'x-ipwarden-actor': ACTOR,
+      },
+      body: file,
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, `Cannot reach ipwarden at ${location.origin}. Is it running?`);
+  }
+  if (!response.ok) throw await failureOf(response);
+  return (await response.json()) as T;
+}

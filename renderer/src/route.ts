@@ -1,6 +1,14 @@
 /** Hash routes of the operator UI (`#/dashboard`, `#/ip/<ip>` …). Pure. */
 
-export type RouteName = 'dashboard' | 'flags' | 'ip' | 'lists' | 'requests' | 'settings' | 'not-found';
+export type RouteName =
+  | 'dashboard'
+  | 'flags'
+  | 'ip'
+  | 'lists'
+  | 'requests'
+  | 'import'
+  | 'settings'
+  | 'not-found';
 
 export interface Route {
   name: RouteName;
@@ -10,7 +18,14 @@ export interface Route {
   query: Record<string, string>;
 }
 
-const SIMPLE: ReadonlySet<string> = new Set(['dashboard', 'flags', 'lists', 'requests', 'settings']);
+const SIMPLE: ReadonlySet<string> = new Set([
+  'dashboard',
+  'flags',
+  'lists',
+  'requests',
+  'import',
+  'settings',
+]);
 
 /**
  * `#/ip/203.0.113.7` → `{ name: 'ip', param: '203.0.113.7' }`; `''` and `#/` → the dashboard;

@@ -1,5 +1,5 @@
 /**
- * Hash routing: `#/dashboard`, `#/flags`, `#/ip/<ip>`, `#/lists`, `#/requests`, `#/settings`. Each
+ * Hash routing: `#/dashboard`, `#/flags`, `#/ip/<ip>`, `#/lists`, `#/requests`, `#/import`, `#/settings`. Each
  * navigation leaves the old view (aborting its requests, ending its subscriptions) and mounts the
  * new one into `<main>`.
  */
@@ -7,6 +7,7 @@ import { emptyState, h } from './dom.js';
 import { parseRoute, type Route, type RouteName } from './route.js';
 import { dashboardView } from './views/dashboard.js';
 import { flagsView } from './views/flags.js';
+import { importView } from './views/import.js';
 import { ipDetailView } from './views/ip-detail.js';
 import { listsView } from './views/lists.js';
 import { requestsView } from './views/requests.js';
@@ -30,6 +31,7 @@ const VIEWS: Readonly<Record<RouteName, View>> = {
   ip: ipDetailView,
   lists: listsView,
   requests: requestsView,
+  import: importView,
   settings: settingsView,
   'not-found': notFoundView,
 };
@@ -40,6 +42,7 @@ const TITLES: Readonly<Record<RouteName, string>> = {
   ip: 'IP',
   lists: 'Block & allow lists',
   requests: 'Request log',
+  import: 'Import logs',
   settings: 'Settings',
   'not-found': 'Not found',
 };

@@ -188,3 +188,40 @@ export interface TickEvent {
 export interface TargetEvent {
   target: string;
 }
+
+/** The log formats `POST /api/import` reads; `auto` detects one from the first lines. */
+export type ImportFormat = 'auto' | 'combined' | 'common' | 'nginx-json' | 'ecs-ndjson';
+
+/** Where an import has got to (lines, bytes, ms). `totalBytes` is absent when the size is unknown. */
+export interface ImportProgress {
+  linesRead: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  empty: number;
+  bytesRead: number;
+  totalBytes?: number;
+  elapsedMs: number;
+}
+
+/** What a finished import did. `rejections` quote the input: show them as text only. */
+export interface ImportSummary extends ImportProgress {
+  format: Exclude<ImportFormat, 'auto'>;
+  earliest: string | null;
+  latest: string | null;
+  rejections: { line: number; reason: string }[];
+  linesPerSecond: number;
+}
+
+/** An import job (`GET /api/imports`, `POST /api/import`). */
+export interface ImportJob {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  source: string;
+  format: ImportFormat;
+  startedAt: string;
+  finishedAt?: string;
+  progress: ImportProgress;
+  summary?: ImportSummary;
+  error?: string;
+}

@@ -11,6 +11,8 @@ export function formatSummary(summary: ImportSummary, source: string): string {
     `  rejected            ${n(summary.rejected)}`,
   ];
   if (summary.empty > 0) lines.push(`  empty lines         ${n(summary.empty)}`);
+  if (summary.earliest !== null && summary.latest !== null)
+    lines.push(`  records from        ${summary.earliest} to ${summary.latest}`);
   for (const r of summary.rejections) lines.push(`    line ${n(r.line)}: ${r.reason}`);
   if (summary.rejected > summary.rejections.length) {
     lines.push(`    … and ${n(summary.rejected - summary.rejections.length)} more`);

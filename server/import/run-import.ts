@@ -35,6 +35,9 @@ export interface ImportSummary {
   rejected: number;
   /** Blank lines, skipped silently. */
   empty: number;
+  /** The earliest and latest `@timestamp` of the lines read into records (imported or duplicates); null for none. */
+  earliest: string | null;
+  latest: string | null;
   /** The first {@link REPORTED_REJECTIONS} rejected lines: 1-based line number and reason. */
   rejections: { line: number; reason: string }[];
   elapsedMs: number;
@@ -78,6 +81,8 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   let parse = format === null ? null : PARSERS[format];
   let sample: { line: string; lineNo: number }[] = [];
   let inBatch = 0;
+  let earliest: string | null = null;
+  let latest: string | null = null;
 
   const reject = (lineNo: number, reason: string) => {
     counts.rejected++;
@@ -116,7 +121,11 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     return keep(line, parsed, day);
   };
   const keep = (line: string, record: AccessRecord, day: string): Promise<void> | undefined => {
-    const id = ids.next(line, record['@timestamp']);
+    const timestamp = record['@timestamp'];
+    // ISO 8601 UTC text sorts in time order.
+    if (earliest === null || timestamp < earliest) earliest = timestamp;
+    if (latest === null || timestamp > latest) latest = timestamp;
+    const id = ids.next(line, timestamp);
     if (index.seen(day, id)) {
       counts.duplicates++;
       return undefined;
@@ -184,6 +193,8 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   return {
     format: format ?? (options.format === 'auto' ? 'combined' : options.format),
     ...counts,
+    earliest,
+    latest,
     rejections,
     elapsedMs,
     linesPerSecond: elapsedMs > 0 ? Math.round((counts.linesRead / elapsedMs) * 1000) : 0,

@@ -1,0 +1,63 @@
+/**
+ * Words for the import panel: the progress line and the summary's rows and link. Pure.
+ */
+import { formatNumber } from './format.js';
+import { routeHash } from './route.js';
+import type { ImportProgress, ImportSummary } from './types.js';
+
+/** The counts a progress bar needs. */
+export type ProgressCounts = Pick<ImportProgress, 'linesRead' | 'rejected' | 'bytesRead' | 'totalBytes'>;
+
+/** Percent done (0–100, one decimal) when the size is known, else null. */
+export function importPercent(progress: ProgressCounts): number | null {
+  const { bytesRead, totalBytes } = progress;
+  if (totalBytes === undefined || totalBytes <= 0) return null;
+  return Math.min(100, Math.round((bytesRead / totalBytes) * 1000) / 10);
+}
+
+/** `12,345 lines read · 45.2% · 3 rejected`. */
+export function progressText(progress: ProgressCounts): string {
+  const percent = importPercent(progress);
+  const parts = [`${formatNumber(progress.linesRead)} lines read`];
+  if (percent !== null) parts.push(`${percent}%`);
+  if (progress.rejected > 0) parts.push(`${formatNumber(progress.rejected)} rejected`);
+  return parts.join(' · ');
+}
+
+/** The summary as label/value rows, in the order the CLI prints them. */
+export function summaryRows(summary: ImportSummary): [string, string][] {
+  const rows: [string, string][] = [
+    ['Format', summary.format],
+    ['Lines read', formatNumber(summary.linesRead)],
+    ['Imported', formatNumber(summary.imported)],
+    ['Duplicates skipped', formatNumber(summary.duplicates)],
+    ['Rejected', formatNumber(summary.rejected)],
+  ];
+  if (summary.empty > 0) rows.push(['Empty lines', formatNumber(summary.empty)]);
+  rows.push([
+    'Took',
+    `${(summary.elapsedMs / 1000).toFixed(2)} s (${formatNumber(summary.linesPerSecond)} lines/s)`,
+  ]);
+  return rows;
+}
+
+/** How many rejected lines the summary names no line number for. */
+export function unlistedRejections(summary: ImportSummary): number {
+  return Math.max(0, summary.rejected - summary.rejections.length);
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The request log filtered to the imported records' time span, on whole minutes (the filter's
+ * from/to fields show minutes), or null when no line became a record.
+ */
+export function importedRequestsHash(summary: ImportSummary): string | null {
+  if (summary.earliest === null || summary.latest === null) return null;
+  const since = Math.floor(Date.parse(summary.earliest) / MINUTE_MS) * MINUTE_MS;
+  const until = (Math.floor(Date.parse(summary.latest) / MINUTE_MS) + 1) * MINUTE_MS;
+  return routeHash('requests', undefined, {
+    since: new Date(since).toISOString(),
+    until: new Date(until).toISOString(),
+  });
+}

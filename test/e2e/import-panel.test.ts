@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
+import { APACHE_LOGS } from '../helpers/combined-log.js';
+
+/** The import panel in real Chromium: a small log with a hostile malformed line, uploaded through the UI. */
+let app: TestAppliance;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  app = await startTestAppliance({ schedule: false });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  await page.goto(`${app.addresses.adminUrl}/#token=${app.appliance.parts.token}`);
+  await page.locator('#shell').waitFor({ state: 'visible' });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const HOSTILE_HOST = '<img/src=x/onerror=window.__pwned=1>';
+
+describe('import panel', () => {
+  it('uploads a log with a progress bar, shows the summary with rejected lines as text, and links to the records', async () => {
+    const lines = readFileSync(APACHE_LOGS, 'utf8').split('\n').slice(0, 40);
+    lines.splice(2, 0, `${HOSTILE_HOST} - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "x"`);
+    lines.splice(10, 0, 'not a log line at all');
+    const body = Buffer.from(`${lines.join('\n')}\n`);
+
+    await page.getByRole('link', { name: 'Import logs' }).click();
+    await page.getByRole('form', { name: 'Import a log' }).waitFor();
+    await page
+      .getByLabel('Log file')
+      .setInputFiles({ name: 'access.log', mimeType: 'text/plain', buffer: body });
+    await page.getByLabel('Format').selectOption('auto');
+
+    // Hold the upload back until the progress bar has been seen.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/import?*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const progress = page.locator('[data-testid="import-progress"]');
+    await progress.waitFor();
+    expect(await progress.innerText()).toContain('lines read · 0%');
+    release();
+
+    const summary = page.locator('[data-testid="import-summary"]');
+    await summary.waitFor({ timeout: 10_000 });
+    const text = await summary.innerText();
+    expect(text).toMatch(/Lines read\s+42/);
+    expect(text).toMatch(/Imported\s+40/);
+    expect(text).toMatch(/Rejected\s+2/);
+    const rejections = await page.locator('[data-testid="import-rejections"]').innerText();
+    expect(rejections).toContain(`line 3: client "${HOSTILE_HOST}" is not an IP address`);
+    expect(rejections).toContain('line 11: not combined format');
+    expect(await summary.locator('img, script').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'import.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'See the imported records in the request log' }).click();
+    const table = page.locator('[data-testid="request-table"]');
+    await expect.poll(() => table.innerText(), { timeout: 5_000 }).toContain('83.149.9.216');
+    expect(await table.locator('tbody tr').count()).toBe(40);
+  });
+
+  it('shows the server’s reason when a file cannot be imported, and no page error happened', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/import`);
+    await page.getByLabel('Log file').setInputFiles({
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('hello\nworld\n'),
+    });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'notes.txt' });
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.innerText()).toMatch(/Import of notes\.txt failed: cannot tell the log format/);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import {
+  importedRequestsHash,
+  importPercent,
+  progressText,
+  summaryRows,
+  unlistedRejections,
+} from '../../renderer/src/import-summary.js';
+import { parseRoute } from '../../renderer/src/route.js';
+import type { ImportSummary } from '../../renderer/src/types.js';
+
+const progress = {
+  linesRead: 12_345,
+  imported: 12_000,
+  duplicates: 0,
+  rejected: 3,
+  empty: 0,
+  bytesRead: 452,
+  totalBytes: 1000,
+  elapsedMs: 500,
+};
+
+const summary: ImportSummary = {
+  ...progress,
+  format: 'combined',
+  earliest: '2015-05-17T10:05:03.000Z',
+  latest: '2015-05-20T21:05:15.000Z',
+  rejections: [{ line: 2, reason: 'not combined format' }],
+  linesPerSecond: 24_690,
+};
+
+describe('import panel words', () => {
+  it('shows lines read, the percent when the size is known, and rejections', () => {
+    expect(importPercent(progress)).toBe(45.2);
+    expect(progressText(progress)).toBe('12,345 lines read · 45.2% · 3 rejected');
+    expect(importPercent({ ...progress, totalBytes: undefined })).toBeNull();
+    expect(progressText({ ...progress, totalBytes: undefined, rejected: 0 })).toBe('12,345 lines read');
+    expect(importPercent({ ...progress, bytesRead: 2000 })).toBe(100);
+  });
+
+  it('lists the counts and says how many rejections are not listed', () => {
+    expect(summaryRows(summary)).toContainEqual(['Imported', '12,000']);
+    expect(summaryRows(summary).at(-1)).toEqual(['Took', '0.50 s (24,690 lines/s)']);
+    expect(unlistedRejections(summary)).toBe(2);
+  });
+
+  it('links to the request log over the imported records’ whole minutes', () => {
+    const hash = importedRequestsHash(summary) as string;
+    expect(parseRoute(hash)).toEqual({
+      name: 'requests',
+      query: { since: '2015-05-17T10:05:00.000Z', until: '2015-05-20T21:06:00.000Z' },
+    });
+    expect(importedRequestsHash({ ...summary, earliest: null, latest: null })).toBeNull();
+  });
+});
