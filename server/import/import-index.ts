@@ -14,17 +14,15 @@ export class ImportIndex {
   readonly #dir: string;
   readonly #days = new Map<string, Set<string>>();
   readonly #unsaved = new Map<string, string[]>();
-  /** Ids taken for saving whose save has not finished. */
-  #saving = new Map<string, string[]>();
+  /** Ids taken for saving whose save has not finished (several batches may be in flight). */
+  readonly #saving = new Set<Map<string, string[]>>();
+  /** Set once the directory is known to exist (a save per batch need not ask again). */
+  #dirMade = false;
 
   constructor(dir: string) {
     this.#dir = dir;
   }
 
-  /**
-   * True (and nothing recorded) when `id` was imported before or earlier in this run; otherwise
-   * records it under `day` and returns false. Rejects when the day's file exists but cannot be read.
-   */
   /** True when `day`'s ids are in memory, so {@link seen} answers without I/O. */
   isLoaded(day: string): boolean {
     return this.#days.has(day);
@@ -58,16 +56,22 @@ export class ImportIndex {
   takeUnsaved(): Map<string, string[]> {
     const unsaved = new Map(this.#unsaved);
     this.#unsaved.clear();
-    this.#saving = unsaved;
+    this.#saving.add(unsaved);
     return unsaved;
   }
 
   /** Appends ids taken by {@link takeUnsaved} to their day files. Rejects on a write error. */
   async save(unsaved: Map<string, string[]>): Promise<void> {
-    if (unsaved.size === 0) return;
-    await mkdir(this.#dir, { recursive: true });
+    if (unsaved.size === 0) {
+      this.#saving.delete(unsaved);
+      return;
+    }
+    if (!this.#dirMade) {
+      await mkdir(this.#dir, { recursive: true });
+      this.#dirMade = true;
+    }
     for (const [day, ids] of unsaved) await appendFile(this.#file(day), `${ids.join('\n')}\n`);
-    if (this.#saving === unsaved) this.#saving = new Map();
+    this.#saving.delete(unsaved);
   }
 
   /** Saves every id recorded so far ({@link takeUnsaved} then {@link save}). */
@@ -90,7 +94,7 @@ export class ImportIndex {
     ids.delete('');
     // A day evicted before its commit: its new ids are not in the file yet.
     for (const id of this.#unsaved.get(day) ?? []) ids.add(id);
-    for (const id of this.#saving.get(day) ?? []) ids.add(id);
+    for (const saving of this.#saving) for (const id of saving.get(day) ?? []) ids.add(id);
     if (this.#days.size >= LOADED_DAYS) {
       // Evict the earliest loaded day; its unsaved ids stay in #unsaved until commit.
       for (const old of this.#days.keys()) {

@@ -10,8 +10,13 @@ import type { LineParser } from './parsers/parse-result.js';
 
 /** Rejected lines reported by line number and reason in the summary; the rest are only counted. */
 export const REPORTED_REJECTIONS = 5;
-/** Records appended between awaited flushes: bounds memory (records + ids) during an import. */
+/**
+ * Records appended between flushes: bounds memory (records + ids) during an import. Small batches
+ * die young in V8's new space: 1,000 took a third of the GC time of 5,000 in the import bench.
+ */
 export const DEFAULT_BATCH = 1000;
+/** Batch writes queued behind each other before the parser waits: hides file-system latency. */
+const WRITES_IN_FLIGHT = 3;
 
 /** Where an import has got to; sizes in bytes, times in ms, the rest in lines. */
 export interface ImportProgress {
@@ -88,26 +93,32 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     counts.rejected++;
     if (rejections.length < REPORTED_REJECTIONS) rejections.push({ line: lineNo, reason });
   };
-  // Batch N is written while batch N+1 is parsed; its ids are saved only once its records are on disk.
-  let writing: Promise<void> = Promise.resolve();
+  // Batches are written in order while later ones are parsed; a batch's ids are saved only once its
+  // records are on disk. Failures earlier in the writer's life (a running appliance's) are not ours.
+  const failedAtStart = requestLog.stats().failed;
   const writeBatch = async (ids: Map<string, string[]>, linesRead: number) => {
     const appended = requestLog.stats().appended;
     await requestLog.flush();
     const { written, failed } = requestLog.stats();
-    if (written < appended || failed > 0) {
+    if (written + failed < appended || failed > failedAtStart) {
       throw new ImportError(
-        `the request log in ${requestLog.dir} could not be written (${appended - written} records); ` +
-          `stopped near line ${linesRead}. The last batch may be imported again next time.`,
+        `the request log in ${requestLog.dir} could not be written; ` +
+          `stopped near line ${linesRead}. The last batches may be imported again next time.`,
       );
     }
     await index.save(ids);
   };
+  let writing: Promise<void> = Promise.resolve();
+  const inFlight: Promise<void>[] = [];
   const commitBatch = async () => {
-    await writing;
-    writing = writeBatch(index.takeUnsaved(), counts.linesRead);
-    // Handled when awaited at the next batch or the end; this only avoids an unhandled rejection meanwhile.
+    const ids = index.takeUnsaved();
+    const linesRead = counts.linesRead;
+    writing = writing.then(() => writeBatch(ids, linesRead));
+    // Handled when awaited below or at the end; this only avoids an unhandled rejection meanwhile.
     writing.catch(() => undefined);
+    inFlight.push(writing);
     inBatch = 0;
+    if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
   };
   /** Handles one non-empty line; returns a promise only when it must wait (a day's ids, a batch write). */
   const handle = (line: string, lineNo: number, lineParser: LineParser): Promise<void> | undefined => {
