@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { GeoLookup } from '../../geoip/index.js';
 import { createRequestLog } from '../store/index.js';
 import type { ImportFormat } from './formats.js';
-import { ImportIndex } from './import-index.js';
+import { openImportIndex } from './import-index.js';
 import { openLineSource } from './line-source.js';
 import { DEFAULT_BATCH, type ImportProgress, type ImportSummary, runImport } from './run-import.js';
 
@@ -41,7 +41,7 @@ export async function importFile(options: ImportFileOptions): Promise<ImportSumm
       source,
       format: options.format,
       requestLog,
-      index: new ImportIndex(path.join(options.dataDir, 'imports')),
+      index: openImportIndex(options.dataDir, requestLog),
       geo: options.geo,
       onProgress: options.onProgress,
     });

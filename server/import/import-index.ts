@@ -1,5 +1,16 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { RequestLog } from '../store/index.js';
+
+/**
+ * The import index of a data directory (`<dataDir>/imports`) for `requestLog` (the one in the same
+ * data directory), whose segments tell which days are still logged.
+ */
+export function openImportIndex(dataDir: string, requestLog: Pick<RequestLog, 'listSegments'>): ImportIndex {
+  return new ImportIndex(path.join(dataDir, 'imports'), async (day) =>
+    (await requestLog.listSegments()).some((segment) => segment.day === day),
+  );
+}
 
 /** Day sets kept in memory at once; logs run forward in time, so older days are rarely touched again. */
 const LOADED_DAYS = 8;
@@ -9,9 +20,16 @@ const LOADED_DAYS = 8;
  * a line (normally `<data-dir>/imports`). A day's file is read into a Set the first time a record of
  * that day is met, so a check costs one Set lookup and no log scan; at most LOADED_DAYS days are held.
  * New ids are buffered and appended by {@link commit}, after their records reached the request log.
+ *
+ * Ids only count while their records are still logged: when `dayIsLogged` says a day's segment is
+ * gone (the retention job deleted it, or the operator did), its ids are forgotten and its file is
+ * started afresh, so importing that day again brings the records back instead of skipping them all.
  */
 export class ImportIndex {
   readonly #dir: string;
+  readonly #dayIsLogged: (day: string) => Promise<boolean>;
+  /** Days whose ids file is stale: the next save replaces it instead of appending. */
+  readonly #stale = new Set<string>();
   readonly #days = new Map<string, Set<string>>();
   readonly #unsaved = new Map<string, string[]>();
   /** Ids taken for saving whose save has not finished (several batches may be in flight). */
@@ -19,8 +37,10 @@ export class ImportIndex {
   /** Set once the directory is known to exist (a save per batch need not ask again). */
   #dirMade = false;
 
-  constructor(dir: string) {
+  /** `dayIsLogged(day)`: whether the request log still has a segment for that UTC day. */
+  constructor(dir: string, dayIsLogged: (day: string) => Promise<boolean>) {
     this.#dir = dir;
+    this.#dayIsLogged = dayIsLogged;
   }
 
   /** True when `day`'s ids are in memory, so {@link seen} answers without I/O. */
@@ -70,7 +90,11 @@ export class ImportIndex {
       await mkdir(this.#dir, { recursive: true });
       this.#dirMade = true;
     }
-    for (const [day, ids] of unsaved) await appendFile(this.#file(day), `${ids.join('\n')}\n`);
+    for (const [day, ids] of unsaved) {
+      const text = `${ids.join('\n')}\n`;
+      if (this.#stale.delete(day)) await writeFile(this.#file(day), text);
+      else await appendFile(this.#file(day), text);
+    }
     this.#saving.delete(unsaved);
   }
 
@@ -89,6 +113,10 @@ export class ImportIndex {
       text = await readFile(this.#file(day), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== '' && !(await this.#dayIsLogged(day))) {
+      text = '';
+      this.#stale.add(day);
     }
     const ids = new Set(text.split('\n'));
     ids.delete('');

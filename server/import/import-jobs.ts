@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GeoLookup } from '../../geoip/index.js';
 import type { RequestLog } from '../store/index.js';
 import type { ImportFormat } from './formats.js';
 import { ImportError } from './import-errors.js';
-import { ImportIndex } from './import-index.js';
+import { openImportIndex } from './import-index.js';
 import { lineSource } from './line-source.js';
 import { type ImportProgress, type ImportSummary, runImport } from './run-import.js';
 
@@ -123,7 +122,7 @@ export class ImportJobs extends EventEmitter<{ progress: [ImportJob]; finished: 
         source: lineSource(body, job.progress.totalBytes),
         format: job.format,
         requestLog: this.#options.requestLog,
-        index: new ImportIndex(path.join(this.#options.dataDir, 'imports')),
+        index: openImportIndex(this.#options.dataDir, this.#options.requestLog),
         geo: this.#options.geo,
         onProgress: (progress) => {
           job.progress = progress;

@@ -4,7 +4,7 @@ export { formatSummary } from './format-summary.js';
 export { IMPORT_FORMATS, type ImportFormat, PARSERS } from './formats.js';
 export { ImportError } from './import-errors.js';
 export { type ImportFileOptions, importFile } from './import-file.js';
-export { ImportIndex } from './import-index.js';
+export { ImportIndex, openImportIndex } from './import-index.js';
 export { ImportBusyError, type ImportJob, ImportJobs, type ImportJobsOptions } from './import-jobs.js';
 export { LineIds } from './line-ids.js';
 export { type LineSource, lineSource, openLineSource } from './line-source.js';

@@ -109,6 +109,24 @@ describe('importFile', () => {
     expect(fromStdin).toMatchObject({ linesRead: 100, imported: 0, duplicates: 100 });
   });
 
+  it('imports a day again once its segment is gone (retention deleted it), not before', async () => {
+    const line = (day: string, s: number) =>
+      `203.0.113.5 - - [${day}/Jan/2024:00:00:0${s} +0000] "GET /${s} HTTP/1.1" 200 1 "-" "ua"`;
+    const file = path.join(dir, 'two-days.log');
+    await writeFile(file, `${[line('01', 1), line('01', 2), line('02', 1)].join('\n')}\n`);
+    expect(await run(file)).toMatchObject({ imported: 3 });
+    await rm(path.join(dir, 'data', 'requests', '2024-01-01.ndjson'));
+    expect(await run(file)).toMatchObject({ imported: 2, duplicates: 1 });
+    expect((await records()).map((r) => r['@timestamp'])).toEqual([
+      '2024-01-01T00:00:01.000Z',
+      '2024-01-01T00:00:02.000Z',
+      '2024-01-02T00:00:01.000Z',
+    ]);
+    expect(await run(file)).toMatchObject({ imported: 0, duplicates: 3 });
+    const ids = await readFile(path.join(dir, 'data', 'imports', '2024-01-01.ids'), 'utf8');
+    expect(ids.trimEnd().split('\n')).toHaveLength(2); // started afresh, not appended to
+  });
+
   it('refuses a file whose format it cannot tell, writing nothing', async () => {
     const file = path.join(dir, 'notes.txt');
     await writeFile(file, 'hello\nworld\n');
