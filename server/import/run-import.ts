@@ -1,5 +1,6 @@
 import type { GeoLookup } from '../../geoip/index.js';
 import type { AccessRecord, RequestLog } from '../store/index.js';
+import { BatchWrites } from './batch-writes.js';
 import { DETECT_LINES, detectFormat } from './detect-format.js';
 import { type ImportFormat, PARSERS } from './formats.js';
 import { ImportError } from './import-errors.js';
@@ -15,8 +16,6 @@ export const REPORTED_REJECTIONS = 5;
  * die young in V8's new space: 1,000 took a third of the GC time of 5,000 in the import bench.
  */
 export const DEFAULT_BATCH = 1000;
-/** Batch writes queued behind each other before the parser waits: hides file-system latency. */
-const WRITES_IN_FLIGHT = 3;
 
 /** Where an import has got to; sizes in bytes, times in ms, the rest in lines. */
 export interface ImportProgress {
@@ -58,7 +57,7 @@ export interface RunImportOptions {
   requestLog: RequestLog;
   index: ImportIndex;
   geo: GeoLookup;
-  /** Records between awaited flushes; default {@link DEFAULT_BATCH}. */
+  /** Records between flushes; default {@link DEFAULT_BATCH}. */
   batchSize?: number;
   /** Called after each chunk read (up to 256 KiB of input) has been handled. */
   onProgress?: (progress: ImportProgress) => void;
@@ -69,8 +68,9 @@ export interface RunImportOptions {
 /**
  * Streams `source` into the request log: parses each line with the format's parser, keeps its own
  * timestamp, gives it a deterministic `event.id` ({@link LineIds}), skips ids the import index
- * already holds, geolocates, appends, and every `batchSize` records awaits a flush and then commits
- * the new ids — so memory stays constant and a crash at worst re-imports one batch, never loses one.
+ * already holds, geolocates, appends, and every `batchSize` records queues a flush and then the save
+ * of the new ids ({@link BatchWrites}) — so memory stays constant and a crash at worst re-imports the
+ * batches in flight, never loses one.
  * Malformed lines are counted and skipped. Throws ImportError when the format cannot be detected or
  * the request log cannot be written; rejects when the source fails (e.g. corrupt gzip).
  */
@@ -93,32 +93,10 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     counts.rejected++;
     if (rejections.length < REPORTED_REJECTIONS) rejections.push({ line: lineNo, reason });
   };
-  // Batches are written in order while later ones are parsed; a batch's ids are saved only once its
-  // records are on disk. Failures earlier in the writer's life (a running appliance's) are not ours.
-  const failedAtStart = requestLog.stats().failed;
-  const writeBatch = async (ids: Map<string, string[]>, linesRead: number) => {
-    const appended = requestLog.stats().appended;
-    await requestLog.flush();
-    const { written, failed } = requestLog.stats();
-    if (written + failed < appended || failed > failedAtStart) {
-      throw new ImportError(
-        `the request log in ${requestLog.dir} could not be written; ` +
-          `stopped near line ${linesRead}. The last batches may be imported again next time.`,
-      );
-    }
-    await index.save(ids);
-  };
-  let writing: Promise<void> = Promise.resolve();
-  const inFlight: Promise<void>[] = [];
-  const commitBatch = async () => {
-    const ids = index.takeUnsaved();
-    const linesRead = counts.linesRead;
-    writing = writing.then(() => writeBatch(ids, linesRead));
-    // Handled when awaited below or at the end; this only avoids an unhandled rejection meanwhile.
-    writing.catch(() => undefined);
-    inFlight.push(writing);
+  const writes = new BatchWrites(requestLog, index);
+  const commitBatch = () => {
     inBatch = 0;
-    if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+    return writes.commit(counts.linesRead);
   };
   /** Handles one non-empty line; returns a promise only when it must wait (a day's ids, a batch write). */
   const handle = (line: string, lineNo: number, lineParser: LineParser): Promise<void> | undefined => {
@@ -185,12 +163,12 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     // ids, so running the import again adds only the rest. The source's error is the one to report;
     // a write failure meanwhile has reached the request log's onError.
     await commitBatch()
-      .then(() => writing)
+      .then(() => writes.done())
       .catch(() => undefined);
     throw err;
   }
   await commitBatch();
-  await writing;
+  await writes.done();
 
   function progress(): ImportProgress {
     return {

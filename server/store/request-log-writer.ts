@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { AccessRecord } from './access-record.js';
 import { accessRecordJson } from './access-record-json.js';
+import { encodeLines } from './encode-lines.js';
 import { RequestLogWriteError } from './request-log-errors.js';
 import { segmentDayOf, segmentName } from './segment-files.js';
 
@@ -301,28 +302,6 @@ function groupByDay(lines: PendingLine[]): Map<string, PendingLine[]> {
     else dayLines.push(line);
   }
   return byDay;
-}
-
-/**
- * `lines`, each followed by `\n`, as UTF-8: written line by line into one buffer, which costs a
- * fifth of `Buffer.from(lines.join('\n'))` (no joined string to build and flatten first).
- */
-function encodeLines(lines: string[]): Buffer {
-  let size = lines.length;
-  for (const line of lines) size += line.length;
-  let body = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const line of lines) {
-    // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair: 4 bytes for 2 units).
-    if (body.length - at < line.length * 3 + 1) {
-      const grown = Buffer.allocUnsafe(Math.max(body.length * 2, at + line.length * 3 + 1));
-      body.copy(grown, 0, 0, at);
-      body = grown;
-    }
-    at += body.write(line, at, 'utf8');
-    body[at++] = NEWLINE;
-  }
-  return body.subarray(0, at);
 }
 
 async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
