@@ -147,6 +147,29 @@ describe('POST /api/import', () => {
     ]);
   });
 
+  it('tells the live event stream about an import’s progress and end', async () => {
+    const events = await app.admin('/api/events');
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let stream = '';
+    const ended = (async () => {
+      while (!/event: import\ndata: \{[^\n]*"state":"done"/.test(stream)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        stream += decoder.decode(value);
+      }
+    })();
+    const [status] = await upload(
+      '203.0.113.8 - - [03/Jan/2024:00:00:01 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"\n',
+      'name=events.log',
+    );
+    expect(status).toBe(200);
+    await ended;
+    await reader.cancel();
+    const finished = /event: import\ndata: (\{[^\n]*"state":"done"[^\n]*\})/.exec(stream)?.[1] as string;
+    expect(JSON.parse(finished)).toMatchObject({ source: 'events.log', summary: { imported: 1 } });
+  });
+
   it('answers 422 with the reason when the format cannot be told, and keeps the job', async () => {
     const [status, answer] = await upload('hello\nworld\n');
     expect(status).toBe(422);
