@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImportFormat, ImportJob, ImportProgress, ImportSummary } from '../import/index.js';
 import { type AdminClient, CliError } from './admin-client.js';
@@ -12,7 +13,7 @@ export interface ImportUploadOptions {
   client: AdminClient;
   /** Absolute path of the log, or `-` for `stdin`. */
   file: string;
-  /** What the summary and the UI call it. */
+  /** What error messages call it (the argument as given, or `stdin`). */
   source: string;
   format: ImportFormat | 'auto';
   stdin: Readable;
@@ -35,10 +36,12 @@ export async function importThroughApi(options: ImportUploadOptions): Promise<Im
       yield chunk as Buffer;
     }
   }
+  // What the UI and GET /api/imports call it: the file's name (the API takes up to 200 characters).
+  const name = (file === '-' ? 'stdin' : path.basename(file)).slice(0, 200);
   const started = performance.now();
   const poll = async () => {
     const { imports } = await client.json<{ imports: ImportJob[] }>('GET', '/api/imports');
-    const running = imports.find((job) => job.state === 'running' && job.source === options.source);
+    const running = imports.find((job) => job.state === 'running' && job.source === name);
     if (running) {
       const elapsedMs = performance.now() - started;
       options.onProgress?.({ ...running.progress, bytesRead, totalBytes, elapsedMs });
@@ -49,7 +52,7 @@ export async function importThroughApi(options: ImportUploadOptions): Promise<Im
     ? setInterval(() => void poll().catch(() => undefined), POLL_MS)
     : undefined;
   try {
-    const query = new URLSearchParams({ format: options.format, name: options.source });
+    const query = new URLSearchParams({ format: options.format, name });
     const input = file === '-' ? options.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
     const answer = await client.upload<{ import?: ImportJob; error?: { message?: string } }>(
       `/api/import?${query}`,
