@@ -7,9 +7,14 @@ import type { RequestLog } from '../store/index.js';
  * data directory), whose segments tell which days are still logged.
  */
 export function openImportIndex(dataDir: string, requestLog: Pick<RequestLog, 'listSegments'>): ImportIndex {
-  return new ImportIndex(path.join(dataDir, 'imports'), async (day) =>
-    (await requestLog.listSegments()).some((segment) => segment.day === day),
-  );
+  // Listing stats every segment: list once, and again only for a day not seen in the last listing
+  // (a stale day, or one this import created since).
+  let logged = new Set<string>();
+  return new ImportIndex(path.join(dataDir, 'imports'), async (day) => {
+    if (logged.has(day)) return true;
+    logged = new Set((await requestLog.listSegments()).map((segment) => segment.day));
+    return logged.has(day);
+  });
 }
 
 /** Day sets kept in memory at once; logs run forward in time, so older days are rarely touched again. */
