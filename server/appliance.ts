@@ -147,6 +147,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       token,
       host: config.admin.host,
       port: config.admin.port,
+      extraHosts: config.adminHosts,
       accessLists,
       requestLog,
       state,
@@ -184,7 +185,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     if (!isLoopback(config.admin.host)) {
       logger.warn(
         { 'server.address': config.admin.host },
-        `the admin UI/API listens on ${config.admin.host}, not on loopback: anyone who can reach it only needs the token, and Host-header checks are off for wildcard addresses`,
+        `the admin UI/API listens on ${config.admin.host}, not on loopback: anyone who can reach it only needs the token. It answers to IP-literal Host headers and to loopback names and --admin-hosts only`,
       );
     }
     logger.info({ 'url.full': addresses.proxyUrl, upstream: addresses.upstream }, 'ipwarden started');
@@ -250,6 +251,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
         idleMs: config.idleTimeout,
       },
       trustProxy: settings.trustProxy,
+      forwardedHeader: config.forwardedHeader,
       rateLimits: settings.rateLimits,
       sessionCookie: config.sessionCookie,
       sessionTtlMs: config.sessionTtl,

@@ -167,8 +167,27 @@ const schema = z
     upstream: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     listen: hostPort('0.0.0.0:8080'),
     admin: hostPort('127.0.0.1:8081'),
+    /** Host names the admin server answers to besides its address and loopback (DNS-rebinding defence). */
+    adminHosts: z
+      .union([z.string(), z.array(z.string())])
+      .default([])
+      .transform((value) =>
+        (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s !== ''),
+      )
+      .pipe(
+        z.array(
+          z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected host names (letters, digits, dots, dashes)'),
+        ),
+      ),
     dataDir: z.string().min(1).default('./data'),
     trustProxy,
+    /**
+     * The header a trusted proxy names the client in. Only this one is read: proxies that write one
+     * usually pass a client-written other one through untouched.
+     */
+    forwardedHeader: z
+      .enum(['x-forwarded-for', 'forwarded'], { error: 'expected "x-forwarded-for" or "forwarded"' })
+      .default('x-forwarded-for'),
     geoip: z.string().min(1).optional(),
     redis: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
     redisPrefix: z
@@ -237,8 +256,10 @@ export const OPTION_KEYS = [
   'upstream',
   'listen',
   'admin',
+  'adminHosts',
   'dataDir',
   'trustProxy',
+  'forwardedHeader',
   'geoip',
   'redis',
   'redisPrefix',

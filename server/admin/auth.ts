@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
+import type { HostCheck } from './admin-hosts.js';
 import { ApiError } from './api-error.js';
 
 /** Path of the admin token file inside the data dir. */
@@ -39,8 +40,8 @@ export function safeEqual(a: string, b: string): boolean {
 
 export interface AdminGuardOptions {
   token: string;
-  /** Host header values the admin server answers to (`127.0.0.1:8081`, `localhost:8081` …); null accepts any. */
-  allowedHosts: () => ReadonlySet<string> | null;
+  /** Whether a Host header value (`127.0.0.1:8081`, `localhost:8081` …) names the admin server. */
+  hostAllowed: HostCheck;
 }
 
 /** Name of the UI session cookie. */
@@ -66,9 +67,8 @@ export function adminGuard(options: AdminGuardOptions) {
   const { token } = options;
   const session = sessionValue(token);
   return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
-    const allowedHosts = options.allowedHosts();
     const host = (ctx.get('host') || '').toLowerCase();
-    if (allowedHosts !== null && !allowedHosts.has(host)) {
+    if (!options.hostAllowed(host)) {
       throw new ApiError(
         421,
         `this admin server does not answer for host ${JSON.stringify(host.slice(0, 100))}`,
@@ -76,7 +76,7 @@ export function adminGuard(options: AdminGuardOptions) {
     }
     const changing = !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method);
     const origin = ctx.get('origin');
-    const sameOrigin = origin !== '' && isAllowedOrigin(origin, host, allowedHosts);
+    const sameOrigin = origin !== '' && isAllowedOrigin(origin, options.hostAllowed);
     if (origin && changing && !sameOrigin) throw new ApiError(403, 'cross-origin request refused');
     if (ctx.path === '/api/health' && ctx.method === 'GET') return next();
     if (!ctx.path.startsWith('/api/')) return next();
@@ -97,8 +97,7 @@ export function adminGuard(options: AdminGuardOptions) {
   };
 }
 
-function isAllowedOrigin(origin: string, host: string, allowedHosts: ReadonlySet<string> | null): boolean {
+function isAllowedOrigin(origin: string, hostAllowed: HostCheck): boolean {
   if (!/^https?:\/\//.test(origin)) return false;
-  const originHost = origin.replace(/^https?:\/\//, '').toLowerCase();
-  return allowedHosts === null ? originHost === host : allowedHosts.has(originHost);
+  return hostAllowed(origin.replace(/^https?:\/\//, '').toLowerCase());
 }

@@ -5,12 +5,14 @@ import type { Detection } from '../detection/index.js';
 import type { Logger } from '../log.js';
 import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
+import { adminHostCheck, type HostCheck } from './admin-hosts.js';
 import { apiErrorBoundary } from './api-error.js';
 import { adminGuard } from './auth.js';
 import { eventStream, type LiveSources } from './events.js';
 import { adminRoutes } from './routes.js';
 import { CONTENT_SECURITY_POLICY, staticUi } from './static-ui.js';
 
+export { adminHostCheck, type HostCheck } from './admin-hosts.js';
 export { adminTokenPath, ensureAdminToken, SESSION_COOKIE, safeEqual, sessionValue } from './auth.js';
 export type { LiveSources } from './events.js';
 export {
@@ -27,6 +29,8 @@ export interface AdminServerOptions {
   token: string;
   host: string;
   port: number;
+  /** Extra host names the server answers to (`--admin-hosts`), besides its address and loopback names. */
+  extraHosts?: readonly string[];
   accessLists: AccessLists;
   requestLog: RequestLog;
   state: StateStore;
@@ -60,16 +64,17 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     await next();
   });
   let server: http.Server | undefined;
-  let hosts: Set<string> | null | undefined;
-  const allowedHosts = () => {
-    if (hosts === undefined) {
+  let check: HostCheck | undefined;
+  const hostAllowed = (host: string) => {
+    if (check === undefined) {
+      // The port is known once the server listens (port 0 picks one).
       const address = server?.address() ?? null;
-      if (address === null || typeof address === 'string') return null;
-      hosts = adminHosts(options.host, address.port);
+      if (address === null || typeof address === 'string') return false;
+      check = adminHostCheck(options.host, address.port, options.extraHosts);
     }
-    return hosts;
+    return check(host);
   };
-  app.use(adminGuard({ token: options.token, allowedHosts }));
+  app.use(adminGuard({ token: options.token, hostAllowed }));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
   const router = adminRoutes({
     accessLists: options.accessLists,
@@ -93,13 +98,4 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
   );
   server = http.createServer(app.callback());
   return server;
-}
-
-/** Host header values accepted for an admin server listening on `host:port` (DNS-rebinding defence). */
-export function adminHosts(host: string, port: number): Set<string> | null {
-  if (host === '0.0.0.0' || host === '::') return null;
-  const names = new Set([host, 'localhost', '127.0.0.1', '[::1]']);
-  return new Set(
-    [...names].map((name) => `${name.includes(':') && !name.startsWith('[') ? `[${name}]` : name}:${port}`),
-  );
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
 import { errorPage } from './error-pages.js';
+import { forwardedElement } from './forwarding-headers.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -127,7 +128,7 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Headers for the upstream: hop-by-hop fields dropped, X-Forwarded-* set (kept from trusted peers only). */
+/** Headers for the upstream: hop-by-hop fields dropped, X-Forwarded-* and Forwarded set (kept from trusted peers only). */
 export function forwardedHeaders(
   incoming: IncomingHttpHeaders,
   peer: string,
@@ -142,6 +143,10 @@ export function forwardedHeaders(
   const priorXff = incoming['x-forwarded-for'];
   out['x-forwarded-for'] = peerTrusted && priorXff ? `${priorXff}, ${peer}` : peer;
   if (!(peerTrusted && incoming['x-forwarded-proto'])) out['x-forwarded-proto'] = 'http';
+  // RFC 7239 §5.2: the same for `Forwarded`, so an upstream never sees a client-written one.
+  const priorForwarded = incoming.forwarded;
+  const element = forwardedElement(peer);
+  out.forwarded = peerTrusted && priorForwarded ? `${priorForwarded}, ${element}` : element;
   return out;
 }
 

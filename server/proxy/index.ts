@@ -10,11 +10,13 @@ import { accessLog } from './access-log.js';
 import { clientIp, createClientIpResolver } from './client-ip.js';
 import { createProxyContext, type Next, type ProxyContext } from './context.js';
 import { createUpstream, forward, forwardUpgrade, sendPage } from './forward.js';
+import type { ForwardedHeaderName } from './forwarding-headers.js';
 import { rateLimit } from './rate-limit.js';
 import { createSessionRegistry } from './session-registry.js';
 
 export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } from './client-ip.js';
 export { errorPage } from './error-pages.js';
+export { FORWARDED_HEADER_NAMES, type ForwardedHeaderName } from './forwarding-headers.js';
 export { hashSecret } from './session-registry.js';
 
 /**
@@ -50,6 +52,8 @@ export interface ProxyOptions {
   /** Slow-client limits; {@link DEFAULT_CLIENT_TIMEOUTS} when absent. */
   clientTimeouts?: ClientTimeouts;
   trustProxy: readonly Cidr[];
+  /** The header naming the client behind a trusted proxy (default `x-forwarded-for`). */
+  forwardedHeader?: ForwardedHeaderName;
   rateLimits: readonly RateLimitRuleConfig[];
   sessionCookie: string;
   sessionTtlMs: number;
@@ -90,7 +94,8 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     options.onRecord(record);
     events.emit('record', record);
   };
-  let resolve = createClientIpResolver(options.trustProxy);
+  const header = options.forwardedHeader ?? 'x-forwarded-for';
+  let clientIps = { resolve: createClientIpResolver(options.trustProxy, header), header };
   const upstream = createUpstream(options.upstream);
   const sessions = createSessionRegistry({
     counters: options.counters,
@@ -108,7 +113,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   const pipeline = compose<ProxyContext>([
     accessLog(sink),
     errorBoundary(logger),
-    clientIp(() => resolve),
+    clientIp(() => clientIps),
     accessGuard(options.accessLists, options.isPaused),
     limiter,
     forward({
@@ -149,7 +154,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   server.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    const address = resolve(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined);
+    const address = clientIps.resolve(req.socket.remoteAddress, req.headers[header] as string | undefined);
     const started = process.hrtime.bigint();
     const startedAt = Date.now();
     const decision = options.accessLists.decide(address.client);
@@ -202,7 +207,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     }),
     setRateLimits: (rules) => limiter.setRules(rules),
     setTrustProxy: (cidrs) => {
-      resolve = createClientIpResolver(cidrs);
+      clientIps = { resolve: createClientIpResolver(cidrs, header), header };
     },
     close: (graceMs = 10_000) => {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.

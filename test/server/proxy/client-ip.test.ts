@@ -179,9 +179,12 @@ describe('clientIp middleware', () => {
       state: {} as Record<string, unknown>,
     };
     let called = false;
-    await clientIp(() => trusting(...LOOPBACK))(ctx as unknown as Context, async () => {
-      called = true;
-    });
+    await clientIp(() => ({ resolve: trusting(...LOOPBACK), header: 'x-forwarded-for' }))(
+      ctx as unknown as Context,
+      async () => {
+        called = true;
+      },
+    );
     expect(called).toBe(true);
     expect(ctx.state).toEqual({ clientIp: '203.0.113.9', peer: '127.0.0.1', peerTrusted: true });
   });
