@@ -18,6 +18,7 @@ import {
   createCounters,
   createRequestLog,
   ListSync,
+  OperatorAddresses,
   openStateStore,
   type RequestLog,
   type StateStore,
@@ -96,7 +97,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const geo = await openGeoip({ file: config.geoip, bundledDir: deps.geoipDir });
     const requestLog = await setupRequestLog(geo);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
-    const accessLists = new AccessLists(state, now);
+    const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
@@ -148,6 +149,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       host: config.admin.host,
       port: config.admin.port,
       extraHosts: config.adminHosts,
+      onOperator: (ip) => accessLists.operator.note(ip),
       accessLists,
       requestLog,
       state,

@@ -42,6 +42,8 @@ export interface AdminGuardOptions {
   token: string;
   /** Whether a Host header value (`127.0.0.1:8081`, `localhost:8081` …) names the admin server. */
   hostAllowed: HostCheck;
+  /** Receives the remote address (IPv4-mapped unwrapped) of each authenticated `/api` request. */
+  onAuthenticated?: (ip: string) => void;
 }
 
 /** Name of the UI session cookie. */
@@ -66,6 +68,13 @@ export function sessionValue(token: string): string {
 export function adminGuard(options: AdminGuardOptions) {
   const { token } = options;
   const session = sessionValue(token);
+  const authenticated = (ctx: Context, next: Next) => {
+    const remote = ctx.req.socket.remoteAddress ?? '';
+    options.onAuthenticated?.(
+      remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote,
+    );
+    return next();
+  };
   return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
     const host = (ctx.get('host') || '').toLowerCase();
     if (!options.hostAllowed(host)) {
@@ -82,12 +91,12 @@ export function adminGuard(options: AdminGuardOptions) {
     if (!ctx.path.startsWith('/api/')) return next();
     const header = ctx.get('authorization');
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (presented && safeEqual(presented, token)) return next();
+    if (presented && safeEqual(presented, token)) return authenticated(ctx, next);
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (!presented && cookie && safeEqual(cookie, session) && ctx.path !== '/api/session') {
       if (changing && !sameOrigin)
         throw new ApiError(403, 'a state-changing request from the UI must carry its Origin');
-      return next();
+      return authenticated(ctx, next);
     }
     ctx.set('WWW-Authenticate', 'Bearer realm="ipwarden"');
     throw new ApiError(

@@ -31,6 +31,8 @@ export interface AdminServerOptions {
   port: number;
   /** Extra host names the server answers to (`--admin-hosts`), besides its address and loopback names. */
   extraHosts?: readonly string[];
+  /** Called with the remote address of every authenticated admin request (lockout prevention). */
+  onOperator?: (ip: string) => void;
   accessLists: AccessLists;
   requestLog: RequestLog;
   state: StateStore;
@@ -74,7 +76,7 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     }
     return check(host);
   };
-  app.use(adminGuard({ token: options.token, hostAllowed }));
+  app.use(adminGuard({ token: options.token, hostAllowed, onAuthenticated: options.onOperator }));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
   const router = adminRoutes({
     accessLists: options.accessLists,

@@ -99,11 +99,12 @@ export const flagsQuerySchema = z.object({
   ip: z.string().max(64).optional(),
 });
 
-export const jobRunQuerySchema = z.object({
-  since: time,
-  until: time,
-  dryRun: z
-    .enum(['1', '0', 'true', 'false'])
-    .transform((v) => v === '1' || v === 'true')
-    .default(false),
-});
+const flag = z
+  .enum(['1', '0', 'true', 'false'], { error: 'expected 1, 0, true or false' })
+  .transform((v) => v === '1' || v === 'true')
+  .default(false);
+
+export const jobRunQuerySchema = z.object({ since: time, until: time, dryRun: flag }).strict();
+
+/** `POST /api/blocks?force=true`: block even a range covering the operator's own address. */
+export const forceQuerySchema = z.object({ force: flag }).strict();

@@ -12,6 +12,7 @@ import {
   blockBodySchema,
   exportSchema,
   flagsQuerySchema,
+  forceQuerySchema,
   jobRunQuerySchema,
   requestListSchema,
   statsSchema,
@@ -126,11 +127,13 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.post('/blocks', async (ctx) => {
     const body = validate(blockBodySchema, ctx.request.body, 'body');
+    const { force } = validate(forceQuerySchema, ctx.query, 'query');
     const result = await accessLists.block({
       target: body.target,
       reason: body.reason,
       durationMs: body.duration,
       actor: actor(ctx.get('x-ipwarden-actor')),
+      force,
     });
     ctx.status = 201;
     ctx.body = result;

@@ -91,6 +91,12 @@ export function cidrContains(cidr: Cidr, address: Address): boolean {
   return masked.every((b, i) => b === cidr.network.bytes[i]);
 }
 
+/** True when two ranges share at least one address (one contains the other's network). */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  if (a.network.family !== b.network.family) return false;
+  return a.prefix <= b.prefix ? cidrContains(a, b.network) : cidrContains(b, a.network);
+}
+
 /** The enclosing network of `address` with `prefix` bits, e.g. the /24 of an IPv4 address. */
 export function enclosingCidr(address: Address, prefix: number): Cidr {
   return makeCidr(bytesToAddress(maskBytes(address.bytes, prefix), address.family), prefix);

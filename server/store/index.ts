@@ -12,6 +12,7 @@ export { type AccessRecord, type GeoFields, REQUEST_ACTIONS, type RequestAction 
 export { type Cluster, createCluster, type RedisFailurePolicy } from './cluster.js';
 export { type CountersClient, createCounters } from './counters.js';
 export { ListSync } from './list-sync.js';
+export { OperatorAddresses } from './operator-addresses.js';
 export * from './request-log.js';
 export {
   type AllowEntry,
