@@ -381,10 +381,15 @@ const UNITS: Record<string, number> = {
   w: 604_800_000,
 };
 
-/** `250ms`, `30s`, `5m`, `1h`, `7d`, `2w` or a positive integer of milliseconds → ms; null when malformed. */
+/**
+ * `250ms`, `30s`, `5m`, `1h`, `7d`, `2w` or a positive integer of milliseconds → ms; null when
+ * malformed. Text longer than 32 characters is refused before any matching, and the pattern has no
+ * ambiguous repetition, so hostile input costs linear time (a `\s*…\s*` pair was quadratic).
+ */
 export function parseDuration(value: string | number): number | null {
   if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : null;
-  const match = /^\s*(\d{1,12})\s*(ms|s|m|h|d|w)?\s*$/.exec(value);
+  if (typeof value !== 'string' || value.length > 32) return null;
+  const match = /^(\d{1,12})\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
   if (!match) return null;
   const ms = Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1);
   return ms > 0 && Number.isSafeInteger(ms) ? ms : null;

@@ -28,7 +28,8 @@ export class AddressError extends Error {
  */
 export function parseAddress(input: string): Address {
   const text = input.trim();
-  if (!ipaddr.isValid(text) || !isStrictForm(text)) {
+  // 45 characters is the longest address text (RFC 4291 §2.2 with an embedded IPv4); longer is not one.
+  if (text.length > 45 || !ipaddr.isValid(text) || !isStrictForm(text)) {
     throw new AddressError(`not an IP address: ${JSON.stringify(truncate(input))}`);
   }
   const parsed = ipaddr.process(text);
