@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { adminHostCheck, type HostCheck } from './admin-hosts.js';
-import { apiErrorBoundary } from './api-error.js';
+import { ApiError, apiErrorBoundary } from './api-error.js';
 import { adminGuard } from './auth.js';
 import { eventStream, type LiveSources } from './events.js';
 import { adminRoutes } from './routes.js';
@@ -21,6 +21,8 @@ export {
   EXPORT_KINDS,
   type ExportFormat,
   type ExportKind,
+  exportFileName,
+  formulaSafe,
   writeExport,
 } from './export.js';
 export { CONTENT_SECURITY_POLICY } from './static-ui.js';
@@ -77,7 +79,16 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     return check(host);
   };
   app.use(adminGuard({ token: options.token, hostAllowed, onAuthenticated: options.onOperator }));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '64kb',
+      encoding: 'utf-8',
+      onError: (err) => {
+        throw bodyError(err as Error & { status?: number });
+      },
+    }),
+  );
   const router = adminRoutes({
     accessLists: options.accessLists,
     requestLog: options.requestLog,
@@ -100,4 +111,11 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
   );
   server = http.createServer(app.callback());
   return server;
+}
+
+/** A request body the parser refused, as a 4xx naming the body (never a 500). */
+function bodyError(err: Error & { status?: number }): ApiError {
+  if (err.status === 413) return new ApiError(413, 'invalid body: larger than 64 KB');
+  if (err.status === 415) return new ApiError(415, 'invalid body: send application/json');
+  return new ApiError(400, `invalid body: expected a JSON object or array (${err.message.slice(0, 100)})`);
 }

@@ -35,19 +35,25 @@ export const requestFilterSchema = z.object({
   until: time,
 });
 
-export const requestListSchema = requestFilterSchema.extend({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().max(512).optional(),
-});
+export const requestListSchema = requestFilterSchema
+  .extend({
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    cursor: z.string().max(512).optional(),
+  })
+  .strict();
 
-export const statsSchema = z.object({
-  since: time,
-  until: time,
-  top: z.coerce.number().int().min(1).max(100).optional(),
-  bucket: z.enum(['minute', 'hour', 'day']).optional(),
-});
+export const statsSchema = z
+  .object({
+    since: time,
+    until: time,
+    top: z.coerce.number().int().min(1).max(100).optional(),
+    bucket: z.enum(['minute', 'hour', 'day']).optional(),
+  })
+  .strict();
 
-export const exportSchema = requestFilterSchema.extend({ format: z.enum(EXPORT_FORMATS).default('json') });
+export const exportSchema = requestFilterSchema
+  .extend({ format: z.enum(EXPORT_FORMATS).default('json') })
+  .strict();
 
 export const blockBodySchema = z
   .object({
@@ -73,7 +79,7 @@ export const allowBodySchema = z
   .strict();
 
 /**
- * Validates `input` against `schema`.
+ * Validates `input` against `schema` (query schemas are strict: an unknown parameter is a 400 too).
  * @throws ApiError 400 naming the first bad field and the expected form; nothing has changed yet.
  */
 export function validate<T extends z.ZodType>(
@@ -84,7 +90,9 @@ export function validate<T extends z.ZodType>(
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = issue?.path.join('.') || where;
+  // An unknown key (a misspelt filter would otherwise be ignored silently) is named by itself.
+  const unknown = issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : '';
+  const field = [...(issue?.path ?? []), ...(unknown ? [unknown] : [])].join('.') || where;
   throw new ApiError(400, `invalid ${where} field "${field}": ${issue?.message ?? 'invalid'}`);
 }
 

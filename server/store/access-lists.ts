@@ -363,6 +363,8 @@ function parseTarget(target: unknown): Cidr {
   try {
     return parseCidr(target);
   } catch (err) {
-    throw new AccessListError((err as Error).message);
+    throw new AccessListError(
+      `target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24: ${(err as Error).message}`,
+    );
   }
 }
