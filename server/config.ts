@@ -298,7 +298,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const sources = new Map<string, string>();
-  const input: Record<string, unknown> = {};
+  // A Map, not an object: a config file's own `__proto__` key must stay a key (and be refused as
+  // unknown), not replace the input's prototype.
+  const input = new Map<string, unknown>();
 
   const explicitFile = options.configFile ?? env.IPWARDEN_CONFIG;
   const file = explicitFile ? path.resolve(cwd, explicitFile) : path.join(cwd, 'ipwarden.config.json');
@@ -306,7 +308,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (explicitFile || existsSync(file)) {
     const fromFile = readConfigFile(file);
     for (const [key, value] of Object.entries(fromFile)) {
-      input[key] = value;
+      input.set(key, value);
       sources.set(key, `config file ${file}`);
     }
     configFile = file;
@@ -314,18 +316,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const key of OPTION_KEYS) {
     const value = env[envName(key)];
     if (value !== undefined && value !== '') {
-      input[key] = value;
+      input.set(key, value);
       sources.set(key, envName(key));
     }
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {
     if (value !== undefined && (OPTION_KEYS as readonly string[]).includes(key)) {
-      input[key] = value;
+      input.set(key, value);
       sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     }
   }
 
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(Object.fromEntries(input));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       // An unknown top-level key has an empty path; the key itself tells where it came from.

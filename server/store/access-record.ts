@@ -51,6 +51,16 @@ export function isAccessRecord(value: unknown): value is AccessRecord {
 }
 
 /**
+ * Serialises a record as one NDJSON line (without the newline). `JSON.stringify` escapes line
+ * feeds, carriage returns and every other control character inside strings, so whatever a client
+ * put in a path or user agent, the line holds exactly one record.
+ * @throws TypeError when the record cannot be serialised (a cycle or a BigInt).
+ */
+export function serialiseAccessRecord(record: AccessRecord): string {
+  return JSON.stringify(record);
+}
+
+/**
  * Parses one NDJSON line into an {@link AccessRecord}. Returns null, never throws, when the line is
  * not JSON (a write torn by a crash) or not shaped like a record (a foreign line).
  */

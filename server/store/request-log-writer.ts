@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { AccessRecord } from './access-record.js';
+import { type AccessRecord, serialiseAccessRecord } from './access-record.js';
 import { RequestLogWriteError } from './request-log-errors.js';
 import { segmentDayOf, segmentName } from './segment-files.js';
 
@@ -213,7 +213,7 @@ export class RequestLogWriter {
         continue;
       }
       try {
-        this.#pending.push({ day, line: JSON.stringify(record), record });
+        this.#pending.push({ day, line: serialiseAccessRecord(record), record });
       } catch (err) {
         unserialisables++;
         unserialisable ??= err;

@@ -215,6 +215,11 @@ describe('loadConfig config file', () => {
     expect(message).toContain(`from config file ${path.join(cwd, 'ipwarden.config.json')}`);
   });
 
+  it('refuses a __proto__ key as unknown instead of letting it replace the prototype', async () => {
+    await writeFile(path.join(cwd, 'ipwarden.config.json'), '{"__proto__": {"listen": "1.2.3.4:5"}}');
+    expect(configErrorOf({ env: {}, cwd })).toContain('__proto__ (from config file');
+  });
+
   it('refuses an unknown key inside a rule, naming the rule and the file', async () => {
     await writeJson('ipwarden.config.json', {
       rateLimits: [{ name: 'x', paths: ['/x'], anonymous: { max: 1, period: '1m' }, burst: 3 }],
