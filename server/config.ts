@@ -340,9 +340,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const config = parsed.data;
   if (config.headersTimeout > config.requestTimeout) {
-    const from = sources.get('headersTimeout') ?? 'defaults';
+    // Name the value the operator set (the other may be a default).
+    const from = sources.get('headersTimeout');
     throw new ConfigError(
-      `invalid configuration:\n  headersTimeout (from ${from}): expected at most requestTimeout (${config.requestTimeout} ms), got ${config.headersTimeout} ms`,
+      from !== undefined || !sources.has('requestTimeout')
+        ? `invalid configuration:\n  headersTimeout (from ${from ?? 'defaults'}): expected at most requestTimeout (${config.requestTimeout} ms), got ${config.headersTimeout} ms`
+        : `invalid configuration:\n  requestTimeout (from ${sources.get('requestTimeout')}): expected at least headersTimeout (${config.headersTimeout} ms), got ${config.requestTimeout} ms`,
     );
   }
   return {
