@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../config.js';
+import { tryParseAddress } from '../net/index.js';
 import { ApiError } from './api-error.js';
 import { EXPORT_FORMATS } from './export.js';
 
@@ -20,9 +21,26 @@ const time = z
   })
   .optional();
 
+/** An IP address in any spelling → its canonical text (`2001:DB8::1` → `2001:db8::1`), as the log holds it. */
+const ip = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const address = tryParseAddress(value);
+    if (address === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an IP address such as 203.0.113.7 or 2001:db8::1, got ${JSON.stringify(value.slice(0, 64))}`,
+      });
+      return z.NEVER;
+    }
+    return address.text;
+  })
+  .optional();
+
 /** Filters shared by the request list and the request export. */
 export const requestFilterSchema = z.object({
-  ip: z.string().max(64).optional(),
+  ip,
   path: z.string().max(2048).optional(),
   status: z.coerce.number().int().min(100).max(599).optional(),
   action: z.enum(['allowed', 'blocked', 'rate_limited']).optional(),
@@ -104,7 +122,7 @@ export const flagsQuerySchema = z.object({
   reason: z
     .enum(['high_volume', 'brute_force', 'sensitive_paths', 'failed_logins', 'admin_access', 'ml_outlier'])
     .optional(),
-  ip: z.string().max(64).optional(),
+  ip,
 });
 
 const flag = z

@@ -76,12 +76,14 @@ const CASES: Case[] = [
   ['GET', '/api/requests?action=allowed2', undefined, '"action"'],
   ['GET', '/api/requests?cursor=%00%01', undefined, 'cursor'],
   ['GET', '/api/requests?stauts=200', undefined, '"stauts"'],
+  ['GET', '/api/requests?ip=10.0.0.300', undefined, '"ip"'],
+  ['GET', '/api/flags?ip=garbage', undefined, '"ip"'],
   ['GET', '/api/stats?top=1000', undefined, '"top"'],
   ['GET', '/api/stats?bucket=week', undefined, '"bucket"'],
   ['GET', '/api/flags?active=yes', undefined, '"active"'],
   ['GET', '/api/flags?reason=evil', undefined, '"reason"'],
   ['GET', '/api/export/requests?format=xls', undefined, '"format"'],
-  ['GET', '/api/export/requests?ip=x&limit=5', undefined, '"limit"'],
+  ['GET', '/api/export/requests?ip=203.0.113.7&limit=5', undefined, '"limit"'],
   ['GET', '/api/ips/garbage', undefined, '"ip"'],
 ];
 
