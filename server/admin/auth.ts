@@ -85,7 +85,7 @@ export function adminGuard(options: AdminGuardOptions) {
     }
     const changing = !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method);
     const origin = ctx.get('origin');
-    const sameOrigin = origin !== '' && isAllowedOrigin(origin, options.hostAllowed);
+    const sameOrigin = origin !== '' && isSameOrigin(origin, host);
     if (origin && changing && !sameOrigin) throw new ApiError(403, 'cross-origin request refused');
     if (ctx.path === '/api/health' && ctx.method === 'GET') return next();
     if (!ctx.path.startsWith('/api/')) return next();
@@ -106,7 +106,12 @@ export function adminGuard(options: AdminGuardOptions) {
   };
 }
 
-function isAllowedOrigin(origin: string, hostAllowed: HostCheck): boolean {
+/**
+ * True when `origin` is the admin server's own origin as this request reached it (its Host, already
+ * checked). Not merely any accepted host: on a wildcard bind every IP literal is an accepted host,
+ * and a page served from another machine's IP at the same port must not count as the UI.
+ */
+function isSameOrigin(origin: string, host: string): boolean {
   if (!/^https?:\/\//.test(origin)) return false;
-  return hostAllowed(origin.replace(/^https?:\/\//, '').toLowerCase());
+  return origin.replace(/^https?:\/\//, '').toLowerCase() === host;
 }

@@ -231,6 +231,21 @@ describe('admin server on a wildcard address', () => {
       expect(await status(`127.0.0.1:${port}`)).toBe(200);
       expect(await status(`192.168.1.20:${port}`)).toBe(200);
       expect(await status(`ipwarden.lan:${port}`)).toBe(200);
+      // A page served from another IP at the same port is not the UI, though its host would pass.
+      const write = await raw(
+        adminUrl,
+        'POST',
+        '/api/blocks',
+        {
+          ...auth,
+          host: `127.0.0.1:${port}`,
+          origin: `http://192.168.1.20:${port}`,
+          'content-type': 'application/json',
+        },
+        JSON.stringify({ target: '198.51.100.77' }),
+      );
+      expect(write.status).toBe(403);
+      expect(wild.parts.accessLists.listBlocks()).toEqual([]);
     } finally {
       await wild.stop();
       await rm(dir, { recursive: true, force: true });
