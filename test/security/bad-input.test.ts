@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { runCli } from '../helpers/cli.js';
 
 /**
  * Every state-changing admin route (and every query-taking read) refuses bad input with a 4xx that
@@ -125,5 +127,38 @@ describe('bad input to the admin API', () => {
       expect(((await res.json()) as { error: { status: number } }).error.status).toBe(status);
     }
     expect(await snapshot()).toBe(before);
+  });
+});
+
+describe('bad CLI arguments', () => {
+  const CLI_CASES: [args: string[], named: string][] = [
+    [['block', '10.0.0.300'], 'target must be an IP address'],
+    [['block', '203.0.113.1', '--for', '0'], '--for'],
+    [['block', '203.0.113.1', '--for', `1${' '.repeat(40)}d`], '--for'],
+    [['block', '127.0.0.1'], '--force'],
+    [['unblock', '2001:db8::/129'], 'target must be an IP address'],
+    [['allow', 'localhost'], 'target must be an IP address'],
+    [['export', 'requests', '--format', 'xlsx'], '--format'],
+    [['export', 'requests', '--since', 'last tuesday'], '--since'],
+    [['export', 'passwords'], 'requests, flags or blocks'],
+    [['monitor', '--task', 'rm'], '--task'],
+    [['monitor', '--task', 'cleanup', '--since', '2026-01-01T00:00:00Z'], '--since'],
+    [['start', '--listen', '8080'], 'listen (from --listen)'],
+    [['start', '--forwarded-header', 'x-real-ip'], 'forwardedHeader (from --forwarded-header)'],
+    [['start', '--headers-timeout', '5 minutes'], 'headersTimeout (from --headers-timeout)'],
+    [['start', '--admin-hosts', 'a/b'], 'adminHosts.0 (from --admin-hosts)'],
+  ];
+
+  it.each(CLI_CASES)('ipwarden %j names %s and changes nothing', async (args, named) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-cli-bad-'));
+    try {
+      await runCli(dir, 'block', '198.51.100.0/24'); // a state to keep
+      const before = await readFile(path.join(dir, 'state.json'), 'utf8');
+      const run = await runCli(dir, ...args);
+      expect(run.error?.message).toContain(named);
+      expect(await readFile(path.join(dir, 'state.json'), 'utf8')).toBe(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
