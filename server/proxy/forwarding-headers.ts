@@ -2,7 +2,6 @@ import { parseV4, tryParseAddress } from '../net/index.js';
 
 /** Which request header names the client behind a trusted proxy. */
 export type ForwardedHeaderName = 'x-forwarded-for' | 'forwarded';
-export const FORWARDED_HEADER_NAMES: readonly ForwardedHeaderName[] = ['x-forwarded-for', 'forwarded'];
 
 /** At most this many hops are examined, from the right. */
 export const MAX_HOPS = 32;

@@ -16,7 +16,7 @@ import { createSessionRegistry } from './session-registry.js';
 
 export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } from './client-ip.js';
 export { errorPage } from './error-pages.js';
-export { FORWARDED_HEADER_NAMES, type ForwardedHeaderName } from './forwarding-headers.js';
+export type { ForwardedHeaderName } from './forwarding-headers.js';
 export { hashSecret } from './session-registry.js';
 
 /**
