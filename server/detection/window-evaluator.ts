@@ -115,7 +115,14 @@ export class WindowEvaluator {
           window: this.#windowDetails(),
           samplePaths: entry.samples[i],
         };
-        out.push({ ip, reason: rule.reason, count, threshold: rule.threshold, details, seenAt: entry.lastSeen });
+        out.push({
+          ip,
+          reason: rule.reason,
+          count,
+          threshold: rule.threshold,
+          details,
+          seenAt: entry.lastSeen,
+        });
       }
     }
     return out;
