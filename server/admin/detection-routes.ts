@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { ConfigError } from '../config.js';
-import { parseCandidate, runBacktest } from '../detection/index.js';
+import { dismissRangeSuggestion, parseCandidate, runBacktest, suggestRanges } from '../detection/index.js';
 import { ApiError } from './api-error.js';
 import { validate } from './query-schemas.js';
 import type { AdminRouteDeps } from './routes.js';
@@ -31,11 +31,24 @@ export const backtestBodySchema = z
     path: ['until'],
   });
 
+/** `POST /api/range-suggestions/dismiss` body. */
+export const dismissRangeBodySchema = z
+  .object({
+    range: z.string().min(1).max(64),
+    flaggedIps: z.number().int().min(0).max(1_000_000),
+  })
+  .strict();
+
 /**
  * Detection routes beyond flags: `POST /api/backtest` (what candidate settings would have done over
- * a past range; read-only, one at a time — 409 while another runs).
+ * a past range; read-only, one at a time — 409 while another runs), `GET /api/range-suggestions`
+ * and `POST /api/range-suggestions/dismiss` (audited). Accepting a suggestion is `POST /api/blocks`.
  */
-export function detectionRoutes(router: Router, deps: AdminRouteDeps): void {
+export function detectionRoutes(
+  router: Router,
+  deps: AdminRouteDeps,
+  actor: (header: string | undefined) => string,
+): void {
   let running = false;
   router.post('/backtest', async (ctx) => {
     const body = validate(backtestBodySchema, ctx.request.body, 'body');
@@ -57,5 +70,25 @@ export function detectionRoutes(router: Router, deps: AdminRouteDeps): void {
     } finally {
       running = false;
     }
+  });
+
+  router.get('/range-suggestions', async (ctx) => {
+    const { minIps, window } = deps.settings.inForce().detection.rangeSuggestions;
+    const suggestions = await suggestRanges(
+      {
+        flags: deps.detection.flags,
+        lists: deps.accessLists,
+        requestLog: deps.requestLog,
+        state: deps.state,
+        now: deps.now,
+      },
+      { minIps, windowMs: window },
+    );
+    ctx.body = { suggestions, minIps, windowMs: window };
+  });
+  router.post('/range-suggestions/dismiss', async (ctx) => {
+    const body = validate(dismissRangeBodySchema, ctx.request.body, 'body');
+    await dismissRangeSuggestion(deps.state, body.range, body.flaggedIps, actor(ctx.get('x-ipwarden-actor')));
+    ctx.status = 204;
   });
 }

@@ -225,7 +225,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     });
   }
 
-  detectionRoutes(router, deps);
+  detectionRoutes(router, deps, actor);
   return router;
 }
 
