@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFlags } from '../../../server/cli/backtest-command.js';
 import type { BacktestResult } from '../../../server/detection/index.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { runCli } from '../../helpers/cli.js';
@@ -141,5 +142,19 @@ describe('ipwarden backtest over the imported apache_logs', () => {
     expect(await message('--config', 'high-volume-50.json', '--since', 'yesterday')).toMatch(
       /--since expects an ISO 8601 time/,
     );
+  });
+});
+
+describe('configFlags', () => {
+  it('tells the config file (before backtest) from the candidate settings (after it)', () => {
+    expect(
+      configFlags(['node', 'ipwarden', '--config', 'ipw.json', 'backtest', '--config', 'cand.json']),
+    ).toEqual({
+      global: 'ipw.json',
+      candidate: 'cand.json',
+    });
+    expect(configFlags(['node', 'ipwarden', 'backtest', '--config=cand.json'])).toEqual({
+      candidate: 'cand.json',
+    });
   });
 });
