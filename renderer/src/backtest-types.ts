@@ -25,6 +25,7 @@ export interface BacktestIp {
 export interface BacktestSideSummary {
   windows: number;
   records: number;
+  lateRecords: number;
   flaggedIps: number;
   blockedIps: number;
   rateLimitedRequests: number;

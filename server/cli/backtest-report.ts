@@ -17,6 +17,8 @@ export function formatBacktest(result: BacktestResult): string {
       ].map((row) => row.map(String)),
     ),
   ];
+  const late = Math.max(cur.lateRecords, cand.lateRecords);
+  if (late > 0) lines.push(`  ${late} record(s) logged more than 10 minutes out of order were left out`);
   const sections: [string, BacktestIp[]][] = [
     ['newly flagged', diff.newlyFlagged],
     ['no longer flagged', diff.noLongerFlagged],

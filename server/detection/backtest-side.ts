@@ -29,6 +29,8 @@ export interface SideOutcome {
   rateLimited: ReplayedLimit[];
   windows: number;
   records: number;
+  /** Records that arrived after their window had closed (more than LATE_SLACK_MS out of order). */
+  lateRecords: number;
 }
 
 /** Reads-only view of the lists: allowlisted IPs are never flagged nor limited (DESIGN.md "Detection"). */
@@ -36,7 +38,12 @@ export interface AllowlistView {
   isAllowlisted(ip: string): boolean;
 }
 
-const DAY_MS = 86_400_000;
+/**
+ * How far behind the newest record a window stays open: the log is appended when a response ends,
+ * so a slow request (request timeout 120 s) lands after faster, later ones. Older stragglers are
+ * counted as late and left out.
+ */
+export const LATE_SLACK_MS = 10 * 60_000;
 const FORM_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -45,7 +52,8 @@ const FORM_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * `ipwarden monitor --since`), each evaluated by {@link WindowEvaluator}; the rate-limit rules
  * replayed; successful logins (a login path, a method other than GET/HEAD/OPTIONS, answered 2xx/3xx
  * and not a configured failure status) counted per IP after the IP's first flag.
- * Records must come day by day (the log's segment order); windows close at each new UTC day.
+ * Records must come in log order; a window closes once a record {@link LATE_SLACK_MS} past its end
+ * arrives, so memory holds about one window of per-IP counts, plus the flagged IPs.
  */
 export class BacktestSide {
   readonly rules: RuleSet;
@@ -59,13 +67,17 @@ export class BacktestSide {
   /** `${ip} ${reason}` → first firing (ms); only IPs that crossed a threshold are here. */
   readonly #crossedAt = new Map<string, number>();
   readonly #laterLogins = new Map<string, number>();
-  readonly #dayLogins: { ip: string; at: number }[] = [];
+  /** Successful logins not yet compared with flag times (their window is still open). */
+  #pendingLogins: { ip: string; at: number }[] = [];
   readonly #login: PathPattern[];
   readonly #failed: Set<number>;
   readonly #replay: RateLimitReplay;
   #closedBefore = Number.NEGATIVE_INFINITY;
+  /** Close windows once a record reaches this time (ms): the earliest open window's end + slack. */
+  #nextClose = Number.POSITIVE_INFINITY;
   #windows = 0;
   #records = 0;
+  #late = 0;
 
   constructor(settings: Settings, range: { since: Date; until: Date }, allow: AllowlistView) {
     this.#settings = settings;
@@ -84,7 +96,10 @@ export class BacktestSide {
     if (at < this.since || at >= this.until) return;
     const w = this.#settings.detection.window;
     const start = Math.floor(at / w) * w;
-    if (start < this.#closedBefore) return;
+    if (start < this.#closedBefore) {
+      this.#late++;
+      return;
+    }
     this.#records++;
     let window = this.#open.get(start);
     if (!window) {
@@ -93,19 +108,24 @@ export class BacktestSide {
         until: new Date(start + w),
       });
       this.#open.set(start, window);
+      this.#nextClose = Math.min(this.#nextClose, start + w + LATE_SLACK_MS);
     }
     const ip = record.source.ip;
     const crossed = window.add(record);
     if (this.#allow.isAllowlisted(ip)) return;
     for (const reason of crossed) this.#flaggedAt(ip, reason, at);
     if (record.event.action !== 'blocked') this.#replay.add(record, at);
-    if (this.#isSuccessfulLogin(record)) this.#dayLogins.push({ ip, at });
+    if (this.#isSuccessfulLogin(record)) this.#pendingLogins.push({ ip, at });
+    if (at >= this.#nextClose) this.close(at - LATE_SLACK_MS);
   }
 
-  /** Closes every window that ends by `before` (ms), then counts the day's successful logins. */
+  /**
+   * Closes every window that ends by `before` (ms; Infinity at the end of the range) and counts
+   * the successful logins that came after their IP's first flag.
+   */
   close(before: number): void {
-    const ends = [...this.#open.keys()].sort((a, b) => a - b);
-    for (const start of ends) {
+    const starts = [...this.#open.keys()].sort((a, b) => a - b);
+    for (const start of starts) {
       const window = this.#open.get(start) as WindowEvaluator;
       if (window.until.getTime() > before) break;
       this.#open.delete(start);
@@ -113,13 +133,20 @@ export class BacktestSide {
       this.#windows++;
       for (const finding of window.findings()) this.#record(finding, window.until.getTime());
     }
-    for (const { ip, at } of this.#dayLogins) {
-      if (at >= (this.#firstFlag.get(ip) ?? Number.POSITIVE_INFINITY)) {
-        this.#laterLogins.set(ip, (this.#laterLogins.get(ip) ?? 0) + 1);
+    const left = [...this.#open.keys()];
+    this.#nextClose =
+      left.length === 0
+        ? Number.POSITIVE_INFINITY
+        : Math.min(...left) + this.#settings.detection.window + LATE_SLACK_MS;
+    const pending: { ip: string; at: number }[] = [];
+    for (const login of this.#pendingLogins) {
+      if (login.at >= this.#closedBefore) pending.push(login);
+      else if (login.at >= (this.#firstFlag.get(login.ip) ?? Number.POSITIVE_INFINITY)) {
+        this.#laterLogins.set(login.ip, (this.#laterLogins.get(login.ip) ?? 0) + 1);
       }
     }
-    this.#dayLogins.length = 0;
-    this.#replay.prune(before - DAY_MS);
+    this.#pendingLogins = pending;
+    if (Number.isFinite(before)) this.#replay.prune(before);
   }
 
   /** The outcome, after `close(Infinity)`. */
@@ -132,6 +159,7 @@ export class BacktestSide {
       rateLimited: this.#replay.limited(),
       windows: this.#windows,
       records: this.#records,
+      lateRecords: this.#late,
     };
   }
 

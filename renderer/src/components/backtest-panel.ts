@@ -121,6 +121,13 @@ function renderResult(r: BacktestResult): Child[] {
   return [
     h('h3', null, `${formatDateTime(r.since)} – ${formatDateTime(r.until)}`),
     totals,
+    r.candidate.lateRecords > 0
+      ? h(
+          'p',
+          { class: 'muted small' },
+          `${formatNumber(r.candidate.lateRecords)} records logged more than 10 minutes out of order were left out.`,
+        )
+      : null,
     ipTable('Newly flagged', diff.newlyFlagged),
     ipTable('No longer flagged', diff.noLongerFlagged),
     ipTable('Flagged for other reasons', diff.reasonsChanged),

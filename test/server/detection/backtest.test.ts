@@ -144,6 +144,28 @@ describe('runBacktest', () => {
     const result = await backtest(records, highVolume50);
     expect(result.diff.newlyFlagged[0]?.reasons[0]).toMatchObject({ windows: 2, count: 60 });
   });
+
+  it('leaves out records logged more than 10 minutes after their window closed, and counts them', async () => {
+    const records = [
+      ...burst('198.51.100.12', 60, H),
+      record('198.51.100.13', H + 2 * 60 * MIN),
+      record('198.51.100.12', H + 30 * MIN), // logged after a record 90 minutes later
+    ];
+    const result = await runBacktest(
+      {
+        requestLog: {
+          scan: async function* () {
+            yield* records;
+          },
+        },
+        lists: lists(),
+      },
+      { current: base, candidate: parseCandidate(highVolume50, base) },
+      { since: new Date(H), until: new Date(H + 3 * 60 * MIN) },
+    );
+    expect(result.candidate).toMatchObject({ records: 61, lateRecords: 1 });
+    expect(result.diff.newlyFlagged[0]?.reasons[0]?.count).toBe(60);
+  });
 });
 
 describe('parseCandidate', () => {
