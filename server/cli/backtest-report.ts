@@ -18,7 +18,7 @@ export function formatBacktest(result: BacktestResult): string {
     ),
   ];
   const late = Math.max(cur.lateRecords, cand.lateRecords);
-  if (late > 0) lines.push(`  ${late} record(s) logged more than 10 minutes out of order were left out`);
+  if (late > 0) lines.push(`  ${late} record(s) found in a later day's segment were left out`);
   const sections: [string, BacktestIp[]][] = [
     ['newly flagged', diff.newlyFlagged],
     ['no longer flagged', diff.noLongerFlagged],

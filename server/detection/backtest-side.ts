@@ -29,7 +29,7 @@ export interface SideOutcome {
   rateLimited: ReplayedLimit[];
   windows: number;
   records: number;
-  /** Records that arrived after their window had closed (more than LATE_SLACK_MS out of order). */
+  /** Records that arrived after their window had closed (a day's record in a later day's segment). */
   lateRecords: number;
 }
 
@@ -38,12 +38,6 @@ export interface AllowlistView {
   isAllowlisted(ip: string): boolean;
 }
 
-/**
- * How far behind the newest record a window stays open: the log is appended when a response ends,
- * so a slow request (request timeout 120 s) lands after faster, later ones. Older stragglers are
- * counted as late and left out.
- */
-export const LATE_SLACK_MS = 10 * 60_000;
 const FORM_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -52,8 +46,9 @@ const FORM_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * `ipwarden monitor --since`), each evaluated by {@link WindowEvaluator}; the rate-limit rules
  * replayed; successful logins (a login path, a method other than GET/HEAD/OPTIONS, answered 2xx/3xx
  * and not a configured failure status) counted per IP after the IP's first flag.
- * Records must come in log order; a window closes once a record {@link LATE_SLACK_MS} past its end
- * arrives, so memory holds about one window of per-IP counts, plus the flagged IPs.
+ * Records come in log order: UTC day segments oldest first, in any order within a segment (an import
+ * can add older lines to a day). The caller closes windows at each new day, so memory holds one
+ * day's windows of per-IP counts, plus the flagged IPs.
  */
 export class BacktestSide {
   readonly rules: RuleSet;
@@ -73,8 +68,6 @@ export class BacktestSide {
   readonly #failed: Set<number>;
   readonly #replay: RateLimitReplay;
   #closedBefore = Number.NEGATIVE_INFINITY;
-  /** Close windows once a record reaches this time (ms): the earliest open window's end + slack. */
-  #nextClose = Number.POSITIVE_INFINITY;
   #windows = 0;
   #records = 0;
   #late = 0;
@@ -108,7 +101,6 @@ export class BacktestSide {
         until: new Date(start + w),
       });
       this.#open.set(start, window);
-      this.#nextClose = Math.min(this.#nextClose, start + w + LATE_SLACK_MS);
     }
     const ip = record.source.ip;
     const crossed = window.add(record);
@@ -116,7 +108,6 @@ export class BacktestSide {
     for (const reason of crossed) this.#flaggedAt(ip, reason, at);
     if (record.event.action !== 'blocked') this.#replay.add(record, at);
     if (this.#isSuccessfulLogin(record)) this.#pendingLogins.push({ ip, at });
-    if (at >= this.#nextClose) this.close(at - LATE_SLACK_MS);
   }
 
   /**
@@ -133,11 +124,6 @@ export class BacktestSide {
       this.#windows++;
       for (const finding of window.findings()) this.#record(finding, window.until.getTime());
     }
-    const left = [...this.#open.keys()];
-    this.#nextClose =
-      left.length === 0
-        ? Number.POSITIVE_INFINITY
-        : Math.min(...left) + this.#settings.detection.window + LATE_SLACK_MS;
     const pending: { ip: string; at: number }[] = [];
     for (const login of this.#pendingLogins) {
       if (login.at >= this.#closedBefore) pending.push(login);

@@ -7,6 +7,8 @@ export type { BacktestDiff, BacktestIp, BacktestRateLimit } from './backtest-dif
 export type { BacktestReason } from './backtest-side.js';
 
 /** What a backtest reads. Nothing here is written to: no flags, blocks, audit entries or job runs. */
+const DAY_MS = 86_400_000;
+
 export interface BacktestDeps {
   requestLog: Pick<RequestLog, 'scan'>;
   lists: Pick<AccessLists, 'decide' | 'isAllowlisted'>;
@@ -17,7 +19,7 @@ export interface BacktestSideSummary {
   /** Whole windows evaluated, and the records in them. */
   windows: number;
   records: number;
-  /** Records left out because they were logged more than 10 minutes out of order. */
+  /** Records left out because their window had closed (a day's record in a later day's segment). */
   lateRecords: number;
   flaggedIps: number;
   blockedIps: number;
@@ -38,8 +40,8 @@ export interface BacktestResult {
  * settings in force and with the candidate — and returns the difference (see {@link diffOutcomes}).
  * Both sides evaluate windows with the monitor's {@link WindowEvaluator}: the five rules and the
  * Isolation Forest (seeded, so a rerun gives the same answer). Read-only. Streams the log once,
- * oldest first; each window closes as the log moves past it, so memory is about one window's
- * per-IP counts plus the flagged IPs, whatever the length of the range.
+ * oldest first; windows close at each new UTC day (the log's segment), so memory is one day's
+ * windows of per-IP counts plus the flagged IPs, whatever the length of the range.
  */
 export async function runBacktest(
   deps: BacktestDeps,
@@ -51,8 +53,15 @@ export async function runBacktest(
   const sides = [current, candidate];
   const since = new Date(Math.min(current.since, candidate.since));
   const until = new Date(Math.max(current.until, candidate.until));
+  // Segments are UTC days: once a record of a later day arrives, the earlier days are complete.
+  let day = Number.NEGATIVE_INFINITY;
   for await (const record of deps.requestLog.scan({ since, until }, 'oldest')) {
     const at = Date.parse(record['@timestamp']);
+    const recordDay = Math.floor(at / DAY_MS) * DAY_MS;
+    if (recordDay > day) {
+      for (const side of sides) side.close(recordDay);
+      day = recordDay;
+    }
     for (const side of sides) side.add(record, at);
   }
   for (const side of sides) side.close(Number.POSITIVE_INFINITY);

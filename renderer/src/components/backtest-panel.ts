@@ -125,7 +125,7 @@ function renderResult(r: BacktestResult): Child[] {
       ? h(
           'p',
           { class: 'muted small' },
-          `${formatNumber(r.candidate.lateRecords)} records logged more than 10 minutes out of order were left out.`,
+          `${formatNumber(r.candidate.lateRecords)} records found in a later day’s segment of the log were left out.`,
         )
       : null,
     ipTable('Newly flagged', diff.newlyFlagged),
