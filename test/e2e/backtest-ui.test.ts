@@ -50,7 +50,7 @@ describe('settings: test against history', () => {
     await page.getByTestId('backtest-to').fill('2015-05-21');
     await page.getByRole('button', { name: 'Test against history' }).click();
     const newly = page.getByTestId('backtest-newly-flagged');
-    await expect.poll(() => newly.innerText(), { timeout: 10_000 }).toContain('Newly flagged: 2');
+    await expect.poll(() => newly.innerText(), { timeout: 20_000 }).toContain('Newly flagged: 2');
     const text = await newly.innerText();
     expect(text).toContain('130.237.218.86');
     expect(text).toMatch(/75 > 50 in 4 windows/);
