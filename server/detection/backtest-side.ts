@@ -67,14 +67,30 @@ export class BacktestSide {
   readonly #login: PathPattern[];
   readonly #failed: Set<number>;
   readonly #replay: RateLimitReplay;
+  /** Set when the other side has the same ML inputs: its forest's findings are reused, not refitted. */
+  readonly #mlSource: BacktestSide | undefined;
+  /** ML findings per window start, kept for a side that reuses them until it takes them. */
+  readonly #mlLent = new Map<number, WindowFinding[]>();
+  #lendsMl = false;
   #closedBefore = Number.NEGATIVE_INFINITY;
   #windows = 0;
   #records = 0;
   #late = 0;
 
-  constructor(settings: Settings, range: { since: Date; until: Date }, allow: AllowlistView) {
+  /**
+   * `mlSource`: the other side, when the Isolation Forest's inputs are the same (see
+   * {@link sameMlInputs}) — the forest is seeded, so its findings would be identical.
+   */
+  constructor(
+    settings: Settings,
+    range: { since: Date; until: Date },
+    allow: AllowlistView,
+    mlSource?: BacktestSide,
+  ) {
     this.#settings = settings;
     this.#allow = allow;
+    this.#mlSource = mlSource;
+    if (mlSource) mlSource.#lendsMl = true;
     this.rules = compileRules(settings.detection);
     const w = settings.detection.window;
     this.since = Math.floor(range.since.getTime() / w) * w;
@@ -96,7 +112,8 @@ export class BacktestSide {
     this.#records++;
     let window = this.#open.get(start);
     if (!window) {
-      window = new WindowEvaluator(this.rules, this.#settings.detection.ml, {
+      const ml = this.#settings.detection.ml;
+      window = new WindowEvaluator(this.rules, this.#mlSource ? { ...ml, enabled: false } : ml, {
         since: new Date(start),
         until: new Date(start + w),
       });
@@ -122,7 +139,11 @@ export class BacktestSide {
       this.#open.delete(start);
       this.#closedBefore = window.until.getTime();
       this.#windows++;
-      for (const finding of window.findings()) this.#record(finding, window.until.getTime());
+      const end = window.until.getTime();
+      for (const finding of window.ruleFindings()) this.#record(finding, end);
+      const ml = this.#mlSource ? this.#mlSource.#takeMl(start) : window.mlFindings();
+      if (this.#lendsMl) this.#mlLent.set(start, ml);
+      for (const finding of ml) this.#record(finding, end);
     }
     const pending: { ip: string; at: number }[] = [];
     for (const login of this.#pendingLogins) {
@@ -175,6 +196,12 @@ export class BacktestSide {
     });
   }
 
+  #takeMl(start: number): WindowFinding[] {
+    const findings = this.#mlLent.get(start) ?? [];
+    this.#mlLent.delete(start);
+    return findings;
+  }
+
   /** Remembers the first moment (ip, reason) fired, and the IP's first flag of any reason. */
   #flaggedAt(ip: string, reason: FlagReason, at: number): void {
     const key = `${ip} ${reason}`;
@@ -189,4 +216,11 @@ export class BacktestSide {
     const path = normalisePath(record.url.path);
     return this.#login.some((p) => p.matches(path));
   }
+}
+
+/** True when two settings give the Isolation Forest the same input: ML settings, window, sensitive paths (a feature). */
+export function sameMlInputs(a: Settings, b: Settings): boolean {
+  const inputs = (s: Settings) =>
+    JSON.stringify([s.detection.ml, s.detection.window, s.detection.sensitivePaths]);
+  return inputs(a) === inputs(b);
 }

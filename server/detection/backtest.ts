@@ -1,7 +1,7 @@
 import type { Settings } from '../config.js';
 import type { AccessLists, RequestLog } from '../store/index.js';
 import { type BacktestDiff, diffOutcomes } from './backtest-diff.js';
-import { BacktestSide } from './backtest-side.js';
+import { BacktestSide, sameMlInputs } from './backtest-side.js';
 
 export type { BacktestDiff, BacktestIp, BacktestRateLimit } from './backtest-diff.js';
 export type { BacktestReason } from './backtest-side.js';
@@ -39,7 +39,8 @@ export interface BacktestResult {
  * Backtest ("what if"): runs detection over [since, until) of the request log twice — with the
  * settings in force and with the candidate — and returns the difference (see {@link diffOutcomes}).
  * Both sides evaluate windows with the monitor's {@link WindowEvaluator}: the five rules and the
- * Isolation Forest (seeded, so a rerun gives the same answer). Read-only. Streams the log once,
+ * Isolation Forest (seeded, so a rerun gives the same answer; fitted once per window when both
+ * settings give it the same input). Read-only. Streams the log once,
  * oldest first; windows close at each new UTC day (the log's segment), so memory is one day's
  * windows of per-IP counts plus the flagged IPs, whatever the length of the range.
  */
@@ -49,7 +50,8 @@ export async function runBacktest(
   range: { since: Date; until: Date },
 ): Promise<BacktestResult> {
   const current = new BacktestSide(settings.current, range, deps.lists);
-  const candidate = new BacktestSide(settings.candidate, range, deps.lists);
+  const shareMl = sameMlInputs(settings.current, settings.candidate);
+  const candidate = new BacktestSide(settings.candidate, range, deps.lists, shareMl ? current : undefined);
   const sides = [current, candidate];
   const since = new Date(Math.min(current.since, candidate.since));
   const until = new Date(Math.max(current.until, candidate.until));

@@ -95,14 +95,15 @@ export class WindowEvaluator {
 
   /** Every flag the window raises: rule findings first (IP order of first sighting), then ML outliers. */
   findings(): WindowFinding[] {
-    return [...this.#ruleFindings(), ...this.#mlFindings()];
+    return [...this.ruleFindings(), ...this.mlFindings()];
   }
 
   #windowDetails() {
     return { start: this.since.toISOString(), end: this.until.toISOString() };
   }
 
-  #ruleFindings(): WindowFinding[] {
+  /** The five rules' findings, IPs in order of first sighting. */
+  ruleFindings(): WindowFinding[] {
     const out: WindowFinding[] = [];
     for (const [ip, entry] of this.#perIp) {
       for (const [i, rule] of this.#rules.rules.entries()) {
@@ -128,7 +129,8 @@ export class WindowEvaluator {
     return out;
   }
 
-  #mlFindings(): WindowFinding[] {
+  /** The Isolation Forest's outliers (none when ML is off or the window has fewer than `minIps` IPs). */
+  mlFindings(): WindowFinding[] {
     const ml = this.#ml;
     if (!ml.enabled || this.#perIp.size < ml.minIps) return [];
     const rows = this.#features.features();

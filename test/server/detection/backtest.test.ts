@@ -171,6 +171,33 @@ describe('runBacktest', () => {
   });
 });
 
+describe('runBacktest with the Isolation Forest', () => {
+  // 60 quiet IPs and one that walks 40 distinct paths with errors: an outlier for the seeded forest.
+  const records = [
+    ...Array.from({ length: 60 }, (_, i) => burst(`192.0.2.${i + 1}`, 3, H + i * 1000, 60_000)).flat(),
+    ...Array.from({ length: 40 }, (_, i) =>
+      record('198.51.100.66', H + i * 20_000, { path: `/p${i}`, status: 404 }),
+    ),
+  ];
+  const current = parseSettings({ detection: { ml: { minIps: 50, minRequests: 20, threshold: 0.6 } } });
+
+  it('includes ml_outlier: turning ML off stops that flag', async () => {
+    const result = await backtest(records, { detection: { ml: { enabled: false } } }, { current });
+    expect(result.diff.noLongerFlagged.map((e) => [e.ip, e.reasons.map((r) => r.reason)])).toEqual([
+      ['198.51.100.66', ['ml_outlier']],
+    ]);
+    expect(result.diff.noLongerFlagged[0]?.reasons[0]?.details).toHaveProperty('features');
+  });
+
+  it('reuses the forest when only a threshold changes, with the same ML findings on both sides', async () => {
+    const result = await backtest(records, { detection: { thresholds: { high_volume: 30 } } }, { current });
+    expect(
+      result.diff.reasonsChanged.map((e) => [e.ip, e.reasons.map((r) => r.reason), e.otherReasons]),
+    ).toEqual([['198.51.100.66', ['high_volume', 'ml_outlier'], ['ml_outlier']]]);
+    expect(result.candidate.flaggedIps).toBe(result.current.flaggedIps);
+  });
+});
+
 describe('parseCandidate', () => {
   it('merges a partial candidate over the settings in force', () => {
     const current = parseSettings({ detection: { sensitivePaths: ['/secret'] } });
