@@ -26,10 +26,8 @@ function isoDay(ms: number): string {
 
 /** The panel: a From/To date range, the Run button, and the result below. */
 export function backtestPanel(options: BacktestPanelOptions): HTMLElement {
-  const from = h('input', { attrs: { type: 'date', required: true }, data: { testid: 'backtest-from' } });
-  const to = h('input', { attrs: { type: 'date', required: true }, data: { testid: 'backtest-to' } });
-  from.value = isoDay(Date.now() - 7 * 86_400_000);
-  to.value = isoDay(Date.now());
+  const from = dateInput('backtest-from', isoDay(Date.now() - 7 * 86_400_000), () => void start());
+  const to = dateInput('backtest-to', isoDay(Date.now()), () => void start());
   const status = h('p', {
     class: 'form-message',
     attrs: { role: 'status' },
@@ -37,15 +35,6 @@ export function backtestPanel(options: BacktestPanelOptions): HTMLElement {
   });
   const result = h('div', { class: 'backtest-result', data: { testid: 'backtest-result' } });
   const run = button('Test against history', () => void start(), { variant: 'primary' });
-
-  // Enter in a date field runs the test, not the surrounding form's Save.
-  for (const input of [from, to]) {
-    input.addEventListener('keydown', (event) => {
-      if (event.key !== 'Enter') return;
-      event.preventDefault();
-      void start();
-    });
-  }
 
   async function start(): Promise<void> {
     status.classList.remove('is-error');
@@ -60,14 +49,9 @@ export function backtestPanel(options: BacktestPanelOptions): HTMLElement {
     status.textContent = 'Running detection over the request log…';
     result.replaceChildren();
     try {
-      const body = {
-        settings: candidate.settings,
-        since: new Date(range.since).toISOString(),
-        until: new Date(range.until).toISOString(),
-      };
-      const answer = await post<{ backtest: BacktestResult }>('/api/backtest', body, options.signal);
+      const answer = await fetchBacktest(candidate.settings, range, options.signal);
       status.textContent = '';
-      if (answer) replaceChildren(result, ...renderResult(answer.backtest));
+      if (answer) replaceChildren(result, ...renderResult(answer));
     } catch (error) {
       if (isQuiet(error)) return;
       if (error instanceof ApiError && error.status === 400) options.markInvalid(errorMessage(error));
@@ -94,6 +78,31 @@ export function backtestPanel(options: BacktestPanelOptions): HTMLElement {
     h('div', { class: 'toolbar' }, run, status),
     result,
   );
+}
+
+/** A date field; Enter runs `onEnter` instead of submitting the surrounding settings form (Save). */
+function dateInput(testid: string, value: string, onEnter: () => void): HTMLInputElement {
+  const input = h('input', { attrs: { type: 'date', required: true }, data: { testid } });
+  input.value = value;
+  input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    onEnter();
+  });
+  return input;
+}
+
+async function fetchBacktest(
+  settings: unknown,
+  range: { since: number; until: number },
+  signal: AbortSignal,
+): Promise<BacktestResult | undefined> {
+  const body = {
+    settings,
+    since: new Date(range.since).toISOString(),
+    until: new Date(range.until).toISOString(),
+  };
+  return (await post<{ backtest: BacktestResult }>('/api/backtest', body, signal))?.backtest;
 }
 
 function renderResult(r: BacktestResult): Child[] {

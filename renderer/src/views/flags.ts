@@ -63,7 +63,7 @@ export const flagsView: View = (root, ctx) => {
   );
 
   async function load(): Promise<void> {
-    void suggestions.load();
+    suggestions.refresh();
     try {
       const [flags, blocks] = await Promise.all([
         get<{ flags: Flag[] }>('/api/flags?active=1', ctx.signal),
