@@ -44,8 +44,7 @@ export async function suggestRanges(
   deps: RangeSuggestionDeps,
   options: RangeSuggestionOptions,
 ): Promise<RangeSuggestion[]> {
-  const byIp = new Map<string, Set<string>>();
-  for (const [ip, reasons] of deps.flags.activeReasonsByIp()) byIp.set(ip, reasons);
+  const byIp = deps.flags.activeReasonsByIp();
   const flagged = [...byIp].map(([ip, reasons]) => ({ ip, reasons: [...reasons].sort() }));
   const blocks = liveRangeBlocks(deps.lists);
   const dismissed = dismissals(deps.state);
