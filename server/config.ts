@@ -74,6 +74,14 @@ const detection = z
     autoBlockReasons: z.number().int().min(1).max(6).default(3),
     autoBlockFor: duration.prefault('7d'),
     retention: duration.prefault('90d'),
+    /**
+     * Range suggestions: a /24 (IPv6 /64 or /48) holding at least `minIps` flagged IPs is suggested
+     * for a range block; `window` is how far back its legitimate traffic is counted.
+     */
+    rangeSuggestions: z
+      .object({ minIps: z.number().int().min(2).max(256).default(3), window: duration.prefault('24h') })
+      .strict()
+      .prefault({}),
     ml: z
       .object({
         enabled: z.boolean().default(true),

@@ -6,6 +6,7 @@ import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import { SESSION_COOKIE, sessionValue } from './auth.js';
+import { detectionRoutes } from './detection-routes.js';
 import {
   EXPORT_CONTENT_TYPES,
   EXPORT_KINDS,
@@ -237,6 +238,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     });
   }
 
+  detectionRoutes(router, deps, actor);
   return router;
 }
 

@@ -19,9 +19,26 @@ import { writeReport } from './report.js';
 import { compileRules, type RuleSet } from './rules.js';
 
 export { type AutoBlockDecision, AutoBlocker } from './auto-block.js';
+export {
+  type BacktestDeps,
+  type BacktestDiff,
+  type BacktestIp,
+  type BacktestRateLimit,
+  type BacktestReason,
+  type BacktestResult,
+  runBacktest,
+} from './backtest.js';
+export { parseCandidate } from './backtest-candidate.js';
 export { type FlagEvidence, FlagStore, type RaiseOutcome } from './flag-store.js';
 export { JOB_NAMES, type Job, type JobLock, type JobName, type JobRun, JobRunner } from './jobs.js';
 export { type MonitorFinding, type MonitorResult, runMonitor } from './monitor.js';
+export { type FlaggedIp, groupFlaggedIps, type RangeGroup } from './range-grouping.js';
+export {
+  DISMISS_ACTION,
+  dismissRangeSuggestion,
+  type RangeSuggestion,
+  suggestRanges,
+} from './range-suggestions.js';
 export { listReports, type SecurityReport } from './report.js';
 export { compileRules, type FlagReason, RULE_REASONS, type RuleSet } from './rules.js';
 
