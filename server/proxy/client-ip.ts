@@ -1,5 +1,5 @@
 import { AddressSet, type Cidr, parseV4, tryParseAddress } from '../net/index.js';
-import type { ProxyContext as Context, Next } from './context.js';
+import type { ProxyContext as Context } from './context.js';
 
 /** Who sent a request: the socket peer, whether it is a trusted proxy, and the resolved client. */
 export interface ClientAddress {
@@ -53,9 +53,9 @@ export function createClientIpResolver(trustedProxies: readonly Cidr[]): ClientI
   };
 }
 
-/** Koa middleware putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields the resolver in force. */
+/** Request-path step putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields the resolver in force. */
 export function clientIp(current: () => ClientIpResolver) {
-  return function resolveClientIp(ctx: Context, next: Next): Promise<void> {
+  return function resolveClientIp(ctx: Context): true {
     const address = current()(
       ctx.req.socket.remoteAddress,
       ctx.req.headers['x-forwarded-for'] as string | undefined,
@@ -63,7 +63,7 @@ export function clientIp(current: () => ClientIpResolver) {
     ctx.state.clientIp = address.client;
     ctx.state.peer = address.peer;
     ctx.state.peerTrusted = address.peerTrusted;
-    return next();
+    return true;
   };
 }
 

@@ -33,8 +33,12 @@ export interface ProxyContext {
   readonly headers: IncomingHttpHeaders;
 }
 
-export type Next = () => Promise<void>;
-export type ProxyMiddleware = (ctx: ProxyContext, next: Next) => Promise<void>;
+/**
+ * One step of the request path: true passes the request on to the next step, false means the step
+ * answered it (403, 429, …). Steps are synchronous so an ordinary request allocates no promise;
+ * only the rate limit, for a request a rule covers, returns a promise (see request-path.ts).
+ */
+export type ProxyStep = (ctx: ProxyContext) => boolean;
 
 /** A lean per-request context: two fields and lazy getters, nothing allocated that is not used. */
 export function createProxyContext(req: IncomingMessage, res: ServerResponse): ProxyContext {
