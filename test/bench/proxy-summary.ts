@@ -58,6 +58,12 @@ export function printSummary(summary: Summary): void {
   console.log(
     `| ipwarden / bare Node proxy throughput | ${spread(bare, 2)} | ≥ ${TARGETS.bare.toFixed(1)} |`,
   );
+  // The proxies are CPU-bound, so CPU per request predicts throughput; on a busy machine it varies
+  // far less than req/s, which other processes' load moves from run to run.
+  const cpuBare = cpuRatios(runs, names.ipwarden, names.bare);
+  console.log(
+    `| bare Node proxy / ipwarden CPU per request (steadier on a busy machine) | ${spread(cpuBare, 2)} | — |`,
+  );
   verdicts.push(
     verdict(`ipwarden ≥ ${TARGETS.bare.toFixed(1)}× bare Node proxy`, median(bare) >= TARGETS.bare),
   );
@@ -103,6 +109,16 @@ function ratios(runs: ProxyRun[], ipwarden: string, other: string): number[] {
   for (const run of runs.filter((r) => r.target === ipwarden)) {
     const peer = runs.find((r) => r.target === other && r.round === run.round);
     if (peer) out.push(run.rps / peer.rps);
+  }
+  return out;
+}
+
+/** The other target's CPU per request over ipwarden's, per round. */
+function cpuRatios(runs: ProxyRun[], ipwarden: string, other: string): number[] {
+  const out: number[] = [];
+  for (const run of runs.filter((r) => r.target === ipwarden && r.cpuUs !== null)) {
+    const peer = runs.find((r) => r.target === other && r.round === run.round);
+    if (peer?.cpuUs) out.push(peer.cpuUs / (run.cpuUs as number));
   }
   return out;
 }
