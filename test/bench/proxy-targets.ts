@@ -38,14 +38,14 @@ export async function startBareProxy(upstream: string, cpuProfileDir?: string): 
 
 /**
  * ipwarden with every feature on: the request log, geolocation (bundled database), a blocklist of
- * `blocks` entries (`cidrs` of them ranges), the seeds' login rate-limit rule and live detection on
- * the embedded counters. X-Forwarded-For is trusted from loopback so wrk can rotate client IPs.
+ * `blocks` entries (`cidrs` of them ranges), the seeds' login rate-limit rule and live detection
+ * (in-process windows: no `--redis`). X-Forwarded-For is trusted from loopback so wrk can rotate client IPs.
  * `cpuProfileDir` runs it under `node --cpu-prof` (the profile is written when it stops).
  */
 export async function startIpwarden(
   upstream: string,
   dataDir: string,
-  options: { blocks: number; cidrs: number; cpuProfileDir?: string; tree?: string; args?: string[] },
+  options: { blocks: number; cidrs: number; cpuProfileDir?: string },
 ): Promise<Target> {
   await seedBlocklist(dataDir, options.blocks, options.cidrs);
   const port = await freePort();
@@ -54,10 +54,9 @@ export async function startIpwarden(
     ...['--upstream', upstream, '--listen', `127.0.0.1:${port}`],
     ...['--admin', `127.0.0.1:${await freePort()}`, '--data-dir', dataDir],
     ...['--trust-proxy', 'loopback', '--log-level', 'warn'],
-    ...(options.args ?? []),
   ];
   const child = await startChild(
-    path.join(options.tree ?? root, 'server/cli/main.ts'),
+    path.join(root, 'server/cli/main.ts'),
     args,
     (line) => line.includes('data dir'),
     cpuProfileArgs(options.cpuProfileDir),
