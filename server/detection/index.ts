@@ -17,6 +17,7 @@ import { LiveDetector } from './live-detector.js';
 import { type MonitorResult, runMonitor } from './monitor.js';
 import { writeReport } from './report.js';
 import { compileRules, type RuleSet } from './rules.js';
+import { MemoryWindowCounts, RedisWindowCounts } from './window-counts.js';
 
 export { type AutoBlockDecision, AutoBlocker } from './auto-block.js';
 export {
@@ -92,8 +93,7 @@ export function createDetection(deps: DetectionDeps): Detection {
   });
   const live = new LiveDetector({
     rules,
-    counters: deps.counters,
-    shared: cluster.shared,
+    windows: cluster.shared ? new RedisWindowCounts(deps.counters) : new MemoryWindowCounts(),
     flags,
     autoBlocker,
     logger,

@@ -1,5 +1,5 @@
 import { AddressSet, type Cidr } from '../net/index.js';
-import type { ProxyContext as Context, Next } from './context.js';
+import type { ProxyContext as Context } from './context.js';
 import { type ForwardedHeaderName, headerHops } from './forwarding-headers.js';
 
 /** Who sent a request: the socket peer, whether it is a trusted proxy, and the resolved client. */
@@ -58,17 +58,17 @@ export function createClientIpResolver(
 }
 
 /**
- * Koa middleware putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields the
- * resolver in force and the header it reads.
+ * Request-path step putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields
+ * the resolver in force and the header it reads.
  */
 export function clientIp(current: () => { resolve: ClientIpResolver; header: ForwardedHeaderName }) {
-  return function resolveClientIp(ctx: Context, next: Next): Promise<void> {
+  return function resolveClientIp(ctx: Context): true {
     const { resolve, header } = current();
     const address = resolve(ctx.req.socket.remoteAddress, ctx.req.headers[header] as string | undefined);
     ctx.state.clientIp = address.client;
     ctx.state.peer = address.peer;
     ctx.state.peerTrusted = address.peerTrusted;
-    return next();
+    return true;
   };
 }
 
