@@ -38,7 +38,9 @@ export function setupNotifications(appliance: Appliance, handlers: NotificationH
     const decision = accessLists.decide(flag.ip);
     const verdict = policy.offer(flag, {
       blocked: decision.kind === 'blocked',
-      allowlisted: decision.kind === 'allowlisted',
+      // The operator's own addresses are never offered for a one-click block: it would be refused
+      // (lockout prevention, README "Security").
+      allowlisted: decision.kind === 'allowlisted' || accessLists.operator.has(flag.ip),
     });
     if (verdict.kind !== 'notify') return;
     const reasons = detection.flags.list({ ip: flag.ip, active: true }).map((f) => f.reason);

@@ -19,6 +19,7 @@ import {
   createCounters,
   createRequestLog,
   ListSync,
+  OperatorAddresses,
   openStateStore,
   type RequestLog,
   type StateStore,
@@ -97,7 +98,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const geo = await openGeoip({ file: config.geoip, bundledDir: deps.geoipDir });
     const requestLog = await setupRequestLog(geo);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
-    const accessLists = new AccessLists(state, now);
+    const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
@@ -149,6 +150,8 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       token,
       host: config.admin.host,
       port: config.admin.port,
+      extraHosts: config.adminHosts,
+      onOperator: (ip) => accessLists.operator.note(ip),
       accessLists,
       requestLog,
       state,
@@ -187,7 +190,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     if (!isLoopback(config.admin.host)) {
       logger.warn(
         { 'server.address': config.admin.host },
-        `the admin UI/API listens on ${config.admin.host}, not on loopback: anyone who can reach it only needs the token, and Host-header checks are off for wildcard addresses`,
+        `the admin UI/API listens on ${config.admin.host}, not on loopback: anyone who can reach it only needs the token. It answers to IP-literal Host headers and to loopback names and --admin-hosts only`,
       );
     }
     logger.info({ 'url.full': addresses.proxyUrl, upstream: addresses.upstream }, 'ipwarden started');
@@ -254,6 +257,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
         idleMs: config.idleTimeout,
       },
       trustProxy: settings.trustProxy,
+      forwardedHeader: config.forwardedHeader,
       rateLimits: settings.rateLimits,
       sessionCookie: config.sessionCookie,
       sessionTtlMs: config.sessionTtl,

@@ -1,61 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { type Cidr, compilePathPattern, parseCidr } from './net/index.js';
+import { duration, hostNames, hostPort, pathList, trustProxy } from './config-fields.js';
+
+export { parseDuration } from './config-fields.js';
 
 /** Thrown when configuration is invalid; the message names the field, its source and the expected form. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const LOOPBACK: readonly string[] = ['127.0.0.0/8', '::1/128'];
-
-const hostPort = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => {
-      const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
-      const port = Number(match?.[3]);
-      if (!match || port > 65535) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected HOST:PORT (e.g. 127.0.0.1:8081), got ${JSON.stringify(value)}`,
-        });
-        return z.NEVER;
-      }
-      return { host: (match[1] ?? match[2]) as string, port };
-    });
-
-const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration like 60s, 1m, 7d or milliseconds, got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 const limit = z.object({ max: z.number().int().positive(), period: duration }).strict();
 
 const rateLimitRule = z
   .object({
     name: z.string().min(1).max(64),
-    paths: z
-      .array(z.string())
-      .min(1)
-      .superRefine((paths, ctx) => {
-        for (const p of paths) {
-          try {
-            compilePathPattern(p);
-          } catch (err) {
-            ctx.addIssue({ code: 'custom', message: (err as Error).message });
-          }
-        }
-      }),
+    paths: pathList.min(1),
     methods: z
       .array(z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method name'))
       .default(['POST'])
@@ -64,30 +24,6 @@ const rateLimitRule = z
     authenticated: limit.optional(),
   })
   .strict();
-
-const trustProxy = z
-  .union([z.string(), z.array(z.string())])
-  .default([])
-  .transform((value, ctx) => {
-    const items = (Array.isArray(value) ? value : value.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    const cidrs: Cidr[] = [];
-    for (const item of items) {
-      for (const text of item === 'loopback' ? LOOPBACK : [item]) {
-        try {
-          cidrs.push(parseCidr(text));
-        } catch (err) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `expected CIDRs or "loopback": ${(err as Error).message}`,
-          });
-          return z.NEVER;
-        }
-      }
-    }
-    return cidrs;
-  });
 
 /** Seed defaults: login limited to 5/min anonymous, 10/min authenticated (the Django views it replaces). */
 export const DEFAULT_RATE_LIMITS = [
@@ -99,16 +35,6 @@ export const DEFAULT_RATE_LIMITS = [
     authenticated: { max: 10, period: '1m' },
   },
 ];
-
-const pathList = z.array(z.string()).superRefine((paths, ctx) => {
-  for (const p of paths) {
-    try {
-      compilePathPattern(p);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  }
-});
 
 const threshold = z.number().int().positive();
 
@@ -148,6 +74,14 @@ const detection = z
     autoBlockReasons: z.number().int().min(1).max(6).default(3),
     autoBlockFor: duration.prefault('7d'),
     retention: duration.prefault('90d'),
+    /**
+     * Range suggestions: a /24 (IPv6 /64 or /48) holding at least `minIps` flagged IPs is suggested
+     * for a range block; `window` is how far back its legitimate traffic is counted.
+     */
+    rangeSuggestions: z
+      .object({ minIps: z.number().int().min(2).max(256).default(3), window: duration.prefault('24h') })
+      .strict()
+      .prefault({}),
     ml: z
       .object({
         enabled: z.boolean().default(true),
@@ -167,8 +101,17 @@ const schema = z
     upstream: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     listen: hostPort('0.0.0.0:8080'),
     admin: hostPort('127.0.0.1:8081'),
+    /** Host names the admin server answers to besides its address and loopback (DNS-rebinding defence). */
+    adminHosts: hostNames,
     dataDir: z.string().min(1).default('./data'),
     trustProxy,
+    /**
+     * The header a trusted proxy names the client in. Only this one is read: proxies that write one
+     * usually pass a client-written other one through untouched.
+     */
+    forwardedHeader: z
+      .enum(['x-forwarded-for', 'forwarded'], { error: 'expected "x-forwarded-for" or "forwarded"' })
+      .default('x-forwarded-for'),
     geoip: z.string().min(1).optional(),
     redis: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
     redisPrefix: z
@@ -237,8 +180,10 @@ export const OPTION_KEYS = [
   'upstream',
   'listen',
   'admin',
+  'adminHosts',
   'dataDir',
   'trustProxy',
+  'forwardedHeader',
   'geoip',
   'redis',
   'redisPrefix',
@@ -277,7 +222,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const sources = new Map<string, string>();
-  const input: Record<string, unknown> = {};
+  // A Map, not an object: a config file's own `__proto__` key must stay a key (and be refused as
+  // unknown), not replace the input's prototype.
+  const input = new Map<string, unknown>();
 
   const explicitFile = options.configFile ?? env.IPWARDEN_CONFIG;
   const file = explicitFile ? path.resolve(cwd, explicitFile) : path.join(cwd, 'ipwarden.config.json');
@@ -285,7 +232,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (explicitFile || existsSync(file)) {
     const fromFile = readConfigFile(file);
     for (const [key, value] of Object.entries(fromFile)) {
-      input[key] = value;
+      input.set(key, value);
       sources.set(key, `config file ${file}`);
     }
     configFile = file;
@@ -293,18 +240,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const key of OPTION_KEYS) {
     const value = env[envName(key)];
     if (value !== undefined && value !== '') {
-      input[key] = value;
+      input.set(key, value);
       sources.set(key, envName(key));
     }
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {
     if (value !== undefined && (OPTION_KEYS as readonly string[]).includes(key)) {
-      input[key] = value;
+      input.set(key, value);
       sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     }
   }
 
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(Object.fromEntries(input));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       // An unknown top-level key has an empty path; the key itself tells where it came from.
@@ -317,9 +264,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const config = parsed.data;
   if (config.headersTimeout > config.requestTimeout) {
-    const from = sources.get('headersTimeout') ?? 'defaults';
+    // Name the value the operator set (the other may be a default).
+    const from = sources.get('headersTimeout');
     throw new ConfigError(
-      `invalid configuration:\n  headersTimeout (from ${from}): expected at most requestTimeout (${config.requestTimeout} ms), got ${config.headersTimeout} ms`,
+      from !== undefined || !sources.has('requestTimeout')
+        ? `invalid configuration:\n  headersTimeout (from ${from ?? 'defaults'}): expected at most requestTimeout (${config.requestTimeout} ms), got ${config.headersTimeout} ms`
+        : `invalid configuration:\n  requestTimeout (from ${sources.get('requestTimeout')}): expected at least headersTimeout (${config.headersTimeout} ms), got ${config.requestTimeout} ms`,
     );
   }
   return {
@@ -349,22 +299,4 @@ function readConfigFile(file: string): Record<string, unknown> {
     throw new ConfigError(`config file ${file} must hold a JSON object`);
   }
   return value as Record<string, unknown>;
-}
-
-const UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-/** `250ms`, `30s`, `5m`, `1h`, `7d`, `2w` or a positive integer of milliseconds → ms; null when malformed. */
-export function parseDuration(value: string | number): number | null {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : null;
-  const match = /^\s*(\d{1,12})\s*(ms|s|m|h|d|w)?\s*$/.exec(value);
-  if (!match) return null;
-  const ms = Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1);
-  return ms > 0 && Number.isSafeInteger(ms) ? ms : null;
 }

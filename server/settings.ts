@@ -29,6 +29,11 @@ export class SettingsService {
     return settingsToJson(this.#current);
   }
 
+  /** The settings in force, typed (durations in ms, CIDRs parsed). */
+  inForce(): Settings {
+    return this.#current;
+  }
+
   /**
    * Validates `input` (the whole settings object), saves it, applies it and records who changed it.
    * @throws ConfigError naming the bad field; nothing is saved or applied then.

@@ -2,7 +2,7 @@
  * The operator's one-click decisions (block, unblock, allow, disallow, dismiss), each followed by
  * a toast that says what happened, the server's warnings, or its error message.
  */
-import { del, errorMessage, isQuiet, post } from './api.js';
+import { ApiError, del, errorMessage, isQuiet, post } from './api.js';
 import { withSegment } from './query.js';
 import { routeHash } from './route.js';
 import { toast } from './toast.js';
@@ -40,7 +40,11 @@ export async function blockTarget(
   try {
     const body: Record<string, string> = { target, reason };
     if (duration !== '') body.duration = duration;
-    const result = await post<BlockResult>('/api/blocks', body);
+    const result = await postBlock(body);
+    if (result === null) {
+      toast(`${target} was not blocked`);
+      return false;
+    }
     toast(`Blocked ${result?.entry?.target ?? target} ${durationText(duration)}`, {
       link: { text: 'Details', href: routeHash('ip', target.split('/')[0] ?? target) },
     });
@@ -48,6 +52,21 @@ export async function blockTarget(
     return true;
   } catch (error) {
     return failed(`Blocking ${target}`, error);
+  }
+}
+
+/**
+ * Posts a block. A range covering the operator's own address is refused with 409 until confirmed:
+ * the server's explanation is shown in a confirm dialog and only a yes sends `?force=true`.
+ * Resolves to null when the operator declines.
+ */
+async function postBlock(body: Record<string, string>): Promise<BlockResult | null> {
+  try {
+    return await post<BlockResult>('/api/blocks', body);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 409)) throw error;
+    if (!window.confirm(`${error.message}\n\nBlock it anyway?`)) return null;
+    return post<BlockResult>('/api/blocks?force=true', body);
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
+import type { HostCheck } from './admin-hosts.js';
 import { ApiError } from './api-error.js';
 
 /** Path of the admin token file inside the data dir. */
@@ -39,8 +40,10 @@ export function safeEqual(a: string, b: string): boolean {
 
 export interface AdminGuardOptions {
   token: string;
-  /** Host header values the admin server answers to (`127.0.0.1:8081`, `localhost:8081` …); null accepts any. */
-  allowedHosts: () => ReadonlySet<string> | null;
+  /** Whether a Host header value (`127.0.0.1:8081`, `localhost:8081` …) names the admin server. */
+  hostAllowed: HostCheck;
+  /** Receives the remote address (IPv4-mapped unwrapped) of each authenticated `/api` request. */
+  onAuthenticated?: (ip: string) => void;
 }
 
 /** Name of the UI session cookie. */
@@ -65,10 +68,16 @@ export function sessionValue(token: string): string {
 export function adminGuard(options: AdminGuardOptions) {
   const { token } = options;
   const session = sessionValue(token);
+  const authenticated = (ctx: Context, next: Next) => {
+    const remote = ctx.req.socket.remoteAddress ?? '';
+    options.onAuthenticated?.(
+      remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote,
+    );
+    return next();
+  };
   return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
-    const allowedHosts = options.allowedHosts();
     const host = (ctx.get('host') || '').toLowerCase();
-    if (allowedHosts !== null && !allowedHosts.has(host)) {
+    if (!options.hostAllowed(host)) {
       throw new ApiError(
         421,
         `this admin server does not answer for host ${JSON.stringify(host.slice(0, 100))}`,
@@ -76,18 +85,18 @@ export function adminGuard(options: AdminGuardOptions) {
     }
     const changing = !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method);
     const origin = ctx.get('origin');
-    const sameOrigin = origin !== '' && isAllowedOrigin(origin, host, allowedHosts);
+    const sameOrigin = origin !== '' && isSameOrigin(origin, host);
     if (origin && changing && !sameOrigin) throw new ApiError(403, 'cross-origin request refused');
     if (ctx.path === '/api/health' && ctx.method === 'GET') return next();
     if (!ctx.path.startsWith('/api/')) return next();
     const header = ctx.get('authorization');
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (presented && safeEqual(presented, token)) return next();
+    if (presented && safeEqual(presented, token)) return authenticated(ctx, next);
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (!presented && cookie && safeEqual(cookie, session) && ctx.path !== '/api/session') {
       if (changing && !sameOrigin)
         throw new ApiError(403, 'a state-changing request from the UI must carry its Origin');
-      return next();
+      return authenticated(ctx, next);
     }
     ctx.set('WWW-Authenticate', 'Bearer realm="ipwarden"');
     throw new ApiError(
@@ -97,8 +106,12 @@ export function adminGuard(options: AdminGuardOptions) {
   };
 }
 
-function isAllowedOrigin(origin: string, host: string, allowedHosts: ReadonlySet<string> | null): boolean {
+/**
+ * True when `origin` is the admin server's own origin as this request reached it (its Host, already
+ * checked). Not merely any accepted host: on a wildcard bind every IP literal is an accepted host,
+ * and a page served from another machine's IP at the same port must not count as the UI.
+ */
+function isSameOrigin(origin: string, host: string): boolean {
   if (!/^https?:\/\//.test(origin)) return false;
-  const originHost = origin.replace(/^https?:\/\//, '').toLowerCase();
-  return allowedHosts === null ? originHost === host : allowedHosts.has(originHost);
+  return origin.replace(/^https?:\/\//, '').toLowerCase() === host;
 }

@@ -2,6 +2,9 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { AccessRecord } from '../store/index.js';
+import { formulaSafe } from './csv-cell.js';
+
+export { exportFileName, formulaSafe } from './csv-cell.js';
 
 export type ExportFormat = 'json' | 'csv' | 'ndjson';
 export type ExportKind = 'requests' | 'flags' | 'blocks';
@@ -35,8 +38,9 @@ const REQUEST_COLUMNS: [string, (r: AccessRecord) => string | number | undefined
 
 /**
  * Streams `items` to `out` as JSON (one array), NDJSON or CSV without holding them in memory.
- * CSV cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) are
- * prefixed with `'` (OWASP CSV injection guidance, csv-stringify `escape_formulas`).
+ * CSV cells that a spreadsheet would run as a formula (starting with = + - @ tab CR or LF, also
+ * after leading whitespace, or their full-width forms) are prefixed with `'` ({@link formulaSafe},
+ * OWASP CSV injection guidance).
  * `kind` chooses the CSV columns: requests are flattened; flags and blocks use their own fields
  * (objects such as flag evidence become a JSON string cell).
  */
@@ -66,8 +70,7 @@ export async function writeExport(
     const csv = stringify({
       header: true,
       columns,
-      escape_formulas: true,
-      cast: { boolean: (v) => String(v) },
+      cast: { boolean: (v) => String(v), string: formulaSafe },
     });
     await pipeline(Readable.from(mapAsync(counted(), toRow), { objectMode: true }), csv, out);
   }

@@ -8,14 +8,16 @@ import { validate } from './query-schemas.js';
 /** The path of the upload route, which the JSON body parser must leave alone (the body is a log). */
 export const IMPORT_UPLOAD_PATH = '/api/import';
 
-const importQuerySchema = z.object({
-  format: z
-    .enum(['auto', ...IMPORT_FORMATS] as const, {
-      error: `expected ${IMPORT_FORMATS.join(', ')} or auto`,
-    })
-    .default('auto'),
-  name: z.string().max(200).optional(),
-});
+const importQuerySchema = z
+  .object({
+    format: z
+      .enum(['auto', ...IMPORT_FORMATS] as const, {
+        error: `expected ${IMPORT_FORMATS.join(', ')} or auto`,
+      })
+      .default('auto'),
+    name: z.string().max(200).optional(),
+  })
+  .strict();
 
 /**
  * `POST /api/import?format=…&name=…` (body: the raw log, plain or gzip, streamed: the upload is read

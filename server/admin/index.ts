@@ -6,13 +6,15 @@ import type { ImportJobs } from '../import/index.js';
 import type { Logger } from '../log.js';
 import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
-import { apiErrorBoundary } from './api-error.js';
+import { adminHostCheck, type HostCheck } from './admin-hosts.js';
+import { ApiError, apiErrorBoundary } from './api-error.js';
 import { adminGuard } from './auth.js';
 import { eventStream, type LiveSources } from './events.js';
 import { IMPORT_UPLOAD_PATH } from './import-routes.js';
 import { adminRoutes } from './routes.js';
 import { CONTENT_SECURITY_POLICY, staticUi } from './static-ui.js';
 
+export { adminHostCheck, type HostCheck } from './admin-hosts.js';
 export { adminTokenPath, ensureAdminToken, SESSION_COOKIE, safeEqual, sessionValue } from './auth.js';
 export type { LiveSources } from './events.js';
 export {
@@ -21,6 +23,8 @@ export {
   EXPORT_KINDS,
   type ExportFormat,
   type ExportKind,
+  exportFileName,
+  formulaSafe,
   writeExport,
 } from './export.js';
 export { CONTENT_SECURITY_POLICY } from './static-ui.js';
@@ -29,6 +33,10 @@ export interface AdminServerOptions {
   token: string;
   host: string;
   port: number;
+  /** Extra host names the server answers to (`--admin-hosts`), besides its address and loopback names. */
+  extraHosts?: readonly string[];
+  /** Called with the remote address of every authenticated admin request (lockout prevention). */
+  onOperator?: (ip: string) => void;
   accessLists: AccessLists;
   requestLog: RequestLog;
   state: StateStore;
@@ -64,17 +72,25 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     await next();
   });
   let server: http.Server | undefined;
-  let hosts: Set<string> | null | undefined;
-  const allowedHosts = () => {
-    if (hosts === undefined) {
+  let check: HostCheck | undefined;
+  const hostAllowed = (host: string) => {
+    if (check === undefined) {
+      // The port is known once the server listens (port 0 picks one).
       const address = server?.address() ?? null;
-      if (address === null || typeof address === 'string') return null;
-      hosts = adminHosts(options.host, address.port);
+      if (address === null || typeof address === 'string') return false;
+      check = adminHostCheck(options.host, address.port, options.extraHosts);
     }
-    return hosts;
+    return check(host);
   };
-  app.use(adminGuard({ token: options.token, allowedHosts }));
-  const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
+  app.use(adminGuard({ token: options.token, hostAllowed, onAuthenticated: options.onOperator }));
+  const parseJson = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: '64kb',
+    encoding: 'utf-8',
+    onError: (err) => {
+      throw bodyError(err as Error & { status?: number });
+    },
+  });
   // The import upload's body is a log of any size, streamed into the import: never buffered here.
   app.use((ctx, next) => (ctx.path === IMPORT_UPLOAD_PATH ? next() : parseJson(ctx, next)));
   const router = adminRoutes({
@@ -102,11 +118,9 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
   return server;
 }
 
-/** Host header values accepted for an admin server listening on `host:port` (DNS-rebinding defence). */
-export function adminHosts(host: string, port: number): Set<string> | null {
-  if (host === '0.0.0.0' || host === '::') return null;
-  const names = new Set([host, 'localhost', '127.0.0.1', '[::1]']);
-  return new Set(
-    [...names].map((name) => `${name.includes(':') && !name.startsWith('[') ? `[${name}]` : name}:${port}`),
-  );
+/** A request body the parser refused, as a 4xx naming the body (never a 500). */
+function bodyError(err: Error & { status?: number }): ApiError {
+  if (err.status === 413) return new ApiError(413, 'invalid body: larger than 64 KB');
+  if (err.status === 415) return new ApiError(415, 'invalid body: send application/json');
+  return new ApiError(400, `invalid body: expected a JSON object or array (${err.message.slice(0, 100)})`);
 }

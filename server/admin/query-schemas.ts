@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../config.js';
+import { tryParseAddress } from '../net/index.js';
 import { ApiError } from './api-error.js';
 import { EXPORT_FORMATS } from './export.js';
 
@@ -20,9 +21,26 @@ const time = z
   })
   .optional();
 
+/** An IP address in any spelling → its canonical text (`2001:DB8::1` → `2001:db8::1`), as the log holds it. */
+const ip = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const address = tryParseAddress(value);
+    if (address === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an IP address such as 203.0.113.7 or 2001:db8::1, got ${JSON.stringify(value.slice(0, 64))}`,
+      });
+      return z.NEVER;
+    }
+    return address.text;
+  })
+  .optional();
+
 /** Filters shared by the request list and the request export. */
 export const requestFilterSchema = z.object({
-  ip: z.string().max(64).optional(),
+  ip,
   path: z.string().max(2048).optional(),
   status: z.coerce.number().int().min(100).max(599).optional(),
   action: z.enum(['allowed', 'blocked', 'rate_limited']).optional(),
@@ -35,19 +53,25 @@ export const requestFilterSchema = z.object({
   until: time,
 });
 
-export const requestListSchema = requestFilterSchema.extend({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().max(512).optional(),
-});
+export const requestListSchema = requestFilterSchema
+  .extend({
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    cursor: z.string().max(512).optional(),
+  })
+  .strict();
 
-export const statsSchema = z.object({
-  since: time,
-  until: time,
-  top: z.coerce.number().int().min(1).max(100).optional(),
-  bucket: z.enum(['minute', 'hour', 'day']).optional(),
-});
+export const statsSchema = z
+  .object({
+    since: time,
+    until: time,
+    top: z.coerce.number().int().min(1).max(100).optional(),
+    bucket: z.enum(['minute', 'hour', 'day']).optional(),
+  })
+  .strict();
 
-export const exportSchema = requestFilterSchema.extend({ format: z.enum(EXPORT_FORMATS).default('json') });
+export const exportSchema = requestFilterSchema
+  .extend({ format: z.enum(EXPORT_FORMATS).default('json') })
+  .strict();
 
 export const blockBodySchema = z
   .object({
@@ -73,7 +97,7 @@ export const allowBodySchema = z
   .strict();
 
 /**
- * Validates `input` against `schema`.
+ * Validates `input` against `schema` (query schemas are strict: an unknown parameter is a 400 too).
  * @throws ApiError 400 naming the first bad field and the expected form; nothing has changed yet.
  */
 export function validate<T extends z.ZodType>(
@@ -84,7 +108,9 @@ export function validate<T extends z.ZodType>(
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = issue?.path.join('.') || where;
+  // An unknown key (a misspelt filter would otherwise be ignored silently) is named by itself.
+  const unknown = issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : '';
+  const field = [...(issue?.path ?? []), ...(unknown ? [unknown] : [])].join('.') || where;
   throw new ApiError(400, `invalid ${where} field "${field}": ${issue?.message ?? 'invalid'}`);
 }
 
@@ -96,14 +122,15 @@ export const flagsQuerySchema = z.object({
   reason: z
     .enum(['high_volume', 'brute_force', 'sensitive_paths', 'failed_logins', 'admin_access', 'ml_outlier'])
     .optional(),
-  ip: z.string().max(64).optional(),
+  ip,
 });
 
-export const jobRunQuerySchema = z.object({
-  since: time,
-  until: time,
-  dryRun: z
-    .enum(['1', '0', 'true', 'false'])
-    .transform((v) => v === '1' || v === 'true')
-    .default(false),
-});
+const flag = z
+  .enum(['1', '0', 'true', 'false'], { error: 'expected 1, 0, true or false' })
+  .transform((v) => v === '1' || v === 'true')
+  .default(false);
+
+export const jobRunQuerySchema = z.object({ since: time, until: time, dryRun: flag }).strict();
+
+/** `POST /api/blocks?force=true`: block even a range covering the operator's own address. */
+export const forceQuerySchema = z.object({ force: flag }).strict();

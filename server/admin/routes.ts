@@ -7,13 +7,21 @@ import type { SettingsService } from '../settings.js';
 import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import { SESSION_COOKIE, sessionValue } from './auth.js';
-import { EXPORT_CONTENT_TYPES, EXPORT_KINDS, type ExportKind, writeExport } from './export.js';
+import { detectionRoutes } from './detection-routes.js';
+import {
+  EXPORT_CONTENT_TYPES,
+  EXPORT_KINDS,
+  type ExportKind,
+  exportFileName,
+  writeExport,
+} from './export.js';
 import { registerImportRoutes } from './import-routes.js';
 import {
   allowBodySchema,
   blockBodySchema,
   exportSchema,
   flagsQuerySchema,
+  forceQuerySchema,
   jobRunQuerySchema,
   requestListSchema,
   statsSchema,
@@ -82,7 +90,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.get('/ips/:ip', async (ctx) => {
     const ip = ctx.params.ip ?? '';
     const address = tryParseAddress(ip);
-    if (!address) throw new ApiError(400, `not an IP address: ${JSON.stringify(ip.slice(0, 64))}`);
+    if (!address) throw badIp(ip);
     const decision = accessLists.decide(address.text);
     const { records } = await requestLog.query({ ip: address.text, limit: 100 });
     const countries = new Map<string, number>();
@@ -129,11 +137,13 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.post('/blocks', async (ctx) => {
     const body = validate(blockBodySchema, ctx.request.body, 'body');
+    const { force } = validate(forceQuerySchema, ctx.query, 'query');
     const result = await accessLists.block({
       target: body.target,
       reason: body.reason,
       durationMs: body.duration,
       actor: actor(ctx.get('x-ipwarden-actor')),
+      force,
     });
     ctx.status = 201;
     ctx.body = result;
@@ -165,7 +175,9 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     ctx.body = { flags };
   });
   router.post('/flags/:ip/dismiss', async (ctx) => {
-    const ip = ctx.params.ip ?? '';
+    const raw = ctx.params.ip ?? '';
+    const ip = tryParseAddress(raw)?.text;
+    if (ip === undefined) throw badIp(raw);
     const ended = await deps.detection.flags.dismiss(ip, actor(ctx.get('x-ipwarden-actor')));
     if (ended.length === 0) throw new ApiError(404, `${ip} has no active flag`);
     ctx.body = { dismissed: ended };
@@ -202,9 +214,11 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       throw new ApiError(404, `unknown export ${JSON.stringify(kind)}; expected requests, flags or blocks`);
     const { format, ...filter } = validate(exportSchema, ctx.query, 'query');
     const items = exportItems(kind, filter);
-    const stamp = new Date(deps.now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
     ctx.set('Content-Type', EXPORT_CONTENT_TYPES[format]);
-    ctx.set('Content-Disposition', `attachment; filename="ipwarden-${kind}-${stamp}.${format}"`);
+    ctx.set(
+      'Content-Disposition',
+      `attachment; filename="${exportFileName(kind, format, new Date(deps.now()))}"`,
+    );
     ctx.set('Cache-Control', 'no-store');
     ctx.respond = false;
     ctx.res.statusCode = 200;
@@ -229,7 +243,16 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     });
   }
 
+  detectionRoutes(router, deps, actor);
   return router;
+}
+
+/** The 400 for an `:ip` path parameter that is not an IP address. */
+function badIp(raw: string): ApiError {
+  return new ApiError(
+    400,
+    `invalid path parameter "ip": expected an IP address such as 203.0.113.7 or 2001:db8::1, got ${JSON.stringify(raw.slice(0, 64))}`,
+  );
 }
 
 /** Whether an audit target (an IP or CIDR) covers `ip`. */

@@ -11,18 +11,20 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .description('block an IP or CIDR range (takes effect on the next request when ipwarden is running)')
     .option('--reason <text>', 'why, for the audit trail', '')
     .option('--for <duration>', 'lapse after this long (30m, 12h, 7d); default: permanent')
-    .action(async (target: string, opts: { reason: string; for?: string }) => {
+    .option('--force', 'block even a range that covers your own address (loopback, the admin address)')
+    .action(async (target: string, opts: { reason: string; for?: string; force?: boolean }) => {
       const durationMs = opts.for === undefined ? undefined : parseDuration(opts.for);
       if (durationMs === null)
         throw new CliError(`--for expects a duration like 30m, 12h or 7d, got ${JSON.stringify(opts.for)}`);
       const result = await withAccessLists(cli, program, {
         api: (c) =>
-          c.json<{ entry: BlockEntry; warnings: string[] }>('POST', '/api/blocks', {
-            target,
-            reason: opts.reason,
-            duration: durationMs,
-          }),
-        local: (lists) => lists.block({ target, reason: opts.reason, durationMs, actor: 'cli' }),
+          c.json<{ entry: BlockEntry; warnings: string[] }>(
+            'POST',
+            `/api/blocks${opts.force ? '?force=true' : ''}`,
+            { target, reason: opts.reason, duration: durationMs },
+          ),
+        local: (lists) =>
+          lists.block({ target, reason: opts.reason, durationMs, actor: 'cli', force: opts.force === true }),
       });
       cli.out(
         `blocked ${result.entry.target}${result.entry.expiresAt ? ` until ${result.entry.expiresAt}` : ''}\n`,

@@ -18,13 +18,16 @@ export interface CliContext {
 }
 
 /**
- * Validated config from the program's global flags plus `extra` (a command's own flags).
+ * Validated config from the program's global flags plus `extra` (a command's own flags);
+ * `configFile`, when given, replaces the global `--config` (see `backtest`, whose own `--config`
+ * names a candidate-settings file).
  * @throws CliError carrying the ConfigError's message (field, source, expected form).
  */
 export function resolveConfig(
   cli: CliContext,
   program: Command,
   extra: Record<string, unknown> = {},
+  configFile?: string | null,
 ): Config {
   const globals = program.opts<{ config?: string; dataDir?: string }>();
   try {
@@ -32,7 +35,7 @@ export function resolveConfig(
       flags: { dataDir: globals.dataDir, ...extra },
       env: cli.env,
       cwd: cli.cwd,
-      configFile: globals.config,
+      configFile: configFile === undefined ? globals.config : (configFile ?? undefined),
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);

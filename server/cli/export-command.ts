@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import {
   EXPORT_KINDS,
   type ExportFormat,
   type ExportKind,
+  exportFileName,
   writeExport,
 } from '../admin/index.js';
 import { AccessLists, createRequestLog, openStateStore } from '../store/index.js';
@@ -31,25 +32,30 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
       const since = parseTime('--since', opts.since);
       const until = parseTime('--until', opts.until);
       const config = resolveConfig(cli, program);
-      const out: Writable = opts.out ? createWriteStream(path.resolve(cli.cwd, opts.out)) : process.stdout;
+      const target = opts.out ? await outputFile(path.resolve(cli.cwd, opts.out), kind, opts.format) : null;
+      const out: Writable = target ? await openOutput(target.partial) : process.stdout;
       const client = await connectToRunningAppliance(config.dataDir);
-      if (client) {
+      const write = async () => {
+        if (!client) {
+          const range = { since, until };
+          return exportLocally(config.dataDir, kind as ExportKind, opts.format as ExportFormat, range, out);
+        }
         const query = new URLSearchParams({ format: opts.format });
         if (since) query.set('since', since.toISOString());
         if (until) query.set('until', until.toISOString());
         const response = await client.raw(`/api/export/${kind}?${query}`);
         if (!response.body) throw new CliError('the admin API sent an empty export');
         await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), out);
-      } else {
-        await exportLocally(
-          config.dataDir,
-          kind as ExportKind,
-          opts.format as ExportFormat,
-          { since, until },
-          out,
-        );
+      };
+      // A failed export leaves no file behind: neither the partial one nor a truncated final one.
+      await write().catch(async (err: Error) => {
+        if (target) await rm(target.partial, { force: true });
+        throw err;
+      });
+      if (target) {
+        await rename(target.partial, target.file);
+        cli.err(`wrote ${target.file}\n`);
       }
-      if (opts.out) cli.err(`wrote ${opts.out}\n`);
     });
 }
 
@@ -80,6 +86,38 @@ async function exportLocally(
           );
         });
   await writeExport(kind, format, items, out);
+}
+
+/**
+ * Where `--out` writes: the file itself, or, for an existing directory (or a path ending in `/`), a
+ * generated name inside it that cannot leave it ({@link exportFileName}). The export goes to a
+ * `.partial` file next to it and is renamed into place when complete, so an interrupted export
+ * never leaves a truncated file under the final name. Exports hold client IPs: mode 0600.
+ */
+async function outputFile(
+  resolved: string,
+  kind: string,
+  format: string,
+): Promise<{ file: string; partial: string }> {
+  const isDir =
+    resolved.endsWith(path.sep) ||
+    (await stat(resolved).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ));
+  const file = isDir ? path.join(resolved, exportFileName(kind, format, new Date())) : resolved;
+  return { file, partial: `${file}.partial-${process.pid}` };
+}
+
+/** Opens the output file before anything runs, so a bad `--out` fails at once with a clear error. */
+async function openOutput(file: string): Promise<Writable> {
+  try {
+    return (await open(file, 'w', 0o600)).createWriteStream();
+  } catch (err) {
+    throw new CliError(
+      `--out: cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
 }
 
 function parseTime(flag: string, value: string | undefined): Date | undefined {

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { AccessLists, createCounters, createRequestLog, openStateStore } from '../store/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { parseRange } from './time-range.js';
 
 /** `ipwarden monitor [--task …] [--dry-run] [--since T --until T]`: the scheduled jobs, on demand. */
 export function registerMonitorCommand(program: Command, cli: CliContext): void {
@@ -71,24 +72,6 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
         if (runs.some((r) => r.outcome === 'failed')) throw new CliError('a job failed (see above)');
       },
     );
-}
-
-function parseRange(
-  since: string | undefined,
-  until: string | undefined,
-): { since: Date; until: Date } | null {
-  if (since === undefined) {
-    if (until !== undefined) throw new CliError('--until needs --since');
-    return null;
-  }
-  const s = Date.parse(since);
-  const u = until === undefined ? Date.now() : Date.parse(until);
-  if (!Number.isFinite(s))
-    throw new CliError(`--since expects an ISO 8601 time, got ${JSON.stringify(since)}`);
-  if (!Number.isFinite(u))
-    throw new CliError(`--until expects an ISO 8601 time, got ${JSON.stringify(until)}`);
-  if (u <= s) throw new CliError('--until must be after --since');
-  return { since: new Date(s), until: new Date(u) };
 }
 
 /** One human-readable paragraph per run. */

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAccessCommands } from './access-commands.js';
+import { registerBacktestCommand } from './backtest-command.js';
 import type { CliContext } from './context.js';
 import { registerExportCommand } from './export-command.js';
 import { registerImportCommand } from './import-command.js';
@@ -24,6 +25,7 @@ export function buildProgram(cli: CliContext): Command {
   registerExportCommand(program, cli);
   registerImportCommand(program, cli);
   registerMonitorCommand(program, cli);
+  registerBacktestCommand(program, cli);
   registerUiCommand(program, cli);
   return program;
 }

@@ -17,9 +17,14 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
     .option('--upstream <url>', 'the site to protect (default: a built-in demo site)')
     .option('--listen <host:port>', 'proxy address (default 0.0.0.0:8080)')
     .option('--admin <host:port>', 'admin UI/API address (default 127.0.0.1:8081)')
+    .option('--admin-hosts <list>', 'extra host names the admin server answers to (comma-separated)')
     .option(
       '--trust-proxy <list>',
       'comma-separated CIDRs whose X-Forwarded-For is trusted, or "loopback" (default: none)',
+    )
+    .option(
+      '--forwarded-header <name>',
+      'header a trusted proxy names the client in: x-forwarded-for or forwarded (default x-forwarded-for)',
     )
     .option('--geoip <file>', 'a GeoLite2-City .mmdb (default: the bundled database)')
     .option('--redis <url>', 'redis:// URL shared by several instances (default: in-process)')

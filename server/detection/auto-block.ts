@@ -21,7 +21,9 @@ export interface AutoBlockDecision {
 /**
  * Auto-block (the seeds' daily task): IPs with active flags for `reasons` (3) or more distinct
  * reasons are blocked with reason "auto-block: <reasons>" for `durationMs`. Allowlisted and
- * already-blocked IPs are skipped. Runs after each new live flag, after each monitor run and daily.
+ * already-blocked IPs are skipped, and so are the operator's own addresses (loopback, the admin
+ * address, recent admin sessions: `AccessLists.operator`), so auto-block can never lock them out.
+ * Runs after each new live flag, after each monitor run and daily.
  */
 export class AutoBlocker {
   readonly #o: AutoBlockOptions;
@@ -42,6 +44,7 @@ export class AutoBlocker {
     for (const [ip, reasons] of this.#o.flags.activeReasonsByIp()) {
       if (reasons.size < this.#o.reasons) continue;
       if (this.#o.lists.decide(ip).kind !== 'none') continue; // allowlisted or already blocked
+      if (this.#o.lists.operator.has(ip)) continue; // never lock the operator out
       decisions.push({ ip, reasons: [...reasons].sort() });
     }
     return decisions;

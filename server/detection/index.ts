@@ -17,11 +17,29 @@ import { LiveDetector } from './live-detector.js';
 import { type MonitorResult, runMonitor } from './monitor.js';
 import { writeReport } from './report.js';
 import { compileRules, type RuleSet } from './rules.js';
+import { MemoryWindowCounts, RedisWindowCounts } from './window-counts.js';
 
 export { type AutoBlockDecision, AutoBlocker } from './auto-block.js';
+export {
+  type BacktestDeps,
+  type BacktestDiff,
+  type BacktestIp,
+  type BacktestRateLimit,
+  type BacktestReason,
+  type BacktestResult,
+  runBacktest,
+} from './backtest.js';
+export { parseCandidate } from './backtest-candidate.js';
 export { type FlagEvidence, FlagStore, type RaiseOutcome } from './flag-store.js';
 export { JOB_NAMES, type Job, type JobLock, type JobName, type JobRun, JobRunner } from './jobs.js';
 export { type MonitorFinding, type MonitorResult, runMonitor } from './monitor.js';
+export { type FlaggedIp, groupFlaggedIps, type RangeGroup } from './range-grouping.js';
+export {
+  DISMISS_ACTION,
+  dismissRangeSuggestion,
+  type RangeSuggestion,
+  suggestRanges,
+} from './range-suggestions.js';
 export { listReports, type SecurityReport } from './report.js';
 export { compileRules, type FlagReason, RULE_REASONS, type RuleSet } from './rules.js';
 
@@ -75,8 +93,7 @@ export function createDetection(deps: DetectionDeps): Detection {
   });
   const live = new LiveDetector({
     rules,
-    counters: deps.counters,
-    shared: cluster.shared,
+    windows: cluster.shared ? new RedisWindowCounts(deps.counters) : new MemoryWindowCounts(),
     flags,
     autoBlocker,
     logger,

@@ -1,6 +1,6 @@
 import type { AccessRecord } from '../store/index.js';
 
-/** One client's feature vector for the Isolation Forest; the order is `FEATURE_NAMES` in monitor.ts. */
+/** One client's feature vector for the Isolation Forest; the order is `FEATURE_NAMES` in window-evaluator.ts. */
 export interface IpFeatures {
   ip: string;
   requestCount: number;

@@ -1,20 +1,19 @@
-import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
-import type { AccessRecord, CountersClient } from '../store/index.js';
+import type { AccessRecord } from '../store/index.js';
 import type { AutoBlocker } from './auto-block.js';
 import type { FlagStore } from './flag-store.js';
 import type { Rule, RuleSet } from './rules.js';
+import type { WindowCounts } from './window-counts.js';
 
 export interface LiveDetectorOptions {
   rules: RuleSet;
-  counters: CountersClient;
+  /** Where the windows are counted: in this process, or on a Redis shared with other instances. */
+  windows: WindowCounts;
   flags: FlagStore;
   autoBlocker: AutoBlocker;
   logger: Logger;
   /** How often observed records are counted (ms); a threshold crossing is flagged within this + one round trip. */
   intervalMs?: number;
-  /** True when the counters store is shared with other instances (a real Redis). */
-  shared?: boolean;
   now?: () => number;
 }
 
@@ -30,11 +29,11 @@ const BUCKET_MS = 60_000;
 const MAX_SAMPLES = 5;
 
 /**
- * Live detection: sliding-window counters per (rule, IP) on the counters store, so several
- * instances sharing a Redis count together. `observe()` runs on the request path and only queues
- * the record; every `intervalMs` (default 200) the queue is aggregated and counted in one pipeline
- * of per-minute hash buckets (`detect:<reason>:<ip>` → { minute: hits }, expiring after the window).
- * When a window's sum exceeds the rule's threshold the IP is flagged, within a second of crossing.
+ * Live detection: sliding-window counters per (rule, IP) in per-minute buckets (see
+ * {@link WindowCounts}: in process, or on a shared Redis so several instances count together).
+ * `observe()` runs on the request path and only queues the record; every `intervalMs` (default 200)
+ * the queue is aggregated per counter key and counted in one call. When a window's sum exceeds the
+ * rule's threshold the IP is flagged, within a second of crossing.
  */
 export class LiveDetector {
   readonly #options: Required<Pick<LiveDetectorOptions, 'intervalMs' | 'now'>> & LiveDetectorOptions;
@@ -42,10 +41,6 @@ export class LiveDetector {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> = Promise.resolve();
   #failing = false;
-  /** Last known window sum per counter key (embedded mode), bounded: see #mustRead. */
-  readonly #bounds = new LRUCache<string, { sum: number; minute: number }>({ max: 200_000 });
-  /** The minute each counter key's TTL was last refreshed. */
-  readonly #expiresSet = new LRUCache<string, number>({ max: 200_000 });
 
   constructor(options: LiveDetectorOptions) {
     this.#options = { intervalMs: 200, now: Date.now, ...options };
@@ -100,7 +95,7 @@ export class LiveDetector {
 
   async #count(batch: AccessRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    const { rules, counters } = this.#options;
+    const { rules } = this.#options;
     const pending = new Map<string, Pending>();
     for (const record of batch) {
       const counted: string[] = [];
@@ -125,53 +120,16 @@ export class LiveDetector {
     const minute = Math.floor(now / BUCKET_MS);
     const windowBuckets = Math.max(1, Math.round(rules.windowMs / BUCKET_MS));
     const entries = [...pending.values()];
-    const pipeline = counters.pipeline();
-    const reads: [Pending, number][] = [];
-    let commands = 0;
-    for (const entry of entries) {
-      pipeline.hincrby(entry.key, String(minute), entry.hits);
-      commands++;
-      // The TTL outlives the window by a bucket, so refreshing it once per key per minute suffices.
-      if (this.#expiresSet.get(entry.key) !== minute) {
-        pipeline.pexpire(entry.key, rules.windowMs + BUCKET_MS);
-        this.#expiresSet.set(entry.key, minute);
-        commands++;
-      }
-      if (this.#mustRead(entry, minute, windowBuckets)) {
-        pipeline.hgetall(entry.key);
-        reads.push([entry, commands++]);
-      }
-    }
-    const results = (await pipeline.exec()) ?? [];
+    const sums = await this.#options.windows.add(entries, minute, windowBuckets);
     // Raised together, so the state store writes them in one commit rather than one file each.
     const raising: Promise<void>[] = [];
-    for (const [entry, index] of reads) {
-      const [err, buckets] = results[index] ?? [new Error('no reply'), null];
-      if (err) throw err;
-      const { sum, stale } = sumWindow(buckets as Record<string, string>, minute, windowBuckets);
-      this.#bounds.set(entry.key, { sum, minute });
-      if (stale.length > 0) counters.hdel(entry.key, ...stale).catch(() => undefined);
+    entries.forEach((entry, i) => {
+      const sum = sums[i] ?? 0;
       for (const rule of entry.rules) {
         if (sum > rule.threshold) raising.push(this.#flag(entry, rule, sum, now, windowBuckets));
       }
-    }
+    });
     await Promise.all(raising);
-  }
-
-  /**
-   * Whether the window sum must be read. Embedded (not shared), the sum can only have grown by this
-   * batch's hits since the last read, so a key whose bound stays at or under every threshold is
-   * not read; a read at least once per window prunes stale buckets. Shared, other instances add
-   * hits too, so every key is read.
-   */
-  #mustRead(entry: Pending, minute: number, windowBuckets: number): boolean {
-    if (this.#options.shared) return true;
-    const bound = this.#bounds.get(entry.key);
-    if (bound === undefined || minute - bound.minute >= windowBuckets) return true;
-    const upper = bound.sum + entry.hits;
-    if (entry.rules.some((rule) => upper > rule.threshold)) return true;
-    bound.sum = upper;
-    return false;
   }
 
   async #flag(entry: Pending, rule: Rule, sum: number, now: number, windowBuckets: number): Promise<void> {
@@ -200,19 +158,4 @@ export class LiveDetector {
       await autoBlocker.consider(entry.ip);
     }
   }
-}
-
-/** Sums the per-minute buckets inside the window ending at `minute`; lists buckets that fell out. */
-function sumWindow(
-  buckets: Record<string, string> | null,
-  minute: number,
-  windowBuckets: number,
-): { sum: number; stale: string[] } {
-  let sum = 0;
-  const stale: string[] = [];
-  for (const [field, value] of Object.entries(buckets ?? {})) {
-    if (Number(field) > minute - windowBuckets) sum += Number(value);
-    else stale.push(field);
-  }
-  return { sum, stale };
 }

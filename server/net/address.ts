@@ -28,7 +28,8 @@ export class AddressError extends Error {
  */
 export function parseAddress(input: string): Address {
   const text = input.trim();
-  if (!ipaddr.isValid(text) || !isStrictForm(text)) {
+  // 45 characters is the longest address text (RFC 4291 §2.2 with an embedded IPv4); longer is not one.
+  if (text.length > 45 || !ipaddr.isValid(text) || !isStrictForm(text)) {
     throw new AddressError(`not an IP address: ${JSON.stringify(truncate(input))}`);
   }
   const parsed = ipaddr.process(text);
@@ -89,6 +90,12 @@ export function cidrContains(cidr: Cidr, address: Address): boolean {
   if (cidr.network.family !== address.family) return false;
   const masked = maskBytes(address.bytes, cidr.prefix);
   return masked.every((b, i) => b === cidr.network.bytes[i]);
+}
+
+/** True when two ranges share at least one address (one contains the other's network). */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  if (a.network.family !== b.network.family) return false;
+  return a.prefix <= b.prefix ? cidrContains(a, b.network) : cidrContains(b, a.network);
 }
 
 /** The enclosing network of `address` with `prefix` bits, e.g. the /24 of an IPv4 address. */

@@ -4,6 +4,7 @@ export {
   AddressError,
   type Cidr,
   cidrContains,
+  cidrsOverlap,
   enclosingCidr,
   parseAddress,
   parseCidr,

@@ -1,8 +1,9 @@
 /**
  * Path patterns for rules (rate limits, sensitive paths): an exact path (`/login`) or a glob where
  * `*` matches within one segment and `**` matches across segments (`/wp-admin/**`, `/*.php`).
- * Matching is linear-time wildcard matching with no regular expressions, so an operator's (or an
- * attacker-influenced) pattern can never cause catastrophic backtracking.
+ * Matching runs the pattern's automaton over the path once (see {@link globMatch}): at most
+ * 2 × (pattern length + 1) × (path length + 1) steps and no regular expressions, so no pattern or
+ * path can cause catastrophic backtracking.
  */
 export interface PathPattern {
   readonly source: string;
@@ -32,11 +33,18 @@ export function compilePathPattern(source: string): PathPattern {
   }
   // `/wp-admin/**` also covers `/wp-admin` itself.
   const bare = pattern.endsWith('/**') ? pattern.slice(0, -3) : null;
+  const glob = compileGlob(pattern);
+  // Cheap exact tests first: the literal text before the first and after the last wildcard.
+  const head = pattern.slice(0, pattern.indexOf('*'));
+  const tail = pattern.slice(pattern.lastIndexOf('*') + 1);
+  const minLength = head.length + tail.length;
   return {
     source,
     matches: (path) => {
       const trimmed = trimSlash(path);
-      return trimmed === bare || globMatch(pattern, trimmed);
+      if (trimmed === bare) return true;
+      if (trimmed.length < minLength || !trimmed.startsWith(head) || !trimmed.endsWith(tail)) return false;
+      return globMatch(glob, trimmed).matched;
     },
   };
 }
@@ -69,52 +77,76 @@ function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-/**
- * Iterative wildcard match with two backtracking points: the latest `*` (which may not cross `/`)
- * and the latest `**` (which may). When the `*` cannot grow past a `/`, the `**` grows instead, so
- * `/**` + `/*.php` finds `/a/b/x.php`. O(pattern × path) worst case, no recursion.
- */
-function globMatch(pattern: string, path: string): boolean {
-  let p = 0;
-  let s = 0;
-  let starP = -1;
-  let starS = -1;
-  let anyP = -1;
-  let anyS = -1;
-  while (s < path.length) {
-    if (pattern.charCodeAt(p) === 42 /* * */) {
-      if (pattern.charCodeAt(p + 1) === 42) {
-        p += 2;
-        anyP = p;
-        anyS = s;
-        starP = -1; // a later `**` absorbs anything an earlier `*` could
-      } else {
-        p += 1;
-        starP = p;
-        starS = s;
-      }
-      continue;
-    }
-    if (p < pattern.length && pattern.charCodeAt(p) === path.charCodeAt(s)) {
-      p++;
-      s++;
-      continue;
-    }
-    if (starP !== -1 && path.charCodeAt(starS) !== 47 /* / */) {
-      starS++;
-      s = starS;
-      p = starP;
-      continue;
-    }
-    if (anyP !== -1) {
-      starP = -1;
-      anyS++;
-      s = anyS;
-      p = anyP;
-      continue;
-    }
-    return false;
+/** A compiled glob: one code per pattern character, `STAR` for `*`, `ANY` for `**`. */
+export type Glob = Int32Array;
+const STAR = -1;
+const ANY = -2;
+const SLASH = 47;
+const SET_A = new Uint8Array(MAX_PATTERN_LENGTH + 1);
+const SET_B = new Uint8Array(MAX_PATTERN_LENGTH + 1);
+
+/** Compiles the pattern text (leading `/` included) into glob tokens for {@link globMatch}. */
+export function compileGlob(pattern: string): Glob {
+  const tokens: number[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern.charCodeAt(i) !== 42 /* * */) tokens.push(pattern.charCodeAt(i));
+    else if (pattern.charCodeAt(i + 1) === 42) {
+      tokens.push(ANY);
+      i++;
+    } else tokens.push(STAR);
   }
-  while (pattern.charCodeAt(p) === 42) p++;
-  return p === pattern.length;
+  return Int32Array.from(tokens);
+}
+
+/**
+ * Matches `path` against a compiled glob by simulating its automaton over the set of pattern
+ * positions reached so far (Thompson 1968): one pass over the path; per character each of the
+ * (tokens + 1) positions is visited at most once and marked at most once, so at most
+ * 2 × (tokens + 1) × (path length + 1) steps, with no backtracking whatever the pattern or path. Returns whether it matched and the steps taken (the tests assert
+ * the bound).
+ */
+export function globMatch(glob: Glob, path: string): { matched: boolean; steps: number } {
+  const m = glob.length;
+  // Matching is synchronous, so two shared position sets serve every call (no allocation per request).
+  let current = SET_A;
+  let next = SET_B;
+  current.fill(0, 0, m + 1);
+  let steps = closeOver(glob, current, 0);
+  for (let s = 0; s < path.length; s++) {
+    const c = path.charCodeAt(s);
+    next.fill(0, 0, m + 1);
+    let live = false;
+    for (let i = 0; i <= m; i++) {
+      if (current[i] === 0) continue;
+      steps++;
+      if (i === m) continue;
+      const token = glob[i] as number;
+      if (token === ANY || (token === STAR && c !== SLASH)) {
+        if (next[i] === 0) steps += closeOver(glob, next, i);
+        live = true;
+      } else if (token === c) {
+        if (next[i + 1] === 0) steps += closeOver(glob, next, i + 1);
+        live = true;
+      }
+    }
+    if (!live) return { matched: false, steps };
+    const swap = current;
+    current = next;
+    next = swap;
+  }
+  return { matched: current[m] === 1, steps };
+}
+
+/** Marks position `from` and every position reachable from it by empty `*`/`**` matches; returns the marks made. */
+function closeOver(glob: Glob, set: Uint8Array, from: number): number {
+  let i = from;
+  let marks = 0;
+  while (i <= glob.length && set[i] === 0) {
+    set[i] = 1;
+    marks++;
+    const token = glob[i];
+    if (token !== STAR && token !== ANY) break;
+    i++;
+  }
+  return marks;
 }

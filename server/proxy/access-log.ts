@@ -1,23 +1,23 @@
 import type { AccessRecord, RequestAction } from '../store/index.js';
-import type { ProxyContext as Context, Next } from './context.js';
+import type { ProxyContext as Context } from './context.js';
 
 /** Longest path / query / user agent / referrer kept in a record (characters). */
 const MAX_FIELD = 4096;
 
 /**
- * Koa middleware (first in the chain) that turns every exchange — allowed, blocked or
+ * The request path's first step: turns every exchange — allowed, blocked or
  * rate-limited — into exactly one ECS access record when the response closes, and hands it to
  * `sink` (the request log append, live detection). Only cheap field copies happen here:
  * serialisation and geolocation run later, in the log's batch flush.
  */
 export function accessLog(sink: (record: AccessRecord) => void) {
-  return function logAccess(ctx: Context, next: Next): Promise<void> {
+  return function logAccess(ctx: Context): true {
     const started = process.hrtime.bigint();
     const startedAt = Date.now();
     ctx.res.once('close', () => {
       sink(buildRecord(ctx, startedAt, Number(process.hrtime.bigint() - started)));
     });
-    return next();
+    return true;
   };
 
   function buildRecord(ctx: Context, startedAt: number, durationNs: number): AccessRecord {

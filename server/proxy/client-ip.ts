@@ -1,5 +1,6 @@
-import { AddressSet, type Cidr, parseV4, tryParseAddress } from '../net/index.js';
-import type { ProxyContext as Context, Next } from './context.js';
+import { AddressSet, type Cidr } from '../net/index.js';
+import type { ProxyContext as Context } from './context.js';
+import { type ForwardedHeaderName, headerHops } from './forwarding-headers.js';
 
 /** Who sent a request: the socket peer, whether it is a trusted proxy, and the resolved client. */
 export interface ClientAddress {
@@ -10,22 +11,27 @@ export interface ClientAddress {
   peerTrusted: boolean;
 }
 
-/** Resolves the client address of a request from its socket peer and X-Forwarded-For header. */
-export type ClientIpResolver = (peer: string | undefined, xForwardedFor: string | undefined) => ClientAddress;
-
-/** At most this many X-Forwarded-For hops are examined, from the right. */
-const MAX_HOPS = 32;
-/** Header characters examined, from the right; the rest is hostile noise. */
-const MAX_HEADER_LENGTH = 2048;
+/** Resolves the client address of a request from its socket peer and forwarding header (the one configured). */
+export type ClientIpResolver = (
+  peer: string | undefined,
+  forwardingHeader: string | undefined,
+) => ClientAddress;
 
 /**
  * Builds the client-IP resolver (DESIGN.md, "The request path"): the socket peer is the client
- * unless it is a trusted proxy; then X-Forwarded-For is read right to left and the right-most
- * address that is not itself a trusted proxy is the client. A malformed hop stops the walk and the
- * last good hop to its right is used, so a spoofed or garbage header can never select an
- * attacker-chosen address. IPv4-mapped IPv6 is normalised to IPv4.
+ * unless it is a trusted proxy; then the forwarding header `header` (X-Forwarded-For, or RFC 7239
+ * `Forwarded: for=`) is read right to left and the right-most address that is not itself a trusted
+ * proxy is the client. A hop that names no address (malformed, `unknown`, obfuscated) stops the
+ * walk and the last good hop to its right is used, so a spoofed or garbage header can never select
+ * an attacker-chosen address. Only one header is ever read: a proxy that writes X-Forwarded-For
+ * usually passes a client's own `Forwarded` through untouched, and the reverse. IPv4-mapped IPv6
+ * is normalised to IPv4. Work is bounded: the last 2,048 characters and 32 hops
+ * at most (`forwarding-headers.ts`).
  */
-export function createClientIpResolver(trustedProxies: readonly Cidr[]): ClientIpResolver {
+export function createClientIpResolver(
+  trustedProxies: readonly Cidr[],
+  header: ForwardedHeaderName = 'x-forwarded-for',
+): ClientIpResolver {
   const trusted = new AddressSet<true>();
   for (const cidr of trustedProxies) trusted.set(cidr, true);
   if (trusted.size === 0) {
@@ -35,17 +41,15 @@ export function createClientIpResolver(trustedProxies: readonly Cidr[]): ClientI
     };
   }
 
-  return (peerRaw, xff) => {
+  return (peerRaw, value) => {
     const peer = normaliseSocketAddress(peerRaw);
     if (trusted.match(peer) === undefined) return { client: peer, peer, peerTrusted: false };
-    if (!xff) return { client: peer, peer, peerTrusted: true };
-    const header = xff.length > MAX_HEADER_LENGTH ? xff.slice(xff.length - MAX_HEADER_LENGTH) : xff;
-    const hops = header.split(',');
+    if (!value) return { client: peer, peer, peerTrusted: true };
+    const hops = headerHops(header, value);
     let client = peer;
-    const stop = Math.max(0, hops.length - MAX_HOPS);
-    for (let i = hops.length - 1; i >= stop; i--) {
-      const hop = parseHop(hops[i] ?? '');
-      if (hop === null) break;
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i];
+      if (hop === null || hop === undefined) break;
       client = hop;
       if (trusted.match(hop) === undefined) break;
     }
@@ -53,17 +57,18 @@ export function createClientIpResolver(trustedProxies: readonly Cidr[]): ClientI
   };
 }
 
-/** Koa middleware putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields the resolver in force. */
-export function clientIp(current: () => ClientIpResolver) {
-  return function resolveClientIp(ctx: Context, next: Next): Promise<void> {
-    const address = current()(
-      ctx.req.socket.remoteAddress,
-      ctx.req.headers['x-forwarded-for'] as string | undefined,
-    );
+/**
+ * Request-path step putting `clientIp`, `peer` and `peerTrusted` on `ctx.state`; `current` yields
+ * the resolver in force and the header it reads.
+ */
+export function clientIp(current: () => { resolve: ClientIpResolver; header: ForwardedHeaderName }) {
+  return function resolveClientIp(ctx: Context): true {
+    const { resolve, header } = current();
+    const address = resolve(ctx.req.socket.remoteAddress, ctx.req.headers[header] as string | undefined);
     ctx.state.clientIp = address.client;
     ctx.state.peer = address.peer;
     ctx.state.peerTrusted = address.peerTrusted;
-    return next();
+    return true;
   };
 }
 
@@ -72,20 +77,4 @@ export function normaliseSocketAddress(address: string | undefined): string {
   if (!address) return '0.0.0.0';
   if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   return address;
-}
-
-/** One X-Forwarded-For element: an address, optionally `[v6]:port` or `v4:port` (some proxies add ports). */
-function parseHop(raw: string): string | null {
-  let text = raw.trim();
-  if (text.startsWith('[')) {
-    const end = text.indexOf(']');
-    if (end === -1) return null;
-    text = text.slice(1, end);
-  } else {
-    const colon = text.indexOf(':');
-    if (colon !== -1 && colon === text.lastIndexOf(':')) text = text.slice(0, colon); // v4:port
-  }
-  // Fast path for the common case, a canonical dotted quad (this runs on every proxied request).
-  if (parseV4(text) !== -1) return text;
-  return tryParseAddress(text)?.text ?? null;
 }

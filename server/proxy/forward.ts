@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
 import { errorPage } from './error-pages.js';
+import { forwardedElement } from './forwarding-headers.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -26,9 +27,11 @@ export interface Upstream {
 
 /**
  * The upstream target with a keep-alive connection pool: without reuse every request pays a TCP
- * handshake and the proxy runs at about a third of the speed (measured here).
+ * handshake and the proxy runs at about a third of the speed (measured here). The pool's sockets
+ * carry the upstream inactivity limit (`timeoutMs`) for their whole life, rather than each request
+ * setting it and the pool clearing it again: that re-armed two timers per request.
  */
-export function createUpstream(url: URL): Upstream {
+export function createUpstream(url: URL, timeoutMs: number): Upstream {
   const secure = url.protocol === 'https:';
   const options = {
     keepAlive: true,
@@ -36,6 +39,7 @@ export function createUpstream(url: URL): Upstream {
     maxSockets: 512,
     maxFreeSockets: 256,
     scheduling: 'lifo' as const,
+    timeout: timeoutMs,
   };
   return {
     url,
@@ -46,79 +50,88 @@ export function createUpstream(url: URL): Upstream {
 
 export interface ForwardOptions {
   upstream: Upstream;
-  /** Upstream inactivity limit (ms) before answering 504 (or cutting a stalled body). */
-  timeoutMs: number;
   logger: Logger;
   /** Called with the upstream response before it is relayed (e.g. to learn sessions). */
   onResponse?: (ctx: Context, response: IncomingMessage) => void;
 }
 
 /**
- * Koa middleware that streams the request to the upstream and the answer back, keeping `Host`,
- * setting X-Forwarded-For / X-Forwarded-Proto, and answering 502 (refused, reset) or 504 (timeout)
- * with a short page. Bodies are never buffered.
+ * The request path's last step: streams the request to the upstream and the answer back, keeping
+ * `Host`, setting X-Forwarded-For / X-Forwarded-Proto, and answering 502 (refused, reset) or 504
+ * (the pool's inactivity limit, see {@link createUpstream}) with a short page. Bodies are never
+ * buffered; a slow reader pauses the upstream (back-pressure). Returns at once; the exchange ends
+ * when the response closes.
  */
 export function forward(options: ForwardOptions) {
-  const { upstream, timeoutMs, logger } = options;
+  const { upstream, logger, onResponse } = options;
   const { hostname, port } = upstream.url;
   const basePath = upstream.url.pathname === '/' ? '' : upstream.url.pathname.replace(/\/$/, '');
+  const hostHeader = upstream.url.host;
 
-  return function forwardToUpstream(ctx: Context): Promise<void> {
+  return function forwardToUpstream(ctx: Context): void {
     const req = ctx.req;
     const res = ctx.res;
-    const headers = forwardedHeaders(req.headers, ctx.state.peer ?? '', ctx.state.peerTrusted === true);
-
-    return new Promise<void>((resolve) => {
-      const upstreamReq = upstream.request({
-        agent: upstream.agent,
-        hostname,
-        port,
-        method: req.method,
-        path: basePath + (req.url ?? '/'),
-        headers,
-        timeout: timeoutMs,
-      });
-      let settled = false;
-      const done = () => {
-        if (!settled) {
-          settled = true;
-          resolve();
-        }
-      };
-
-      upstreamReq.on('response', (upstreamRes) => {
-        options.onResponse?.(ctx, upstreamRes);
-        relayHead(res, upstreamRes);
-        upstreamRes.pipe(res);
-        upstreamRes.on('error', () => res.destroy());
-        upstreamRes.on('end', done);
-        res.on('close', () => {
-          if (!upstreamRes.complete) upstreamRes.destroy();
-          done();
-        });
-      });
-      upstreamReq.on('timeout', () => {
-        upstreamReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT_UPSTREAM' }));
-      });
-      upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-        if (res.headersSent) {
-          res.destroy();
-        } else if (!res.destroyed) {
-          const status = err.code === 'ETIMEDOUT_UPSTREAM' ? 504 : 502;
-          logger.warn({ 'error.code': err.code, 'error.message': err.message, status }, 'upstream failed');
-          sendPage(res, status);
-        }
-        done();
-      });
-      req.on('aborted', () => upstreamReq.destroy());
-      res.on('close', () => {
-        if (!res.writableFinished) upstreamReq.destroy();
-        done();
-      });
-      if (hasBody(req)) req.pipe(upstreamReq);
-      else upstreamReq.end();
+    const upstreamReq = upstream.request({
+      agent: upstream.agent,
+      hostname,
+      port,
+      method: req.method,
+      path: basePath + (req.url ?? '/'),
+      headers: forwardedHeaderList(
+        req.headers,
+        ctx.state.peer ?? '',
+        ctx.state.peerTrusted === true,
+        hostHeader,
+      ),
     });
+    let upstreamRes: IncomingMessage | null = null;
+
+    upstreamReq.on('response', (response) => {
+      upstreamRes = response;
+      onResponse?.(ctx, response);
+      relayHead(res, response);
+      relayBody(response, res);
+    });
+    upstreamReq.on('timeout', () => {
+      upstreamReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT_UPSTREAM' }));
+    });
+    upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (res.headersSent) {
+        res.destroy();
+      } else if (!res.destroyed) {
+        const status = err.code === 'ETIMEDOUT_UPSTREAM' ? 504 : 502;
+        logger.warn({ 'error.code': err.code, 'error.message': err.message, status }, 'upstream failed');
+        sendPage(res, status);
+      }
+    });
+    // The client went away (or the answer is complete): stop whatever is still running upstream.
+    res.once('close', () => {
+      if (!res.writableFinished) upstreamReq.destroy();
+      if (upstreamRes !== null && !upstreamRes.complete) upstreamRes.destroy();
+    });
+    if (hasBody(req)) req.pipe(upstreamReq);
+    else upstreamReq.end();
   };
+}
+
+/**
+ * Streams the upstream body to the client with back-pressure. Hand-written rather than `pipe()`,
+ * which sets up and tears down about ten listeners per response; an upstream error cuts the client
+ * connection, so a truncated body never looks complete.
+ */
+function relayBody(from: IncomingMessage, to: http.ServerResponse): void {
+  let draining = false;
+  from.on('data', (chunk: Buffer) => {
+    if (to.write(chunk) || draining) return;
+    from.pause();
+    draining = true;
+    to.once('drain', () => {
+      draining = false;
+      from.resume();
+    });
+  });
+  from.on('end', () => to.end());
+  from.on('error', () => to.destroy());
 }
 
 /** RFC 9112 §6.3: a request has a body only with Content-Length > 0 or Transfer-Encoding. */
@@ -127,21 +140,54 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Headers for the upstream: hop-by-hop fields dropped, X-Forwarded-* set (kept from trusted peers only). */
+/**
+ * Headers for the upstream as a flat `[name, value, …]` list (Node sends such a list as is, without
+ * the per-field bookkeeping of a headers object): hop-by-hop fields dropped, X-Forwarded-For,
+ * X-Forwarded-Proto and Forwarded set (prior values kept from trusted peers only), `Host` kept, or set to
+ * `defaultHost` when the client sent none.
+ */
+export function forwardedHeaderList(
+  incoming: IncomingHttpHeaders,
+  peer: string,
+  peerTrusted: boolean,
+  defaultHost: string,
+): string[] {
+  const out: string[] = [];
+  const listed = connectionListed(incoming.connection);
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (name === 'x-forwarded-for' || name === 'forwarded' || (name === 'x-forwarded-proto' && !peerTrusted))
+      continue;
+    const value = incoming[name];
+    if (typeof value === 'string') out.push(name, value);
+    else if (value !== undefined) for (const item of value) out.push(name, item);
+  }
+  if (incoming.host === undefined) out.push('host', defaultHost);
+  const priorXff = incoming['x-forwarded-for'];
+  out.push('x-forwarded-for', peerTrusted && priorXff ? `${priorXff}, ${peer}` : peer);
+  if (!(peerTrusted && incoming['x-forwarded-proto'])) out.push('x-forwarded-proto', 'http');
+  // RFC 7239 §5.2: the same for `Forwarded`, so an upstream never sees a client-written one.
+  const priorForwarded = incoming.forwarded;
+  const element = forwardedElement(peer);
+  out.push('forwarded', peerTrusted && priorForwarded ? `${priorForwarded}, ${element}` : element);
+  return out;
+}
+
+/** {@link forwardedHeaderList} as a headers object (for the upgrade handshake, which adds fields). */
 export function forwardedHeaders(
   incoming: IncomingHttpHeaders,
   peer: string,
   peerTrusted: boolean,
+  defaultHost: string,
 ): OutgoingHttpHeaders {
+  const list = forwardedHeaderList(incoming, peer, peerTrusted, defaultHost);
   const out: OutgoingHttpHeaders = {};
-  const listed = connectionListed(incoming.connection);
-  for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    out[name] = incoming[name];
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i] as string;
+    const value = list[i + 1] as string;
+    const prior = out[name];
+    out[name] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [String(prior)]), value];
   }
-  const priorXff = incoming['x-forwarded-for'];
-  out['x-forwarded-for'] = peerTrusted && priorXff ? `${priorXff}, ${peer}` : peer;
-  if (!(peerTrusted && incoming['x-forwarded-proto'])) out['x-forwarded-proto'] = 'http';
   return out;
 }
 
@@ -196,7 +242,7 @@ export function forwardUpgrade(
   peerTrusted: boolean,
   onDone: (status: number) => void,
 ): void {
-  const headers = forwardedHeaders(req.headers, peer, peerTrusted);
+  const headers = forwardedHeaders(req.headers, peer, peerTrusted, upstream.url.host);
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
   const upstreamReq = upstream.request({

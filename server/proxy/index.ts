@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
-import compose from 'koa-compose';
 import type { RateLimitRuleConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Cidr } from '../net/index.js';
@@ -8,13 +7,15 @@ import type { AccessLists, AccessRecord, CountersClient } from '../store/index.j
 import { accessGuard } from './access-guard.js';
 import { accessLog } from './access-log.js';
 import { clientIp, createClientIpResolver } from './client-ip.js';
-import { createProxyContext, type Next, type ProxyContext } from './context.js';
-import { createUpstream, forward, forwardUpgrade, sendPage } from './forward.js';
+import { createUpstream, forward, forwardUpgrade } from './forward.js';
+import type { ForwardedHeaderName } from './forwarding-headers.js';
 import { rateLimit } from './rate-limit.js';
+import { createRequestPath } from './request-path.js';
 import { createSessionRegistry } from './session-registry.js';
 
 export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } from './client-ip.js';
 export { errorPage } from './error-pages.js';
+export type { ForwardedHeaderName } from './forwarding-headers.js';
 export { hashSecret } from './session-registry.js';
 
 /**
@@ -50,6 +51,8 @@ export interface ProxyOptions {
   /** Slow-client limits; {@link DEFAULT_CLIENT_TIMEOUTS} when absent. */
   clientTimeouts?: ClientTimeouts;
   trustProxy: readonly Cidr[];
+  /** The header naming the client behind a trusted proxy (default `x-forwarded-for`). */
+  forwardedHeader?: ForwardedHeaderName;
   rateLimits: readonly RateLimitRuleConfig[];
   sessionCookie: string;
   sessionTtlMs: number;
@@ -90,8 +93,9 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     options.onRecord(record);
     events.emit('record', record);
   };
-  let resolve = createClientIpResolver(options.trustProxy);
-  const upstream = createUpstream(options.upstream);
+  const header = options.forwardedHeader ?? 'x-forwarded-for';
+  let clientIps = { resolve: createClientIpResolver(options.trustProxy, header), header };
+  const upstream = createUpstream(options.upstream, options.upstreamTimeoutMs);
   const sessions = createSessionRegistry({
     counters: options.counters,
     cookieName: options.sessionCookie,
@@ -105,27 +109,26 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     logger,
     failure: options.rateLimitFailure,
   });
-  const pipeline = compose<ProxyContext>([
-    accessLog(sink),
-    errorBoundary(logger),
-    clientIp(() => resolve),
-    accessGuard(options.accessLists, options.isPaused),
-    limiter,
-    forward({
-      upstream,
-      timeoutMs: options.upstreamTimeoutMs,
-      logger,
-      onResponse: (ctx, response) => {
-        if (ctx.state.rateLimitRule === undefined) return;
-        sessions.learn(response).catch((err: Error) => {
-          logger.error({ 'error.message': err.message }, 'could not record the upstream session');
-        });
-      },
-    }),
-  ]);
+  const handleRequest = createRequestPath(
+    {
+      logAccess: accessLog(sink),
+      resolveClientIp: clientIp(() => clientIps),
+      guardAccess: accessGuard(options.accessLists, options.isPaused),
+      rateLimit: limiter,
+      forward: forward({
+        upstream,
+        logger,
+        onResponse: (ctx, response) => {
+          if (ctx.state.rateLimitRule === undefined) return;
+          sessions.learn(response).catch((err: Error) => {
+            logger.error({ 'error.message': err.message }, 'could not record the upstream session');
+          });
+        },
+      }),
+    },
+    logger,
+  );
 
-  // The request path is a koa-compose chain over a lean context (context.ts): building Koa's full
-  // context for every request cost about a sixth of the throughput (README "Performance").
   const timeouts = checkClientTimeouts(options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS);
   const server = http.createServer(
     {
@@ -134,12 +137,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       requestTimeout: timeouts.requestMs,
       connectionsCheckingInterval: checkIntervalMs(timeouts),
     },
-    (req, res) => {
-      pipeline(createProxyContext(req, res)).catch((err: Error) => {
-        logger.error({ 'error.message': err.message, 'error.stack_trace': err.stack }, 'proxy error');
-        if (!res.headersSent && !res.destroyed) sendPage(res, 502);
-      });
-    },
+    handleRequest,
   );
   server.maxHeadersCount = MAX_HEADERS_COUNT;
   // A socket silent in both directions (a client that stopped reading its answer) is cut, but only
@@ -149,7 +147,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   server.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    const address = resolve(req.socket.remoteAddress, req.headers['x-forwarded-for'] as string | undefined);
+    const address = clientIps.resolve(req.socket.remoteAddress, req.headers[header] as string | undefined);
     const started = process.hrtime.bigint();
     const startedAt = Date.now();
     const decision = options.accessLists.decide(address.client);
@@ -202,7 +200,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     }),
     setRateLimits: (rules) => limiter.setRules(rules),
     setTrustProxy: (cidrs) => {
-      resolve = createClientIpResolver(cidrs);
+      clientIps = { resolve: createClientIpResolver(cidrs, header), header };
     },
     close: (graceMs = 10_000) => {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
@@ -227,21 +225,6 @@ function countSockets(pool: NodeJS.ReadOnlyDict<unknown[]>): number {
   let count = 0;
   for (const name in pool) count += pool[name]?.length ?? 0;
   return count;
-}
-
-/** One error boundary per server (STYLE.md): a thrown error becomes a 502 page, logged with context. */
-function errorBoundary(logger: Logger) {
-  return async function proxyErrorBoundary(ctx: ProxyContext, next: Next): Promise<void> {
-    try {
-      await next();
-    } catch (err) {
-      logger.error(
-        { 'error.message': (err as Error).message, 'url.path': ctx.path },
-        'proxy pipeline failed',
-      );
-      if (!ctx.res.headersSent && !ctx.res.destroyed) sendPage(ctx.res, 502);
-    }
-  };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { RateLimitRuleConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { compilePathPattern, normalisePath, type PathPattern } from '../net/index.js';
 import type { CountersClient } from '../store/index.js';
-import type { ProxyContext as Context, Next } from './context.js';
+import type { ProxyContext as Context } from './context.js';
 import { sendPage } from './forward.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -26,7 +26,7 @@ interface CompiledRule {
 }
 
 /**
- * Rate limits by rule (path patterns + methods), enforced with koa-ratelimit on the counters store.
+ * Rate limits by rule (path patterns + methods), a request-path step enforced with koa-ratelimit on the counters store.
  * Anonymous clients are counted per IP; clients with a session the upstream vouched for are counted
  * per session hash with the rule's `authenticated` budget. Seed defaults: login 5/min anonymous,
  * 10/min authenticated. Over the limit: 429 with Retry-After and X-RateLimit-* headers, and the
@@ -45,52 +45,56 @@ export function rateLimit(options: RateLimitOptions) {
   // koa-ratelimit needs Koa's full context; it is built only for requests a rule covers.
   const koa = new Koa();
 
-  const middleware = async function rateLimitRules(ctx: Context, next: Next): Promise<void> {
-    if (rules.length === 0 || ctx.state.allowlisted || ctx.state.paused) return next();
+  /** Whether the request may go on; a promise only for a request a rule covers (the rare case). */
+  const step = function rateLimitRules(ctx: Context): true | Promise<boolean> {
+    if (rules.length === 0 || ctx.state.allowlisted || ctx.state.paused) return true;
     const method = ctx.method;
     let path: string | null = null;
     for (const rule of rules) {
       if (!rule.methods.has(method)) continue;
       path ??= normalisePath(ctx.path);
       if (!rule.patterns.some((p) => p.matches(path as string))) continue;
-      ctx.state.rateLimitRule = `ratelimit:${rule.name}`;
-      let nextCalled = false;
-      const guardedNext = () => {
-        nextCalled = true;
-        recovered();
-        return next();
-      };
-      try {
-        const session = rule.authenticated ? await sessions.identify(ctx.headers) : null;
-        ctx.state.rateLimitKey = session
-          ? `${rule.name}:session:${session}`
-          : `${rule.name}:ip:${ctx.state.clientIp}`;
-        const koaCtx = koa.createContext(ctx.req, ctx.res);
-        koaCtx.state = ctx.state;
-        await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(koaCtx, guardedNext);
-        recovered();
-        // Limited: koa-ratelimit set the status, headers and body on Koa's context; send them.
-        if (!nextCalled && !ctx.res.headersSent) ctx.res.end(String(koaCtx.body ?? ''));
-      } catch (err) {
-        if (nextCalled) throw err;
-        if (!unavailable) {
-          logger.error(
-            { 'error.message': (err as Error).message, rule: rule.name, failure },
-            failure === 'open'
-              ? 'rate limits unavailable; requests are let through until the counters store recovers'
-              : 'rate limits unavailable; requests get 503 until the counters store recovers',
-          );
-        }
-        unavailable = true;
-        if (failure === 'open') return next();
-        ctx.state.action = 'rate_limited';
-        sendPage(ctx.res, 503);
-      }
-      return;
+      return limit(ctx, rule);
     }
-    return next();
+    return true;
   };
-  return Object.assign(middleware, {
+
+  async function limit(ctx: Context, rule: CompiledRule): Promise<boolean> {
+    ctx.state.rateLimitRule = `ratelimit:${rule.name}`;
+    let allowed = false;
+    const allow = () => {
+      allowed = true;
+      return Promise.resolve();
+    };
+    try {
+      const session = rule.authenticated ? await sessions.identify(ctx.headers) : null;
+      ctx.state.rateLimitKey = session
+        ? `${rule.name}:session:${session}`
+        : `${rule.name}:ip:${ctx.state.clientIp}`;
+      const koaCtx = koa.createContext(ctx.req, ctx.res);
+      koaCtx.state = ctx.state;
+      await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(koaCtx, allow);
+      recovered();
+      // Limited: koa-ratelimit set the status, headers and body on Koa's context; send them.
+      if (!allowed && !ctx.res.headersSent) ctx.res.end(String(koaCtx.body ?? ''));
+      return allowed;
+    } catch (err) {
+      if (!unavailable) {
+        logger.error(
+          { 'error.message': (err as Error).message, rule: rule.name, failure },
+          failure === 'open'
+            ? 'rate limits unavailable; requests are let through until the counters store recovers'
+            : 'rate limits unavailable; requests get 503 until the counters store recovers',
+        );
+      }
+      unavailable = true;
+      if (failure === 'open') return true;
+      ctx.state.action = 'rate_limited';
+      sendPage(ctx.res, 503);
+      return false;
+    }
+  }
+  return Object.assign(step, {
     /** Replaces the rules (settings changed); counts already in the store carry on under the same names. */
     setRules(next: readonly RateLimitRuleConfig[]): void {
       rules = next.map((rule) => compileRule(rule, options.counters));

@@ -1,18 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { AddressSet, type Cidr, cidrContains, parseCidr } from '../net/index.js';
+import { AddressSet, type Cidr, parseCidr } from '../net/index.js';
+import { AccessListError } from './access-list-error.js';
+import { checkBlock } from './block-checks.js';
+import { OperatorAddresses } from './operator-addresses.js';
 import type { AllowEntry, BlockEntry, State } from './state-schema.js';
 import type { StateStore } from './state-store.js';
 
-/** A block or allowlist request that cannot be applied; the message says why (shown to operators). */
-export class AccessListError extends Error {
-  override readonly name = 'AccessListError';
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409 = 400,
-  ) {
-    super(message);
-  }
-}
+export { AccessListError };
 
 export interface BlockRequest {
   target: string;
@@ -20,6 +14,8 @@ export interface BlockRequest {
   /** Milliseconds from now until the block lapses; omit for a permanent block. */
   durationMs?: number;
   actor: string;
+  /** Block even when the range covers an address the operator uses (otherwise a 409). */
+  force?: boolean;
 }
 
 export interface AllowRequest {
@@ -70,10 +66,14 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   readonly #blocks = new AddressSet<BlockEntry & { expiresAtMs: number }>();
   readonly #allow = new AddressSet<AllowEntry>();
 
-  constructor(store: StateStore, now: () => number = Date.now) {
+  /** The addresses the operator uses; a block covering one needs `force`. */
+  readonly operator: OperatorAddresses;
+
+  constructor(store: StateStore, now: () => number = Date.now, operator = new OperatorAddresses()) {
     super();
     this.#store = store;
     this.#now = now;
+    this.operator = operator;
     this.reload();
   }
 
@@ -136,8 +136,10 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   }
 
   /**
-   * Blocks an IP or CIDR (replacing an existing block of the same target) and records it in the audit trail.
-   * @throws AccessListError (400) naming the target when it is not an IP or CIDR.
+   * Blocks an IP or CIDR (replacing an existing block of the same target) and records it in the audit
+   * trail. The result's warnings come from {@link checkBlock}.
+   * @throws AccessListError (400) naming the target when it is not an IP or CIDR;
+   *   AccessListError (409) when it covers an operator's address and `force` is not set.
    */
   async block(request: BlockRequest): Promise<BlockResult> {
     const cidr = parseTarget(request.target);
@@ -159,15 +161,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       createdBy: request.actor,
       expiresAt: request.durationMs === undefined ? null : new Date(now + request.durationMs).toISOString(),
     };
-    const warnings = this.#store.data.allowlist
-      .filter((allow) => overlaps(cidr, parseCidr(allow.target)))
-      .map((allow) => `${allow.target} is allowlisted and stays reachable (the allowlist wins over blocks)`);
-    const hostBits = (cidr.network.family === 4 ? 32 : 128) - cidr.prefix;
-    if (hostBits >= (cidr.network.family === 4 ? 24 : 96)) {
-      warnings.push(
-        `${cidr.text} covers 2^${hostBits} addresses: a large part of the internet is now blocked`,
-      );
-    }
+    const warnings = checkBlock(cidr, this.#store.data.allowlist, this.operator, request.force === true);
     await this.#store.update((state) => {
       state.blocks = state.blocks.filter((b) => b.target !== entry.target);
       state.blocks.push(entry);
@@ -369,11 +363,8 @@ function parseTarget(target: unknown): Cidr {
   try {
     return parseCidr(target);
   } catch (err) {
-    throw new AccessListError((err as Error).message);
+    throw new AccessListError(
+      `target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24: ${(err as Error).message}`,
+    );
   }
-}
-
-function overlaps(a: Cidr, b: Cidr): boolean {
-  if (a.network.family !== b.network.family) return false;
-  return a.prefix <= b.prefix ? cidrContains(a, b.network) : cidrContains(b, a.network);
 }

@@ -1,3 +1,5 @@
+import { accessRecordJson } from './access-record-json.js';
+
 /** What the proxy did with a request: the ECS `event.action` of an access record. */
 export type RequestAction = 'allowed' | 'blocked' | 'rate_limited';
 
@@ -48,6 +50,17 @@ export function isAccessRecord(value: unknown): value is AccessRecord {
   if (!isObject(event) || typeof event.action !== 'string') return false;
   if (!isObject(http) || !isObject(http.request) || !isObject(http.response)) return false;
   return typeof http.request.method === 'string' && typeof http.response.status_code === 'number';
+}
+
+/**
+ * Serialises a record as one NDJSON line (without the newline): the text JSON.stringify gives,
+ * written field by field ({@link accessRecordJson}). Line feeds, carriage returns and every other
+ * control character inside strings are escaped, so whatever a client put in a path or user agent,
+ * the line holds exactly one record.
+ * @throws TypeError when the record cannot be serialised (a cycle or a BigInt).
+ */
+export function serialiseAccessRecord(record: AccessRecord): string {
+  return accessRecordJson(record);
 }
 
 /**

@@ -8,10 +8,18 @@ export {
   type BlockRequest,
   type BlockResult,
 } from './access-lists.js';
-export { type AccessRecord, type GeoFields, REQUEST_ACTIONS, type RequestAction } from './access-record.js';
+export {
+  type AccessRecord,
+  type GeoFields,
+  parseAccessRecord,
+  REQUEST_ACTIONS,
+  type RequestAction,
+  serialiseAccessRecord,
+} from './access-record.js';
 export { type Cluster, createCluster, type RedisFailurePolicy } from './cluster.js';
 export { type CountersClient, createCounters } from './counters.js';
 export { ListSync } from './list-sync.js';
+export { OperatorAddresses } from './operator-addresses.js';
 export * from './request-log.js';
 export {
   type AllowEntry,

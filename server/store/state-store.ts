@@ -4,7 +4,9 @@ import type { Adapter } from 'lowdb';
 import { Low } from 'lowdb';
 import { TextFile } from 'lowdb/node';
 import type { z } from 'zod';
+import { createStateDraft } from './state-draft.js';
 import { emptyState, type State, stateSchema } from './state-schema.js';
+import { StateText } from './state-text.js';
 
 /** A state file that could not be read, and where it was moved. */
 export interface CorruptStateReport {
@@ -39,6 +41,8 @@ class ValidatingJsonFile implements Adapter<State> {
   readonly #text: TextFile;
   readonly #onCorrupt: (report: CorruptStateReport) => void;
   readonly #now: () => Date;
+  /** Validates and serialises only the fields a commit replaced (see state-draft.ts). */
+  readonly #serialiser = new StateText();
 
   constructor(file: string, onCorrupt: (report: CorruptStateReport) => void, now: () => Date) {
     this.#file = file;
@@ -65,10 +69,12 @@ class ValidatingJsonFile implements Adapter<State> {
   }
 
   async write(data: State): Promise<void> {
-    const checked = stateSchema.safeParse(data);
-    if (!checked.success)
-      throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error)}`);
-    await this.#text.write(`${JSON.stringify(data, null, 2)}\n`);
+    const text = this.#serialiser.text(data, (key, value) => {
+      const checked = stateSchema.shape[key].safeParse(value);
+      if (!checked.success)
+        throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error, key)}`);
+    });
+    await this.#text.write(text);
   }
 }
 
@@ -107,20 +113,20 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     while (waiting.length > 0) {
       const batch = waiting;
       waiting = [];
-      let draft = structuredClone(db.data);
+      let draft = createStateDraft(db.data);
       let applied: { pending: PendingChange; result: unknown }[] = [];
       for (const pending of batch) {
         try {
-          applied.push({ pending, result: pending.change(draft) });
+          applied.push({ pending, result: pending.change(draft.draft) });
         } catch (err) {
           // A change that throws writes nothing; the others are re-applied to a clean draft.
           pending.reject(err);
-          draft = structuredClone(db.data);
-          for (const ok of applied) ok.result = ok.pending.change(draft);
+          draft = createStateDraft(db.data);
+          for (const ok of applied) ok.result = ok.pending.change(draft.draft);
         }
       }
       const previous = db.data;
-      db.data = draft;
+      db.data = draft.result();
       try {
         await db.write();
       } catch (err) {
@@ -156,7 +162,8 @@ interface PendingChange {
   reject: (err: unknown) => void;
 }
 
-function describeFirstIssue(error: z.ZodError): string {
+function describeFirstIssue(error: z.ZodError, field?: string): string {
   const issue = error.issues[0];
-  return `invalid state at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
+  const at = [...(field ? [field] : []), ...(issue?.path ?? [])].join('.');
+  return `invalid state at ${at || '(root)'}: ${issue?.message}`;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
@@ -18,6 +18,8 @@ let app: TestAppliance;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** Answers the page's dialogs while a test expects them; otherwise a dialog is a page error. */
+let onDialog: ((dialog: Dialog) => Promise<void>) | undefined;
 
 const shot = (name: string) =>
   page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -36,6 +38,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   page.on('pageerror', (err) => pageErrors.push(String(err)));
   page.on('dialog', (dialog) => {
+    if (onDialog) return void onDialog(dialog);
     pageErrors.push(`dialog: ${dialog.message()}`);
     void dialog.dismiss();
   });
@@ -142,6 +145,34 @@ describe('operator UI', () => {
       url: { path: string };
     }[];
     expect(records.map((r) => r.url.path)).toEqual(['/report', '/report2']);
+  });
+
+  it('asks before blocking a range with the operator in it, and blocks only on yes', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/lists`);
+    const form = page.getByRole('form', { name: 'Add to a list' });
+    const asked: string[] = [];
+    let answer = false;
+    onDialog = async (dialog) => {
+      asked.push(dialog.message());
+      await (answer ? dialog.accept() : dialog.dismiss());
+    };
+    const blocked = () =>
+      app.appliance.parts.accessLists.listBlocks().some((b) => b.target === '127.0.0.0/8');
+    try {
+      await form.getByLabel('IP or CIDR').fill('127.0.0.0/8');
+      await form.getByRole('button', { name: 'Add' }).click();
+      await expect.poll(() => asked.length).toBe(1);
+      expect(asked[0]).toContain('would block your own address');
+      await page.getByText('127.0.0.0/8 was not blocked').waitFor();
+      expect(blocked()).toBe(false);
+      answer = true;
+      await form.getByRole('button', { name: 'Add' }).click();
+      await expect.poll(blocked).toBe(true);
+      expect(asked).toHaveLength(2);
+    } finally {
+      onDialog = undefined;
+      if (blocked()) await app.appliance.parts.accessLists.unblock('127.0.0.0/8', 'test');
+    }
   });
 
   it('renders the lists and settings views, and no page error happened anywhere', async () => {

@@ -11,7 +11,12 @@ describe('pause protection', () => {
   beforeAll(async () => {
     upstream = await startUpstream();
     app = await startTestAppliance({ upstream: upstream.url.href });
-    await app.appliance.parts.accessLists.block({ target: '127.0.0.1', reason: 'test', actor: 'test' });
+    await app.appliance.parts.accessLists.block({
+      target: '127.0.0.1',
+      reason: 'test',
+      actor: 'test',
+      force: true,
+    });
   });
   afterAll(async () => {
     await app.stop();

@@ -10,6 +10,9 @@ const FLUSH_INTERVAL_MS = 200;
 /** One segment write after the timer fires; the bound is "the last flush interval" plus this. */
 const WRITE_SLACK_MS = 100;
 const LOAD_MS = 1_500;
+const MAX_LOAD_MS = 15_000;
+/** Acknowledged block/unblock commands needed before the kill, so the check below means something. */
+const MIN_ACKNOWLEDGED = 30;
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 async function waitForFile(file: string, ms = 15_000): Promise<string> {
@@ -137,7 +140,16 @@ describe('crash safety (kill -9 under load)', () => {
       }
     };
     const running = [...Array.from({ length: 8 }, (_, w) => load(w)), commands()];
-    await new Promise((r) => setTimeout(r, LOAD_MS));
+    // Load for LOAD_MS, and on a busy machine on until enough commands were acknowledged to check
+    // (at most MAX_LOAD_MS): the count, not the clock, is what the assertions below need.
+    const loadStarted = Date.now();
+    while (
+      Date.now() - loadStarted < MAX_LOAD_MS &&
+      (Date.now() - loadStarted < LOAD_MS ||
+        [...expected.keys()].filter((t) => !unsure.has(t)).length < MIN_ACKNOWLEDGED)
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const killedAt = Date.now();
     child.kill('SIGKILL');
     stopping = true;
@@ -193,5 +205,5 @@ describe('crash safety (kill -9 under load)', () => {
     } finally {
       await app.stop();
     }
-  });
+  }, 60_000);
 });

@@ -5,8 +5,8 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /** Slow connections held open at once; with both ends in this process that is 2,000 descriptors (`ulimit -n` is checked below). */
 const SLOW_CONNECTIONS = 1_000;
-const HEADERS_TIMEOUT_MS = 3_000;
-const REQUEST_TIMEOUT_MS = 3_000;
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 1_000;
 /** One byte per slow socket every DRIP_MS: a slowloris client that is never quite silent. */
 const DRIP_MS = 300;

@@ -215,6 +215,11 @@ describe('loadConfig config file', () => {
     expect(message).toContain(`from config file ${path.join(cwd, 'ipwarden.config.json')}`);
   });
 
+  it('refuses a __proto__ key as unknown instead of letting it replace the prototype', async () => {
+    await writeFile(path.join(cwd, 'ipwarden.config.json'), '{"__proto__": {"listen": "1.2.3.4:5"}}');
+    expect(configErrorOf({ env: {}, cwd })).toContain('__proto__ (from config file');
+  });
+
   it('refuses an unknown key inside a rule, naming the rule and the file', async () => {
     await writeJson('ipwarden.config.json', {
       rateLimits: [{ name: 'x', paths: ['/x'], anonymous: { max: 1, period: '1m' }, burst: 3 }],
@@ -259,6 +264,37 @@ describe('loadConfig trustProxy', () => {
   });
 });
 
+describe('loadConfig client timeouts, forwarding header and admin hosts', () => {
+  it('defaults to 10s headers, 120s request, 5s idle, X-Forwarded-For and no extra admin hosts', () => {
+    const config = loadConfig({ env: {}, cwd });
+    expect([config.headersTimeout, config.requestTimeout, config.idleTimeout]).toEqual([
+      10_000, 120_000, 5_000,
+    ]);
+    expect(config.forwardedHeader).toBe('x-forwarded-for');
+    expect(config.adminHosts).toEqual([]);
+  });
+
+  it('reads the timeouts as durations from flags, env and file', async () => {
+    await writeJson('ipwarden.config.json', { idleTimeout: 2500 });
+    const config = loadConfig({
+      cwd,
+      env: { IPWARDEN_HEADERS_TIMEOUT: '3s', IPWARDEN_FORWARDED_HEADER: 'forwarded' },
+      flags: { requestTimeout: '1m', adminHosts: 'ipwarden.lan, Admin.Example' },
+    });
+    expect([config.headersTimeout, config.requestTimeout, config.idleTimeout]).toEqual([
+      3_000, 60_000, 2_500,
+    ]);
+    expect(config.forwardedHeader).toBe('forwarded');
+    expect(config.adminHosts).toEqual(['ipwarden.lan', 'Admin.Example']);
+  });
+
+  it('refuses a headers timeout longer than the request timeout, naming both', () => {
+    const message = configErrorOf({ env: {}, cwd, flags: { headersTimeout: '2m', requestTimeout: '1m' } });
+    expect(message).toContain('headersTimeout (from --headers-timeout)');
+    expect(message).toContain('requestTimeout (60000 ms)');
+  });
+});
+
 describe('loadConfig errors name the field and where it came from', () => {
   it.each([
     [{ IPWARDEN_LISTEN: '8080' }, 'listen (from IPWARDEN_LISTEN)', 'HOST:PORT'],
@@ -276,6 +312,19 @@ describe('loadConfig errors name the field and where it came from', () => {
     [{ IPWARDEN_SESSION_TTL: '0' }, 'sessionTtl (from IPWARDEN_SESSION_TTL)', 'duration'],
     [{ IPWARDEN_SESSION_COOKIE: 'a b' }, 'sessionCookie (from IPWARDEN_SESSION_COOKIE)', 'cookie name'],
     [{ IPWARDEN_LOG_LEVEL: 'loud' }, 'logLevel (from IPWARDEN_LOG_LEVEL)', ''],
+    [{ IPWARDEN_HEADERS_TIMEOUT: '0' }, 'headersTimeout (from IPWARDEN_HEADERS_TIMEOUT)', 'duration'],
+    [{ IPWARDEN_REQUEST_TIMEOUT: 'soon' }, 'requestTimeout (from IPWARDEN_REQUEST_TIMEOUT)', '"soon"'],
+    [{ IPWARDEN_IDLE_TIMEOUT: '-5s' }, 'idleTimeout (from IPWARDEN_IDLE_TIMEOUT)', '"-5s"'],
+    [
+      { IPWARDEN_FORWARDED_HEADER: 'x-real-ip' },
+      'forwardedHeader (from IPWARDEN_FORWARDED_HEADER)',
+      '"x-forwarded-for" or "forwarded"',
+    ],
+    [
+      { IPWARDEN_ADMIN_HOSTS: 'ok.lan, evil.com:80' },
+      'adminHosts.1 (from IPWARDEN_ADMIN_HOSTS)',
+      'host names',
+    ],
   ])('env %j → %s', (env, named, expected) => {
     const message = configErrorOf({ env, cwd });
     expect(message).toContain(named);

@@ -6,6 +6,7 @@
 import { blockTarget, busy, dismissFlags, unblockTarget } from '../actions.js';
 import { get } from '../api.js';
 import { flagEvidence, reasonBadge } from '../components/flag-evidence.js';
+import { rangeSuggestionsPanel } from '../components/range-suggestions.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, h, ipLink, preserveFocus, select, table } from '../dom.js';
 import { REASON_LABELS } from '../evidence.js';
@@ -37,6 +38,10 @@ export const flagsView: View = (root, ctx) => {
   let rows: Row[] = [];
   let reasonFilter = '';
   const content = h('div', { class: 'card card-flush' }, loading());
+  const suggestions = rangeSuggestionsPanel(ctx.signal, () => {
+    ctx.refreshFlagCount();
+    void load();
+  });
   const summary = h('span', { class: 'muted', attrs: { role: 'status' } });
   const blockSelected = button('Block selected', () => void bulk('block'), { variant: 'danger small' });
   const unblockSelected = button('Unblock selected', () => void bulk('unblock'), { variant: 'small' });
@@ -52,11 +57,13 @@ export const flagsView: View = (root, ctx) => {
       'Flagged IPs',
       'Clients that crossed a detection threshold. Block them, or dismiss the flag if the traffic is legitimate.',
     ),
+    suggestions.element,
     h('div', { class: 'toolbar' }, reasonSelect, blockSelected, unblockSelected, summary),
     content,
   );
 
   async function load(): Promise<void> {
+    suggestions.refresh();
     try {
       const [flags, blocks] = await Promise.all([
         get<{ flags: Flag[] }>('/api/flags?active=1', ctx.signal),

@@ -4,6 +4,7 @@
  * to the form and the field it names is marked. Saved settings apply without a restart.
  */
 import { ApiError, errorMessage, get, isQuiet, put } from '../api.js';
+import { backtestPanel } from '../components/backtest-panel.js';
 import { rateLimitEditor } from '../components/rate-limit-editor.js';
 import { button, field, h } from '../dom.js';
 import { reasonLabel } from '../evidence.js';
@@ -147,6 +148,18 @@ export const settingsView: View = (root, ctx) => {
         'Trusted proxies',
         'One CIDR per line (or loopback). Only these peers’ X-Forwarded-For is believed.',
         field('Trusted proxies', trustProxy),
+      ),
+      fieldset(
+        'Test against history',
+        'Run detection with the settings above over a past range of the request log and compare.',
+        backtestPanel({
+          candidate: () => {
+            const next = fromFormValues(values(), base);
+            return isFieldError(next) ? { error: next.message, field: next.field } : { settings: next };
+          },
+          markInvalid: (text) => markInvalid(text),
+          signal: ctx.signal,
+        }),
       ),
       h('div', { class: 'form-footer' }, save, message),
     );

@@ -1,7 +1,11 @@
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import Koa from 'koa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adminTokenPath, ensureAdminToken, safeEqual } from '../../../server/admin/auth.js';
+import { apiErrorBoundary } from '../../../server/admin/api-error.js';
+import { adminGuard, adminTokenPath, ensureAdminToken, safeEqual } from '../../../server/admin/auth.js';
+import { createLogger } from '../../../server/log.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dataDir: string;
@@ -71,5 +75,31 @@ describe('safeEqual', () => {
     expect(safeEqual('secret-token', '')).toBe(false);
     expect(safeEqual('a', 'a'.repeat(10_000))).toBe(false);
     expect(safeEqual('é', 'e\u0301')).toBe(false);
+  });
+});
+
+describe('adminGuard', () => {
+  it('reports the remote address of authenticated requests only (the operator addresses)', async () => {
+    const seen: string[] = [];
+    const app = new Koa();
+    app.use(apiErrorBoundary(createLogger('silent')));
+    app.use(
+      adminGuard({ token: 'a'.repeat(40), hostAllowed: () => true, onAuthenticated: (ip) => seen.push(ip) }),
+    );
+    app.use((ctx) => {
+      ctx.body = 'ok';
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/x`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: `Bearer ${'b'.repeat(40)}` } })).status).toBe(401);
+      expect(seen).toEqual([]);
+      expect((await fetch(url, { headers: { authorization: `Bearer ${'a'.repeat(40)}` } })).status).toBe(200);
+      expect(seen).toEqual(['127.0.0.1']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

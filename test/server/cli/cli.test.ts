@@ -125,7 +125,14 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
     const app = await startTestAppliance({}, dir);
     try {
       expect((await app.proxy('/')).status).toBe(200);
-      expect((await run('block', '127.0.0.1', '--reason', 'cli test')).out).toContain('blocked 127.0.0.1');
+      const refused = await run('block', '127.0.0.1', '--reason', 'cli test');
+      expect(refused.error?.message).toMatch(
+        /blocking 127\.0\.0\.1 would block your own address \(127\.0\.0\.0\/8.*--force/,
+      );
+      expect(app.appliance.parts.accessLists.listBlocks()).toEqual([]);
+      const forced = await run('block', '127.0.0.1', '--reason', 'cli test', '--force');
+      expect(forced.out).toContain('blocked 127.0.0.1');
+      expect(forced.err).toContain('warning: 127.0.0.1 includes your own address (127.0.0.0/8)');
       expect((await app.proxy('/')).status).toBe(403);
       expect(app.appliance.parts.accessLists.listBlocks()[0]).toMatchObject({
         target: '127.0.0.1',

@@ -1,0 +1,125 @@
+/**
+ * Range suggestions on the flagged-IPs view (`GET /api/range-suggestions`): networks holding
+ * several flagged IPs, with the IPs, their reasons and the legitimate traffic a range block would
+ * also stop. "Block range" goes through `POST /api/blocks` (audited with the reason); "Dismiss"
+ * records the dismissal (`POST /api/range-suggestions/dismiss`) so it stays hidden until more of
+ * the range's IPs are flagged.
+ */
+import { blockTarget, busy } from '../actions.js';
+import { errorMessage, get, isQuiet, post } from '../api.js';
+import type { RangeSuggestion, RangeSuggestionsAnswer } from '../backtest-types.js';
+import { badge, button, h, ipLink } from '../dom.js';
+import { reasonLabel } from '../evidence.js';
+import { formatNumber } from '../format.js';
+import { toast } from '../toast.js';
+
+/** The block reason recorded for an accepted suggestion. */
+export function rangeBlockReason(s: RangeSuggestion): string {
+  const reasons = [...new Set(s.ips.flatMap((ip) => ip.reasons))].sort();
+  return `range suggestion: ${s.ips.length} flagged IPs (${reasons.join(', ')})`;
+}
+
+/** Live flag events reload the flags list often; the suggestions (a scan of a day of the log) at most this often. */
+const REFRESH_MS = 30_000;
+
+/**
+ * The panel; `changed` runs after a block or dismissal (to reload the flags list). `refresh()`
+ * reloads unless the last load is under 30 s old; `load()` always does.
+ */
+export function rangeSuggestionsPanel(
+  signal: AbortSignal,
+  changed: () => void,
+): {
+  element: HTMLElement;
+  load(): Promise<void>;
+  refresh(): void;
+} {
+  let loadedAt = Number.NEGATIVE_INFINITY;
+  const element = h('section', {
+    class: 'range-suggestions',
+    attrs: { 'aria-label': 'Range suggestions' },
+    data: { testid: 'range-suggestions' },
+  });
+
+  async function load(): Promise<void> {
+    loadedAt = Date.now();
+    try {
+      const answer = await get<RangeSuggestionsAnswer>('/api/range-suggestions', signal);
+      element.replaceChildren(...answer.suggestions.map((s) => card(s, answer.windowMs, act)));
+    } catch (error) {
+      if (!isQuiet(error))
+        element.replaceChildren(h('p', { class: 'muted' }, `Range suggestions: ${errorMessage(error)}`));
+    }
+  }
+
+  async function act(event: MouseEvent, action: () => Promise<boolean>): Promise<void> {
+    const target = event.currentTarget;
+    if (target instanceof HTMLButtonElement) await busy(target, action);
+    else await action();
+    changed();
+    await load();
+  }
+
+  const refresh = () => {
+    if (Date.now() - loadedAt >= REFRESH_MS) void load();
+  };
+  return { element, load, refresh };
+}
+
+/** One suggestion: the range, its flagged IPs and reasons, its legitimate traffic, and the two actions. */
+function card(
+  s: RangeSuggestion,
+  windowMs: number,
+  act: (event: MouseEvent, action: () => Promise<boolean>) => Promise<void>,
+): HTMLElement {
+  const hours = Math.round(windowMs / 3_600_000);
+  const block = button('Block range', (e) => void act(e, () => blockTarget(s.range, rangeBlockReason(s))), {
+    label: `Block range ${s.range}`,
+    variant: 'danger small',
+  });
+  const dismiss = button('Dismiss', (e) => void act(e, () => dismissSuggestion(s)), {
+    label: `Dismiss suggestion ${s.range}`,
+    variant: 'small',
+  });
+  return h(
+    'div',
+    { class: 'card range-suggestion', data: { key: s.range } },
+    h(
+      'p',
+      null,
+      h('strong', null, `Block ${s.range}?`),
+      ` ${formatNumber(s.ips.length)} flagged IPs share this /${s.prefix}.`,
+    ),
+    h(
+      'ul',
+      { class: 'small' },
+      ...s.ips.map((ip) => h('li', null, ipLink(ip.ip), ' — ', ip.reasons.map(reasonLabel).join(', '))),
+    ),
+    h(
+      'p',
+      { class: 'muted small' },
+      `Legitimate traffic in the last ${hours} h: ${formatNumber(s.legitimate.requests)} requests from ` +
+        `${formatNumber(s.legitimate.ips)} unflagged IPs in the range (flagged IPs: ${formatNumber(s.flaggedRequests)} requests).`,
+    ),
+    s.allowlisted.length === 0
+      ? null
+      : h(
+          'p',
+          { class: 'small' },
+          badge('allowlisted inside', 'warning'),
+          ` ${s.allowlisted.join(', ')} stay reachable: the allowlist wins over a range block.`,
+        ),
+    h('div', { class: 'row-actions' }, block, dismiss),
+  );
+}
+
+async function dismissSuggestion(s: RangeSuggestion): Promise<boolean> {
+  try {
+    await post('/api/range-suggestions/dismiss', { range: s.range, flaggedIps: s.ips.length });
+    toast(`Dismissed the suggestion for ${s.range}`);
+    return true;
+  } catch (error) {
+    if (!isQuiet(error)) toast(`Dismissing ${s.range} failed: ${errorMessage(error)}`, { tone: 'error' });
+    return false;
+  }
+}

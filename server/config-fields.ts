@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { type Cidr, compilePathPattern, parseCidr } from './net/index.js';
+
+/** Field schemas shared by the config file, the environment, flags and run-time settings (config.ts). */
+
+const LOOPBACK: readonly string[] = ['127.0.0.0/8', '::1/128'];
+
+/** `HOST:PORT` or `[v6]:PORT` → `{ host, port }`. */
+export const hostPort = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+      const port = Number(match?.[3]);
+      if (!match || port > 65535) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected HOST:PORT (e.g. 127.0.0.1:8081), got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return { host: (match[1] ?? match[2]) as string, port };
+    });
+
+/** A duration (`30s`, `5m`, `7d` or ms) → ms. */
+export const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 60s, 1m, 7d or milliseconds, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Comma-separated (or listed) CIDRs, `loopback` for 127.0.0.0/8 and ::1 → canonical CIDRs. */
+export const trustProxy = z
+  .union([z.string(), z.array(z.string())])
+  .default([])
+  .transform((value, ctx) => {
+    const items = (Array.isArray(value) ? value : value.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const cidrs: Cidr[] = [];
+    for (const item of items) {
+      for (const text of item === 'loopback' ? LOOPBACK : [item]) {
+        try {
+          cidrs.push(parseCidr(text));
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected CIDRs or "loopback": ${(err as Error).message}`,
+          });
+          return z.NEVER;
+        }
+      }
+    }
+    return cidrs;
+  });
+
+/** Path patterns (`path-pattern.ts`), each checked at load. */
+export const pathList = z.array(z.string()).superRefine((paths, ctx) => {
+  for (const p of paths) {
+    try {
+      compilePathPattern(p);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }
+});
+
+/** Comma-separated (or listed) host names. */
+export const hostNames = z
+  .union([z.string(), z.array(z.string())])
+  .default([])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s !== ''),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected host names (letters, digits, dots, dashes)'),
+    ),
+  );
+
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * `250ms`, `30s`, `5m`, `1h`, `7d`, `2w` or a positive integer of milliseconds → ms; null when
+ * malformed. Text longer than 32 characters is refused before any matching, and the pattern has no
+ * ambiguous repetition, so hostile input costs linear time (a `\s*…\s*` pair was quadratic).
+ */
+export function parseDuration(value: string | number): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : null;
+  if (typeof value !== 'string' || value.length > 32) return null;
+  const match = /^(\d{1,12})\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
+  if (!match) return null;
+  const ms = Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1);
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : null;
+}

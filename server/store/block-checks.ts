@@ -1,0 +1,44 @@
+import { type Cidr, cidrsOverlap, parseCidr } from '../net/index.js';
+import { AccessListError } from './access-list-error.js';
+import type { OperatorAddresses } from './operator-addresses.js';
+import type { AllowEntry } from './state-schema.js';
+
+/**
+ * Checks a block of `range` before it is applied (lockout prevention, issue 5):
+ * - it covers an address the operator uses (loopback, the admin address, a recent admin session)
+ *   → without `force`, throws an AccessListError with status 409 and nothing changes; with
+ *   `force`, it goes ahead with a warning;
+ * - it covers allowlisted addresses → a warning (they stay reachable: the allowlist wins);
+ * - it covers 2^24 IPv4 / 2^96 IPv6 addresses or more → a warning.
+ * Returns the warnings, for the API's `warnings` array.
+ */
+export function checkBlock(
+  range: Cidr,
+  allowlist: readonly AllowEntry[],
+  operator: OperatorAddresses,
+  force: boolean,
+): string[] {
+  const warnings: string[] = [];
+  const own = operator.within(range);
+  if (own.length > 0) {
+    const listed = own.slice(0, 5).join(', ');
+    if (!force) {
+      throw new AccessListError(
+        `blocking ${range.text} would block your own address (${listed}: loopback, the admin address or an admin session) and may lock you out of your own site. Repeat with force (API ?force=true, CLI --force) to block it anyway`,
+        409,
+      );
+    }
+    warnings.push(`${range.text} includes your own address (${listed}); blocked anyway (force)`);
+  }
+  for (const allow of allowlist) {
+    if (cidrsOverlap(range, parseCidr(allow.target)))
+      warnings.push(`${allow.target} is allowlisted and stays reachable (the allowlist wins over blocks)`);
+  }
+  const hostBits = (range.network.family === 4 ? 32 : 128) - range.prefix;
+  if (hostBits >= (range.network.family === 4 ? 24 : 96)) {
+    warnings.push(
+      `${range.text} covers 2^${hostBits} addresses: a large part of the internet is now blocked`,
+    );
+  }
+  return warnings;
+}

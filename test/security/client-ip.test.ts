@@ -1,0 +1,85 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+/** Client-IP attacks over real sockets: spoofed, garbage and overlong forwarding headers. */
+describe('client IP from forwarding headers', () => {
+  let upstream: TestUpstream;
+  let app: TestAppliance | undefined;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterEach(async () => {
+    await app?.stop();
+    app = undefined;
+    upstream.seen.length = 0;
+  });
+  afterAll(() => upstream.close());
+
+  async function send(path: string, headers: Record<string, string>): Promise<number> {
+    const res = await (app as TestAppliance).proxy(path, { headers });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  async function recordedIp(path: string): Promise<string | undefined> {
+    const records = await allRecords(app as TestAppliance);
+    return records.find((r) => r.url.path === path)?.source.ip;
+  }
+
+  it('from an untrusted peer, uses the socket address and replaces both headers towards the upstream', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    const spoof = { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6' };
+    expect(await send('/spoof', spoof)).toBe(200);
+    expect(await recordedIp('/spoof')).toBe('127.0.0.1');
+    const seen = upstream.seen.at(-1);
+    expect(seen?.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen?.headers.forwarded).toBe('for=127.0.0.1');
+  });
+
+  it('behind a trusted proxy writing X-Forwarded-For, ignores a client-written Forwarded', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const headers = { 'x-forwarded-for': '198.51.100.7', forwarded: 'for=6.6.6.6' };
+    expect(await send('/xff', headers)).toBe(200);
+    expect(await recordedIp('/xff')).toBe('198.51.100.7');
+    expect(upstream.seen.at(-1)?.headers.forwarded).toBe('for=6.6.6.6, for=127.0.0.1');
+  });
+
+  it('with --forwarded-header forwarded, reads RFC 7239 for= (IPv4 port, IPv6 brackets) and enforces blocks on it', async () => {
+    app = await startTestAppliance({
+      upstream: upstream.url.href,
+      trustProxy: 'loopback',
+      forwardedHeader: 'forwarded',
+    });
+    const block = await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ target: '2001:db8::/32' }),
+    });
+    expect(block.status).toBe(201);
+    const v4 = {
+      forwarded: 'for=6.6.6.6, For="198.51.100.8:8080";proto=https',
+      'x-forwarded-for': '6.6.6.6',
+    };
+    expect(await send('/fwd-v4', v4)).toBe(200);
+    expect(await send('/fwd-v6', { forwarded: 'for="[2001:DB8::1]:4711"' })).toBe(403);
+    expect(await send('/fwd-hidden', { forwarded: 'for=6.6.6.6, for=_hidden' })).toBe(200);
+    expect(await recordedIp('/fwd-v4')).toBe('198.51.100.8');
+    expect(await recordedIp('/fwd-v6')).toBe('2001:db8::1');
+    expect(await recordedIp('/fwd-hidden')).toBe('127.0.0.1');
+  });
+
+  it('survives garbage, overlong and many-hop headers and never picks the far-left address', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const manyHops = `6.6.6.6, ${Array.from({ length: 1_200 }, () => '127.0.0.1').join(', ')}`;
+    const cases: [string, Record<string, string>][] = [
+      ['/g-long', { 'x-forwarded-for': `6.6.6.6, ${'9'.repeat(14_000)}` }],
+      ['/g-hops', { 'x-forwarded-for': manyHops }],
+      ['/g-bytes', { 'x-forwarded-for': '6.6.6.6, \u00ff\u00fe[:::]:::, ,,' }],
+      ['/g-brackets', { 'x-forwarded-for': '6.6.6.6, [[::1]]:80' }],
+    ];
+    for (const [path, headers] of cases) expect(await send(path, headers), path).toBe(200);
+    for (const [path] of cases) expect(await recordedIp(path), path).toBe('127.0.0.1');
+  });
+});

@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AutoBlocker } from '../../../server/detection/auto-block.js';
+import { FlagStore } from '../../../server/detection/flag-store.js';
+import { createLogger } from '../../../server/log.js';
+import { AccessLists, OperatorAddresses, openStateStore } from '../../../server/store/index.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const NOW = Date.parse('2026-03-02T10:00:00Z');
+const REASONS = ['admin_access', 'failed_logins', 'sensitive_paths'] as const;
+
+let cleanup: () => Promise<void>;
+let lists: AccessLists;
+let flags: FlagStore;
+let blocker: AutoBlocker;
+let operator: OperatorAddresses;
+
+beforeEach(async () => {
+  let dir: string;
+  ({ dir, cleanup } = await makeTempDir());
+  const state = await openStateStore({ dataDir: dir, now: () => new Date(NOW) });
+  operator = new OperatorAddresses(['192.0.2.10']);
+  lists = new AccessLists(state, () => NOW, operator);
+  flags = new FlagStore(state, lists);
+  blocker = new AutoBlocker({
+    flags,
+    lists,
+    logger: createLogger('silent'),
+    reasons: 3,
+    durationMs: 3_600_000,
+  });
+});
+afterEach(() => cleanup());
+
+async function flagThreeTimes(ip: string): Promise<void> {
+  for (const reason of REASONS)
+    await flags.raise({ ip, reason, count: 50, details: {}, seenAt: NOW }, 'test');
+}
+
+describe('auto-block never locks the operator out', () => {
+  it('blocks a stranger with three reasons but not loopback, the admin address or an admin session', async () => {
+    operator.note('198.51.100.77'); // the remote address of an authenticated admin request
+    for (const ip of ['203.0.113.5', '127.0.0.1', '::1', '192.0.2.10', '198.51.100.77'])
+      await flagThreeTimes(ip);
+    const decisions = await blocker.run();
+    expect(decisions.map((d) => d.ip)).toEqual(['203.0.113.5']);
+    expect(lists.decide('203.0.113.5').kind).toBe('blocked');
+    for (const ip of ['127.0.0.1', '::1', '192.0.2.10', '198.51.100.77'])
+      expect(lists.decide(ip).kind, ip).toBe('none');
+  });
+
+  it('skips an allowlisted address and, after a live flag, the operator too', async () => {
+    await lists.allow({ target: '203.0.113.0/24', actor: 'test' });
+    await flagThreeTimes('203.0.113.5');
+    await flagThreeTimes('127.0.0.2');
+    expect(await blocker.consider('203.0.113.5')).toBe(false);
+    expect(await blocker.consider('127.0.0.2')).toBe(false);
+    expect(lists.listBlocks()).toEqual([]);
+  });
+});
+
+describe('blocking a range that covers the operator or the allowlist', () => {
+  it('refuses with 409 without force and changes nothing; with force, blocks and warns', async () => {
+    operator.note('::ffff:198.51.100.77');
+    for (const target of ['127.0.0.0/8', '127.0.0.1', '0.0.0.0/0', '::/0', '192.0.2.0/24', '198.51.100.77']) {
+      const err = await lists.block({ target, actor: 'test' }).then(
+        () => null,
+        (e: Error & { status?: number }) => e,
+      );
+      expect(err?.status, target).toBe(409);
+      expect(err?.message, target).toMatch(/would block your own address .*force/);
+    }
+    expect(lists.listBlocks()).toEqual([]);
+    const forced = await lists.block({ target: '198.51.100.0/24', actor: 'test', force: true });
+    expect(forced.warnings).toEqual([
+      '198.51.100.0/24 includes your own address (198.51.100.77); blocked anyway (force)',
+    ]);
+    expect(lists.decide('198.51.100.77').kind).toBe('blocked');
+  });
+
+  it('warns in the result when the range holds allowlisted addresses (they stay reachable)', async () => {
+    await lists.allow({ target: '203.0.113.7', actor: 'test' });
+    const result = await lists.block({ target: '203.0.113.0/24', actor: 'test' });
+    expect(result.warnings).toEqual([
+      '203.0.113.7 is allowlisted and stays reachable (the allowlist wins over blocks)',
+    ]);
+    expect(lists.decide('203.0.113.7').kind).toBe('allowlisted');
+    expect(lists.decide('203.0.113.8').kind).toBe('blocked');
+  });
+
+  it('remembers at most 64 admin-session addresses, the most recent', () => {
+    for (let i = 0; i < 70; i++) operator.note(`198.51.100.${i}`);
+    expect(operator.has('198.51.100.69')).toBe(true);
+    expect(operator.has('198.51.100.6')).toBe(true);
+    expect(operator.has('198.51.100.5')).toBe(false);
+    operator.note('not an address');
+    expect(operator.has('127.9.9.9')).toBe(true);
+  });
+});
