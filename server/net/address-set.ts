@@ -1,4 +1,5 @@
-import { type Cidr, parseAddress } from './address.js';
+import { type Cidr, tryParseAddress } from './address.js';
+import { bytesToPacked, packedPrefix, parseV6Packed, V4_MAPPED_PACKED } from './ipv6-packed.js';
 
 /**
  * A set of CIDR ranges (IPv4 and IPv6) mapping each range to a value, answering "which ranges
@@ -6,7 +7,8 @@ import { type Cidr, parseAddress } from './address.js';
  *
  * Lookups cost O(number of distinct prefix lengths) ≤ 33 + 129 hash probes, whatever the number
  * of entries: one hash map per prefix length, keyed by the masked network (DESIGN.md: no linear
- * scan of the blocklist). IPv4 keys are 32-bit integers; IPv6 keys are hex nibble strings.
+ * scan of the blocklist). IPv4 keys are 32-bit integers; IPv6 keys are packed strings, one character per 16-bit group
+ * (see ipv6-packed.ts).
  */
 export class AddressSet<T> {
   readonly #v4 = new Map<number, Map<number, T>>();
@@ -28,7 +30,7 @@ export class AddressSet<T> {
       table.set(key, value);
     } else {
       const table = tableFor(this.#v6, cidr.prefix, () => (this.#v6Prefixes = sortedKeys(this.#v6)));
-      const key = v6Key(bytesToHex(cidr.network.bytes), cidr.prefix);
+      const key = packedPrefix(bytesToPacked(cidr.network.bytes), cidr.prefix);
       if (!table.has(key)) this.#size++;
       table.set(key, value);
     }
@@ -39,7 +41,8 @@ export class AddressSet<T> {
     const removed =
       cidr.network.family === 4
         ? (this.#v4.get(cidr.prefix)?.delete(v4Key(bytesToV4(cidr.network.bytes), cidr.prefix)) ?? false)
-        : (this.#v6.get(cidr.prefix)?.delete(v6Key(bytesToHex(cidr.network.bytes), cidr.prefix)) ?? false);
+        : (this.#v6.get(cidr.prefix)?.delete(packedPrefix(bytesToPacked(cidr.network.bytes), cidr.prefix)) ??
+          false);
     if (removed) this.#size--;
     return removed;
   }
@@ -56,7 +59,7 @@ export class AddressSet<T> {
   /**
    * The value of the longest-prefix range containing `ip` for which `accept` returns true
    * (e.g. "not expired"), or undefined. IPv4 must be canonical dotted-quad text (as produced by
-   * `parseAddress` or the client-IP resolver); IPv6 text is parsed, and IPv4-mapped IPv6 is looked
+   * `parseAddress` or the client-IP resolver); IPv6 text is parsed (by hand, see ipv6-packed.ts), and IPv4-mapped IPv6 is looked
    * up among the IPv4 ranges. Anything that is not an address matches nothing.
    */
   match(ip: string, accept?: (value: T) => boolean): T | undefined {
@@ -69,21 +72,29 @@ export class AddressSet<T> {
       return undefined;
     }
     if (this.#v6Prefixes.length === 0 || !ip.includes(':')) return undefined;
-    let hex: string;
-    try {
-      const address = parseAddress(ip);
-      // `::ffff:1.2.3.4` parses to 4 bytes, whose hex would be read as the prefix of an IPv6 key.
+    let packed = parseV6Packed(ip);
+    if (packed === null) {
+      // Dotted tails (`::ffff:1.2.3.4`) and non-addresses: the general parser decides.
+      const address = tryParseAddress(ip);
+      if (address === null) return undefined;
       if (address.family === 4) return this.match(address.text, accept);
-      hex = bytesToHex(address.bytes);
-    } catch {
-      return undefined; // not an address: nothing can contain it
+      packed = bytesToPacked(address.bytes);
+    } else if (packed.startsWith(V4_MAPPED_PACKED)) {
+      return this.match(packedToV4(packed), accept);
     }
     for (const prefix of this.#v6Prefixes) {
-      const value = this.#v6.get(prefix)?.get(v6Key(hex, prefix));
+      const value = this.#v6.get(prefix)?.get(packedPrefix(packed, prefix));
       if (value !== undefined && (accept === undefined || accept(value))) return value;
     }
     return undefined;
   }
+}
+
+/** The IPv4 address of an IPv4-mapped packed IPv6 address, matched among the IPv4 ranges as parseAddress does. */
+function packedToV4(packed: string): string {
+  const high = packed.charCodeAt(6);
+  const low = packed.charCodeAt(7);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 function tableFor<K, V>(tables: Map<number, Map<K, V>>, prefix: number, onNew: () => void): Map<K, V> {
@@ -104,22 +115,8 @@ function v4Key(ip: number, prefix: number): number {
   return prefix === 0 ? 0 : ip >>> (32 - prefix);
 }
 
-function v6Key(hex: string, prefix: number): string {
-  const whole = prefix >> 2;
-  const rest = prefix & 3;
-  if (rest === 0) return hex.slice(0, whole);
-  const nibble = Number.parseInt(hex.charAt(whole), 16) & ((0xf << (4 - rest)) & 0xf);
-  return hex.slice(0, whole) + nibble.toString(16);
-}
-
 function bytesToV4(bytes: readonly number[]): number {
   return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
-}
-
-function bytesToHex(bytes: readonly number[]): string {
-  let hex = '';
-  for (const b of bytes) hex += (b < 16 ? '0' : '') + b.toString(16);
-  return hex;
 }
 
 /** Dotted-quad text → unsigned 32-bit integer, or -1. Hand-rolled: this runs on every request. */

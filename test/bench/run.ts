@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- proxy|monitor|ui|import]`: all four by default.
+ * `npm run bench [-- proxy|monitor|ui|import|growth]`: all five by default (growth: growth-bench.ts).
  *
  * proxy: throughput on loopback, bounded in time. Starts an upstream, a bare Node
  * keep-alive reverse proxy and ipwarden with every feature on (request log, geolocation of rotating
@@ -22,8 +22,8 @@ const root = path.resolve(here, '../..');
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (only !== undefined && !['proxy', 'monitor', 'ui', 'import'].includes(only)) {
-    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy, monitor, ui or import`);
+  if (only !== undefined && !['proxy', 'monitor', 'ui', 'import', 'growth'].includes(only)) {
+    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy, monitor, ui, import or growth`);
     process.exit(2);
   }
   const child = (file: string) =>
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     console.log('\n## import of 500,000 combined-format lines');
     child('import-bench.ts');
   }
+  if (only === undefined || only === 'growth') child('growth-bench.ts');
 }
 
 async function proxyBench(): Promise<void> {
