@@ -1,14 +1,15 @@
-import { type FileHandle, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import {
   FINGERPRINT_BYTES,
   fingerprintOf,
+  IP_INDEX_PROBE_BYTES,
   type IpIndex,
   IpIndexCorruptError,
   ipOfLine,
   lookupIpIndex,
-  parseIpIndex,
+  openIpIndex,
   serialiseIpIndex,
 } from './ip-index.js';
 import { listSegmentFiles, type SegmentInfo } from './segment-files.js';
@@ -16,8 +17,8 @@ import { readLinesOldestFirst } from './segment-reader.js';
 
 /** Suffix of a segment's IP index file: `2026-11-22.ndjson.ip-index`. */
 export const IP_INDEX_SUFFIX = '.ip-index';
-/** Index bodies kept in memory across queries, in bytes (64 MiB: a month of 10M records fits). */
-export const IP_INDEX_CACHE_BYTES = 64 * 1024 * 1024;
+/** Index headers kept in memory (a few hundred bytes each): more than a year of day segments. */
+export const IP_INDEX_CACHE_ENTRIES = 1000;
 
 interface Loaded {
   index: IpIndex;
@@ -44,8 +45,7 @@ export class IpIndexStore {
   readonly #dir: string;
   readonly #options: IpIndexStoreOptions;
   readonly #cache = new LRUCache<string, Loaded>({
-    maxSize: IP_INDEX_CACHE_BYTES,
-    sizeCalculation: (loaded) => Math.max(1, loaded.index.body.length),
+    max: IP_INDEX_CACHE_ENTRIES,
   });
   /** Segment size at each index build, so a segment whose torn last line stays unindexed is built once. */
   readonly #builtAtSize = new Map<string, number>();
@@ -99,7 +99,7 @@ export class IpIndexStore {
     const index = await this.usable(segment);
     if (index === null) return null;
     try {
-      return { index, offsets: lookupIpIndex(index, ip) };
+      return { index, offsets: await lookupInFile(index, ip) };
     } catch (err) {
       if (!(err instanceof IpIndexCorruptError)) throw err;
       this.#cache.delete(segment.name);
@@ -214,20 +214,28 @@ export class IpIndexStore {
   /** Reads and parses an index file; null when missing; a corrupt one is moved aside and reported. */
   async #load(name: string): Promise<IpIndex | null> {
     const file = this.#indexFile(name);
-    let data: Buffer;
+    let handle: FileHandle;
     try {
-      data = await readFile(file);
+      handle = await open(file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+    let loaded: IpIndex | IpIndexCorruptError;
     try {
-      return parseIpIndex(data);
+      const { size } = await handle.stat();
+      const head = await readAt(handle, 0, IP_INDEX_PROBE_BYTES);
+      const tail = await readAt(handle, Math.max(0, size - IP_INDEX_PROBE_BYTES), IP_INDEX_PROBE_BYTES);
+      loaded = openIpIndex(file, head, tail, size);
     } catch (err) {
       if (!(err instanceof IpIndexCorruptError)) throw err;
-      await this.#setAside(name, err);
-      return null;
+      loaded = err;
+    } finally {
+      await handle.close();
     }
+    if (!(loaded instanceof IpIndexCorruptError)) return loaded;
+    await this.#setAside(name, loaded);
+    return null;
   }
 
   /** Renames a corrupt index to `<file>.corrupt-<ms>`, reports it and schedules the rebuild. */
@@ -243,6 +251,16 @@ export class IpIndexStore {
       ),
     );
     this.schedule();
+  }
+}
+
+/** {@link lookupIpIndex} on the index file. */
+async function lookupInFile(index: IpIndex, ip: string): Promise<number[]> {
+  const handle = await open(index.file, 'r');
+  try {
+    return await lookupIpIndex(index, ip, (position, length) => readAt(handle, position, length));
+  } finally {
+    await handle.close();
   }
 }
 
