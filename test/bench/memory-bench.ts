@@ -28,7 +28,10 @@ const clientIp = (i: number) =>
 
 function start(file: string, args: string[], ready: (line: string) => boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(file, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(file, args, {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
     child.once('exit', (code) => reject(new Error(`${path.basename(file)} exited with ${code}`)));
     child.on('message', (m) => m === 'ready' && resolve(child));
     child.stdout?.on('data', (chunk: Buffer) => ready(chunk.toString()) && resolve(child));
@@ -107,7 +110,9 @@ try {
     const rps = (checkpoint - sent) / ((performance.now() - started) / 1000);
     sent = checkpoint;
     await new Promise((resolve) => setTimeout(resolve, 3000)); // log flush, live-detection batches
-    console.log(`| ${checkpoint.toLocaleString('en')} | ${(await rssMb(pid)).toFixed(0)} | ${rps.toFixed(0)} | ${odd} |`);
+    console.log(
+      `| ${checkpoint.toLocaleString('en')} | ${(await rssMb(pid)).toFixed(0)} | ${rps.toFixed(0)} | ${odd} |`,
+    );
   }
   agent.destroy();
   console.log('target (issue 8): ≤ 300 MB RSS after 1,000,000 distinct client IPs');

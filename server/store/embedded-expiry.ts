@@ -1,0 +1,78 @@
+import type { EventEmitter } from 'node:events';
+
+/** What the sweeper needs of an ioredis-mock client's shared keyspace (its `context`). */
+interface MockContext {
+  data: { has(key: string): boolean };
+  modifiedKeyEvents: EventEmitter;
+}
+
+/** Options of {@link sweepExpiredKeys}; times in ms. */
+export interface ExpirySweepOptions {
+  /** Pause between sweeps, default 60 000. */
+  intervalMs?: number;
+  /** Keys checked per event-loop turn, default 10 000 (about 2 ms), so a sweep never stalls requests. */
+  batch?: number;
+}
+
+/** A running sweeper: `sweep()` runs one pass now (tests, shutdown); `stop()` ends the timer. */
+export interface ExpirySweeper {
+  /** Keys being watched (set since their last sweep and not yet gone). */
+  readonly tracked: number;
+  sweep(): Promise<number>;
+  stop(): void;
+}
+
+/**
+ * Deletes expired keys from an embedded ioredis-mock store. ioredis-mock only drops a key whose TTL
+ * has passed when that key is read again, so counters for client IPs that never come back (rate
+ * limits, live-detection windows, learned sessions) would stay forever: memory would grow with
+ * every distinct IP ever seen. The sweeper watches every key written (the mock's own
+ * `modifiedKeyEvents`) and, every `intervalMs`, asks the store whether each still exists — which
+ * makes the mock drop it if expired — and forgets the ones that are gone. Resolves with how many
+ * keys the pass removed from watch. Throws at setup if the client is not an ioredis-mock (a version
+ * without `context`), so a library change fails at start, not silently.
+ */
+export function sweepExpiredKeys(client: object, options: ExpirySweepOptions = {}): ExpirySweeper {
+  const context = (client as { context?: Partial<MockContext> }).context;
+  if (typeof context?.data?.has !== 'function' || typeof context.modifiedKeyEvents?.on !== 'function') {
+    throw new TypeError('embedded counters: ioredis-mock without context.data / modifiedKeyEvents');
+  }
+  const { data, modifiedKeyEvents } = context as MockContext;
+  const intervalMs = options.intervalMs ?? 60_000;
+  const batch = options.batch ?? 10_000;
+  const tracked = new Set<string>();
+  const track = (key: string) => tracked.add(key);
+  modifiedKeyEvents.on('modified', track);
+
+  const sweep = async (): Promise<number> => {
+    let gone = 0;
+    let checked = 0;
+    for (const key of tracked) {
+      if (!data.has(key)) {
+        tracked.delete(key);
+        gone++;
+      }
+      if (++checked % batch === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return gone;
+  };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void sweep().finally(() => {
+      running = false;
+    });
+  }, intervalMs);
+  timer.unref();
+  return {
+    get tracked() {
+      return tracked.size;
+    },
+    sweep,
+    stop() {
+      clearInterval(timer);
+      modifiedKeyEvents.off('modified', track);
+    },
+  };
+}
