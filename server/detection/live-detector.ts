@@ -28,6 +28,11 @@ interface Pending {
 
 const BUCKET_MS = 60_000;
 const MAX_SAMPLES = 5;
+/**
+ * Counter keys whose window sum and TTL refresh are remembered locally (each cache). Forgetting one
+ * only costs a store read or a repeated PEXPIRE, so this bounds memory, not correctness (issue 8).
+ */
+export const LIVE_KEYS_CACHED = 100_000;
 
 /**
  * Live detection: sliding-window counters per (rule, IP) on the counters store, so several
@@ -43,9 +48,9 @@ export class LiveDetector {
   #running: Promise<void> = Promise.resolve();
   #failing = false;
   /** Last known window sum per counter key (embedded mode), bounded: see #mustRead. */
-  readonly #bounds = new LRUCache<string, { sum: number; minute: number }>({ max: 200_000 });
+  readonly #bounds = new LRUCache<string, { sum: number; minute: number }>({ max: LIVE_KEYS_CACHED });
   /** The minute each counter key's TTL was last refreshed. */
-  readonly #expiresSet = new LRUCache<string, number>({ max: 200_000 });
+  readonly #expiresSet = new LRUCache<string, number>({ max: LIVE_KEYS_CACHED });
 
   constructor(options: LiveDetectorOptions) {
     this.#options = { intervalMs: 200, now: Date.now, ...options };

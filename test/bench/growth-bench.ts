@@ -12,11 +12,33 @@ const here = import.meta.dirname;
 const max = Number(process.env.GROWTH_MAX ?? 10_000_000);
 const upTo = (sizes: number[]) => sizes.filter((n) => n <= max).join(',');
 
-function child(title: string, file: string, args: string[], node: string[] = []): void {
+function child(title: string, file: string, args: string[]): void {
   console.log(`\n## ${title}`);
-  execFileSync(process.execPath, [...node, '--import', 'tsx', path.join(here, file), ...args], {
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(here, file), ...args], {
     stdio: 'inherit',
   });
 }
 
 child('blocklist lookup (AccessLists.decide)', 'blocklist-bench.ts', [upTo([1000, 100_000, 1_000_000])]);
+child('distinct client IPs through the request path (ipwarden RSS)', 'memory-bench.ts', [
+  upTo([10_000, 100_000, 1_000_000]),
+]);
+child('request log queries (real query API)', 'request-log-bench.ts', [upTo([1_000_000, 10_000_000])]);
+console.log('\n## monitor job over one hour of N records from 50,000 IPs (streamed)');
+console.log('| records | IPs | write s | monitor s | peak RSS MB | outcome, findings |');
+console.log('| ---: | ---: | ---: | ---: | ---: | --- |');
+for (const records of [1_000_000, 10_000_000].filter((n) => n <= max)) {
+  execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      path.join(here, 'monitor-bench.ts'),
+      String(records),
+      '50000',
+      '--row',
+    ],
+    { stdio: 'inherit' },
+  );
+}

@@ -52,6 +52,22 @@ describe('sweepExpiredKeys', () => {
     await mock.quit();
   });
 
+  it('caps the keys held, dropping the least recently written first', async () => {
+    const mock = new RedisMock({ host: `sweep-${Math.random()}` });
+    const sweeper = sweepExpiredKeys(mock, { maxKeys: 100 });
+    for (let i = 0; i < 100; i++) await mock.hincrby(`detect:high_volume:ip${i}`, '1', 1);
+    await mock.hincrby('detect:high_volume:ip0', '1', 1); // ip0 written again: now the newest
+    for (let i = 100; i < 150; i++) await mock.hincrby(`detect:high_volume:ip${i}`, '1', 1);
+    expect(sweeper.tracked).toBe(100);
+    expect(sweeper.evicted).toBe(50);
+    expect(await mock.dbsize()).toBe(100);
+    expect(await mock.hget('detect:high_volume:ip0', '1')).toBe('2');
+    expect(await mock.exists('detect:high_volume:ip1')).toBe(0);
+    expect(await mock.exists('detect:high_volume:ip51')).toBe(1);
+    sweeper.stop();
+    await mock.quit();
+  });
+
   it('refuses a client that is not an ioredis-mock, at setup', () => {
     expect(() => sweepExpiredKeys({})).toThrow(/ioredis-mock without context/);
   });
