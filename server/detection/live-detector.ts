@@ -32,7 +32,7 @@ const MAX_SAMPLES = 5;
  * Counter keys whose window sum and TTL refresh are remembered locally (each cache). Forgetting one
  * only costs a store read or a repeated PEXPIRE, so this bounds memory, not correctness (issue 8).
  */
-export const LIVE_KEYS_CACHED = 100_000;
+export const LIVE_KEYS_CACHED = 50_000;
 
 /**
  * Live detection: sliding-window counters per (rule, IP) on the counters store, so several

@@ -20,12 +20,12 @@ export interface ExpirySweepOptions {
 }
 
 /**
- * Default cap on embedded counter keys (about 400 bytes each in ioredis-mock: ~60 MB). Live detection
+ * Default cap on embedded counter keys (about 400 bytes each in ioredis-mock: ~20 MB). Live detection
  * keeps one key per active client IP for a whole hour, so a flood of distinct IPs would otherwise
  * grow memory without bound (issue 8). The keys dropped are those written longest ago: a client
  * that keeps sending stays counted. A real Redis (`--redis`) applies its own maxmemory policy.
  */
-export const EMBEDDED_MAX_KEYS = 150_000;
+export const EMBEDDED_MAX_KEYS = 50_000;
 
 /** A running sweeper: `sweep()` runs one pass now (tests, shutdown); `stop()` ends the timer. */
 export interface ExpirySweeper {

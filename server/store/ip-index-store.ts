@@ -50,6 +50,7 @@ export class IpIndexStore {
   /** Segment size at each index build, so a segment whose torn last line stays unindexed is built once. */
   readonly #builtAtSize = new Map<string, number>();
   #refreshing: Promise<number> | null = null;
+  #stopped = false;
   #again = false;
 
   constructor(dir: string, options: IpIndexStoreOptions) {
@@ -110,6 +111,7 @@ export class IpIndexStore {
 
   /** Starts a background {@link refresh} unless one is running (then it runs once more after). */
   schedule(): void {
+    if (this.#stopped) return;
     if (this.#refreshing !== null) {
       this.#again = true;
       return;
@@ -136,6 +138,7 @@ export class IpIndexStore {
     const today = this.#today();
     let built = 0;
     for (const segment of await listSegmentFiles(this.#dir)) {
+      if (this.#stopped) break;
       if (segment.day >= today) continue;
       try {
         const { index, size } = await this.#check(segment);
@@ -149,6 +152,12 @@ export class IpIndexStore {
       }
     }
     return built;
+  }
+
+  /** Abandons any build in progress (nothing half-written is kept) and schedules no more; for shutdown. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.settled();
   }
 
   /** Waits for a running background refresh (for shutdown and benchmarks). */
@@ -170,6 +179,7 @@ export class IpIndexStore {
     };
     const size = (await stat(file)).size;
     for await (const { lines } of readLinesOldestFirst(file, { end: size })) {
+      if (this.#stopped) return;
       for (const { offset, text } of lines) {
         if (pending !== null) add(pending);
         pending = { ip: text === null ? null : ipOfLine(text), offset };

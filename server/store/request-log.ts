@@ -45,6 +45,8 @@ export interface RequestLogOptions {
   enrich?: (record: AccessRecord) => void;
   /** Told about write failures and dropped records; default: a process warning. */
   onError?: (err: Error) => void;
+  /** Told about IP index files found corrupt (moved aside) or not built; default: a process warning. */
+  onIndexProblem?: (err: Error) => void;
 }
 
 /** Writer counters plus `skippedLines`: torn or foreign lines met by reads since open. */
@@ -59,7 +61,10 @@ export interface RequestLog {
   append(record: AccessRecord): void;
   /** Writes everything appended so far; never rejects (failures go to `onError`, records stay pending). */
   flush(): Promise<void>;
-  /** Stops the flush timer and flushes; later appends still get written, one flush each. */
+  /**
+   * Stops the flush timer and flushes; later appends still get written, one flush each. Abandons a
+   * background IP index build (it is redone at the next open).
+   */
   close(): Promise<void>;
   /** Counters in records; `appended = written + failed + pendingRecords`. */
   stats(): RequestLogStats;
@@ -76,7 +81,7 @@ export interface RequestLog {
   /**
    * Builds the IP index of every closed segment (days before today, UTC) that lacks a current one
    * and resolves with how many were built. The log also does this in the background at open and
-   * when the day rolls over; failures go to `onError`.
+   * when the day rolls over; failures go to `onIndexProblem`.
    */
   buildIpIndexes(): Promise<number>;
   /** Precomputes the hourly summaries of `range` so the first dashboard load is fast. */
@@ -116,7 +121,9 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
   const rollups = new RollupCache(dir, reads);
   const onError = options.onError ?? ((err) => process.emitWarning(err));
-  const indexes = new IpIndexStore(dir, { onProblem: onError });
+  const indexes = new IpIndexStore(dir, {
+    onProblem: options.onIndexProblem ?? ((err) => process.emitWarning(err)),
+  });
   let lastDay = '';
   const writer = new RequestLogWriter({
     onWritten: (records) => {
@@ -143,7 +150,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     flush: () => writer.flush(),
     async close() {
       await writer.close();
-      await indexes.settled();
+      await indexes.stop();
     },
     stats: () => ({ ...writer.stats(), skippedLines: reads.skippedLines }),
     query: (filter) => queryRequests(dir, filter, reads, indexes),

@@ -58,7 +58,12 @@ async function expectSameAsScan(): Promise<void> {
 /** Closes the log and opens it again on the same directory (a restart: nothing cached). */
 async function reopen(): Promise<void> {
   await log.close();
-  log = await createRequestLog({ dir, flushIntervalMs: 60_000, onError: (err) => problems.push(err) });
+  log = await createRequestLog({
+    dir,
+    flushIntervalMs: 60_000,
+    onError: () => {},
+    onIndexProblem: (err) => problems.push(err),
+  });
 }
 
 /** The `covered` byte count in a day's index header. */
@@ -76,7 +81,12 @@ beforeEach(async () => {
   cleanup = temp.cleanup;
   dir = path.join(temp.root, 'requests');
   problems = [];
-  log = await createRequestLog({ dir, flushIntervalMs: 60_000, onError: (err) => problems.push(err) });
+  log = await createRequestLog({
+    dir,
+    flushIntervalMs: 60_000,
+    onError: () => {},
+    onIndexProblem: (err) => problems.push(err),
+  });
 });
 afterEach(async () => {
   await log.close();
