@@ -50,7 +50,10 @@ export class IpIndexStore {
   /** Segment size at each index build, so a segment whose torn last line stays unindexed is built once. */
   readonly #builtAtSize = new Map<string, number>();
   #refreshing: Promise<number> | null = null;
+  /** Every refresh runs after the previous one: two builds of one segment never overlap. */
+  #chain: Promise<unknown> = Promise.resolve();
   #stopped = false;
+  #temps = 0;
   #again = false;
 
   constructor(dir: string, options: IpIndexStoreOptions) {
@@ -131,10 +134,17 @@ export class IpIndexStore {
   }
 
   /**
-   * Builds the index of every closed segment whose index is missing, stale, corrupt or behind
-   * the segment's size; returns how many were built. Failures are reported, never thrown.
+   * Builds the index of every closed segment whose index is missing, stale, corrupt or behind the
+   * segment's size, after any refresh already running; resolves with how many were built. Per
+   * segment failures are reported, never thrown; rejects only if the directory cannot be listed.
    */
-  async refresh(): Promise<number> {
+  refresh(): Promise<number> {
+    const run = this.#chain.then(() => this.#refreshNow());
+    this.#chain = run.catch(() => undefined); // reported by the caller; the next refresh still runs
+    return run;
+  }
+
+  async #refreshNow(): Promise<number> {
     const today = this.#today();
     let built = 0;
     for (const segment of await listSegmentFiles(this.#dir)) {
@@ -194,7 +204,7 @@ export class IpIndexStore {
       const start = Math.max(0, covered - FINGERPRINT_BYTES);
       const fingerprint = fingerprintOf(await readAt(handle, start, covered - start));
       const target = this.#indexFile(segment.name);
-      const temp = `${target}.tmp-${process.pid}`;
+      const temp = `${target}.tmp-${process.pid}-${++this.#temps}`;
       await writeFile(temp, serialiseIpIndex({ covered, fingerprint }, offsets));
       await rename(temp, target);
       this.#cache.delete(segment.name);
