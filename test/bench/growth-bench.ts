@@ -13,6 +13,7 @@ const max = Number(process.env.GROWTH_MAX ?? 10_000_000);
 const upTo = (sizes: number[]) => sizes.filter((n) => n <= max).join(',');
 
 function child(title: string, file: string, args: string[]): void {
+  if (args[0] === '') return; // every size of this curve is above GROWTH_MAX
   console.log(`\n## ${title}`);
   execFileSync(process.execPath, ['--import', 'tsx', path.join(here, file), ...args], {
     stdio: 'inherit',
@@ -24,10 +25,13 @@ child('distinct client IPs through the request path (ipwarden RSS)', 'memory-ben
   upTo([10_000, 100_000, 1_000_000]),
 ]);
 child('request log queries (real query API)', 'request-log-bench.ts', [upTo([1_000_000, 10_000_000])]);
-console.log('\n## monitor job over one hour of N records from 50,000 IPs (streamed)');
-console.log('| records | IPs | write s | monitor s | peak RSS MB | outcome, findings |');
-console.log('| ---: | ---: | ---: | ---: | ---: | --- |');
-for (const records of [1_000_000, 10_000_000].filter((n) => n <= max)) {
+const monitorSizes = [1_000_000, 10_000_000].filter((n) => n <= max);
+if (monitorSizes.length > 0) {
+  console.log('\n## monitor job over one hour of N records from 50,000 IPs (streamed)');
+  console.log('| records | IPs | write s | monitor s | peak RSS MB | outcome, findings |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | --- |');
+}
+for (const records of monitorSizes) {
   execFileSync(
     process.execPath,
     [
