@@ -64,6 +64,7 @@ export function sweepExpiredKeys(client: object, options: ExpirySweepOptions = {
   const track = (key: string) => {
     if (evicting) return;
     tracked.delete(key);
+    if (!data.has(key)) return; // a delete (or a lazy expiry) also reports 'modified'
     tracked.add(key);
     if (tracked.size <= maxKeys) return;
     const oldest = tracked.values().next().value as string;

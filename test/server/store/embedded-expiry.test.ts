@@ -64,6 +64,11 @@ describe('sweepExpiredKeys', () => {
     expect(await mock.hget('detect:high_volume:ip0', '1')).toBe('2');
     expect(await mock.exists('detect:high_volume:ip1')).toBe(0);
     expect(await mock.exists('detect:high_volume:ip51')).toBe(1);
+    // Deleted keys stop counting against the cap: nothing live is dropped for them.
+    for (let i = 51; i < 61; i++) await mock.del(`detect:high_volume:ip${i}`);
+    expect(sweeper.tracked).toBe(90);
+    for (let i = 200; i < 210; i++) await mock.hincrby(`detect:high_volume:ip${i}`, '1', 1);
+    expect(sweeper.evicted).toBe(50);
     sweeper.stop();
     await mock.quit();
   });
