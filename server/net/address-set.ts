@@ -11,7 +11,7 @@ import { bytesToPacked, packedPrefix, parseV6Packed, V4_MAPPED_PACKED } from './
  * (see ipv6-packed.ts).
  */
 export class AddressSet<T> {
-  readonly #v4 = new Map<number, Map<number, T>>();
+  readonly #v4 = new Map<number, Uint32Map<T>>();
   readonly #v6 = new Map<number, Map<string, T>>();
   #v4Prefixes: number[] = [];
   #v6Prefixes: number[] = [];
@@ -24,12 +24,22 @@ export class AddressSet<T> {
   /** Adds or replaces the value for `cidr`. */
   set(cidr: Cidr, value: T): void {
     if (cidr.network.family === 4) {
-      const table = tableFor(this.#v4, cidr.prefix, () => (this.#v4Prefixes = sortedKeys(this.#v4)));
+      const table = tableFor(
+        this.#v4,
+        cidr.prefix,
+        () => new Uint32Map<T>(),
+        () => (this.#v4Prefixes = sortedKeys(this.#v4)),
+      );
       const key = v4Key(bytesToV4(cidr.network.bytes), cidr.prefix);
       if (!table.has(key)) this.#size++;
       table.set(key, value);
     } else {
-      const table = tableFor(this.#v6, cidr.prefix, () => (this.#v6Prefixes = sortedKeys(this.#v6)));
+      const table = tableFor(
+        this.#v6,
+        cidr.prefix,
+        () => new Map<string, T>(),
+        () => (this.#v6Prefixes = sortedKeys(this.#v6)),
+      );
       const key = packedPrefix(bytesToPacked(cidr.network.bytes), cidr.prefix);
       if (!table.has(key)) this.#size++;
       table.set(key, value);
@@ -97,14 +107,44 @@ function packedToV4(packed: string): string {
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
-function tableFor<K, V>(tables: Map<number, Map<K, V>>, prefix: number, onNew: () => void): Map<K, V> {
+function tableFor<M>(tables: Map<number, M>, prefix: number, create: () => M, onNew: () => void): M {
   let table = tables.get(prefix);
   if (!table) {
-    table = new Map();
+    table = create();
     tables.set(prefix, table);
     onNew();
   }
   return table;
+}
+
+/**
+ * A map keyed by unsigned 32-bit integers that stores every key as a V8 small integer (below 2^30)
+ * in one of four maps chosen by the top two bits: a key of 2^30 or more would be a boxed heap
+ * number, one more memory access per probe (about 2.5× slower lookups in a 600,000-key map).
+ */
+class Uint32Map<T> {
+  readonly #parts: (Map<number, T> | undefined)[] = [undefined, undefined, undefined, undefined];
+
+  get(key: number): T | undefined {
+    return this.#parts[key >>> 30]?.get(key & 0x3fffffff);
+  }
+
+  has(key: number): boolean {
+    return this.#parts[key >>> 30]?.has(key & 0x3fffffff) ?? false;
+  }
+
+  set(key: number, value: T): void {
+    let part = this.#parts[key >>> 30];
+    if (part === undefined) {
+      part = new Map();
+      this.#parts[key >>> 30] = part;
+    }
+    part.set(key & 0x3fffffff, value);
+  }
+
+  delete(key: number): boolean {
+    return this.#parts[key >>> 30]?.delete(key & 0x3fffffff) ?? false;
+  }
 }
 
 function sortedKeys(tables: Map<number, unknown>): number[] {

@@ -22,6 +22,8 @@ export const IP_INDEX_CACHE_ENTRIES = 1000;
 
 interface Loaded {
   index: IpIndex;
+  /** Inode and size of the index file the header was read from. */
+  fileId: string;
   /** The segment's size and mtime when the fingerprint was last checked. */
   checked: string;
 }
@@ -79,9 +81,11 @@ export class IpIndexStore {
     const checked = `${info.size}:${info.mtimeMs}:${info.ino}`;
     let loaded = this.#cache.get(segment.name);
     if (loaded === undefined || loaded.checked !== checked) {
-      const index = await this.#load(segment.name);
+      const found = await this.#load(segment.name);
       loaded =
-        index !== null && (await matchesSegment(file, index, info.size)) ? { index, checked } : undefined;
+        found !== null && (await matchesSegment(file, found.index, info.size))
+          ? { ...found, checked }
+          : undefined;
       if (loaded === undefined) this.#cache.delete(segment.name);
       else this.#cache.set(segment.name, loaded);
     }
@@ -101,9 +105,13 @@ export class IpIndexStore {
    */
   async lookup(segment: SegmentInfo, ip: string): Promise<{ index: IpIndex; offsets: number[] } | null> {
     const index = await this.usable(segment);
-    if (index === null) return null;
+    const fileId = this.#cache.get(segment.name)?.fileId;
+    if (index === null || fileId === undefined) return null;
     try {
-      return { index, offsets: await lookupInFile(index, ip) };
+      const offsets = await lookupInFile(index, fileId, ip);
+      if (offsets !== null) return { index, offsets };
+      this.#cache.delete(segment.name); // rebuilt since its header was read: scan this time
+      return null;
     } catch (err) {
       if (!(err instanceof IpIndexCorruptError)) throw err;
       this.#cache.delete(segment.name);
@@ -231,8 +239,11 @@ export class IpIndexStore {
     return path.join(this.#dir, `${name}${IP_INDEX_SUFFIX}`);
   }
 
-  /** Reads and parses an index file; null when missing; a corrupt one is moved aside and reported. */
-  async #load(name: string): Promise<IpIndex | null> {
+  /**
+   * Reads an index file's header and end line, with the file's identity (inode:size); null when
+   * missing; a corrupt one is moved aside and reported.
+   */
+  async #load(name: string): Promise<{ index: IpIndex; fileId: string } | null> {
     const file = this.#indexFile(name);
     let handle: FileHandle;
     try {
@@ -241,12 +252,12 @@ export class IpIndexStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    let loaded: IpIndex | IpIndexCorruptError;
+    let loaded: { index: IpIndex; fileId: string } | IpIndexCorruptError;
     try {
-      const { size } = await handle.stat();
+      const { size, ino } = await handle.stat();
       const head = await readAt(handle, 0, IP_INDEX_PROBE_BYTES);
       const tail = await readAt(handle, Math.max(0, size - IP_INDEX_PROBE_BYTES), IP_INDEX_PROBE_BYTES);
-      loaded = openIpIndex(file, head, tail, size);
+      loaded = { index: openIpIndex(file, head, tail, size), fileId: `${ino}:${size}` };
     } catch (err) {
       if (!(err instanceof IpIndexCorruptError)) throw err;
       loaded = err;
@@ -274,10 +285,21 @@ export class IpIndexStore {
   }
 }
 
-/** {@link lookupIpIndex} on the index file. */
-async function lookupInFile(index: IpIndex, ip: string): Promise<number[]> {
-  const handle = await open(index.file, 'r');
+/**
+ * {@link lookupIpIndex} on the index file, or null when the file is no longer the one `index` was
+ * read from (`fileId`: inode and size), e.g. rebuilt by a background refresh in between.
+ */
+async function lookupInFile(index: IpIndex, fileId: string, ip: string): Promise<number[] | null> {
+  let handle: FileHandle;
   try {
+    handle = await open(index.file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const info = await handle.stat();
+    if (`${info.ino}:${info.size}` !== fileId) return null;
     return await lookupIpIndex(index, ip, (position, length) => readAt(handle, position, length));
   } finally {
     await handle.close();
