@@ -10,7 +10,7 @@ export { bundledDatabasePaths } from './open-database.js';
 export type { GeoipOptions, GeoLocation, GeoLookup } from './types.js';
 
 /** Cached addresses kept by default. */
-export const DEFAULT_CACHE_MAX = 100_000;
+export const DEFAULT_CACHE_MAX = 20_000;
 /** Default cache lifetime, ms: 24 h, the seed system's geolocation cache. */
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 /** Attribution the GeoLite2 EULA (section 3) asks for wherever GeoLite2 data is shown. */
@@ -21,7 +21,7 @@ export const GEOLITE2_ATTRIBUTION =
  * Opens the geolocation database and returns a cached lookup for the request log path.
  * Without `options.file` it uses the bundled GeoLite2 City pair (IPv4 file + IPv6 file); with it, any
  * City/Country .mmdb in MaxMind's nested schema or ip-location-db's flat one.
- * Cache: `cacheMax` entries (default 100 000), `ttlMs` lifetime (default 24 h, the seed system's
+ * Cache: `cacheMax` entries (default 20 000, bounding memory under floods of distinct IPs: issue 8), `ttlMs` lifetime (default 24 h, the seed system's
  * geolocation cache), measured with `options.now` (ms).
  * Throws an Error naming the option when `cacheMax`/`ttlMs` is not positive, or naming the path when the
  * file is missing, unreadable, not an .mmdb, or a database without locations (e.g. ASN).

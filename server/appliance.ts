@@ -238,6 +238,11 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
           'request log write failed; records are kept in memory and retried',
         );
       },
+      // Indexes are derived data: a problem slows one-IP queries (they scan), never loses records.
+      onIndexProblem: (err: Error) => {
+        problems.push(`request log IP index: ${err.message}`);
+        logger.warn({ 'error.message': err.message }, 'request log IP index problem');
+      },
     });
   }
 

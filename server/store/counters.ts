@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import { sweepExpiredKeys } from './embedded-expiry.js';
 
 /** The Redis-protocol client that holds rate-limit counters, learned sessions and detection windows. */
 export type CountersClient = Redis;
@@ -19,7 +20,8 @@ const COMMAND_TIMEOUT_MS = 1_000;
 
 /**
  * Connects the counters store. Each embedded store gets its own data: ioredis-mock instances in
- * one process share data unless their options differ, so a unique host name is passed.
+ * one process share data unless their options differ, so a unique host name is passed. Expired
+ * embedded keys are swept once a minute (see embedded-expiry.ts).
  *
  * A real Redis is used on the request path, so every call fails fast while it is unreachable
  * (no offline queue, one attempt, a 1 s command timeout) and the caller applies the failure policy;
@@ -36,8 +38,13 @@ export function createCounters(options: CountersOptions): CountersClient {
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), MAX_RECONNECT_DELAY_MS),
     });
   }
-  return new RedisMock({
+  const mock = new RedisMock({
     host: `ipwarden-embedded-${randomUUID()}`,
     keyPrefix: options.prefix,
-  }) as unknown as Redis;
+  });
+  // ioredis-mock forgets an expired key only when it is read again: sweep, or memory grows with
+  // every client IP ever seen (issue 8).
+  const sweeper = sweepExpiredKeys(mock);
+  mock.once('end', () => sweeper.stop());
+  return mock as unknown as Redis;
 }

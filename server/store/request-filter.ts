@@ -23,6 +23,8 @@ export interface RequestFilter {
  * `mayMatch` checks the other fragments on the decoded line.
  */
 export interface CompiledFilter {
+  /** The exact client IP asked for, if any (lets readers use a segment's IP index). */
+  readonly ip?: string;
   readonly since?: Date;
   readonly until?: Date;
   readonly needle?: Buffer;
@@ -111,6 +113,7 @@ export function compileFilter(filter: RequestFilter): CompiledFilter {
   const [primary, ...others] = requiredFragments(filter, country);
   const pathPrefix = path === '' ? undefined : path;
   return {
+    ip,
     since: filter.since,
     until: filter.until,
     needle: primary === undefined ? undefined : Buffer.from(primary, 'utf8'),

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { AccessRecord } from './access-record.js';
+import { IpIndexStore } from './ip-index-store.js';
 import type { RequestFilter } from './request-filter.js';
 import { RequestLogWriter, type RequestLogWriterStats } from './request-log-writer.js';
 import {
@@ -44,6 +45,8 @@ export interface RequestLogOptions {
   enrich?: (record: AccessRecord) => void;
   /** Told about write failures and dropped records; default: a process warning. */
   onError?: (err: Error) => void;
+  /** Told about IP index files found corrupt (moved aside) or not built; default: a process warning. */
+  onIndexProblem?: (err: Error) => void;
 }
 
 /** Writer counters plus `skippedLines`: torn or foreign lines met by reads since open. */
@@ -58,7 +61,10 @@ export interface RequestLog {
   append(record: AccessRecord): void;
   /** Writes everything appended so far; never rejects (failures go to `onError`, records stay pending). */
   flush(): Promise<void>;
-  /** Stops the flush timer and flushes; later appends still get written, one flush each. */
+  /**
+   * Stops the flush timer and flushes; later appends still get written, one flush each. Abandons a
+   * background IP index build (it is redone at the next open).
+   */
   close(): Promise<void>;
   /** Counters in records; `appended = written + failed + pendingRecords`. */
   stats(): RequestLogStats;
@@ -72,6 +78,12 @@ export interface RequestLog {
   scan(filter: RequestFilter, order: ScanOrder): AsyncIterable<AccessRecord>;
   /** Totals and top-N tables over `[since, until)`. Throws RequestLogQueryError for a bad range or `top`. */
   summarise(range: TimeRange, options?: SummariseOptions): Promise<RequestStats>;
+  /**
+   * Builds the IP index of every closed segment (days before today, UTC) that lacks a current one
+   * and resolves with how many were built. The log also does this in the background at open and
+   * when the day rolls over; failures go to `onIndexProblem`.
+   */
+  buildIpIndexes(): Promise<number>;
   /** Precomputes the hourly summaries of `range` so the first dashboard load is fast. */
   warmSummaries(range: { since: Date; until: Date }): Promise<void>;
   /** The segment files, oldest day first, with their sizes in bytes. */
@@ -108,30 +120,54 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
 
   const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
   const rollups = new RollupCache(dir, reads);
+  const onError = options.onError ?? ((err) => process.emitWarning(err));
+  const indexes = new IpIndexStore(dir, {
+    onProblem: options.onIndexProblem ?? ((err) => process.emitWarning(err)),
+  });
+  let lastDay = '';
   const writer = new RequestLogWriter({
-    onWritten: (records) => rollups.written(records),
+    onWritten: (records) => {
+      rollups.written(records);
+      // A record of a new day means the previous day's segment is closed: index it.
+      const day = records.at(-1)?.['@timestamp'].slice(0, 10) ?? lastDay;
+      if (day > lastDay) {
+        if (lastDay !== '') indexes.schedule();
+        lastDay = day;
+      }
+    },
     dir,
     flushIntervalMs,
     maxBatch,
     maxPendingRecords,
     enrich: options.enrich,
-    onError: options.onError ?? ((err) => process.emitWarning(err)),
+    onError,
   });
+  indexes.schedule();
 
   return {
     dir,
     append: (record) => writer.append(record),
     flush: () => writer.flush(),
-    close: () => writer.close(),
+    async close() {
+      await writer.close();
+      await indexes.stop();
+    },
     stats: () => ({ ...writer.stats(), skippedLines: reads.skippedLines }),
-    query: (filter) => queryRequests(dir, filter, reads),
+    query: (filter) => queryRequests(dir, filter, reads, indexes),
+    async buildIpIndexes() {
+      await indexes.settled();
+      return indexes.refresh();
+    },
     scan: (filter, order) => scanRequests(dir, filter, order, reads),
     summarise: (range, summariseOptions) => rollups.summarise(range, summariseOptions),
     warmSummaries: (range) => rollups.warm(range),
     listSegments: () => listSegmentFiles(dir),
     async deleteSegmentsBefore(day) {
       const deleted = await deleteSegmentFilesBefore(dir, day);
-      for (const name of deleted) writer.forgetSegment(name.slice(0, 10));
+      for (const name of deleted) {
+        writer.forgetSegment(name.slice(0, 10));
+        await indexes.remove(name);
+      }
       if (deleted.length > 0) rollups.clear();
       return deleted;
     },

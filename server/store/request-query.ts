@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { type AccessRecord, parseAccessRecord } from './access-record.js';
+import { readIndexedLinesNewestFirst } from './indexed-lines.js';
+import type { IpIndexStore } from './ip-index-store.js';
 import { type CompiledFilter, compileFilter, type RequestFilter } from './request-filter.js';
 import { RequestLogQueryError } from './request-log-errors.js';
 import {
@@ -9,7 +11,7 @@ import {
   segmentName,
   segmentsInRange,
 } from './segment-files.js';
-import { readLinesNewestFirst, readLinesOldestFirst } from './segment-reader.js';
+import { type LineBatch, readLinesNewestFirst, readLinesOldestFirst } from './segment-reader.js';
 
 /**
  * A page request: a {@link RequestFilter} plus `limit` (records per page, default 100, at most
@@ -96,7 +98,8 @@ function checkLimit(limit: number | undefined): number {
  * Streams the records matching `filter` from the segments whose day intersects its time range, one
  * batch per read chunk, in `order`. `from` resumes a newest-first read at a cursor position. Lines
  * lacking the filter's JSON fragments are never decoded or parsed; parsed lines that are torn or not
- * records are counted in `skippedLines`, never thrown.
+ * records are counted in `skippedLines`, never thrown. With `indexes`, a newest-first read for one
+ * IP reads only that IP's lines of each segment that has a usable IP index.
  */
 export async function* matchBatches(
   dir: string,
@@ -104,17 +107,19 @@ export async function* matchBatches(
   order: ScanOrder,
   counters: ReadCounters,
   from?: CursorPosition,
+  indexes?: IpIndexStore,
 ): AsyncGenerator<RecordMatch[]> {
   let segments: SegmentInfo[] = segmentsInRange(await listSegmentFiles(dir), filter.since, filter.until);
   if (order === 'newest') segments.reverse();
   if (from !== undefined) segments = segments.filter((segment) => segment.day <= from.day);
-  for (const { day, name } of segments) {
+  for (const segment of segments) {
+    const { day, name } = segment;
     const file = path.join(dir, name);
     const end = from?.day === day ? from.offset : undefined;
     const { needle } = filter;
     const batches =
       order === 'newest'
-        ? readLinesNewestFirst(file, { end, needle })
+        ? await newestFirstLines(file, segment, filter, end, indexes)
         : readLinesOldestFirst(file, { needle });
     for await (const { lines, lineCount } of batches) {
       counters.scannedLines += lineCount;
@@ -134,15 +139,30 @@ export async function* matchBatches(
   }
 }
 
+/** A segment's lines newest-first: through its IP index for a one-IP filter when it has one, else scanned. */
+async function newestFirstLines(
+  file: string,
+  segment: SegmentInfo,
+  filter: CompiledFilter,
+  end: number | undefined,
+  indexes: IpIndexStore | undefined,
+): Promise<AsyncIterable<LineBatch>> {
+  const found = filter.ip === undefined ? null : ((await indexes?.lookup(segment, filter.ip)) ?? null);
+  if (found === null) return readLinesNewestFirst(file, { end, needle: filter.needle });
+  return readIndexedLinesNewestFirst(file, found.index, found.offsets, { end, needle: filter.needle });
+}
+
 /**
  * Returns one page of matching records, newest first, opening only the segments that intersect
- * `[since, until)`. Reads one record past the page to know whether `nextCursor` is needed. Throws
+ * `[since, until)` (and, for one IP, only its lines where a segment has an IP index). Reads one
+ * record past the page to know whether `nextCursor` is needed. Throws
  * {@link RequestLogQueryError} for a malformed cursor, limit or filter; rejects on I/O errors.
  */
 export async function queryRequests(
   dir: string,
   query: RequestQuery,
   totals?: ReadCounters,
+  indexes?: IpIndexStore,
 ): Promise<RequestQueryResult> {
   const limit = checkLimit(query.limit);
   const from = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -152,7 +172,7 @@ export async function queryRequests(
   let last: RecordMatch | undefined;
   let nextCursor: string | null = null;
   try {
-    search: for await (const matches of matchBatches(dir, filter, 'newest', counters, from)) {
+    search: for await (const matches of matchBatches(dir, filter, 'newest', counters, from, indexes)) {
       for (const match of matches) {
         if (last !== undefined && records.length === limit) {
           nextCursor = encodeCursor(last);

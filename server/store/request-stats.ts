@@ -1,4 +1,5 @@
 import type { AccessRecord } from './access-record.js';
+import { DistinctCounter } from './distinct-counter.js';
 import { compileFilter } from './request-filter.js';
 import { RequestLogQueryError } from './request-log-errors.js';
 import { matchBatches, type ReadCounters } from './request-query.js';
@@ -54,21 +55,32 @@ const DEFAULT_TOP = 10;
 const MAX_TOP = 1000;
 /** Distinct paths counted exactly before the path table turns approximate. */
 const MIN_PATH_CAPACITY = 10_000;
+/**
+ * Distinct client IPs counted exactly per accumulator (an hourly rollup, a query) before the IP
+ * table turns approximate (Misra–Gries, see TopCounter) and `uniqueIps` becomes a HyperLogLog
+ * estimate: bounds the memory of the rollups whatever the number of client IPs (issue 8).
+ */
+export const IP_CAPACITY = 5_000;
 
 interface CountryTally {
   count: number;
   name?: string;
 }
 
-/** Folds access records into {@link RequestStats}; memory grows with distinct IPs and countries only. */
+/**
+ * Folds access records into {@link RequestStats} in bounded memory: the IP and path tables hold at
+ * most {@link IP_CAPACITY} and `max(10 000, top·100)` keys, the distinct-IP count 16 KiB.
+ */
 export class RequestStatsAccumulator {
   #total = 0;
   #allowed = 0;
   #blocked = 0;
   #rateLimited = 0;
   /** Requests per IP; countries are kept apart so merging hourly rollups moves plain numbers. */
-  readonly #ips = new Map<string, number>();
-  readonly #ipCountries = new Map<string, string>();
+  readonly #ips = new TopCounter(IP_CAPACITY);
+  readonly #distinctIps = new DistinctCounter();
+  /** Country of each IP in #ips; trimmed to those IPs when it doubles past the capacity. */
+  #ipCountries = new Map<string, string>();
   readonly #countries = new Map<string, CountryTally>();
   readonly #statusCodes = new Map<number, number>();
   readonly #paths: TopCounter;
@@ -92,8 +104,9 @@ export class RequestStatsAccumulator {
     const geo = record.source.geo;
     const code = typeof geo?.country_iso_code === 'string' ? geo.country_iso_code : undefined;
     const ip = record.source.ip;
-    this.#ips.set(ip, (this.#ips.get(ip) ?? 0) + 1);
-    if (code !== undefined) this.#ipCountries.set(ip, code);
+    this.#ips.add(ip);
+    this.#distinctIps.add(ip);
+    if (code !== undefined) this.#setCountry(ip, code);
     if (code !== undefined) {
       const name = typeof geo?.country_name === 'string' ? geo.country_name : undefined;
       const country = this.#countries.get(code);
@@ -128,9 +141,9 @@ export class RequestStatsAccumulator {
     this.#allowed += other.#allowed;
     this.#blocked += other.#blocked;
     this.#rateLimited += other.#rateLimited;
-    const ips = this.#ips;
-    for (const [ip, count] of other.#ips) ips.set(ip, (ips.get(ip) ?? 0) + count);
-    for (const [ip, code] of other.#ipCountries) this.#ipCountries.set(ip, code);
+    this.#ips.merge(other.#ips);
+    this.#distinctIps.merge(other.#distinctIps);
+    for (const [ip, code] of other.#ipCountries) this.#setCountry(ip, code);
     for (const [code, tally] of other.#countries) {
       const mine = this.#countries.get(code);
       if (mine === undefined) this.#countries.set(code, { ...tally });
@@ -165,12 +178,12 @@ export class RequestStatsAccumulator {
       allowed: this.#allowed,
       blocked: this.#blocked,
       rateLimited: this.#rateLimited,
-      uniqueIps: this.#ips.size,
+      uniqueIps: this.#ips.approximate ? this.#distinctIps.count() : this.#ips.size,
       topCountries: topEntries(this.#countries, top, (tally) => tally.count).map(([code, tally]) => ({
         code,
         ...tally,
       })),
-      topIps: topEntries(this.#ips, top, (count) => count).map(([ip, count]) => {
+      topIps: this.#ips.top(top).map(({ key: ip, count }) => {
         const country = this.#ipCountries.get(ip);
         return country === undefined ? { ip, count } : { ip, count, country };
       }),
@@ -182,8 +195,15 @@ export class RequestStatsAccumulator {
       timeline: this.#timelineFor(range),
       since: range.since?.toISOString() ?? null,
       until: range.until?.toISOString() ?? null,
-      approximate: this.#paths.approximate,
+      approximate: this.#paths.approximate || this.#ips.approximate,
     };
+  }
+
+  #setCountry(ip: string, code: string): void {
+    this.#ipCountries.set(ip, code);
+    if (this.#ipCountries.size > 2 * IP_CAPACITY) {
+      this.#ipCountries = new Map([...this.#ipCountries].filter(([kept]) => this.#ips.has(kept)));
+    }
   }
 
   /** Buckets oldest first; with a bounded range, empty buckets are filled so a chart's x axis is even. */

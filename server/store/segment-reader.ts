@@ -23,7 +23,7 @@ export interface LineBatch {
 export interface LineReaderOptions {
   /** Read only bytes before this offset (default: the file size when the read starts). */
   end?: number;
-  /** Start at this offset, which must be a line start (oldest-first reader only; default 0). */
+  /** Start at (oldest-first) or stop at (newest-first) this offset, which must be a line start (default 0). */
   start?: number;
   /** Bytes read per system call (default 64 KiB). */
   chunkBytes?: number;
@@ -142,12 +142,13 @@ export async function* readLinesNewestFirst(
   if (handle === null) return;
   try {
     const { size } = await handle.stat();
+    const floor = Math.min(options.start ?? 0, size);
     let position = Math.min(size, options.end ?? size);
     // The tail of a line whose start lies before `position`; data always ends at a line end.
     let carry = EMPTY;
     let discarding = false;
-    while (position > 0) {
-      const start = Math.max(0, position - chunkBytes);
+    while (position > floor) {
+      const start = Math.max(floor, position - chunkBytes);
       const chunk = Buffer.allocUnsafe(position - start);
       await readExactly(handle, chunk, start);
       position = start;
@@ -157,14 +158,14 @@ export async function* readLinesNewestFirst(
       let regionEnd = data.length;
       if (discarding) {
         const newline = data.lastIndexOf(NEWLINE);
-        if (newline === -1 && start > 0) continue;
+        if (newline === -1 && start > floor) continue;
         lines.push({ offset: start + newline + 1, text: null });
         lineCount++;
         discarding = false;
         regionEnd = Math.max(newline, 0);
       }
-      const first = start === 0 ? -1 : data.indexOf(NEWLINE);
-      if (first === -1 && start > 0) {
+      const first = start === floor ? -1 : data.indexOf(NEWLINE);
+      if (first === -1 && start > floor) {
         carry = data.subarray(0, regionEnd);
       } else {
         lineCount += collectLines(
@@ -176,7 +177,7 @@ export async function* readLinesNewestFirst(
           true,
           lines,
         );
-        carry = start === 0 ? EMPTY : data.subarray(0, first);
+        carry = start === floor ? EMPTY : data.subarray(0, first);
       }
       if (carry.length > maxLineBytes) {
         discarding = true;

@@ -18,6 +18,16 @@ export class TopCounter {
     this.#capacity = capacity;
   }
 
+  /** Distinct keys held. */
+  get size(): number {
+    return this.#counts.size;
+  }
+
+  /** True when `key` is held. */
+  has(key: string): boolean {
+    return this.#counts.has(key);
+  }
+
   /** True once pruning has made counts estimates. */
   get approximate(): boolean {
     return this.#approximate;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- proxy|monitor|ui|import|backtest]`: all five by default.
+ * `npm run bench [-- proxy|monitor|ui|import|backtest|growth]`: all six by default (growth: growth-bench.ts).
  *
  * proxy: throughput and latency on loopback, bounded in time; see proxy-bench.ts for what it runs
  * and README "Performance" for its options (BENCH_SECONDS, BENCH_ROUNDS, …).
@@ -12,8 +12,10 @@ const here = import.meta.dirname;
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (only !== undefined && !['proxy', 'monitor', 'ui', 'import', 'backtest'].includes(only)) {
-    console.error(`unknown bench ${JSON.stringify(only)}: expected proxy, monitor, ui, import or backtest`);
+  if (only !== undefined && !['proxy', 'monitor', 'ui', 'import', 'backtest', 'growth'].includes(only)) {
+    console.error(
+      `unknown bench ${JSON.stringify(only)}: expected proxy, monitor, ui, import, backtest or growth`,
+    );
     process.exit(2);
   }
   const child = (file: string, args: string[] = [], nodeFlags: string[] = []) =>
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     );
     child('backtest-bench.ts', ['1050000', '7'], ['--max-old-space-size=600']);
   }
+  if (only === undefined || only === 'growth') child('growth-bench.ts');
 }
 
 await main();

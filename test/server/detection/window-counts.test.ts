@@ -97,4 +97,35 @@ describe('in-process window counts', () => {
     await w.add([{ key: 'k1', hits: 1 }], 160, 60);
     expect(w.size).toBe(2); // k0 (minute 159) and k1 (160) have a bucket inside the window
   });
+
+  it('holds at most its cap of keys, dropping the least recently counted first', async () => {
+    const w = new MemoryWindowCounts(3);
+    await w.add(
+      [
+        { key: 'a', hits: 5 },
+        { key: 'b', hits: 1 },
+        { key: 'c', hits: 1 },
+      ],
+      100,
+      60,
+    );
+    // 'a' counted again in a later minute: now the most recent, so 'b' is the one to go.
+    expect(await w.add([{ key: 'a', hits: 1 }], 101, 60)).toEqual([6]);
+    await w.add([{ key: 'd', hits: 1 }], 101, 60);
+    expect(w.size).toBe(3);
+    expect(
+      await w.add(
+        [
+          { key: 'a', hits: 0 },
+          { key: 'b', hits: 0 },
+        ],
+        101,
+        60,
+      ),
+    ).toEqual([6, 0]);
+  });
+
+  it('refuses a cap below one', () => {
+    expect(() => new MemoryWindowCounts(0)).toThrow(/cap: expected an integer ≥ 1, got 0/);
+  });
 });

@@ -77,6 +77,11 @@ describe('AddressSet.match', () => {
     expect(setOf('102:304::/32', '::/0').match('::ffff:1.2.3.4')).toBeUndefined();
   });
 
+  it('matches an IPv4-mapped address written in hex (::ffff:102:304) against IPv4 ranges too', () => {
+    expect(setOf('1.2.3.0/24', '::/0').match('::ffff:102:304')).toBe('1.2.3.0/24');
+    expect(setOf('1.2.3.0/24', '::/0').match('::FFFF:0102:0304')).toBe('1.2.3.0/24');
+  });
+
   it('matches nothing for garbage or non-canonical IPv4 text', () => {
     const set = setOf('0.0.0.0/0', '::/0');
     for (const bad of [

@@ -1,0 +1,126 @@
+/**
+ * Per-IP memory growth curve (part of `npm run bench -- growth`): ipwarden runs in its own process
+ * in front of a small upstream, with every per-IP feature on (request log and its hourly rollups,
+ * geolocation cache, the login rate limit, live detection counters, trusted-proxy client IPs), and
+ * a keep-alive client sends one request from each of N distinct client IPs (X-Forwarded-For from
+ * loopback; 3 in 4 IPv4, 1 in 4 IPv6; 1 in 10 to /login). After 10k, 100k and 1M distinct IPs it
+ * pauses for the batches to settle and reads ipwarden's RSS from /proc. Target (issue 8): ≤ 300 MB
+ * after 1M distinct IPs. Usage: tsx memory-bench.ts [checkpoints, comma-separated]
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../helpers/free-port.js';
+
+const CHECKPOINTS = (process.argv[2] ?? '10000,100000,1000000').split(',').map(Number);
+const IN_FLIGHT = 32;
+const here = import.meta.dirname;
+const root = path.resolve(here, '../..');
+
+const hex = (n: number) => (n & 0xffff).toString(16);
+/** The i-th distinct client IP (public ranges, so geolocation does real lookups). */
+const clientIp = (i: number) =>
+  i % 4 === 3
+    ? `2a01:4f8:${hex(i >>> 16)}:${hex(i)}::1`
+    : `${11 + ((i >>> 16) % 200)}.${(i >>> 8) & 255}.${i & 255}.${7 + (i % 3)}`;
+
+function start(file: string, args: string[], ready: (line: string) => boolean): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(file, args, {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    child.once('exit', (code) => reject(new Error(`${path.basename(file)} exited with ${code}`)));
+    child.on('message', (m) => m === 'ready' && resolve(child));
+    child.stdout?.on('data', (chunk: Buffer) => ready(chunk.toString()) && resolve(child));
+  });
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+}
+
+/** Sends requests `from` … `to - 1`, IN_FLIGHT at a time; resolves with non-2xx/429 answers. */
+async function send(port: number, agent: http.Agent, from: number, to: number): Promise<number> {
+  let next = from;
+  let odd = 0;
+  const one = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          agent,
+          path: i % 10 === 0 ? '/login' : `/page/${i % 50}`,
+          headers: { 'x-forwarded-for': clientIp(i), 'user-agent': 'memory-bench' },
+        },
+        (res) => {
+          if (res.statusCode !== 200 && res.statusCode !== 429) odd++;
+          res.resume().on('end', resolve);
+        },
+      );
+      req.on('error', reject).end();
+    });
+  const worker = async () => {
+    while (next < to) await one(next++);
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return odd;
+}
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-memory-bench-'));
+const children: ChildProcess[] = [];
+try {
+  const upstreamPort = await freePort();
+  children.push(await start(path.join(here, 'upstream-server.ts'), [String(upstreamPort)], () => false));
+  const port = await freePort();
+  const ipw = await start(
+    path.join(root, 'server/cli/main.ts'),
+    [
+      'start',
+      '--upstream',
+      `http://127.0.0.1:${upstreamPort}`,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--admin',
+      `127.0.0.1:${await freePort()}`,
+      '--data-dir',
+      path.join(work, 'data'),
+      '--trust-proxy',
+      'loopback',
+      '--log-level',
+      'warn',
+    ],
+    (line) => line.includes('data dir'),
+  );
+  children.push(ipw);
+  const pid = ipw.pid as number;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  console.log(`| distinct client IPs | ipwarden RSS MB | requests/s | odd answers |`);
+  console.log('| ---: | ---: | ---: | ---: |');
+  const baseline = await rssMb(pid);
+  console.log(`| 0 (started, idle) | ${baseline.toFixed(0)} | — | — |`);
+  let sent = 0;
+  for (const checkpoint of CHECKPOINTS) {
+    const started = performance.now();
+    const odd = await send(port, agent, sent, checkpoint);
+    const rps = (checkpoint - sent) / ((performance.now() - started) / 1000);
+    sent = checkpoint;
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // log flush, live-detection batches
+    console.log(
+      `| ${checkpoint.toLocaleString('en')} | ${(await rssMb(pid)).toFixed(0)} | ${rps.toFixed(0)} | ${odd} |`,
+    );
+  }
+  agent.destroy();
+  console.log('target (issue 8): ≤ 300 MB RSS after 1,000,000 distinct client IPs');
+} finally {
+  for (const child of children) {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await rm(work, { recursive: true, force: true });
+}
