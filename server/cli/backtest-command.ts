@@ -104,7 +104,10 @@ async function backtestOffline(
     if (err instanceof ConfigError) throw new CliError(`--config: ${err.message}`);
     throw err;
   }
-  const requestLog = await createRequestLog({ dir: path.join(config.dataDir, 'requests') });
+  const requestLog = await createRequestLog({
+    dir: path.join(config.dataDir, 'requests'),
+    indexInBackground: false,
+  });
   try {
     return await runBacktest({ requestLog, lists }, { current, candidate }, range);
   } finally {

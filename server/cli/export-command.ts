@@ -67,7 +67,7 @@ async function exportLocally(
   out: Writable,
 ): Promise<void> {
   if (kind === 'requests') {
-    const log = await createRequestLog({ dir: path.join(dataDir, 'requests') });
+    const log = await createRequestLog({ dir: path.join(dataDir, 'requests'), indexInBackground: false });
     try {
       await writeExport(kind, format, log.scan(range, 'oldest'), out);
     } finally {

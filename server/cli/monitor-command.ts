@@ -46,7 +46,10 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
         } else {
           const state = await openStateStore({ dataDir: config.dataDir });
           const lists = new AccessLists(state);
-          const requestLog = await createRequestLog({ dir: path.join(config.dataDir, 'requests') });
+          const requestLog = await createRequestLog({
+            dir: path.join(config.dataDir, 'requests'),
+            indexInBackground: false,
+          });
           const counters = createCounters({ prefix: config.redisPrefix });
           const logger = createLogger(opts.json ? 'silent' : 'warn');
           const detection = createDetection({

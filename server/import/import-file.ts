@@ -35,6 +35,8 @@ export async function importFile(options: ImportFileOptions): Promise<ImportSumm
     maxBatch: DEFAULT_BATCH * 2,
     maxPendingRecords: DEFAULT_BATCH * 4,
     onError: options.onWriteError,
+    // The next `ipwarden start` indexes the imported days; this process leaves that to it.
+    indexInBackground: false,
   });
   try {
     return await runImport({

@@ -34,6 +34,8 @@ export interface IpIndexStoreOptions {
   onProblem: (err: Error) => void;
   /** Today's UTC day `YYYY-MM-DD`; segments of earlier days are closed and get an index. */
   today?: () => string;
+  /** Build missing or stale indexes in the background ({@link IpIndexStore.schedule}); default true. */
+  background?: boolean;
 }
 
 /**
@@ -120,9 +122,12 @@ export class IpIndexStore {
     }
   }
 
-  /** Starts a background {@link refresh} unless one is running (then it runs once more after). */
+  /**
+   * Starts a background {@link refresh} unless one is running (then it runs once more after); does
+   * nothing when the store was made with `background: false`.
+   */
   schedule(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#options.background === false) return;
     if (this.#refreshing !== null) {
       this.#again = true;
       return;

@@ -47,6 +47,12 @@ export interface RequestLogOptions {
   onError?: (err: Error) => void;
   /** Told about IP index files found corrupt (moved aside) or not built; default: a process warning. */
   onIndexProblem?: (err: Error) => void;
+  /**
+   * Build missing IP indexes of closed segments in the background (at open and when the day rolls
+   * over); default true. Short-lived readers (the CLI's backtest, monitor, export and import) pass
+   * false: they leave the data dir as they found it, and queries scan where an index is missing.
+   */
+  indexInBackground?: boolean;
 }
 
 /** Writer counters plus `skippedLines`: torn or foreign lines met by reads since open. */
@@ -123,6 +129,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   const onError = options.onError ?? ((err) => process.emitWarning(err));
   const indexes = new IpIndexStore(dir, {
     onProblem: options.onIndexProblem ?? ((err) => process.emitWarning(err)),
+    background: options.indexInBackground ?? true,
   });
   let lastDay = '';
   const writer = new RequestLogWriter({

@@ -1,6 +1,6 @@
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccessRecord } from '../../../server/store/access-record.js';
 import { createRequestLog, type RequestLog, type RequestQuery } from '../../../server/store/request-log.js';
 import { queryRequests } from '../../../server/store/request-query.js';
@@ -180,5 +180,21 @@ describe('request log IP indexes', () => {
     await log.deleteSegmentsBefore(DAYS[1] as string);
     expect(await indexFiles()).toEqual(DAYS.slice(1).map((d) => `${d}.ndjson.ip-index`));
     await expectSameAsScan();
+  });
+
+  it('leave the directory untouched when opened without background indexing, and index it when opened with', async () => {
+    await log.close();
+    log = await createRequestLog({ dir, onError: () => {}, indexInBackground: false });
+    await write(records(60));
+    expect((await log.query({ ip: IPS[0] as string })).records.length).toBeGreaterThan(0);
+    await log.close();
+    expect(await indexFiles()).toEqual([]);
+    await reopen(); // default: closed days are indexed in the background
+    await vi.waitFor(
+      async () => expect(await indexFiles()).toEqual(DAYS.map((d) => `${d}.ndjson.ip-index`)),
+      {
+        timeout: 5000,
+      },
+    );
   });
 });
