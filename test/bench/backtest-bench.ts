@@ -12,6 +12,7 @@ import { parseSettings } from '../../server/config.js';
 import { parseCandidate, runBacktest } from '../../server/detection/index.js';
 import { createRequestLog } from '../../server/store/index.js';
 import { record } from '../helpers/records.js';
+import { measurePeakRss } from './peak-rss.js';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);
 const DAYS = Number(process.argv[3] ?? 7);
@@ -49,21 +50,13 @@ try {
   const current = parseSettings({});
   const candidate = parseCandidate({ detection: { thresholds: { high_volume: 50 } } }, current);
   const lists = { isAllowlisted: () => false, decide: () => ({ kind: 'none' as const }) };
-  global.gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 50);
-  const started = performance.now();
-  const result = await runBacktest(
-    { requestLog, lists },
-    { current, candidate },
-    { since: new Date(START), until: new Date(START + SPAN) },
+  const { result, seconds, baseline, peak } = await measurePeakRss(() =>
+    runBacktest(
+      { requestLog, lists },
+      { current, candidate },
+      { since: new Date(START), until: new Date(START + SPAN) },
+    ),
   );
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
   console.log(
     `backtest over ${DAYS} day(s), ${result.current.records.toLocaleString('en')} requests from ${IPS.toLocaleString('en')} IPs: ` +
       `${seconds.toFixed(2)} s (${Math.round(result.current.records / seconds).toLocaleString('en')} requests/s), ` +

@@ -13,6 +13,7 @@ import { createDetection } from '../../server/detection/index.js';
 import { createLogger } from '../../server/log.js';
 import { AccessLists, createCounters, createRequestLog, openStateStore } from '../../server/store/index.js';
 import { record } from '../helpers/records.js';
+import { measurePeakRss } from './peak-rss.js';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);
 const IPS = Number(process.argv[3] ?? 50_000);
@@ -69,17 +70,12 @@ try {
     counters,
     logger: createLogger('silent'),
   });
-  global.gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 50);
-  const started = performance.now();
-  const run = await detection.jobs.run('monitor', { now: HOUR + 3_600_000, dryRun: true });
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  const {
+    result: run,
+    seconds,
+    baseline,
+    peak,
+  } = await measurePeakRss(() => detection.jobs.run('monitor', { now: HOUR + 3_600_000, dryRun: true }));
   const findings = (run.summary?.findings as unknown[] | undefined)?.length ?? 0;
   if (ROW) {
     console.log(
