@@ -1,58 +1,29 @@
 import { EventEmitter } from 'node:events';
-import { AddressSet, type Cidr, parseCidr } from '../net/index.js';
+import { AddressSet, parseCidr } from '../net/index.js';
 import { AccessListError } from './access-list-error.js';
+import { isTarget, MAX_DATE_MS, parseTarget } from './access-list-target.js';
+import type {
+  AccessDecision,
+  AccessListChange,
+  AccessListEvents,
+  AllowRequest,
+  BlockRequest,
+  BlockResult,
+} from './access-list-types.js';
 import { checkBlock } from './block-checks.js';
 import { OperatorAddresses } from './operator-addresses.js';
 import type { AllowEntry, BlockEntry, State } from './state-schema.js';
 import type { StateStore } from './state-store.js';
 
+export type {
+  AccessDecision,
+  AccessListChange,
+  AccessListEvents,
+  AllowRequest,
+  BlockRequest,
+  BlockResult,
+} from './access-list-types.js';
 export { AccessListError };
-
-export interface BlockRequest {
-  target: string;
-  reason?: string;
-  /** Milliseconds from now until the block lapses; omit for a permanent block. */
-  durationMs?: number;
-  actor: string;
-  /** Block even when the range covers an address the operator uses (otherwise a 409). */
-  force?: boolean;
-}
-
-export interface AllowRequest {
-  target: string;
-  reason?: string;
-  actor: string;
-}
-
-export interface BlockResult {
-  entry: BlockEntry;
-  /** Allowlisted addresses or ranges inside the blocked range (they stay reachable: the allowlist wins). */
-  warnings: string[];
-}
-
-/** What the guard decided for one client address. */
-export type AccessDecision =
-  | { kind: 'allowlisted'; entry: AllowEntry }
-  | { kind: 'blocked'; entry: BlockEntry }
-  | { kind: 'none' };
-
-/** One change to the blocklist or allowlist, made here or (with `from`) on another instance. */
-export interface AccessListChange {
-  list: 'blocklist' | 'allowlist';
-  action: 'add' | 'remove';
-  target: string;
-  /** The entry added (for `add`). */
-  entry?: BlockEntry | AllowEntry;
-  /** When the change was made (ms since epoch): an entry's `createdAt`, or the time of a removal. */
-  at: number;
-  actor: string;
-  /** The instance that made it, when it came from another instance through the cluster. */
-  from?: string;
-}
-
-export interface AccessListEvents {
-  change: [AccessListChange];
-}
 
 /**
  * The blocklist and allowlist: persisted in the state store, mirrored in memory as CIDR sets so
@@ -344,29 +315,3 @@ const AUDIT_ACTIONS = {
   blocklist: { add: 'block', remove: 'unblock' },
   allowlist: { add: 'allow', remove: 'disallow' },
 } as const;
-
-function isTarget(target: string): boolean {
-  try {
-    return parseCidr(target).text === target;
-  } catch {
-    return false;
-  }
-}
-
-/** The latest time a JavaScript Date can hold (ECMA-262 §21.4.1.1); later expiries cannot be stored. */
-const MAX_DATE_MS = 8.64e15;
-
-function parseTarget(target: unknown): Cidr {
-  if (typeof target !== 'string' || target.trim() === '') {
-    throw new AccessListError(
-      'target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24',
-    );
-  }
-  try {
-    return parseCidr(target);
-  } catch (err) {
-    throw new AccessListError(
-      `target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24: ${(err as Error).message}`,
-    );
-  }
-}

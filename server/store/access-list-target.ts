@@ -1,0 +1,30 @@
+import { type Cidr, parseCidr } from '../net/index.js';
+import { AccessListError } from './access-list-error.js';
+
+/** True when `target` is an address or CIDR range written in its canonical form. */
+export function isTarget(target: string): boolean {
+  try {
+    return parseCidr(target).text === target;
+  } catch {
+    return false;
+  }
+}
+
+/** The latest time a JavaScript Date can hold (ECMA-262 §21.4.1.1); later expiries cannot be stored. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** Parses a blocklist/allowlist target. @throws AccessListError naming the expected form. */
+export function parseTarget(target: unknown): Cidr {
+  if (typeof target !== 'string' || target.trim() === '') {
+    throw new AccessListError(
+      'target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24',
+    );
+  }
+  try {
+    return parseCidr(target);
+  } catch (err) {
+    throw new AccessListError(
+      `target must be an IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24: ${(err as Error).message}`,
+    );
+  }
+}
