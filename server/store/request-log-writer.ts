@@ -1,9 +1,7 @@
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
-import path from 'node:path';
 import { type AccessRecord, serialiseAccessRecord } from './access-record.js';
-import { encodeLines } from './encode-lines.js';
 import { RequestLogWriteError } from './request-log-errors.js';
-import { segmentDayOf, segmentName } from './segment-files.js';
+import { SegmentAppender } from './segment-append.js';
+import { segmentDayOf } from './segment-files.js';
 
 /** Settings of a {@link RequestLogWriter}; times in ms, sizes in records. */
 export interface RequestLogWriterOptions {
@@ -36,8 +34,6 @@ interface PendingLine {
   record: AccessRecord;
 }
 
-const NEWLINE = 0x0a;
-const SEPARATOR = Buffer.from('\n');
 /**
  * Records enriched and serialised in one go during a flush; the event loop runs between slices.
  * A second's worth of records in one go (geolocation of new addresses included) held the proxy up
@@ -65,14 +61,14 @@ export class RequestLogWriter {
   #written = 0;
   #failed = 0;
   #writeErrors = 0;
-  /** Days whose segment is known to end in '\n' because this writer wrote it last. */
-  readonly #cleanTails = new Set<string>();
+  readonly #segments: SegmentAppender;
   #running: Promise<void> = Promise.resolve();
   #queued: Promise<void> | null = null;
   #closed = false;
 
   constructor(options: RequestLogWriterOptions) {
     this.#options = options;
+    this.#segments = new SegmentAppender(options.dir, (err) => this.#report(err));
     this.#timer = setInterval(() => {
       if (this.#batch.length > 0 || this.#pendingCount() > 0) void this.flush();
     }, options.flushIntervalMs);
@@ -131,7 +127,7 @@ export class RequestLogWriter {
 
   /** Forgets what is known about a segment's tail, e.g. after retention deleted it. */
   forgetSegment(day: string): void {
-    this.#cleanTails.delete(day);
+    this.#segments.forget(day);
   }
 
   #unwritten(): number {
@@ -192,7 +188,8 @@ export class RequestLogWriter {
     let written = 0;
     for (let from = 0; from < lines.length; from += maxBatch) {
       const slice = lines.slice(from, from + maxBatch);
-      const sliceWritten = await this.#writeSegment(day, slice);
+      const { written: sliceWritten, failed } = await this.#segments.append(day, slice);
+      if (failed) this.#writeErrors++;
       written += sliceWritten;
       if (sliceWritten < slice.length) break;
     }
@@ -259,49 +256,6 @@ export class RequestLogWriter {
     }
   }
 
-  /**
-   * Appends `lines` to the day's segment in one write and returns how many complete lines reached the
-   * file (all of them, or after a failure, those before the torn point, so a retry does not duplicate).
-   */
-  async #writeSegment(day: string, lines: string[]): Promise<number> {
-    const file = path.join(this.#options.dir, segmentName(day));
-    const body = encodeLines(lines);
-    let handle: FileHandle | undefined;
-    let bodyStart = -1;
-    try {
-      handle = await this.#openForAppend(file);
-      const { size } = await handle.stat();
-      // A tail we did not write may be torn (crash, earlier failure): start on a fresh line.
-      const torn = size > 0 && !this.#cleanTails.has(day) && (await lastByte(handle, size)) !== NEWLINE;
-      bodyStart = size + (torn ? 1 : 0);
-      await handle.appendFile(torn ? Buffer.concat([SEPARATOR, body]) : body);
-      this.#cleanTails.add(day);
-      return lines.length;
-    } catch (err) {
-      this.#cleanTails.delete(day);
-      this.#writeErrors++;
-      this.#report(
-        new RequestLogWriteError(`request log: cannot write ${file}: ${(err as Error).message}`, file, err),
-      );
-      return handle === undefined || bodyStart < 0 ? 0 : await completeLinesWritten(handle, bodyStart, body);
-    } finally {
-      await handle?.close().catch((err: unknown) => {
-        this.#report(new RequestLogWriteError(`request log: cannot close ${file}`, file, err));
-      });
-    }
-  }
-
-  async #openForAppend(file: string): Promise<FileHandle> {
-    try {
-      return await open(file, 'a+');
-    } catch (err) {
-      // The data dir was removed under us (an operator cleaning up): recreate it once.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(this.#options.dir, { recursive: true });
-      return await open(file, 'a+');
-    }
-  }
-
   #report(err: Error): void {
     try {
       this.#options.onError(err);
@@ -320,25 +274,4 @@ function groupByDay(lines: PendingLine[]): Map<string, PendingLine[]> {
     else dayLines.push(line);
   }
   return byDay;
-}
-
-async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, size - 1);
-  return byte[0];
-}
-
-/** Counts the lines of `body` that were fully written before a failed append that began at `bodyStart`. */
-async function completeLinesWritten(handle: FileHandle, bodyStart: number, body: Buffer): Promise<number> {
-  let size: number;
-  try {
-    ({ size } = await handle.stat());
-  } catch {
-    // Unknown progress: retry every line; a partial write then shows up as duplicates, not losses.
-    return 0;
-  }
-  const written = body.subarray(0, Math.max(0, Math.min(body.length, size - bodyStart)));
-  let count = 0;
-  for (let i = written.indexOf(NEWLINE); i !== -1; i = written.indexOf(NEWLINE, i + 1)) count++;
-  return count;
 }
