@@ -6,17 +6,19 @@ import type { ImportIndex } from './import-index.js';
 const WRITES_IN_FLIGHT = 3;
 
 /**
- * The import's batch writes, in order: each flushes the request log, checks its records reached the
- * disk, then saves the batch's ids to the import index — so an id is never saved before its record,
- * and an interrupted import re-imports at most the batches in flight. Up to WRITES_IN_FLIGHT batches
- * wait behind each other while the parser goes on; {@link commit} then waits for the oldest.
+ * The import's batch writes: each flushes the request log and checks its records reached the disk;
+ * the batch's ids are then saved to the import index, in batch order — so an id is never saved before
+ * its record, and an interrupted import re-imports at most the batches in flight. The saves of one
+ * batch overlap the flush of the next (the request log queues its own flushes), and up to
+ * WRITES_IN_FLIGHT batches are under way while the parser goes on; {@link commit} then waits for the
+ * oldest.
  */
 export class BatchWrites {
   readonly #requestLog: RequestLog;
   readonly #index: ImportIndex;
   /** Records the writer had dropped before the import (a running appliance's): not the import's doing. */
   readonly #failedAtStart: number;
-  #last: Promise<void> = Promise.resolve();
+  #lastSave: Promise<void> = Promise.resolve();
   readonly #inFlight: Promise<void>[] = [];
 
   constructor(requestLog: RequestLog, index: ImportIndex) {
@@ -32,19 +34,21 @@ export class BatchWrites {
    */
   async commit(linesRead: number): Promise<void> {
     const ids = this.#index.takeUnsaved();
-    this.#last = this.#last.then(() => this.#write(ids, linesRead));
+    const flushed = this.#flush(linesRead);
+    const saved = Promise.all([flushed, this.#lastSave]).then(() => this.#index.save(ids));
+    this.#lastSave = saved;
     // Handled when awaited by commit or done(); this only avoids an unhandled rejection meanwhile.
-    this.#last.catch(() => undefined);
-    this.#inFlight.push(this.#last);
+    saved.catch(() => undefined);
+    this.#inFlight.push(saved);
     if (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#inFlight.shift();
   }
 
   /** Resolves when every queued write is done. @throws ImportError as {@link commit}. */
   done(): Promise<void> {
-    return this.#last;
+    return this.#lastSave;
   }
 
-  async #write(ids: Map<string, string[]>, linesRead: number): Promise<void> {
+  async #flush(linesRead: number): Promise<void> {
     const appended = this.#requestLog.stats().appended;
     await this.#requestLog.flush();
     const { written, failed } = this.#requestLog.stats();
@@ -54,6 +58,5 @@ export class BatchWrites {
           `stopped near line ${linesRead}. The last batches may be imported again next time.`,
       );
     }
-    await this.#index.save(ids);
   }
 }

@@ -1,16 +1,15 @@
 import type { GeoLookup } from '../../geoip/index.js';
-import type { AccessRecord, RequestLog } from '../store/index.js';
+import type { RequestLog } from '../store/index.js';
 import { BatchWrites } from './batch-writes.js';
-import { DETECT_LINES, detectFormat } from './detect-format.js';
-import { type ImportFormat, PARSERS } from './formats.js';
-import { ImportError } from './import-errors.js';
+import type { DETECT_LINES } from './detect-format.js';
+import type { ImportFormat } from './formats.js';
 import type { ImportIndex } from './import-index.js';
-import { LineIds } from './line-ids.js';
 import type { LineSource } from './line-source.js';
-import type { LineParser } from './parsers/parse-result.js';
+import { type ParsedBatch, REPORTED_REJECTIONS } from './parse-stage.js';
+import { recordAt } from './parsed-batch.js';
+import { parseInThread } from './parser-thread.js';
 
-/** Rejected lines reported by line number and reason in the summary; the rest are only counted. */
-export const REPORTED_REJECTIONS = 5;
+export { REPORTED_REJECTIONS };
 /**
  * Records appended between flushes: bounds memory (records + ids) during an import. Small batches
  * die young in V8's new space: 1,000 took a third of the GC time of 5,000 in the import bench.
@@ -66,102 +65,59 @@ export interface RunImportOptions {
 }
 
 /**
- * Streams `source` into the request log: parses each line with the format's parser, keeps its own
- * timestamp, gives it a deterministic `event.id` ({@link LineIds}), skips ids the import index
- * already holds, geolocates, appends, and every `batchSize` records queues a flush and then the save
- * of the new ids ({@link BatchWrites}) — so memory stays constant and a crash at worst re-imports the
- * batches in flight, never loses one.
+ * Streams `source` into the request log. A parser thread ({@link parseInThread}) splits and parses the lines, keeping
+ * each one's own timestamp and giving it a deterministic `event.id`; this thread skips ids the import
+ * index already holds, geolocates, appends, and every `batchSize` records queues a flush and then the
+ * save of the new ids ({@link BatchWrites}) — so memory stays constant and a crash at worst
+ * re-imports the batches in flight, never loses one.
  * Malformed lines are counted and skipped. Throws ImportError when the format cannot be detected or
- * the request log cannot be written; rejects when the source fails (e.g. corrupt gzip).
+ * the request log cannot be written; rejects when the source fails (e.g. corrupt gzip) or the parser
+ * thread does.
  */
 export async function runImport(options: RunImportOptions): Promise<ImportSummary> {
   const { source, requestLog, index, geo } = options;
   const now = options.now ?? (() => performance.now());
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const started = now();
-  const ids = new LineIds();
   const counts = { linesRead: 0, imported: 0, duplicates: 0, rejected: 0, empty: 0 };
-  const rejections: ImportSummary['rejections'] = [];
-  let format = options.format === 'auto' ? null : options.format;
-  let parse = format === null ? null : PARSERS[format];
-  let sample: { line: string; lineNo: number }[] = [];
+  let parsed: ParsedBatch | null = null;
   let inBatch = 0;
-  let earliest: string | null = null;
-  let latest: string | null = null;
 
-  const reject = (lineNo: number, reason: string) => {
-    counts.rejected++;
-    if (rejections.length < REPORTED_REJECTIONS) rejections.push({ line: lineNo, reason });
-  };
   const writes = new BatchWrites(requestLog, index);
   const commitBatch = () => {
     inBatch = 0;
     return writes.commit(counts.linesRead);
   };
-  /** Handles one non-empty line; returns a promise only when it must wait (a day's ids, a batch write). */
-  const handle = (line: string, lineNo: number, lineParser: LineParser): Promise<void> | undefined => {
-    const parsed = lineParser(line);
-    if (typeof parsed === 'string') {
-      reject(lineNo, parsed);
-      return undefined;
+  /** Dedupes, geolocates and appends one batch of parsed records. */
+  const take = async (batch: ParsedBatch) => {
+    const { records } = batch;
+    counts.linesRead = batch.linesRead;
+    counts.rejected = batch.rejected;
+    counts.empty = batch.empty;
+    parsed = batch;
+    for (let i = 0; i < records.id.length; i++) {
+      const day = (records.timestamp[i] as string).slice(0, 10);
+      if (!index.isLoaded(day)) await index.load(day);
+      if (index.seen(day, records.id[i] as string)) {
+        counts.duplicates++;
+        continue;
+      }
+      const record = recordAt(records, i);
+      const location = geo.lookup(record.source.ip);
+      if (location !== null) record.source.geo = location;
+      requestLog.append(record);
+      counts.imported++;
+      if (++inBatch >= batchSize) await commitBatch();
     }
-    const day = parsed['@timestamp'].slice(0, 10);
-    if (!index.isLoaded(day)) return index.load(day).then(() => keep(line, parsed, day));
-    return keep(line, parsed, day);
-  };
-  const keep = (line: string, record: AccessRecord, day: string): Promise<void> | undefined => {
-    const timestamp = record['@timestamp'];
-    // ISO 8601 UTC text sorts in time order.
-    if (earliest === null || timestamp < earliest) earliest = timestamp;
-    if (latest === null || timestamp > latest) latest = timestamp;
-    const id = ids.next(line, timestamp);
-    if (index.seen(day, id)) {
-      counts.duplicates++;
-      return undefined;
-    }
-    record.event.id = id;
-    const location = geo.lookup(record.source.ip);
-    if (location !== null) record.source.geo = location;
-    requestLog.append(record);
-    counts.imported++;
-    return ++inBatch >= batchSize ? commitBatch() : undefined;
-  };
-  const detect = async () => {
-    format = detectFormat(sample.map((s) => s.line));
-    if (format === null) {
-      throw new ImportError(
-        `cannot tell the log format from the first ${sample.length} non-empty line(s) ` +
-          '(expected combined, common, nginx-json or ecs-ndjson); name it with --format (format= in the admin API)',
-      );
-    }
-    parse = PARSERS[format];
-    for (const s of sample) await handle(s.line, s.lineNo, parse);
-    sample = [];
+    options.onProgress?.(progress());
   };
 
   try {
-    for await (const lines of source.batches) {
-      for (const line of lines) {
-        const lineNo = ++counts.linesRead;
-        if (line.length === 0 || line.trim() === '') {
-          counts.empty++;
-          continue;
-        }
-        if (parse !== null) {
-          const waiting = handle(line, lineNo, parse);
-          if (waiting !== undefined) await waiting;
-          continue;
-        }
-        sample.push({ line, lineNo });
-        if (sample.length >= DETECT_LINES) await detect();
-      }
-      options.onProgress?.(progress());
-    }
-    if (parse === null && sample.length > 0) await detect();
+    await parseInThread(source, options.format, take);
   } catch (err) {
-    // The source failed (corrupt gzip, an upload cut off): keep what was appended and remember its
-    // ids, so running the import again adds only the rest. The source's error is the one to report;
-    // a write failure meanwhile has reached the request log's onError.
+    // The source or the parser failed (corrupt gzip, an upload cut off, no format detected): keep
+    // what was appended and remember its ids, so running the import again adds only the rest. That
+    // error is the one to report; a write failure meanwhile has reached the request log's onError.
     await commitBatch()
       .then(() => writes.done())
       .catch(() => undefined);
@@ -179,12 +135,13 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     };
   }
   const elapsedMs = now() - started;
+  const last = parsed as ParsedBatch | null;
   return {
-    format: format ?? (options.format === 'auto' ? 'combined' : options.format),
+    format: last?.format ?? (options.format === 'auto' ? 'combined' : options.format),
     ...counts,
-    earliest,
-    latest,
-    rejections,
+    earliest: last?.earliest ?? null,
+    latest: last?.latest ?? null,
+    rejections: last?.rejections ?? [],
     elapsedMs,
     linesPerSecond: elapsedMs > 0 ? Math.round((counts.linesRead / elapsedMs) * 1000) : 0,
   };

@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ImportError } from '../../../server/import/import-errors.js';
+import { lineSource } from '../../../server/import/line-source.js';
+import type { ParsedBatch } from '../../../server/import/parse-stage.js';
+import { parseInThread } from '../../../server/import/parser-thread.js';
+
+const line = (n: number) =>
+  `203.0.113.${n % 250} - - [02/Jan/2024:00:${String(n % 60).padStart(2, '0')}:00 +0000] "GET /${n} HTTP/1.1" 200 1 "-" "ua"\n`;
+
+/** A source handing out `text` in chunks of `size` bytes, remembering whether it was closed early. */
+function chunked(text: string, size: number) {
+  const bytes = Buffer.from(text);
+  const state = { closedEarly: false, handedOut: 0 };
+  async function* chunks() {
+    try {
+      for (let at = 0; at < bytes.length; at += size) {
+        state.handedOut++;
+        yield bytes.subarray(at, at + size);
+      }
+    } finally {
+      if (state.handedOut * size < bytes.length) state.closedEarly = true;
+    }
+  }
+  return { source: { chunks: chunks(), bytesRead: () => 0, totalBytes: bytes.length }, state };
+}
+
+describe('parseInThread', () => {
+  it('parses in a worker thread, in order, whatever the chunk size, the last batch marked', async () => {
+    const text = Array.from({ length: 300 }, (_, i) => line(i)).join('');
+    for (const size of [7, 1000, text.length]) {
+      const batches: ParsedBatch[] = [];
+      await parseInThread(chunked(text, size).source, 'auto', async (batch) => {
+        batches.push(batch);
+      });
+      const paths = batches.flatMap((b) => b.records.path);
+      expect(paths).toEqual(Array.from({ length: 300 }, (_, i) => `/${i}`));
+      expect(batches.at(-1)).toMatchObject({ last: true, format: 'combined', linesRead: 300, rejected: 0 });
+      expect(batches.filter((b) => b.last)).toHaveLength(1);
+    }
+  });
+
+  it('rejects with an ImportError when the format cannot be told, closing the source', async () => {
+    const { source, state } = chunked('hello\n'.repeat(10_000), 64);
+    await expect(parseInThread(source, 'auto', async () => undefined)).rejects.toThrow(ImportError);
+    expect(state.closedEarly).toBe(true);
+  });
+
+  it('stops reading when the consumer fails, and passes on its error', async () => {
+    const { source, state } = chunked(Array.from({ length: 2000 }, (_, i) => line(i)).join(''), 1024);
+    const failure = new Error('disk full');
+    await expect(
+      parseInThread(source, 'combined', async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(state.closedEarly).toBe(true);
+  });
+
+  it('passes on the source’s own failure (corrupt gzip)', async () => {
+    const corrupt = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(64, 7)]);
+    const source = lineSource(Readable.from([corrupt]), corrupt.length);
+    await expect(parseInThread(source, 'auto', async () => undefined)).rejects.toThrow(
+      /header|check|invalid/i,
+    );
+  });
+});
