@@ -1,4 +1,6 @@
-import { type AccessRecord, REQUEST_ACTIONS } from '../store/index.js';
+// The record module itself, not the store's face (index.ts): this runs in the parser thread, whose
+// start the whole store (lowdb, ioredis…) would slow by ~175 ms.
+import { type AccessRecord, REQUEST_ACTIONS } from '../store/access-record.js';
 
 /**
  * Parsed records in columns: what the parser thread sends the import for one chunk of input. A

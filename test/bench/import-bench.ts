@@ -5,7 +5,7 @@
  * log writes included), then imports the same file again (every line a duplicate). Target ≥ 100,000
  * lines/s (GoAccess publishes ~50–90k lines/s). Also prints lines per CPU-second (user + system
  * time of the process, all its threads), which other load on a shared machine disturbs far less
- * than the wall-clock rate.
+ * than the wall-clock rate, and the peak RSS (both threads), which must not grow with the file.
  */
 
 import { once } from 'node:events';
@@ -17,6 +17,7 @@ import { openGeoip } from '../../geoip/index.js';
 import { importFile } from '../../server/import/index.js';
 import { APACHE_LOGS } from '../helpers/combined-log.js';
 import { apacheTime } from '../helpers/records.js';
+import { measurePeakRss } from './peak-rss.js';
 
 const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 500_000);
 const SHIFT_MS = 4 * 24 * 60 * 60 * 1000;
@@ -53,7 +54,11 @@ try {
   const dataDir = path.join(work, 'data');
   for (const run of ['fresh data dir', 'same file again (all duplicates)']) {
     const cpuBefore = process.cpuUsage();
-    const summary = await importFile({ file, format: 'combined', dataDir, geo });
+    const {
+      result: summary,
+      baseline,
+      peak,
+    } = await measurePeakRss(() => importFile({ file, format: 'combined', dataDir, geo }));
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     console.log(
@@ -61,7 +66,8 @@ try {
         `${summary.imported.toLocaleString('en')} imported, ${summary.duplicates.toLocaleString('en')} duplicates, ` +
         `${summary.rejected} rejected in ${(summary.elapsedMs / 1000).toFixed(2)} s → ` +
         `${summary.linesPerSecond.toLocaleString('en')} lines/s (target ≥ 100,000); ` +
-        `${cpuSeconds.toFixed(2)} CPU-s → ${Math.round(summary.linesRead / cpuSeconds).toLocaleString('en')} lines per CPU-second`,
+        `${cpuSeconds.toFixed(2)} CPU-s → ${Math.round(summary.linesRead / cpuSeconds).toLocaleString('en')} lines per CPU-second; ` +
+        `peak RSS ${(peak / 1e6).toFixed(0)} MB (${((peak - baseline) / 1e6).toFixed(0)} MB above the start)`,
     );
   }
   console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, Node ${process.version}`);
