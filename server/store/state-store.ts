@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { Low } from 'lowdb';
 import { TextFile } from 'lowdb/node';
+import { Writer } from 'steno';
 import type { z } from 'zod';
 import { createStateDraft } from './state-draft.js';
 import { emptyState, type State, stateSchema } from './state-schema.js';
@@ -33,12 +34,14 @@ export interface StateStore {
 /**
  * A lowdb adapter that validates what it reads. A file that is not JSON or not a valid state is
  * renamed to `<file>.corrupt-<timestamp>` and reported through `onCorrupt` — never silently
- * replaced — and the store starts empty. Writes go through steno (atomic rename) and are validated
- * first: a state this adapter would refuse to read back is never written.
+ * replaced — and the store starts empty. Writes go through steno (temp file + atomic rename), as the
+ * cached bytes of each field one after the other (state-text.ts), and are validated first: a state
+ * this adapter would refuse to read back is never written.
  */
 class ValidatingJsonFile implements Adapter<State> {
   readonly #file: string;
   readonly #text: TextFile;
+  readonly #writer: Writer;
   readonly #onCorrupt: (report: CorruptStateReport) => void;
   readonly #now: () => Date;
   /** Validates and serialises only the fields a commit replaced (see state-draft.ts). */
@@ -47,6 +50,7 @@ class ValidatingJsonFile implements Adapter<State> {
   constructor(file: string, onCorrupt: (report: CorruptStateReport) => void, now: () => Date) {
     this.#file = file;
     this.#text = new TextFile(file);
+    this.#writer = new Writer(file);
     this.#onCorrupt = onCorrupt;
     this.#now = now;
   }
@@ -69,12 +73,12 @@ class ValidatingJsonFile implements Adapter<State> {
   }
 
   async write(data: State): Promise<void> {
-    const text = this.#serialiser.text(data, (key, value) => {
+    const chunks = this.#serialiser.chunks(data, (key, value) => {
       const checked = stateSchema.shape[key].safeParse(value);
       if (!checked.success)
         throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error, key)}`);
     });
-    await this.#text.write(text);
+    await this.#writer.write(chunks);
   }
 }
 

@@ -1,33 +1,44 @@
 import type { State } from './state-schema.js';
 
+const OPEN = Buffer.from('{\n');
+const COMMA = Buffer.from(',\n');
+const CLOSE = Buffer.from('\n}\n');
+const EMPTY = Buffer.from('{}\n');
+
 /**
  * Serialises the state exactly as `JSON.stringify(state, null, 2)` plus a final newline, but field
- * by field, keeping each top-level field's text while the field is the same object: a commit
+ * by field, keeping each top-level field's UTF-8 bytes while the field is the same object: a commit
  * replaces only the fields it changed (state-draft.ts), so raising a flag re-serialises the flags
  * and the audit trail, not a 100,000-entry blocklist (about 100 ms of JSON.stringify, and as long
- * again to validate it). `check(field, value)` runs on each field whose text is rebuilt; it throws
- * to refuse the write.
+ * again to validate it). The answer is a list of buffers to write one after the other: joining the
+ * 17 MB of such a state into one string and encoding it again on every commit held the event loop
+ * for 50–60 ms and left that much garbage (README "Performance"). `check(field, value)` runs on each
+ * field whose bytes are rebuilt; it throws to refuse the write.
  */
 export class StateText {
-  readonly #cache = new Map<keyof State, { value: unknown; text: string }>();
+  readonly #cache = new Map<keyof State, { value: unknown; bytes: Buffer }>();
 
-  text(state: State, check: (field: keyof State, value: unknown) => void): string {
-    const parts: string[] = [];
-    const fresh = new Map<keyof State, { value: unknown; text: string }>();
+  /** The state's file contents as consecutive buffers (never modify them: they are cached). */
+  chunks(state: State, check: (field: keyof State, value: unknown) => void): Buffer[] {
+    const chunks: Buffer[] = [];
+    const fresh = new Map<keyof State, { value: unknown; bytes: Buffer }>();
     for (const field of Object.keys(state) as (keyof State)[]) {
       const value = state[field];
       if (value === undefined) continue; // JSON.stringify leaves undefined fields out
       let entry = this.#cache.get(field);
       if (entry?.value !== value) {
         check(field, value);
-        entry = { value, text: `  ${JSON.stringify(field)}: ${indent(JSON.stringify(value, null, 2))}` };
+        const text = `  ${JSON.stringify(field)}: ${indent(JSON.stringify(value, null, 2))}`;
+        entry = { value, bytes: Buffer.from(text) };
       }
       fresh.set(field, entry);
-      parts.push(entry.text);
+      chunks.push(chunks.length === 0 ? OPEN : COMMA, entry.bytes);
     }
-    // Only once every field passed its check: a refused write must not leave its texts behind.
+    // Only once every field passed its check: a refused write must not leave its bytes behind.
     for (const [field, entry] of fresh) this.#cache.set(field, entry);
-    return parts.length === 0 ? '{}\n' : `{\n${parts.join(',\n')}\n}\n`;
+    if (chunks.length === 0) return [EMPTY];
+    chunks.push(CLOSE);
+    return chunks;
   }
 }
 

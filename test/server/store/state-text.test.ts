@@ -6,6 +6,8 @@ import { StateText } from '../../../server/store/state-text.js';
 const AT = '2024-03-01T12:00:00.000Z';
 const block = (target: string) => ({ target, reason: 'r', createdAt: AT, createdBy: 'cli', expiresAt: null });
 const json = fc.jsonValue();
+const text = (serialiser: StateText, state: State, check: (field: string) => void) =>
+  Buffer.concat(serialiser.chunks(state, check)).toString();
 
 describe('StateText', () => {
   it('writes exactly what JSON.stringify(state, null, 2) writes, plus a newline (fuzzed)', () => {
@@ -16,7 +18,7 @@ describe('StateText', () => {
         fc.array(fc.dictionary(fc.string(), json, { maxKeys: 3 }), { maxLength: 3 }),
         (targets, settings, jobRuns) => {
           const state: State = { ...emptyState(), blocks: targets.map(block), settings, jobRuns };
-          expect(new StateText().text(state, () => undefined)).toBe(`${JSON.stringify(state, null, 2)}\n`);
+          expect(text(new StateText(), state, () => undefined)).toBe(`${JSON.stringify(state, null, 2)}\n`);
         },
       ),
       { numRuns: 300 },
@@ -28,24 +30,30 @@ describe('StateText', () => {
     const checked: string[] = [];
     const check = (field: string) => checked.push(field);
     const first: State = { ...emptyState(), blocks: [block('10.0.0.1')] };
-    serialiser.text(first, check);
+    text(serialiser, first, check);
     expect(checked.sort()).toEqual(Object.keys(first).sort());
 
     checked.length = 0;
     const second: State = { ...first, audit: [{ at: AT, actor: 'cli', action: 'flag', target: '10.0.0.2' }] };
-    expect(serialiser.text(second, check)).toBe(`${JSON.stringify(second, null, 2)}\n`);
+    expect(text(serialiser, second, check)).toBe(`${JSON.stringify(second, null, 2)}\n`);
     expect(checked).toEqual(['audit']);
+    expect(text(serialiser, second, check)).toBe(`${JSON.stringify(second, null, 2)}\n`);
+    expect(checked).toEqual(['audit']);
+  });
+
+  it('writes an empty object as JSON.stringify does', () => {
+    expect(text(new StateText(), {} as State, () => undefined)).toBe('{}\n');
   });
 
   it('keeps nothing from a refused write: the next write checks the field again', () => {
     const serialiser = new StateText();
     const state: State = emptyState();
-    serialiser.text(state, () => undefined);
+    text(serialiser, state, () => undefined);
     const bad: State = { ...state, blocks: [block('')] };
     const refuse = (field: string) => {
       if (field === 'blocks') throw new Error('refused');
     };
-    expect(() => serialiser.text(bad, refuse)).toThrow('refused');
-    expect(() => serialiser.text(bad, refuse)).toThrow('refused');
+    expect(() => text(serialiser, bad, refuse)).toThrow('refused');
+    expect(() => text(serialiser, bad, refuse)).toThrow('refused');
   });
 });
