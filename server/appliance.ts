@@ -286,8 +286,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const current = parts;
     parts = undefined;
     await Promise.all([current.proxy.close(), admin ? closeGracefully(admin, 2_000) : undefined]);
-    await current.detection.jobs.stop();
-    await current.detection.live.close();
+    await current.detection.close();
     await current.requestLog.close();
     await current.cluster.close();
     await current.counters.quit().catch((err: Error) => {

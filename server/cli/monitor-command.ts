@@ -66,6 +66,7 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
               runs.push(await detection.jobs.run(task, { dryRun, range: range ?? undefined }));
             }
           } finally {
+            await detection.close();
             await requestLog.close();
             await counters.quit();
           }

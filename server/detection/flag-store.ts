@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AccessLists, Flag, StateStore } from '../store/index.js';
+import { mergeFlag, PendingRefreshes } from './pending-refreshes.js';
 import type { FlagReason } from './rules.js';
 
 /** Evidence for raising or refreshing a flag. */
@@ -47,33 +48,48 @@ export interface FlagClaims {
  */
 export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted' | 'elsewhere';
 
+/** Settings of {@link FlagStore}. */
+export interface FlagStoreOptions {
+  /** An active flag is refreshed at most this often (ms) unless its count grows by half; default 60 s. */
+  refreshMs?: number;
+  /** Refreshes wait this long (ms) to be written together; default 10 s. */
+  refreshWriteMs?: number;
+  claims?: FlagClaims;
+  /** Told when a timed write of refreshes fails (they are kept and tried again); default a process warning. */
+  onError?: (err: Error) => void;
+}
+
 /**
  * SuspiciousIP records in the state store: one active flag per (ip, reason); a repeat refreshes
  * it (last_seen, request_count, details). Every new flag and every end of a flag is written to the
- * audit trail. Allowlisted IPs are never flagged.
+ * audit trail at once; refreshes are written together every `refreshWriteMs` (and on
+ * {@link close}), and reads ({@link list}, {@link active}) include them meanwhile. Allowlisted IPs
+ * are never flagged.
  */
 export class FlagStore extends EventEmitter<FlagEvents> {
   readonly #state: StateStore;
   readonly #lists: AccessLists;
-  /** An active flag is refreshed on disk at most this often (ms): lowdb rewrites the whole file. */
   readonly #refreshMs: number;
+  readonly #refreshWriteMs: number;
   readonly #claims: FlagClaims | undefined;
+  readonly #onError: (err: Error) => void;
+  readonly #refreshes = new PendingRefreshes();
+  #refreshTimer: NodeJS.Timeout | null = null;
 
-  constructor(
-    state: StateStore,
-    lists: AccessLists,
-    options: { refreshMs?: number; claims?: FlagClaims } = {},
-  ) {
+  constructor(state: StateStore, lists: AccessLists, options: FlagStoreOptions = {}) {
     super();
     this.#state = state;
     this.#lists = lists;
     this.#refreshMs = options.refreshMs ?? 60_000;
+    this.#refreshWriteMs = options.refreshWriteMs ?? 10_000;
     this.#claims = options.claims;
+    this.#onError = options.onError ?? ((err) => process.emitWarning(err));
   }
 
   /** Active flags, newest first, optionally filtered. */
   list(filter: { active?: boolean; reason?: string; ip?: string } = {}): Flag[] {
     return this.#state.data.flags
+      .map((f) => (f.is_active && this.#refreshes.size > 0 ? this.#refreshes.overlay(f) : f))
       .filter(
         (f) =>
           (filter.active === undefined || f.is_active === filter.active) &&
@@ -85,7 +101,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
 
   /** The active flag for (ip, reason), if any. */
   active(ip: string, reason: string): Flag | undefined {
-    return this.#state.data.flags.find((f) => f.is_active && f.ip === ip && f.reason === reason);
+    const flag = this.#state.data.flags.find((f) => f.is_active && f.ip === ip && f.reason === reason);
+    return flag && this.#refreshes.overlay(flag);
   }
 
   /** Distinct reasons with an active flag, per IP. */
@@ -102,7 +119,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
 
   /**
    * Raises a new flag or refreshes the active one for (ip, reason). A refresh keeps the larger
-   * count and is written at most once per refresh interval unless the count grew by half. A new
+   * count, happens at most once per refresh interval unless the count grew by half, and is written
+   * with the others waiting (see the class). A new
    * flag is created only if this instance wins the cluster's claim for it; if the claim cannot be
    * asked (Redis unreachable) it is created here, and the cluster merges duplicates later.
    */
@@ -114,13 +132,13 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       const stale = evidence.seenAt - Date.parse(existing.last_seen) >= this.#refreshMs;
       const grew = evidence.count >= existing.request_count * 1.5;
       if (!stale && !grew) return 'unchanged';
-      const refreshed = await this.#merge({
+      const update = {
         ...existing,
         last_seen: seen,
         request_count: evidence.count,
         details: evidence.details,
-      });
-      if (refreshed) this.emit('refresh', refreshed, { actor, action: 'refresh' });
+      };
+      this.#refresh(update, { actor, action: 'refresh' });
       return 'updated';
     }
     if (this.#claims && !(await this.#claim(evidence.ip, evidence.reason))) return 'elsewhere';
@@ -153,8 +171,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     }
     if (!flag.is_active || this.#lists.isAllowlisted(flag.ip)) return;
     if (this.active(flag.ip, flag.reason)) {
-      const merged = await this.#merge(flag);
-      if (merged) this.emit('refresh', merged, meta);
+      this.#refresh(flag, meta);
       return;
     }
     await this.#create({ ...flag }, meta);
@@ -175,19 +192,55 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     this.emit('flag', flag, meta);
   }
 
-  /** Folds `update` into the active flag for its (ip, reason): latest sighting, larger count with its evidence. */
-  async #merge(update: Flag): Promise<Flag | undefined> {
-    return this.#state.update((state) => {
-      const flag = state.flags.find((f) => f.is_active && f.ip === update.ip && f.reason === update.reason);
-      if (!flag) return undefined;
-      if (update.last_seen > flag.last_seen) flag.last_seen = update.last_seen;
-      if (update.first_seen < flag.first_seen) flag.first_seen = update.first_seen;
-      if (update.request_count >= flag.request_count) {
-        flag.request_count = update.request_count;
-        flag.details = update.details;
-      }
-      return { ...flag };
-    });
+  /** Queues `update` for the active flag of its (ip, reason) and makes sure a write is due. */
+  #refresh(update: Flag, meta: FlagChangeMeta): void {
+    this.#refreshes.add(update, meta);
+    this.#scheduleWrite();
+  }
+
+  #scheduleWrite(): void {
+    if (this.#refreshTimer !== null) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = null;
+      this.writeRefreshes().catch((err: Error) => this.#onError(err));
+    }, this.#refreshWriteMs);
+    this.#refreshTimer.unref();
+  }
+
+  /**
+   * Writes every waiting refresh in one commit, then emits `refresh` for each flag still active.
+   * Rejects when the state cannot be written; the refreshes then wait for the next write.
+   */
+  async writeRefreshes(): Promise<void> {
+    if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
+    const waiting = this.#refreshes.take();
+    if (waiting.length === 0) return;
+    let refreshed: { flag: Flag; meta: FlagChangeMeta }[];
+    try {
+      refreshed = await this.#state.update((state) => {
+        const active = new Map<string, Flag>();
+        for (const f of state.flags) if (f.is_active) active.set(`${f.reason} ${f.ip}`, f);
+        const out: { flag: Flag; meta: FlagChangeMeta }[] = [];
+        for (const { flag: update, meta } of waiting) {
+          const flag = active.get(`${update.reason} ${update.ip}`);
+          if (!flag) continue; // ended meanwhile
+          mergeFlag(flag, update);
+          out.push({ flag: { ...flag }, meta });
+        }
+        return out;
+      });
+    } catch (err) {
+      this.#refreshes.restore(waiting);
+      this.#scheduleWrite();
+      throw err;
+    }
+    for (const { flag, meta } of refreshed) this.emit('refresh', flag, meta);
+  }
+
+  /** Writes the waiting refreshes (on shutdown). Rejects as {@link writeRefreshes}. */
+  close(): Promise<void> {
+    return this.writeRefreshes();
   }
 
   async #claim(ip: string, reason: string): Promise<boolean> {
@@ -213,6 +266,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   }
 
   async #end(match: (f: Flag) => boolean, meta: FlagChangeMeta): Promise<Flag[]> {
+    // Expiry reads last_seen: the latest sightings must be in the state first.
+    await this.writeRefreshes();
     const ended = await this.#state.update((state) => {
       const out: Flag[] = [];
       const at = new Date().toISOString();

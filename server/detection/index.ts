@@ -65,6 +65,11 @@ export interface Detection {
   reportsDir: string;
   /** Applies new detection settings without a restart. */
   applyConfig(config: DetectionConfig): void;
+  /**
+   * Stops the scheduled jobs, counts what live detection has queued and writes waiting flag
+   * refreshes; never rejects (a failed write is logged).
+   */
+  close(): Promise<void>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -82,6 +87,8 @@ export function createDetection(deps: DetectionDeps): Detection {
   const rules = compileRules(config);
   const flags = new FlagStore(state, lists, {
     claims: cluster.shared ? clusterFlagClaims(cluster) : undefined,
+    onError: (err) =>
+      logger.error({ 'error.message': err.message }, 'flag refreshes not written; will retry'),
   });
   syncFlags(flags, cluster, logger);
   const autoBlocker = new AutoBlocker({
@@ -134,6 +141,16 @@ export function createDetection(deps: DetectionDeps): Detection {
       monitorOptions.ml = next.ml;
       tableDeps.config = next;
       autoBlocker.configure(next.autoBlockReasons, next.autoBlockFor);
+    },
+    async close() {
+      await jobs.stop();
+      await live.close();
+      // Never rejects: the caller still has the request log to flush.
+      await flags
+        .close()
+        .catch((err: Error) =>
+          logger.error({ 'error.message': err.message }, 'flag refreshes not written at shutdown'),
+        );
     },
   };
   return detection;

@@ -1,0 +1,74 @@
+import type { Flag } from '../store/index.js';
+import type { FlagChangeMeta } from './flag-store.js';
+
+/**
+ * Folds `update` into `flag` (mutating it): the latest sighting, the earliest first sighting, and
+ * the larger count with its evidence.
+ */
+export function mergeFlag(flag: Flag, update: Flag): void {
+  if (update.last_seen > flag.last_seen) flag.last_seen = update.last_seen;
+  if (update.first_seen < flag.first_seen) flag.first_seen = update.first_seen;
+  if (update.request_count >= flag.request_count) {
+    flag.request_count = update.request_count;
+    flag.details = update.details;
+  }
+}
+
+/** One refresh waiting to be written, and who made it. */
+export interface PendingRefresh {
+  flag: Flag;
+  meta: FlagChangeMeta;
+}
+
+const keyOf = (ip: string, reason: string) => `${reason} ${ip}`;
+
+/**
+ * Refreshes of active flags (last sighting, count, evidence) waiting to be written to the state
+ * together, one per (ip, reason): with a thousand flagged clients, writing each refresh in a commit
+ * of its own kept the state file rewriting back to back (README "Performance").
+ */
+export class PendingRefreshes {
+  readonly #byKey = new Map<string, PendingRefresh>();
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  /** Adds `update` (a copy), folded into a refresh already waiting for the same (ip, reason). */
+  add(update: Flag, meta: FlagChangeMeta): void {
+    const key = keyOf(update.ip, update.reason);
+    const waiting = this.#byKey.get(key);
+    if (waiting === undefined) {
+      this.#byKey.set(key, { flag: { ...update }, meta });
+      return;
+    }
+    mergeFlag(waiting.flag, update);
+    waiting.meta = meta;
+  }
+
+  /** `flag` as it reads with its waiting refresh folded in (a copy), or `flag` itself. */
+  overlay(flag: Flag): Flag {
+    const waiting = this.#byKey.get(keyOf(flag.ip, flag.reason));
+    if (waiting === undefined) return flag;
+    const merged = { ...flag };
+    mergeFlag(merged, waiting.flag);
+    return merged;
+  }
+
+  /** Every waiting refresh, oldest first; none wait afterwards. */
+  take(): PendingRefresh[] {
+    const all = [...this.#byKey.values()];
+    this.#byKey.clear();
+    return all;
+  }
+
+  /** Puts back refreshes whose write failed, under any newer ones made meanwhile. */
+  restore(refreshes: readonly PendingRefresh[]): void {
+    for (const { flag, meta } of refreshes) {
+      const key = keyOf(flag.ip, flag.reason);
+      const newer = this.#byKey.get(key);
+      if (newer === undefined) this.#byKey.set(key, { flag, meta });
+      else mergeFlag(newer.flag, flag);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type FlagEvidence, FlagStore } from '../../../server/detection/index.js';
+import { AccessLists, openStateStore, type StateStore } from '../../../server/store/index.js';
+
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+const MIN = 60_000;
+
+let dir: string;
+let state: StateStore;
+let flags: FlagStore;
+let commits: number;
+let errors: Error[];
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-flags-'));
+  state = await openStateStore({ dataDir: dir });
+  const update = state.update.bind(state);
+  commits = 0;
+  state.update = (change) => {
+    commits++;
+    return update(change);
+  };
+  errors = [];
+  flags = new FlagStore(state, new AccessLists(state), {
+    refreshWriteMs: 10_000,
+    onError: (err) => errors.push(err),
+  });
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const evidence = (ip: string, count: number, seenAt: number): FlagEvidence => ({
+  ip,
+  reason: 'high_volume',
+  count,
+  details: { count },
+  seenAt,
+});
+const onDisk = async () =>
+  (
+    JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as {
+      flags: { ip: string; request_count: number }[];
+    }
+  ).flags;
+
+describe('FlagStore refreshes', () => {
+  it('writes the refreshes of many flags in one commit, later, while reads show them at once', async () => {
+    for (let i = 0; i < 20; i++) await flags.raise(evidence(`203.0.113.${i}`, 101, T0), 'rule:live');
+    const afterCreates = commits;
+    const refreshed: string[] = [];
+    flags.on('refresh', (flag) => refreshed.push(`${flag.ip} ${flag.request_count}`));
+    for (let i = 0; i < 20; i++) {
+      expect(await flags.raise(evidence(`203.0.113.${i}`, 300, T0 + 2 * MIN), 'rule:live')).toBe('updated');
+    }
+    expect(commits).toBe(afterCreates);
+    expect(flags.active('203.0.113.4', 'high_volume')?.request_count).toBe(300);
+    expect(flags.list({ ip: '203.0.113.4' })[0]?.last_seen).toBe(new Date(T0 + 2 * MIN).toISOString());
+    expect((await onDisk()).find((f) => f.ip === '203.0.113.4')?.request_count).toBe(101);
+
+    await flags.writeRefreshes();
+    expect(commits).toBe(afterCreates + 1);
+    expect((await onDisk()).every((f) => f.request_count === 300)).toBe(true);
+    expect(refreshed).toHaveLength(20);
+    expect(refreshed).toContain('203.0.113.4 300');
+  });
+
+  it('writes them by itself once refreshWriteMs has passed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    await flags.raise(evidence('198.51.100.7', 200, T0 + 2 * MIN), 'rule:live');
+    const before = commits;
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(commits).toBe(before);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.waitFor(async () => expect((await onDisk())[0]?.request_count).toBe(200));
+  });
+
+  it('counts a refresh against the waiting one: no second refresh within refreshMs', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    expect(await flags.raise(evidence('198.51.100.7', 120, T0 + 2 * MIN), 'rule:live')).toBe('updated');
+    expect(await flags.raise(evidence('198.51.100.7', 121, T0 + 2.5 * MIN), 'rule:live')).toBe('unchanged');
+  });
+
+  it('does not expire a flag whose latest sighting is still waiting to be written', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    await flags.raise(evidence('198.51.100.7', 101, T0 + 3 * 24 * 60 * MIN), 'rule:live');
+    const ended = await flags.expireBefore(T0 + 24 * 60 * MIN, 'job:cleanup');
+    expect(ended).toEqual([]);
+    expect(flags.active('198.51.100.7', 'high_volume')).toBeDefined();
+  });
+
+  it('keeps refreshes whose write failed and writes them next time; close() writes what waits', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    await flags.raise(evidence('198.51.100.7', 200, T0 + 2 * MIN), 'rule:live');
+    const update = state.update;
+    state.update = () => Promise.reject(new Error('disk full'));
+    await expect(flags.writeRefreshes()).rejects.toThrow('disk full');
+    expect(flags.active('198.51.100.7', 'high_volume')?.request_count).toBe(200);
+    state.update = update;
+    await flags.close();
+    expect((await onDisk())[0]?.request_count).toBe(200);
+  });
+
+  it('drops the refresh of a flag dismissed before the write', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    await flags.raise(evidence('198.51.100.7', 200, T0 + 2 * MIN), 'rule:live');
+    const dismissed = await flags.dismiss('198.51.100.7', 'operator');
+    expect(dismissed[0]).toMatchObject({ request_count: 200, is_active: false });
+    await flags.writeRefreshes();
+    expect(flags.list({ active: true })).toEqual([]);
+  });
+});
