@@ -42,12 +42,17 @@ export class AutoBlocker {
   plan(): AutoBlockDecision[] {
     const decisions: AutoBlockDecision[] = [];
     for (const [ip, reasons] of this.#o.flags.activeReasonsByIp()) {
-      if (reasons.size < this.#o.reasons) continue;
-      if (this.#o.lists.decide(ip).kind !== 'none') continue; // allowlisted or already blocked
-      if (this.#o.lists.operator.has(ip)) continue; // never lock the operator out
-      decisions.push({ ip, reasons: [...reasons].sort() });
+      const decision = this.#decide(ip, reasons);
+      if (decision) decisions.push(decision);
     }
     return decisions;
+  }
+
+  #decide(ip: string, reasons: ReadonlySet<string>): AutoBlockDecision | undefined {
+    if (reasons.size < this.#o.reasons) return undefined;
+    if (this.#o.lists.decide(ip).kind !== 'none') return undefined; // allowlisted or already blocked
+    if (this.#o.lists.operator.has(ip)) return undefined; // never lock the operator out
+    return { ip, reasons: [...reasons].sort() };
   }
 
   /** Blocks every IP the plan names (unless `dryRun`); returns the decisions. */
@@ -59,7 +64,7 @@ export class AutoBlocker {
 
   /** Blocks `ip` if it now qualifies (called after a new flag). */
   async consider(ip: string): Promise<boolean> {
-    const decision = this.plan().find((d) => d.ip === ip);
+    const decision = this.#decide(ip, this.#o.flags.activeReasons(ip));
     if (!decision) return false;
     await this.#block(decision);
     return true;

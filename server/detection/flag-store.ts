@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AccessLists, Flag, StateStore } from '../store/index.js';
-import { mergeFlag, PendingRefreshes } from './pending-refreshes.js';
+import { flagKey, mergeFlag, PendingRefreshes } from './pending-refreshes.js';
 import type { FlagReason } from './rules.js';
 
 /** Evidence for raising or refreshing a flag. */
@@ -75,6 +75,12 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   readonly #onError: (err: Error) => void;
   readonly #refreshes = new PendingRefreshes();
   #refreshTimer: NodeJS.Timeout | null = null;
+  /**
+   * The active flags by (ip, reason) and their reasons by IP, for the state's current flags array
+   * (a commit that touches flags replaces it): live detection asks for a thousand flags five times a
+   * second, and a scan of the array each time was 5% of the proxy's CPU (README "Performance").
+   */
+  #index: { flags: readonly Flag[]; byKey: Map<string, Flag>; byIp: Map<string, Set<string>> } | null = null;
 
   constructor(state: StateStore, lists: AccessLists, options: FlagStoreOptions = {}) {
     super();
@@ -101,20 +107,34 @@ export class FlagStore extends EventEmitter<FlagEvents> {
 
   /** The active flag for (ip, reason), if any. */
   active(ip: string, reason: string): Flag | undefined {
-    const flag = this.#state.data.flags.find((f) => f.is_active && f.ip === ip && f.reason === reason);
+    const flag = this.#activeIndex().byKey.get(flagKey(ip, reason));
     return flag && this.#refreshes.overlay(flag);
   }
 
-  /** Distinct reasons with an active flag, per IP. */
-  activeReasonsByIp(): Map<string, Set<string>> {
+  /** Distinct reasons with an active flag, per IP (do not modify). */
+  activeReasonsByIp(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.#activeIndex().byIp;
+  }
+
+  /** The reasons `ip` has an active flag for (empty when none). */
+  activeReasons(ip: string): ReadonlySet<string> {
+    return this.#activeIndex().byIp.get(ip) ?? new Set();
+  }
+
+  #activeIndex(): { byKey: Map<string, Flag>; byIp: Map<string, Set<string>> } {
+    const { flags } = this.#state.data;
+    if (this.#index?.flags === flags) return this.#index;
+    const byKey = new Map<string, Flag>();
     const byIp = new Map<string, Set<string>>();
-    for (const f of this.#state.data.flags) {
+    for (const f of flags) {
       if (!f.is_active) continue;
-      const reasons = byIp.get(f.ip) ?? new Set<string>();
-      reasons.add(f.reason);
-      byIp.set(f.ip, reasons);
+      byKey.set(flagKey(f.ip, f.reason), f);
+      const reasons = byIp.get(f.ip);
+      if (reasons === undefined) byIp.set(f.ip, new Set([f.reason]));
+      else reasons.add(f.reason);
     }
-    return byIp;
+    this.#index = { flags, byKey, byIp };
+    return this.#index;
   }
 
   /**
@@ -220,10 +240,10 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     try {
       refreshed = await this.#state.update((state) => {
         const active = new Map<string, Flag>();
-        for (const f of state.flags) if (f.is_active) active.set(`${f.reason} ${f.ip}`, f);
+        for (const f of state.flags) if (f.is_active) active.set(flagKey(f.ip, f.reason), f);
         const out: { flag: Flag; meta: FlagChangeMeta }[] = [];
         for (const { flag: update, meta } of waiting) {
-          const flag = active.get(`${update.reason} ${update.ip}`);
+          const flag = active.get(flagKey(update.ip, update.reason));
           if (!flag) continue; // ended meanwhile
           mergeFlag(flag, update);
           out.push({ flag: { ...flag }, meta });

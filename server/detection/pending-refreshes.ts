@@ -20,7 +20,8 @@ export interface PendingRefresh {
   meta: FlagChangeMeta;
 }
 
-const keyOf = (ip: string, reason: string) => `${reason} ${ip}`;
+/** The key of a flag's (ip, reason): one active flag each. */
+export const flagKey = (ip: string, reason: string): string => `${reason} ${ip}`;
 
 /**
  * Refreshes of active flags (last sighting, count, evidence) waiting to be written to the state
@@ -36,7 +37,7 @@ export class PendingRefreshes {
 
   /** Adds `update` (a copy), folded into a refresh already waiting for the same (ip, reason). */
   add(update: Flag, meta: FlagChangeMeta): void {
-    const key = keyOf(update.ip, update.reason);
+    const key = flagKey(update.ip, update.reason);
     const waiting = this.#byKey.get(key);
     if (waiting === undefined) {
       this.#byKey.set(key, { flag: { ...update }, meta });
@@ -48,7 +49,7 @@ export class PendingRefreshes {
 
   /** `flag` as it reads with its waiting refresh folded in (a copy), or `flag` itself. */
   overlay(flag: Flag): Flag {
-    const waiting = this.#byKey.get(keyOf(flag.ip, flag.reason));
+    const waiting = this.#byKey.get(flagKey(flag.ip, flag.reason));
     if (waiting === undefined) return flag;
     const merged = { ...flag };
     mergeFlag(merged, waiting.flag);
@@ -65,7 +66,7 @@ export class PendingRefreshes {
   /** Puts back refreshes whose write failed, under any newer ones made meanwhile. */
   restore(refreshes: readonly PendingRefresh[]): void {
     for (const { flag, meta } of refreshes) {
-      const key = keyOf(flag.ip, flag.reason);
+      const key = flagKey(flag.ip, flag.reason);
       const newer = this.#byKey.get(key);
       if (newer === undefined) this.#byKey.set(key, { flag, meta });
       else mergeFlag(newer.flag, flag);

@@ -88,7 +88,7 @@ async function countTraffic(
   deps: RangeSuggestionDeps,
   windowMs: number,
   suggestions: RangeSuggestion[],
-  flagged: Map<string, unknown>,
+  flagged: ReadonlyMap<string, unknown>,
 ): Promise<void> {
   const byRange = new Map(suggestions.map((s) => [s.range, { s, ips: new Set<string>() }]));
   const now = deps.now();
