@@ -138,6 +138,19 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   }
 
   /**
+   * False when {@link raise} with this count, seen at `seenAt` (ms), would leave the active flag
+   * for (ip, reason) unchanged; lets a caller skip building evidence that would be thrown away.
+   */
+  wouldChange(ip: string, reason: string, count: number, seenAt: number): boolean {
+    const existing = this.active(ip, reason);
+    return existing === undefined || this.#refreshDue(existing, count, seenAt);
+  }
+
+  #refreshDue(flag: Flag, count: number, seenAt: number): boolean {
+    return seenAt - Date.parse(flag.last_seen) >= this.#refreshMs || count >= flag.request_count * 1.5;
+  }
+
+  /**
    * Raises a new flag or refreshes the active one for (ip, reason). A refresh keeps the larger
    * count, happens at most once per refresh interval unless the count grew by half, and is written
    * with the others waiting (see the class). A new
@@ -149,9 +162,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     const seen = new Date(evidence.seenAt).toISOString();
     const existing = this.active(evidence.ip, evidence.reason);
     if (existing) {
-      const stale = evidence.seenAt - Date.parse(existing.last_seen) >= this.#refreshMs;
-      const grew = evidence.count >= existing.request_count * 1.5;
-      if (!stale && !grew) return 'unchanged';
+      if (!this.#refreshDue(existing, evidence.count, evidence.seenAt)) return 'unchanged';
       const update = {
         ...existing,
         last_seen: seen,

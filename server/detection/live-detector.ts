@@ -126,7 +126,9 @@ export class LiveDetector {
     entries.forEach((entry, i) => {
       const sum = sums[i] ?? 0;
       for (const rule of entry.rules) {
-        if (sum > rule.threshold) raising.push(this.#flag(entry, rule, sum, now, windowBuckets));
+        // Most sightings of an already flagged client change nothing: skip building their evidence.
+        if (sum > rule.threshold && this.#options.flags.wouldChange(entry.ip, rule.reason, sum, now))
+          raising.push(this.#flag(entry, rule, sum, now, windowBuckets));
       }
     });
     await Promise.all(raising);

@@ -86,6 +86,15 @@ describe('FlagStore refreshes', () => {
     expect(await flags.raise(evidence('198.51.100.7', 121, T0 + 2.5 * MIN), 'rule:live')).toBe('unchanged');
   });
 
+  it('says beforehand whether a raise would change anything', async () => {
+    expect(flags.wouldChange('198.51.100.7', 'high_volume', 101, T0)).toBe(true); // no flag yet
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    expect(flags.wouldChange('198.51.100.7', 'high_volume', 140, T0 + 30_000)).toBe(false);
+    expect(flags.wouldChange('198.51.100.7', 'high_volume', 152, T0 + 30_000)).toBe(true); // grew by half
+    expect(flags.wouldChange('198.51.100.7', 'high_volume', 101, T0 + MIN)).toBe(true); // refresh due
+    expect(await flags.raise(evidence('198.51.100.7', 140, T0 + 30_000), 'rule:live')).toBe('unchanged');
+  });
+
   it('does not expire a flag whose latest sighting is still waiting to be written', async () => {
     await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
     await flags.raise(evidence('198.51.100.7', 101, T0 + 3 * 24 * 60 * MIN), 'rule:live');
