@@ -28,7 +28,9 @@ export class StateText {
       let entry = this.#cache.get(field);
       if (entry?.value !== value) {
         check(field, value);
-        const text = `  ${JSON.stringify(field)}: ${indent(JSON.stringify(value, null, 2))}`;
+        // `{ field: value }` stringified is the field as it sits in the state, one level in:
+        // `{\n  "field": …\n}`; cheaper than re-indenting the value's own text with a regex.
+        const text = JSON.stringify({ [field]: value }, null, 2).slice(2, -2);
         entry = { value, bytes: Buffer.from(text) };
       }
       fresh.set(field, entry);
@@ -40,9 +42,4 @@ export class StateText {
     chunks.push(CLOSE);
     return chunks;
   }
-}
-
-/** Nests a JSON.stringify(…, null, 2) text one level deeper, as it sits inside the state object. */
-function indent(json: string): string {
-  return json.includes('\n') ? json.replace(/\n/g, '\n  ') : json;
 }
