@@ -51,6 +51,11 @@ export class RequestLogWriter {
   readonly #timer: NodeJS.Timeout;
   /** Appended, not yet serialised. */
   #batch: AccessRecord[] = [];
+  /**
+   * Records before this index of `#batch` were dropped as oldest: dropping by `shift()` moved every
+   * record left, so a backlog at the cap (a failing disk) cost each new request a 100,000-element move.
+   */
+  #batchHead = 0;
   /** Serialised, waiting for a (retried) write; `#pendingHead` skips lines dropped as oldest. */
   #pending: PendingLine[] = [];
   #pendingHead = 0;
@@ -70,7 +75,7 @@ export class RequestLogWriter {
     this.#options = options;
     this.#segments = new SegmentAppender(options.dir, (err) => this.#report(err));
     this.#timer = setInterval(() => {
-      if (this.#batch.length > 0 || this.#pendingCount() > 0) void this.flush();
+      if (this.#batchCount() > 0 || this.#pendingCount() > 0) void this.flush();
     }, options.flushIntervalMs);
     this.#timer.unref();
   }
@@ -86,7 +91,7 @@ export class RequestLogWriter {
     if (this.#unwritten() > this.#options.maxPendingRecords) {
       this.#dropOldest();
     }
-    if (this.#batch.length >= this.#options.maxBatch || this.#closed) void this.flush();
+    if (this.#batchCount() >= this.#options.maxBatch || this.#closed) void this.flush();
   }
 
   /**
@@ -131,7 +136,11 @@ export class RequestLogWriter {
   }
 
   #unwritten(): number {
-    return this.#batch.length + this.#serialising + this.#pendingCount() + this.#inFlight;
+    return this.#batchCount() + this.#serialising + this.#pendingCount() + this.#inFlight;
+  }
+
+  #batchCount(): number {
+    return this.#batch.length - this.#batchHead;
   }
 
   #pendingCount(): number {
@@ -140,7 +149,11 @@ export class RequestLogWriter {
 
   #dropOldest(): void {
     if (this.#pendingCount() > 0) this.#pendingHead++;
-    else this.#batch.shift();
+    else if (++this.#batchHead >= 1024 && this.#batchHead * 8 >= this.#batch.length) {
+      // Compact now and then, so the dropped records can be collected: amortised O(1) a drop.
+      this.#batch = this.#batch.slice(this.#batchHead);
+      this.#batchHead = 0;
+    }
     this.#failed++;
   }
 
@@ -174,7 +187,7 @@ export class RequestLogWriter {
     });
     if (unwritten.length > 0) {
       this.#pending = unwritten;
-      const excess = this.#batch.length + unwritten.length - this.#options.maxPendingRecords;
+      const excess = this.#batchCount() + unwritten.length - this.#options.maxPendingRecords;
       for (let i = 0; i < excess; i++) this.#dropOldest();
     }
   }
@@ -201,8 +214,9 @@ export class RequestLogWriter {
    * with the event loop running in between; records that cannot be written are dropped.
    */
   async #serialiseBatch(): Promise<void> {
-    const batch = this.#batch;
+    const batch = this.#batchHead === 0 ? this.#batch : this.#batch.slice(this.#batchHead);
     this.#batch = [];
+    this.#batchHead = 0;
     this.#serialising = batch.length;
     const { enrich } = this.#options;
     let enrichError: unknown;

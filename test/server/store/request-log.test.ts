@@ -219,6 +219,16 @@ describe('request log writer', () => {
     expect(log.stats()).toMatchObject({ appended: 7, written: 4, failed: 3, pendingRecords: 0 });
   });
 
+  it('drops the oldest unserialised records past the cap, keeping the newest in order', async () => {
+    const log = await open({ maxPendingRecords: 3000, maxBatch: 10_000 });
+    const records = recordsOnDay('2024-03-01', 5000);
+    for (const record of records) log.append(record); // no flush in between: all still unserialised
+    expect(log.stats()).toMatchObject({ appended: 5000, failed: 2000, pendingRecords: 3000 });
+    await log.flush();
+    expect(await readAll(log)).toEqual(records.slice(2000));
+    expect(log.stats()).toMatchObject({ written: 3000, failed: 2000, pendingRecords: 0 });
+  });
+
   it('writes a backlog larger than maxBatch in order once the disk is back', async () => {
     const log = await open({ maxBatch: 2 });
     const records = recordsOnDay('2024-03-01', 7);
