@@ -8,6 +8,7 @@ export { ImportIndex, openImportIndex } from './import-index.js';
 export { ImportBusyError, type ImportJob, ImportJobs, type ImportJobsOptions } from './import-jobs.js';
 export { LineIds } from './line-ids.js';
 export { type LineSource, lineSource, openLineSource } from './line-source.js';
+export { REPORTED_REJECTIONS } from './parse-stage.js';
 export { parseApacheTime } from './parsers/apache-time.js';
 export type { LineParser, ParseResult } from './parsers/parse-result.js';
 export { progressLine } from './progress-line.js';
@@ -15,7 +16,6 @@ export {
   DEFAULT_BATCH,
   type ImportProgress,
   type ImportSummary,
-  REPORTED_REJECTIONS,
   type RunImportOptions,
   runImport,
 } from './run-import.js';

@@ -9,7 +9,6 @@ import { type ParsedBatch, REPORTED_REJECTIONS } from './parse-stage.js';
 import { recordAt } from './parsed-batch.js';
 import { parseInThread } from './parser-thread.js';
 
-export { REPORTED_REJECTIONS };
 /**
  * Records appended between flushes: bounds memory (records + ids) during an import. Small batches
  * die young in V8's new space: 1,000 took a third of the GC time of 5,000 in the import bench.
