@@ -1,11 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ImportFormat } from './formats.js';
 import { ImportError } from './import-errors.js';
-import type { LineSource } from './line-source.js';
 import type { ParsedBatch } from './parse-stage.js';
-
-/** Chunks (up to 256 KiB each) handed to the parser thread before reading waits for it. */
-const CHUNKS_AHEAD = 4;
 
 /** A message to the parser thread: the next chunk of log bytes, or the end of the log. */
 export type ParserRequest = { end?: false; chunk: Uint8Array } | { end: true };
@@ -46,6 +42,7 @@ export class ParserThread {
     this.#worker = startWorker(format);
     this.#worker.on('message', (reply: ParserReply) => this.#deliver(reply));
     this.#worker.on('error', (err) => this.#fail(err));
+    this.#worker.on('messageerror', (err) => this.#fail(err));
     this.#worker.on('exit', (code) => {
       if (!this.#stopped)
         this.#fail(new Error(`the import's parser thread stopped unexpectedly (exit code ${code})`));
@@ -98,55 +95,4 @@ function settle(reply: ParserReply): Promise<ParsedBatch> {
   return Promise.reject(
     importError ? new ImportError(message) : new Error(`import parser thread: ${message}`),
   );
-}
-
-/**
- * Reads `source` into a {@link ParserThread} for `format` and hands each batch it answers to
- * `onBatch`, in order, as soon as it arrives (so a slow upload still shows progress), the last one
- * with `last` set. Reading stays at most CHUNKS_AHEAD chunks ahead of `onBatch`, which bounds memory.
- * Rejects with the first failure of the source, the thread or `onBatch`; the thread is ended either way.
- */
-export async function parseInThread(
-  source: LineSource,
-  format: ImportFormat | 'auto',
-  onBatch: (batch: ParsedBatch) => Promise<void>,
-): Promise<void> {
-  const parser = new ParserThread(format);
-  let ahead = 0;
-  let slotFree: (() => void) | null = null;
-  let stopped = false;
-  const wakeReader = () => {
-    const free = slotFree;
-    slotFree = null;
-    free?.();
-  };
-  const consume = async () => {
-    for (;;) {
-      const batch = await parser.next();
-      await onBatch(batch);
-      ahead--;
-      wakeReader();
-      if (batch.last) return;
-    }
-  };
-  const read = async () => {
-    for await (const chunk of source.chunks) {
-      parser.send(chunk);
-      if (++ahead >= CHUNKS_AHEAD) {
-        await new Promise<void>((resolve) => {
-          slotFree = resolve;
-        });
-      }
-      // Leaving the loop closes the source (its file, or the upload) when the rest has failed.
-      if (stopped) return;
-    }
-    parser.end();
-  };
-  try {
-    await Promise.all([read(), consume()]);
-  } finally {
-    stopped = true;
-    wakeReader();
-    await parser.stop();
-  }
 }

@@ -5,9 +5,9 @@ import type { DETECT_LINES } from './detect-format.js';
 import type { ImportFormat } from './formats.js';
 import type { ImportIndex } from './import-index.js';
 import type { LineSource } from './line-source.js';
+import { parseInThread } from './parse-in-thread.js';
 import { type ParsedBatch, REPORTED_REJECTIONS } from './parse-stage.js';
 import { recordAt } from './parsed-batch.js';
-import { parseInThread } from './parser-thread.js';
 
 /**
  * Records appended between flushes: bounds memory (records + ids) during an import. Small batches
@@ -79,7 +79,6 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const started = now();
   const counts = { linesRead: 0, imported: 0, duplicates: 0, rejected: 0, empty: 0 };
-  let parsed: ParsedBatch | null = null;
   let inBatch = 0;
 
   const writes = new BatchWrites(requestLog, index);
@@ -88,13 +87,13 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     return writes.commit(counts.linesRead);
   };
   /** Dedupes, geolocates and appends one batch of parsed records. */
-  const take = async (batch: ParsedBatch) => {
+  const take = async (batch: ParsedBatch, stopped: () => boolean) => {
     const { records } = batch;
     counts.linesRead = batch.linesRead;
     counts.rejected = batch.rejected;
     counts.empty = batch.empty;
-    parsed = batch;
     for (let i = 0; i < records.id.length; i++) {
+      if (stopped()) return;
       const day = (records.timestamp[i] as string).slice(0, 10);
       if (!index.isLoaded(day)) await index.load(day);
       if (index.seen(day, records.id[i] as string)) {
@@ -111,8 +110,9 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     options.onProgress?.(progress());
   };
 
+  let last: ParsedBatch;
   try {
-    await parseInThread(source, options.format, take);
+    last = await parseInThread(source, options.format, take);
   } catch (err) {
     // The source or the parser failed (corrupt gzip, an upload cut off, no format detected): keep
     // what was appended and remember its ids, so running the import again adds only the rest. That
@@ -134,13 +134,12 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     };
   }
   const elapsedMs = now() - started;
-  const last = parsed as ParsedBatch | null;
   return {
-    format: last?.format ?? (options.format === 'auto' ? 'combined' : options.format),
+    format: last.format ?? (options.format === 'auto' ? 'combined' : options.format),
     ...counts,
-    earliest: last?.earliest ?? null,
-    latest: last?.latest ?? null,
-    rejections: last?.rejections ?? [],
+    earliest: last.earliest,
+    latest: last.latest,
+    rejections: last.rejections,
     elapsedMs,
     linesPerSecond: elapsedMs > 0 ? Math.round((counts.linesRead / elapsedMs) * 1000) : 0,
   };

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ImportError } from '../../../server/import/import-errors.js';
 import { lineSource } from '../../../server/import/line-source.js';
+import { parseInThread } from '../../../server/import/parse-in-thread.js';
 import type { ParsedBatch } from '../../../server/import/parse-stage.js';
-import { parseInThread } from '../../../server/import/parser-thread.js';
 
 const line = (n: number) =>
   `203.0.113.${n % 250} - - [02/Jan/2024:00:${String(n % 60).padStart(2, '0')}:00 +0000] "GET /${n} HTTP/1.1" 200 1 "-" "ua"\n`;
@@ -30,7 +30,7 @@ describe('parseInThread', () => {
     const text = Array.from({ length: 300 }, (_, i) => line(i)).join('');
     for (const size of [7, 1000, text.length]) {
       const batches: ParsedBatch[] = [];
-      await parseInThread(chunked(text, size).source, 'auto', async (batch) => {
+      await parseInThread(chunked(text, size).source, 'auto', async (batch: ParsedBatch) => {
         batches.push(batch);
       });
       const paths = batches.flatMap((b) => b.records.path);
@@ -55,6 +55,32 @@ describe('parseInThread', () => {
       }),
     ).rejects.toBe(failure);
     expect(state.closedEarly).toBe(true);
+  });
+
+  it('hands over nothing more once the source has failed, and only then rejects', async () => {
+    const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => line(i)).join(''));
+    const failure = new Error('upload cut off');
+    async function* chunks() {
+      for (let at = 0; at < 64 * 1024; at += 4096) yield bytes.subarray(at, at + 4096);
+      throw failure;
+    }
+    let handling = false;
+    let calls = 0;
+    const done = parseInThread(
+      { chunks: chunks(), bytesRead: () => 0, totalBytes: undefined },
+      'combined',
+      async () => {
+        calls++;
+        handling = true;
+        await new Promise((resolve) => setTimeout(resolve, 5)); // slow: the source fails meanwhile
+        handling = false;
+      },
+    );
+    await expect(done).rejects.toBe(failure);
+    expect(handling).toBe(false); // rejected only once the handler had returned
+    const callsAtRejection = calls;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toBe(callsAtRejection); // and nothing handed over after it
   });
 
   it('passes on the source’s own failure (corrupt gzip)', async () => {
