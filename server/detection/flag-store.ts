@@ -1,52 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { AccessLists, Flag, StateStore } from '../store/index.js';
-import { flagKey, mergeFlag, PendingRefreshes } from './pending-refreshes.js';
-import type { FlagReason } from './rules.js';
+import { ActiveFlagIndex, type ActiveFlags } from './active-flag-index.js';
+import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
+import { flagKey, mergeFlag, type PendingRefresh, PendingRefreshes } from './pending-refreshes.js';
 
-/** Evidence for raising or refreshing a flag. */
-export interface FlagEvidence {
-  ip: string;
-  reason: FlagReason;
-  /** Requests counted toward the reason in the window. */
-  count: number;
-  /** What the operator needs to judge it: window, threshold, sample paths, score, source. */
-  details: Record<string, unknown>;
-  /** When the evidence was seen (ms since epoch). */
-  seenAt: number;
-}
-
-/** Who changed a flag and how; `from` names the instance when the change came through the cluster. */
-export interface FlagChangeMeta {
-  actor: string;
-  /** The audit action: `flag`, `refresh`, `dismiss` or `unflag`. */
-  action: string;
-  from?: string;
-}
-
-export interface FlagEvents {
-  /** A new active flag (not a refresh of an active one). */
-  flag: [Flag, FlagChangeMeta];
-  /** An active flag's last sighting, count or evidence changed. */
-  refresh: [Flag, FlagChangeMeta];
-  /** A flag deactivated by cleanup or dismissed by an operator. */
-  unflag: [Flag, FlagChangeMeta];
-}
-
-/**
- * Cluster-wide creation rights for flags (README "Running several instances"): `claim` resolves
- * true when this instance may create the flag for (ip, reason), `release` gives the right up when
- * the flag ends. Without a shared Redis every claim wins.
- */
-export interface FlagClaims {
-  claim(ip: string, reason: string): Promise<boolean>;
-  release(ip: string, reason: string): Promise<void>;
-}
-
-/**
- * The outcome of {@link FlagStore.raise}. `elsewhere`: another instance of the cluster claimed the
- * new flag first; it arrives here through the cluster.
- */
-export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted' | 'elsewhere';
+export type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
 
 /** Settings of {@link FlagStore}. */
 export interface FlagStoreOptions {
@@ -75,12 +33,9 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   readonly #onError: (err: Error) => void;
   readonly #refreshes = new PendingRefreshes();
   #refreshTimer: NodeJS.Timeout | null = null;
-  /**
-   * The active flags by (ip, reason) and their reasons by IP, for the state's current flags array
-   * (a commit that touches flags replaces it): live detection asks for a thousand flags five times a
-   * second, and a scan of the array each time was 5% of the proxy's CPU (README "Performance").
-   */
-  #index: { flags: readonly Flag[]; byKey: Map<string, Flag>; byIp: Map<string, Set<string>> } | null = null;
+  /** The write of refreshes under way, if any: writes run one at a time. */
+  #writing: Promise<void> | null = null;
+  readonly #active = new ActiveFlagIndex();
 
   constructor(state: StateStore, lists: AccessLists, options: FlagStoreOptions = {}) {
     super();
@@ -121,20 +76,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     return this.#activeIndex().byIp.get(ip) ?? new Set();
   }
 
-  #activeIndex(): { byKey: Map<string, Flag>; byIp: Map<string, Set<string>> } {
-    const { flags } = this.#state.data;
-    if (this.#index?.flags === flags) return this.#index;
-    const byKey = new Map<string, Flag>();
-    const byIp = new Map<string, Set<string>>();
-    for (const f of flags) {
-      if (!f.is_active) continue;
-      byKey.set(flagKey(f.ip, f.reason), f);
-      const reasons = byIp.get(f.ip);
-      if (reasons === undefined) byIp.set(f.ip, new Set([f.reason]));
-      else reasons.add(f.reason);
-    }
-    this.#index = { flags, byKey, byIp };
-    return this.#index;
+  #activeIndex(): ActiveFlags {
+    return this.#active.of(this.#state.data.flags);
   }
 
   /**
@@ -220,6 +163,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
         details: meta.from ? { ...flag.details, instance: meta.from } : flag.details,
       });
     });
+    // A refresh still waiting for this (ip, reason) belonged to a flag that has ended since.
+    this.#refreshes.delete(flag.ip, flag.reason);
     this.emit('flag', flag, meta);
   }
 
@@ -243,10 +188,22 @@ export class FlagStore extends EventEmitter<FlagEvents> {
    * Rejects when the state cannot be written; the refreshes then wait for the next write.
    */
   async writeRefreshes(): Promise<void> {
+    // One at a time: a write under way may fail and put its refreshes back for this one.
+    while (this.#writing !== null) await this.#writing.catch(() => undefined);
     if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = null;
     const waiting = this.#refreshes.take();
     if (waiting.length === 0) return;
+    const writing = this.#write(waiting);
+    this.#writing = writing;
+    try {
+      await writing;
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  async #write(waiting: PendingRefresh[]): Promise<void> {
     let refreshed: { flag: Flag; meta: FlagChangeMeta }[];
     try {
       refreshed = await this.#state.update((state) => {
@@ -269,7 +226,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     for (const { flag, meta } of refreshed) this.emit('refresh', flag, meta);
   }
 
-  /** Writes the waiting refreshes (on shutdown). Rejects as {@link writeRefreshes}. */
+  /** Writes the waiting refreshes, after any write under way (on shutdown). Rejects as {@link writeRefreshes}. */
   close(): Promise<void> {
     return this.writeRefreshes();
   }
@@ -318,6 +275,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       return out;
     });
     for (const flag of ended) {
+      // A sighting raised while this commit was under way refreshed the flag now ended: drop it.
+      this.#refreshes.delete(flag.ip, flag.reason);
       // A new flag for the same (ip, reason) may be raised at once, by any instance.
       // If Redis is unreachable the claim simply lapses after its short lifetime.
       if (!meta.from) await this.#claims?.release(flag.ip, flag.reason).catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Flag } from '../store/index.js';
-import type { FlagChangeMeta } from './flag-store.js';
+import type { FlagChangeMeta } from './flag-types.js';
 
 /**
  * Folds `update` into `flag` (mutating it): the latest sighting, the earliest first sighting, and
@@ -31,11 +31,16 @@ export const flagKey = (ip: string, reason: string): string => `${reason} ${ip}`
 export class PendingRefreshes {
   readonly #byKey = new Map<string, PendingRefresh>();
 
+  /** How many (ip, reason) have a refresh waiting. */
   get size(): number {
     return this.#byKey.size;
   }
 
-  /** Adds `update` (a copy), folded into a refresh already waiting for the same (ip, reason). */
+  /**
+   * Adds `update` (a copy), folded into a refresh already waiting for the same (ip, reason). The
+   * merged refresh keeps a local `meta` (no `from`) over a remote one, so a sighting made here is
+   * still published to the cluster when another instance's arrives before the write.
+   */
   add(update: Flag, meta: FlagChangeMeta): void {
     const key = flagKey(update.ip, update.reason);
     const waiting = this.#byKey.get(key);
@@ -44,7 +49,12 @@ export class PendingRefreshes {
       return;
     }
     mergeFlag(waiting.flag, update);
-    waiting.meta = meta;
+    if (meta.from === undefined || waiting.meta.from !== undefined) waiting.meta = meta;
+  }
+
+  /** Forgets the refresh waiting for (ip, reason), if any (its flag has ended or been replaced). */
+  delete(ip: string, reason: string): void {
+    this.#byKey.delete(flagKey(ip, reason));
   }
 
   /** `flag` as it reads with its waiting refresh folded in (a copy), or `flag` itself. */
@@ -69,7 +79,10 @@ export class PendingRefreshes {
       const key = flagKey(flag.ip, flag.reason);
       const newer = this.#byKey.get(key);
       if (newer === undefined) this.#byKey.set(key, { flag, meta });
-      else mergeFlag(newer.flag, flag);
+      else {
+        mergeFlag(newer.flag, flag);
+        if (meta.from === undefined && newer.meta.from !== undefined) newer.meta = meta;
+      }
     }
   }
 }

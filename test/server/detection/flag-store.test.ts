@@ -115,12 +115,31 @@ describe('FlagStore refreshes', () => {
     expect((await onDisk())[0]?.request_count).toBe(200);
   });
 
-  it('drops the refresh of a flag dismissed before the write', async () => {
+  it('drops a refresh raised while its flag was being dismissed: a new flag starts afresh', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    const dismissing = flags.dismiss('198.51.100.7', 'operator');
+    // Raised while the dismissal's commit is under way: the flag still looks active.
+    await flags.raise(evidence('198.51.100.7', 900, T0 + 2 * MIN), 'rule:live');
+    await dismissing;
+    await flags.raise(evidence('198.51.100.7', 120, T0 + 3 * MIN), 'rule:live');
+    await flags.writeRefreshes();
+    const fresh = flags.active('198.51.100.7', 'high_volume');
+    expect(fresh).toMatchObject({ request_count: 120, first_seen: new Date(T0 + 3 * MIN).toISOString() });
+  });
+
+  it('close() waits for a write under way and writes what it put back', async () => {
     await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
     await flags.raise(evidence('198.51.100.7', 200, T0 + 2 * MIN), 'rule:live');
-    const dismissed = await flags.dismiss('198.51.100.7', 'operator');
-    expect(dismissed[0]).toMatchObject({ request_count: 200, is_active: false });
-    await flags.writeRefreshes();
-    expect(flags.list({ active: true })).toEqual([]);
+    const update = state.update;
+    let failOnce = true;
+    state.update = (change) => {
+      if (!failOnce) return update(change);
+      failOnce = false;
+      return new Promise((_, reject) => setTimeout(() => reject(new Error('disk full')), 20));
+    };
+    const first = flags.writeRefreshes().catch((err: Error) => err.message);
+    await flags.close(); // nothing waits when it starts: the write under way holds the refresh
+    expect(await first).toBe('disk full');
+    expect((await onDisk())[0]?.request_count).toBe(200);
   });
 });
