@@ -35,7 +35,9 @@ export class BatchWrites {
   async commit(linesRead: number): Promise<void> {
     const ids = this.#index.takeUnsaved();
     const flushed = this.#flush(linesRead);
-    const saved = Promise.all([flushed, this.#lastSave]).then(() => this.#index.save(ids));
+    flushed.catch(() => undefined); // awaited in order below; this only avoids an unhandled rejection
+    // The previous batch first, so a failure reports the earliest batch that could not be written.
+    const saved = this.#lastSave.then(() => flushed).then(() => this.#index.save(ids));
     this.#lastSave = saved;
     // Handled when awaited by commit or done(); this only avoids an unhandled rejection meanwhile.
     saved.catch(() => undefined);

@@ -3,7 +3,7 @@
  * reply per message, in order. `workerData.format` is the ImportFormat or `auto`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ImportFormat } from './formats.js';
+import { IMPORT_FORMATS, type ImportFormat } from './formats.js';
 import { ImportError } from './import-errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { ParseStage } from './parse-stage.js';
@@ -11,7 +11,13 @@ import type { ParserReply, ParserRequest } from './parser-thread.js';
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts runs as a worker thread (ParserThread), not on its own');
-const stage = new ParseStage(workerData.format as ImportFormat | 'auto');
+const format = workerData?.format as unknown;
+if (format !== 'auto' && !IMPORT_FORMATS.includes(format as ImportFormat)) {
+  throw new Error(
+    `parse-worker.ts: workerData.format must be auto or one of ${IMPORT_FORMATS.join(', ')}, not ${JSON.stringify(format)}`,
+  );
+}
+const stage = new ParseStage(format as ImportFormat | 'auto');
 const splitter = new LineSplitter();
 
 port.on('message', (request: ParserRequest) => {

@@ -83,6 +83,13 @@ describe('parseInThread', () => {
     expect(calls).toBe(callsAtRejection); // and nothing handed over after it
   });
 
+  it('rejects, naming it, a format the parser thread does not know', async () => {
+    const { source } = chunked(line(1), 64);
+    await expect(parseInThread(source, 'apache' as 'auto', async () => undefined)).rejects.toThrow(
+      /workerData.format must be auto or one of .*combined.*not "apache"/,
+    );
+  });
+
   it('passes on the source’s own failure (corrupt gzip)', async () => {
     const corrupt = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(64, 7)]);
     const source = lineSource(Readable.from([corrupt]), corrupt.length);
