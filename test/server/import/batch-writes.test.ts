@@ -40,14 +40,20 @@ function fakes() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Commits one batch of 10 records per entry of `linesRead`, each ending at that line. */
+async function twoBatches(linesRead: [number, number]) {
+  const f = fakes();
+  const writes = new BatchWrites(f.requestLog, f.index);
+  for (const line of linesRead) {
+    f.append(10);
+    await writes.commit(line);
+  }
+  return { f, writes };
+}
+
 describe('BatchWrites', () => {
   it('saves each batch’s ids only after its records are written and the batch before it is saved', async () => {
-    const f = fakes();
-    const writes = new BatchWrites(f.requestLog, f.index);
-    f.append(10);
-    await writes.commit(10);
-    f.append(10);
-    await writes.commit(20);
+    const { f, writes } = await twoBatches([10, 20]);
     expect(f.flushes).toHaveLength(2);
     f.flushes[1]?.settle(true); // the second flush reports first
     await tick();
@@ -58,12 +64,7 @@ describe('BatchWrites', () => {
   });
 
   it('saves nothing more after a batch that could not be written, and says where it stopped', async () => {
-    const f = fakes();
-    const writes = new BatchWrites(f.requestLog, f.index);
-    f.append(10);
-    await writes.commit(1000);
-    f.append(10);
-    await writes.commit(2000);
+    const { f, writes } = await twoBatches([1000, 2000]);
     f.flushes[0]?.settle(false);
     f.flushes[1]?.settle(true);
     const failure = await writes.done().catch((err: unknown) => err);
