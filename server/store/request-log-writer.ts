@@ -150,7 +150,8 @@ export class RequestLogWriter {
   #dropOldest(): void {
     if (this.#pendingCount() > 0) this.#pendingHead++;
     else if (++this.#batchHead >= 1024 && this.#batchHead * 8 >= this.#batch.length) {
-      // Compact now and then, so the dropped records can be collected: amortised O(1) a drop.
+      // Compact once the dropped head is an eighth of the array: at most 8 moves a drop, and dropped
+      // records held past the cap stay under a seventh of it (14,000 at the default 100,000).
       this.#batch = this.#batch.slice(this.#batchHead);
       this.#batchHead = 0;
     }
