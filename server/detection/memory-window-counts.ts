@@ -6,7 +6,7 @@ interface MinuteTouches {
   slots: Uint32Array;
   /** The slot's generation when touched: a slot freed and reused since is not the same key. */
   generations: Uint32Array;
-  hits: Float64Array;
+  hits: Uint32Array;
 }
 
 const INITIAL_SLOTS = 1024;
@@ -68,8 +68,7 @@ export class MemoryWindowCounts implements WindowCounts {
         touches.hits[touch] = (touches.hits[touch] as number) + hits;
       } else {
         this.#lastMinutes[slot] = minute;
-        this.#lastTouches[slot] = touches.length;
-        touches = pushTouch(this.#minutes, minute, touches, slot, this.#generations[slot] as number, hits);
+        touches = pushTouch(this.#minutes, minute, touches, this.#generations, this.#lastTouches, slot, hits);
       }
       sums[i] = this.#sums[slot] = (this.#sums[slot] as number) + hits;
     }
@@ -135,34 +134,63 @@ function newTouches(capacity: number): MinuteTouches {
     length: 0,
     slots: new Uint32Array(capacity),
     generations: new Uint32Array(capacity),
-    hits: new Float64Array(capacity),
+    hits: new Uint32Array(capacity),
   };
 }
 
-/** Appends one touch to `minute`'s list, doubling its columns when full; returns the (new) list. */
+/**
+ * Appends one touch to `minute`'s list. A full list first drops the touches of keys evicted since
+ * (their slot's generation moved on), so a flood of one-off keys past the cap leaves each minute
+ * about as many touches as keys it holds; only a list still over half full doubles its columns.
+ * Returns the list (a new one after doubling).
+ */
 function pushTouch(
   minutes: Map<number, MinuteTouches>,
   minute: number,
   touches: MinuteTouches,
+  live: Uint32Array,
+  lastTouches: Uint32Array,
   slot: number,
-  generation: number,
   hits: number,
 ): MinuteTouches {
   let list = touches;
   if (list.length === list.slots.length) {
-    const bigger = newTouches(list.length * 2);
-    bigger.length = list.length;
-    grown(list.slots, bigger.slots);
-    grown(list.generations, bigger.generations);
-    grown(list.hits, bigger.hits);
-    list = bigger;
-    minutes.set(minute, list);
+    compact(list, live, lastTouches);
+    if (list.length * 2 > list.slots.length) list = doubled(minutes, minute, list);
   }
+  lastTouches[slot] = list.length;
   list.slots[list.length] = slot;
-  list.generations[list.length] = generation;
+  list.generations[list.length] = live[slot] as number;
   list.hits[list.length] = hits;
   list.length++;
   return list;
+}
+
+/** A copy of `list` with twice the room, put in its place in `minutes`. */
+function doubled(minutes: Map<number, MinuteTouches>, minute: number, list: MinuteTouches): MinuteTouches {
+  const bigger = newTouches(list.slots.length * 2);
+  bigger.length = list.length;
+  bigger.slots.set(list.slots.subarray(0, list.length));
+  bigger.generations.set(list.generations.subarray(0, list.length));
+  bigger.hits.set(list.hits.subarray(0, list.length));
+  minutes.set(minute, bigger);
+  return bigger;
+}
+
+/** Drops the touches whose slot has been evicted since, keeping order; re-points kept slots' last touch. */
+function compact(list: MinuteTouches, live: Uint32Array, lastTouches: Uint32Array): void {
+  let kept = 0;
+  for (let t = 0; t < list.length; t++) {
+    const slot = list.slots[t] as number;
+    const generation = list.generations[t] as number;
+    if (live[slot] !== generation) continue;
+    list.slots[kept] = slot;
+    list.generations[kept] = generation;
+    list.hits[kept] = list.hits[t] as number;
+    lastTouches[slot] = kept;
+    kept++;
+  }
+  list.length = kept;
 }
 
 function grown<T extends Uint32Array | Float64Array>(from: T, into: T): T {

@@ -121,3 +121,23 @@ describe('MemoryWindowCounts past its first column sizes', () => {
     expect(w.size).toBe(10);
   });
 });
+
+describe('MemoryWindowCounts under a flood of one-off keys past its cap', () => {
+  it('keeps the sums of the keys that stay while evicted keys are compacted out of a minute', async () => {
+    const counts = new MemoryWindowCounts(250);
+    const model = new ModelCounts(250);
+    const regulars = Array.from({ length: 10 }, (_, i) => ({ key: `regular-${i}`, hits: 1 }));
+    const oneOffs = (from: number) =>
+      Array.from({ length: 40 }, (_, i) => ({ key: `one-off-${from + i}`, hits: 2 }));
+    const both = async (batch: { key: string; hits: number }[], minute: number) =>
+      expect(await counts.add(batch, minute, 2)).toEqual(model.add(batch, minute, 2));
+    // Minute 1: 40 one-offs, then the regulars; 240 more one-offs evict the first 40 and fill the
+    // minute's touch list, so it is compacted and the regulars' touches move; they are counted again.
+    await both([...oneOffs(0), ...regulars], 1);
+    for (let b = 1; b <= 6; b++) await both(oneOffs(b * 40), 1);
+    await both(regulars, 1);
+    await both(regulars, 2);
+    await both(regulars, 3); // minute 1 leaves the window: its touches come off the right sums
+    expect(counts.size).toBe(model.keys.size);
+  });
+});
