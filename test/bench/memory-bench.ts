@@ -75,7 +75,7 @@ async function send(port: number, agent: http.Agent, from: number, to: number): 
   return odd;
 }
 
-execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] }); // throws with its stderr
 const work = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-memory-bench-'));
 const children: ChildProcess[] = [];
 try {
