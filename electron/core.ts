@@ -1,4 +1,10 @@
-import { type Appliance, type ApplianceAddresses, createAppliance, loadConfig } from '../server/index.js';
+import {
+  type Appliance,
+  type ApplianceAddresses,
+  createAppliance,
+  loadConfig,
+  setupHeapGrowth,
+} from '../server/index.js';
 import type { DesktopSettings } from './logic/first-run-validation.js';
 import type { DesktopPaths } from './logic/paths.js';
 
@@ -29,6 +35,7 @@ export async function startCore(
       dataDir: paths.dataDir,
     },
   });
+  setupHeapGrowth();
   const appliance = createAppliance(config, { geoipDir: paths.geoipDir });
   try {
     return { appliance, addresses: await appliance.start() };

@@ -11,5 +11,6 @@ export {
   createAppliance,
 } from './appliance.js';
 export { type Config, ConfigError, type LoadConfigOptions, loadConfig } from './config.js';
+export { setupHeapGrowth } from './heap-growth.js';
 export type { Flag } from './store/index.js';
 export { VERSION } from './version.js';

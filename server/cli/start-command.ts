@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createAppliance } from '../appliance.js';
 import { DEMO_CREDENTIALS } from '../demo/index.js';
+import { setupHeapGrowth } from '../heap-growth.js';
 import { VERSION } from '../version.js';
 import { type CliContext, resolveConfig } from './context.js';
 
@@ -41,6 +42,7 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (opts: Record<string, unknown>) => {
       const config = resolveConfig(cli, program, opts);
+      setupHeapGrowth();
       const appliance = createAppliance(config);
       const addresses = await appliance.start();
       const upstream = addresses.demo

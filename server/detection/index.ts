@@ -14,10 +14,11 @@ import { FlagStore } from './flag-store.js';
 import { clusterFlagClaims, syncFlags } from './flag-sync.js';
 import { type Job, type JobName, JobRunner } from './jobs.js';
 import { LiveDetector } from './live-detector.js';
+import { MemoryWindowCounts } from './memory-window-counts.js';
 import { type MonitorResult, runMonitor } from './monitor.js';
 import { writeReport } from './report.js';
 import { compileRules, type RuleSet } from './rules.js';
-import { MemoryWindowCounts, RedisWindowCounts } from './window-counts.js';
+import { RedisWindowCounts } from './window-counts.js';
 
 export { type AutoBlockDecision, AutoBlocker } from './auto-block.js';
 export {

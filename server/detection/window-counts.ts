@@ -4,7 +4,7 @@ import type { CountersClient } from '../store/index.js';
 const MINUTE_MS = 60_000;
 /**
  * Counter keys held at most: the TTL-refresh cache of {@link RedisWindowCounts} and the keys of
- * {@link MemoryWindowCounts} (least recently counted dropped first). A key is one (rule, IP) pair, so
+ * `MemoryWindowCounts` (memory-window-counts.ts; least recently counted dropped first). A key is one (rule, IP) pair, so
  * this bounds live detection's memory whatever the number of client IPs (issue 8); an IP dropped
  * here is still judged by the hourly monitor, which reads the request log.
  */
@@ -68,71 +68,5 @@ export class RedisWindowCounts implements WindowCounts {
       if (stale.length > 0) this.#counters.hdel(key, ...stale).catch(() => undefined);
       return sum;
     });
-  }
-}
-
-/**
- * Window counts in this process, for the embedded (single-instance) appliance: the same buckets as
- * {@link RedisWindowCounts} in a Map, without the command and promise cost of ioredis-mock (about
- * a twentieth of the proxy's CPU per request at full load, README "Performance"). Once a minute,
- * keys with no bucket left in the window are dropped, and at most `cap` keys are held: beyond it the
- * least recently counted key goes (Map order, refreshed on a key's first hit of each minute).
- */
-export class MemoryWindowCounts implements WindowCounts {
-  readonly #keys = new Map<string, Map<number, number>>();
-  readonly #cap: number;
-  #sweptMinute = Number.NEGATIVE_INFINITY;
-
-  /** @param cap keys held at most (default {@link LIVE_KEYS_CAP}); throws RangeError below 1. */
-  constructor(cap = LIVE_KEYS_CAP) {
-    if (!Number.isInteger(cap) || cap < 1)
-      throw new RangeError(`window counts cap: expected an integer ≥ 1, got ${cap}`);
-    this.#cap = cap;
-  }
-
-  add(batch: readonly WindowHit[], minute: number, windowBuckets: number): Promise<number[]> {
-    if (minute !== this.#sweptMinute) this.#sweep(minute, windowBuckets);
-    const sums = new Array<number>(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const { key, hits } = batch[i] as WindowHit;
-      let buckets = this.#keys.get(key);
-      if (buckets === undefined) {
-        buckets = new Map();
-        this.#keys.set(key, buckets);
-        if (this.#keys.size > this.#cap) this.#evictOldest();
-      } else if (!buckets.has(minute)) {
-        // First hit this minute: move the key to the back, so the front holds the least recently counted.
-        this.#keys.delete(key);
-        this.#keys.set(key, buckets);
-      }
-      buckets.set(minute, (buckets.get(minute) ?? 0) + hits);
-      let sum = 0;
-      for (const [bucket, count] of buckets) {
-        if (bucket > minute - windowBuckets) sum += count;
-        else buckets.delete(bucket);
-      }
-      sums[i] = sum;
-    }
-    return Promise.resolve(sums);
-  }
-
-  /** Keys held (for tests and memory checks). */
-  get size(): number {
-    return this.#keys.size;
-  }
-
-  #evictOldest(): void {
-    for (const key of this.#keys.keys()) {
-      this.#keys.delete(key);
-      return;
-    }
-  }
-
-  #sweep(minute: number, windowBuckets: number): void {
-    this.#sweptMinute = minute;
-    for (const [key, buckets] of this.#keys) {
-      for (const bucket of buckets.keys()) if (bucket <= minute - windowBuckets) buckets.delete(bucket);
-      if (buckets.size === 0) this.#keys.delete(key);
-    }
   }
 }

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MemoryWindowCounts,
-  RedisWindowCounts,
-  type WindowCounts,
-} from '../../../server/detection/window-counts.js';
+import { MemoryWindowCounts } from '../../../server/detection/memory-window-counts.js';
+import { RedisWindowCounts, type WindowCounts } from '../../../server/detection/window-counts.js';
 import { type CountersClient, createCounters } from '../../../server/store/index.js';
 import { startRedisServer, type TestRedisServer } from '../../helpers/redis-server.js';
 
@@ -80,52 +77,5 @@ describe.each(backends)('window counts %s', (_name, make) => {
     const sums = await w.add(batch, 500, 60);
     expect(sums).toEqual(batch.map((b) => b.hits));
     expect(await w.add(batch.slice().reverse(), 501, 60)).toEqual(batch.map((b) => 2 * b.hits).reverse());
-  });
-});
-
-describe('in-process window counts', () => {
-  it('forgets keys with nothing left in the window, so memory follows the active clients', async () => {
-    const w = new MemoryWindowCounts();
-    await w.add(
-      Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, hits: 1 })),
-      100,
-      60,
-    );
-    expect(w.size).toBe(1000);
-    await w.add([{ key: 'k0', hits: 1 }], 159, 60);
-    expect(w.size).toBe(1000);
-    await w.add([{ key: 'k1', hits: 1 }], 160, 60);
-    expect(w.size).toBe(2); // k0 (minute 159) and k1 (160) have a bucket inside the window
-  });
-
-  it('holds at most its cap of keys, dropping the least recently counted first', async () => {
-    const w = new MemoryWindowCounts(3);
-    await w.add(
-      [
-        { key: 'a', hits: 5 },
-        { key: 'b', hits: 1 },
-        { key: 'c', hits: 1 },
-      ],
-      100,
-      60,
-    );
-    // 'a' counted again in a later minute: now the most recent, so 'b' is the one to go.
-    expect(await w.add([{ key: 'a', hits: 1 }], 101, 60)).toEqual([6]);
-    await w.add([{ key: 'd', hits: 1 }], 101, 60);
-    expect(w.size).toBe(3);
-    expect(
-      await w.add(
-        [
-          { key: 'a', hits: 0 },
-          { key: 'b', hits: 0 },
-        ],
-        101,
-        60,
-      ),
-    ).toEqual([6, 0]);
-  });
-
-  it('refuses a cap below one', () => {
-    expect(() => new MemoryWindowCounts(0)).toThrow(/cap: expected an integer ≥ 1, got 0/);
   });
 });
