@@ -12,10 +12,11 @@ const MAX_FIELD = 4096;
  */
 export function accessLog(sink: (record: AccessRecord) => void) {
   return function logAccess(ctx: Context): true {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const startedAt = Date.now();
-    ctx.res.once('close', () => {
-      sink(buildRecord(ctx, startedAt, Number(process.hrtime.bigint() - started)));
+    // `on`, not `once`: a response closes once, and `once` costs a wrapper and its state per request.
+    ctx.res.on('close', () => {
+      sink(buildRecord(ctx, startedAt, Math.round((performance.now() - started) * 1e6)));
     });
     return true;
   };
@@ -25,7 +26,7 @@ export function accessLog(sink: (record: AccessRecord) => void) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const record: AccessRecord = {
-      '@timestamp': new Date(startedAt).toISOString(),
+      '@timestamp': isoTime(startedAt),
       source: { ip: (ctx.state.clientIp as string | undefined) ?? '0.0.0.0' },
       http: { request: { method: req.method ?? 'GET' }, response: { status_code: ctx.res.statusCode } },
       url: { path: cap(q === -1 ? url : url.slice(0, q)) },
@@ -40,6 +41,19 @@ export function accessLog(sink: (record: AccessRecord) => void) {
     if (rule && record.event.action !== 'allowed') record.rule = { name: rule };
     return record;
   }
+}
+
+// Requests arriving in the same millisecond share one timestamp text (a dozen a millisecond at full load).
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** `new Date(ms).toISOString()`, remembered for the last millisecond asked. */
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 function cap(text: string): string {
