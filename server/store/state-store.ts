@@ -1,8 +1,7 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { Low } from 'lowdb';
-import { TextFile } from 'lowdb/node';
 import { Writer } from 'steno';
 import type { z } from 'zod';
 import { createStateDraft } from './state-draft.js';
@@ -40,7 +39,6 @@ export interface StateStore {
  */
 class ValidatingJsonFile implements Adapter<State> {
   readonly #file: string;
-  readonly #text: TextFile;
   readonly #writer: Writer;
   readonly #onCorrupt: (report: CorruptStateReport) => void;
   readonly #now: () => Date;
@@ -49,15 +47,19 @@ class ValidatingJsonFile implements Adapter<State> {
 
   constructor(file: string, onCorrupt: (report: CorruptStateReport) => void, now: () => Date) {
     this.#file = file;
-    this.#text = new TextFile(file);
     this.#writer = new Writer(file);
     this.#onCorrupt = onCorrupt;
     this.#now = now;
   }
 
   async read(): Promise<State | null> {
-    const text = await this.#text.read();
-    if (text === null) return null;
+    let text: string;
+    try {
+      text = await readFile(this.#file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
     let problem: string;
     try {
       const parsed = stateSchema.safeParse(JSON.parse(text));
