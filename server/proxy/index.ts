@@ -118,9 +118,9 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       forward: forward({
         upstream,
         logger,
-        onResponse: (ctx, response) => {
+        onResponse: (ctx, status, setCookies) => {
           if (ctx.state.rateLimitRule === undefined) return;
-          sessions.learn(response).catch((err: Error) => {
+          sessions.learn(status, setCookies).catch((err: Error) => {
             logger.error({ 'error.message': err.message }, 'could not record the upstream session');
           });
         },
@@ -194,10 +194,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   return {
     server,
     events,
-    upstreamSockets: () => ({
-      active: countSockets(upstream.agent.sockets),
-      idle: countSockets(upstream.agent.freeSockets),
-    }),
+    upstreamSockets: () => upstream.sockets(),
     setRateLimits: (rules) => limiter.setRules(rules),
     setTrustProxy: (cidrs) => {
       clientIps = { resolve: createClientIpResolver(cidrs, header), header };
@@ -205,7 +202,9 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     close: (graceMs = 10_000) => {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
       for (const socket of upgraded) socket.destroy();
-      return closeGracefully(server, graceMs, () => upstream.agent.destroy());
+      return closeGracefully(server, graceMs, () => {
+        upstream.close(true).catch(() => {});
+      });
     },
   };
 }
@@ -219,12 +218,6 @@ function checkClientTimeouts(timeouts: ClientTimeouts): ClientTimeouts {
   if (timeouts.headersMs > timeouts.requestMs)
     throw new Error('proxy clientTimeouts.headersMs: expected at most clientTimeouts.requestMs');
   return timeouts;
-}
-
-function countSockets(pool: NodeJS.ReadOnlyDict<unknown[]>): number {
-  let count = 0;
-  for (const name in pool) count += pool[name]?.length ?? 0;
-  return count;
 }
 
 /**

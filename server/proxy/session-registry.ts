@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { CountersClient } from '../store/index.js';
 
 /**
@@ -12,8 +12,8 @@ import type { CountersClient } from '../store/index.js';
 export interface SessionRegistry {
   /** The session hash when the request carries a vouched-for session cookie, else null. */
   identify(headers: IncomingHttpHeaders): Promise<string | null>;
-  /** Learns (or forgets, on logout) sessions from an upstream answer to a login request. */
-  learn(response: IncomingMessage): Promise<void>;
+  /** Learns (or forgets, on logout) sessions from an upstream answer to a login request: its status and Set-Cookie lines. */
+  learn(status: number, setCookies: readonly string[]): Promise<void>;
 }
 
 export interface SessionRegistryOptions {
@@ -37,10 +37,9 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       const hash = hashSecret(value);
       return (await counters.exists(`session:${hash}`)) === 1 ? hash : null;
     },
-    async learn(response) {
-      const status = response.statusCode ?? 0;
+    async learn(status, setCookies) {
       if (status >= 400) return;
-      for (const line of response.headers['set-cookie'] ?? []) {
+      for (const line of setCookies) {
         if (!line.startsWith(prefix)) continue;
         const { value, ttlMs } = parseSetCookie(line.slice(prefix.length), now(), defaultTtlMs);
         const key = `session:${hashSecret(value)}`;

@@ -146,6 +146,106 @@ describe('forwarding', () => {
     expect(await response.text()).toContain('Gateway Timeout');
   });
 
+  it('answers Expect: 100-continue itself and forwards the body without the field', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    const body = patternBuffer(256 * 1024);
+    const echoed = await new Promise<{ continued: boolean; status: number; bytes: Buffer }>(
+      (resolve, reject) => {
+        let continued = false;
+        const req = http.request(new URL('/echo', app.addresses.proxyUrl), {
+          method: 'POST',
+          agent: false,
+          headers: { expect: '100-continue', 'content-length': String(body.length) },
+        });
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ continued, status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) }),
+          );
+        });
+        req.on('error', reject);
+      },
+    );
+    expect(echoed.continued).toBe(true);
+    expect(echoed.status).toBe(200);
+    expect(echoed.bytes.equals(body)).toBe(true);
+    expect(upstream.seen.at(-1)?.headers.expect).toBeUndefined();
+    expect(upstream.seen.at(-1)?.bodyBytes).toBe(body.length);
+  });
+
+  it('relays the final answer after a 103 Early Hints, not the hint', async () => {
+    const hinting = http.createServer((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-final': 'yes' });
+      res.end('final');
+    });
+    await new Promise<void>((resolve) => hinting.listen(0, '127.0.0.1', resolve));
+    const port = (hinting.address() as net.AddressInfo).port;
+    try {
+      app = await startTestAppliance({ upstream: `http://127.0.0.1:${port}` });
+      const response = await get(app.addresses.proxyUrl, '/hinted');
+      expect(response).toMatchObject({ status: 200, body: 'final', headers: { 'x-final': 'yes' } });
+    } finally {
+      await new Promise<void>((resolve) => {
+        hinting.closeAllConnections();
+        hinting.close(() => resolve());
+      });
+    }
+  });
+
+  it('pauses the upstream while the client reads nothing, and aborts it when the client leaves', async () => {
+    // An upstream that writes 64 MB in 64 KB chunks, waiting for `drain` as a well-behaved server does.
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let written = 0;
+    let closedEarly: () => void = () => {};
+    const upstreamClosed = new Promise<void>((resolve) => {
+      closedEarly = resolve;
+    });
+    const streaming = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.on('close', () => {
+        if (!res.writableFinished) closedEarly();
+      });
+      const pump = () => {
+        while (written < 64 * 1024 * 1024 && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, '127.0.0.1', resolve));
+    const port = (streaming.address() as net.AddressInfo).port;
+    try {
+      app = await startTestAppliance({ upstream: `http://127.0.0.1:${port}` });
+      const client = net.connect(Number(new URL(app.addresses.proxyUrl).port), '127.0.0.1');
+      client.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      client.pause(); // read nothing: the kernel buffers fill, then back-pressure must reach the upstream
+      let settled = -1;
+      for (let i = 0; i < 100 && settled !== written; i++) {
+        settled = written;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(written).toBeGreaterThan(0);
+      expect(written).toBeLessThan(32 * 1024 * 1024);
+      client.destroy();
+      await upstreamClosed;
+      const [record] = await allRecords(app);
+      expect(record?.url.path).toBe('/stream');
+    } finally {
+      await new Promise<void>((resolve) => {
+        streaming.closeAllConnections();
+        streaming.close(() => resolve());
+      });
+    }
+  });
+
   it('relays a WebSocket-style upgrade and records it', async () => {
     const wsUpstream = http.createServer();
     wsUpstream.on('upgrade', (_req, socket) => {

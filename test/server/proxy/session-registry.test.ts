@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import RedisMock from 'ioredis-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -29,11 +28,6 @@ afterEach(() => {
   counters.disconnect();
 });
 
-/** A stand-in for the upstream's answer: only the fields the registry reads. */
-function answer(statusCode: number, setCookie?: string[]): IncomingMessage {
-  return { statusCode, headers: setCookie ? { 'set-cookie': setCookie } : {} } as IncomingMessage;
-}
-
 /** Every key and value in the counters store, as one string. */
 async function everything(): Promise<string> {
   const keys = await counters.keys('*');
@@ -47,7 +41,7 @@ async function ttlOf(secret: string): Promise<number> {
 
 describe('SessionRegistry', () => {
   it('identifies a session the upstream set after a login, by its SHA-256 hash', async () => {
-    await sessions.learn(answer(302, [`sessionid=${SECRET}; Max-Age=60; Path=/; HttpOnly`]));
+    await sessions.learn(302, [`sessionid=${SECRET}; Max-Age=60; Path=/; HttpOnly`]);
     const hash = await sessions.identify({ cookie: `sessionid=${SECRET}` });
     expect(hash).toBe(hashSecret(SECRET));
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
@@ -56,7 +50,7 @@ describe('SessionRegistry', () => {
   });
 
   it('finds the session cookie among other cookies', async () => {
-    await sessions.learn(answer(200, ['csrftoken=zzz; Path=/', `sessionid=${SECRET}; Path=/`]));
+    await sessions.learn(200, ['csrftoken=zzz; Path=/', `sessionid=${SECRET}; Path=/`]);
     expect(await sessions.identify({ cookie: `csrftoken=zzz; theme=dark;  sessionid=${SECRET} ` })).toBe(
       hashSecret(SECRET),
     );
@@ -64,7 +58,7 @@ describe('SessionRegistry', () => {
   });
 
   it('treats a made-up or missing cookie as anonymous', async () => {
-    await sessions.learn(answer(302, [`sessionid=${SECRET}; Max-Age=60`]));
+    await sessions.learn(302, [`sessionid=${SECRET}; Max-Age=60`]);
     expect(await sessions.identify({ cookie: 'sessionid=made-up' })).toBeNull();
     expect(await sessions.identify({ cookie: `sessionid=${SECRET}x` })).toBeNull();
     expect(await sessions.identify({ cookie: `xsessionid=${SECRET}` })).toBeNull();
@@ -73,55 +67,53 @@ describe('SessionRegistry', () => {
   });
 
   it.each([400, 401, 403, 429, 500, 502])('learns nothing from a %i answer', async (status) => {
-    await sessions.learn(answer(status, [`sessionid=${SECRET}; Max-Age=60`]));
+    await sessions.learn(status, [`sessionid=${SECRET}; Max-Age=60`]);
     expect(await sessions.identify({ cookie: `sessionid=${SECRET}` })).toBeNull();
     expect(await counters.keys('*')).toEqual([]);
   });
 
   it('ignores other cookies and answers without Set-Cookie', async () => {
-    await sessions.learn(answer(200, ['othersessionid=x; Max-Age=60', 'csrftoken=y']));
-    await sessions.learn(answer(200));
+    await sessions.learn(200, ['othersessionid=x; Max-Age=60', 'csrftoken=y']);
+    await sessions.learn(200, []);
     expect(await counters.keys('*')).toEqual([]);
   });
 
   it('forgets a session the upstream expires with Max-Age=0 (logout)', async () => {
-    await sessions.learn(answer(302, [`sessionid=${SECRET}; Max-Age=60`]));
-    await sessions.learn(answer(302, [`sessionid=${SECRET}; Max-Age=0; Path=/`]));
+    await sessions.learn(302, [`sessionid=${SECRET}; Max-Age=60`]);
+    await sessions.learn(302, [`sessionid=${SECRET}; Max-Age=0; Path=/`]);
     expect(await sessions.identify({ cookie: `sessionid=${SECRET}` })).toBeNull();
     expect(await counters.keys('*')).toEqual([]);
   });
 
   it('forgets a session cleared with an empty value or an Expires in the past', async () => {
-    await sessions.learn(answer(200, [`sessionid=${SECRET}; Max-Age=60`]));
-    await sessions.learn(answer(200, [`sessionid=${SECRET}; expires=Thu, 01 Jan 1970 00:00:00 GMT`]));
+    await sessions.learn(200, [`sessionid=${SECRET}; Max-Age=60`]);
+    await sessions.learn(200, [`sessionid=${SECRET}; expires=Thu, 01 Jan 1970 00:00:00 GMT`]);
     expect(await sessions.identify({ cookie: `sessionid=${SECRET}` })).toBeNull();
 
-    await sessions.learn(answer(200, ['sessionid=; Path=/']));
+    await sessions.learn(200, ['sessionid=; Path=/']);
     expect(await counters.keys('*')).toEqual([]);
   });
 
   it('keeps a session as long as Expires says, measured from the injected clock', async () => {
-    await sessions.learn(answer(200, [`sessionid=${SECRET}; Expires=Fri, 01 Mar 2024 13:00:00 GMT`]));
+    await sessions.learn(200, [`sessionid=${SECRET}; Expires=Fri, 01 Mar 2024 13:00:00 GMT`]);
     const ttl = await ttlOf(SECRET);
     expect(ttl).toBeGreaterThan(3_500_000);
     expect(ttl).toBeLessThanOrEqual(3_600_000);
   });
 
   it('prefers Max-Age over Expires (RFC 6265 §5.3 step 3)', async () => {
-    await sessions.learn(
-      answer(200, [`sessionid=${SECRET}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=120`]),
-    );
+    await sessions.learn(200, [`sessionid=${SECRET}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=120`]);
     expect(await ttlOf(SECRET)).toBeGreaterThan(119_000);
   });
 
   it('uses the default TTL for a session cookie without Max-Age or Expires', async () => {
-    await sessions.learn(answer(200, [`sessionid=${SECRET}; Path=/; HttpOnly; SameSite=Lax`]));
+    await sessions.learn(200, [`sessionid=${SECRET}; Path=/; HttpOnly; SameSite=Lax`]);
     expect(await ttlOf(SECRET)).toBeGreaterThan(DEFAULT_TTL - 5_000);
   });
 
   it('never stores the raw cookie value in any key or value', async () => {
-    await sessions.learn(answer(302, [`sessionid=${SECRET}; Max-Age=60`]));
-    await sessions.learn(answer(302, ['sessionid=second-secret-value; Max-Age=60']));
+    await sessions.learn(302, [`sessionid=${SECRET}; Max-Age=60`]);
+    await sessions.learn(302, ['sessionid=second-secret-value; Max-Age=60']);
     await sessions.identify({ cookie: `sessionid=${SECRET}` });
     await sessions.identify({ cookie: 'sessionid=probe-secret-value' });
     const stored = await everything();
@@ -132,7 +124,7 @@ describe('SessionRegistry', () => {
 
   it('honours a different cookie name', async () => {
     const custom = createSessionRegistry({ counters, cookieName: '__Host-sid', defaultTtlMs: DEFAULT_TTL });
-    await custom.learn(answer(200, [`__Host-sid=${SECRET}; Secure; Path=/`, 'sessionid=other']));
+    await custom.learn(200, [`__Host-sid=${SECRET}; Secure; Path=/`, 'sessionid=other']);
     expect(await custom.identify({ cookie: `__Host-sid=${SECRET}` })).toBe(hashSecret(SECRET));
     expect(await custom.identify({ cookie: 'sessionid=other' })).toBeNull();
   });
