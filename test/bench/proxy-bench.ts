@@ -3,8 +3,8 @@
  *
  * Targets, each loaded with the same wrk load in interleaved rounds so a noisy neighbour hits them
  * alike: the upstream alone; a bare Node keep-alive reverse proxy; nginx `proxy_pass` with a
- * keep-alive upstream (Debian's nginx, skipped with a message when absent); ipwarden with every
- * feature on. Before the rounds, ipwarden is loaded until live detection has flagged the replayed
+ * keep-alive upstream (Debian's nginx, skipped with a message when absent); the bare proxy
+ * forwarding through undici, as ipwarden does; ipwarden with every feature on. Before the rounds, ipwarden is loaded until live detection has flagged the replayed
  * client IPs (see detectionWarmup). Then an open-loop fixed-rate load (paced-client.ts) against the
  * upstream and ipwarden for the latency ipwarden adds. Finally ipwarden stops and every response
  * must be in its request log.
@@ -17,7 +17,13 @@ import { promisify } from 'node:util';
 import { nginxVersion, startNginx } from './nginx-proxy.js';
 import { countRecords, realClientIps } from './proxy-fixtures.js';
 import { type ProxyRun, printSummary, type Summary } from './proxy-summary.js';
-import { startBareProxy, startIpwarden, startUpstream, type Target } from './proxy-targets.js';
+import {
+  startBareProxy,
+  startBareUndiciProxy,
+  startIpwarden,
+  startUpstream,
+  type Target,
+} from './proxy-targets.js';
 import { writeXffScript, wrk } from './wrk.js';
 
 const execFile = promisify(execFileCb);
@@ -47,6 +53,7 @@ export async function proxyBench(): Promise<void> {
     const nginx = nginxVersion();
     if (nginx === null) console.log('nginx is not installed (apt-get install nginx): its rows are skipped');
     else for (const workers of NGINX_WORKERS) targets.push(await startNginx(origin, work, workers));
+    targets.push(await startBareUndiciProxy(origin));
     const dataDir = path.join(work, 'data');
     const ipwarden = await startIpwarden(origin, dataDir, {
       blocks: 100_000,

@@ -72,6 +72,11 @@ export function printSummary(summary: Summary): void {
     const r = ratios(runs, names.ipwarden, nginx);
     console.log(`| ipwarden / ${nginx} throughput | ${spread(r, 2)} | ≥ ${TARGETS.nginx} |`);
     verdicts.push(verdict(`ipwarden ≥ ${TARGETS.nginx}× ${nginx}`, median(r) >= TARGETS.nginx));
+    // What a Node proxy doing nothing but forwarding (with ipwarden's client) reaches: the ceiling.
+    for (const floor of targets.filter((t) => t.includes('undici'))) {
+      const f = ratios(runs, floor, nginx);
+      console.log(`| ${floor} / ${nginx} throughput (no checks, no log) | ${spread(f, 2)} | — |`);
+    }
   }
   if (!targets.some((t) => t.startsWith('nginx')))
     verdicts.push('SKIP  ipwarden vs nginx: nginx not installed');

@@ -36,6 +36,13 @@ export async function startBareProxy(upstream: string, cpuProfileDir?: string): 
   return childTarget('bare Node proxy (keep-alive)', port, child);
 }
 
+/** The same bare proxy forwarding through undici's Pool, as ipwarden does (bare-undici-proxy.ts). */
+export async function startBareUndiciProxy(upstream: string): Promise<Target> {
+  const port = await freePort();
+  const child = await startChild(path.join(here, 'bare-undici-proxy.ts'), [String(port), upstream]);
+  return childTarget('bare Node proxy, undici client', port, child);
+}
+
 /**
  * ipwarden with every feature on: the request log, geolocation (bundled database), a blocklist of
  * `blocks` entries (`cidrs` of them ranges), the seeds' login rate-limit rule and live detection
@@ -75,5 +82,13 @@ function childTarget(name: string, port: number, child: ChildProcess): Target {
 }
 
 function cpuProfileArgs(dir: string | undefined): string[] {
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  return dir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        ...(process.env.BENCH_CPU_PROF_INTERVAL
+          ? [`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`]
+          : []),
+      ]
+    : [];
 }
