@@ -17,6 +17,8 @@ http
     for (const name in req.headers)
       if (!HOP_BY_HOP.has(name)) headers.push(name, req.headers[name] as string);
     const handler: Dispatcher.DispatchHandler = {
+      // undici takes a handler without onRequestStart for one of its deprecated shape.
+      onRequestStart() {},
       onResponseStart(controller, status, _headers, message) {
         const raw = controller.rawHeaders as Buffer[];
         const out: string[] = [];
