@@ -66,6 +66,16 @@ export interface ForwardOptions {
   onResponse?: (ctx: Context, status: number, setCookies: readonly string[]) => void;
 }
 
+/** Statuses whose answers never have a body (RFC 9110 §15.3.5, §15.4.5). */
+const NO_BODY = new Set([204, 304]);
+
+/**
+ * A reason phrase Node will write (RFC 9112 §4: HTAB, SP, VCHAR, obs-text). undici decodes the
+ * phrase as UTF-8, so a Latin-1 byte arrives as U+FFFD, which Node refuses; the client then gets
+ * the standard phrase for the status instead of no answer at all.
+ */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 /** Upstream failures that mean "too slow" (504) rather than "unreachable or broken" (502). */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -109,7 +119,9 @@ export function forward(options: ForwardOptions) {
  */
 class Exchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
+  /** The final answer's head was handed to the client's response. */
   #started = false;
+  #status = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -135,10 +147,18 @@ class Exchange implements Dispatcher.DispatchHandler {
   ): void {
     // 1xx interim answers (103 Early Hints) are not relayed, as Node's own client does not.
     if (status < 200) return;
-    this.#started = true;
+    this.#status = status;
+    // undici gives a header seen once as a string, and an array only when it repeats.
     const cookies = headers['set-cookie'];
-    this.onResponse?.(this.ctx, status, cookies === undefined ? [] : cookies);
+    this.onResponse?.(
+      this.ctx,
+      status,
+      cookies === undefined ? [] : Array.isArray(cookies) ? cookies : [cookies],
+    );
+    // A head Node refuses to write (a field value it calls invalid) throws here: undici then aborts
+    // the exchange, and onResponseError answers 502 because nothing was sent.
     relayHead(this.ctx.res, status, statusMessage, controller.rawHeaders as Buffer[]);
+    this.#started = true;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -154,6 +174,12 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     const res = this.ctx.res;
+    // RFC 9110 §8.6: a 304 (or 204) may carry the Content-Length its full answer would have, and
+    // has no body; undici calls that a length mismatch after the answer is complete.
+    if (this.#started && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && NO_BODY.has(this.#status)) {
+      res.end();
+      return;
+    }
     // A truncated body must never look complete: cut the client connection.
     if (this.#started || res.headersSent) res.destroy();
     else if (!res.destroyed) {
@@ -234,9 +260,10 @@ function connectionListed(connection: string | undefined): Set<string> | null {
 function relayHead(
   res: http.ServerResponse,
   status: number,
-  message: string | undefined,
+  reason: string | undefined,
   raw: Buffer[],
 ): void {
+  const message = reason !== undefined && REASON_PHRASE.test(reason) ? reason : undefined;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1');

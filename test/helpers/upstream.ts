@@ -17,7 +17,8 @@ export interface TestUpstream {
 
 /**
  * A real upstream for integration tests on 127.0.0.1:0. Routes:
- * `POST /login` — 302 + `Set-Cookie: sessionid=<random>` for `user=ok`, else 401;
+ * `POST /login` — 302 + `Set-Cookie: sessionid=<random>` (and `other=1`, unless `cookies=one`) for
+ * `user=ok`, else 401;
  * `POST /echo` — streams the request body back; `GET /big?bytes=N` — N bytes of a known pattern;
  * `GET /slow?ms=N` — answers after N ms; `GET /status/N` — answers status N; anything else 200 "ok".
  */
@@ -53,7 +54,7 @@ export async function startUpstream(): Promise<TestUpstream> {
             location: '/',
             'set-cookie': [
               `sessionid=s${sessions}-${Math.random().toString(36).slice(2)}; Path=/; HttpOnly`,
-              'other=1',
+              ...(url.searchParams.get('cookies') === 'one' ? [] : ['other=1']),
             ],
           });
         } else {

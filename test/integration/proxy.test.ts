@@ -178,6 +178,36 @@ describe('forwarding', () => {
     expect(upstream.seen.at(-1)?.bodyBytes).toBe(body.length);
   });
 
+  it.each([
+    [
+      'a 304 with the Content-Length of the full answer',
+      'HTTP/1.1 304 Not Modified\r\netag: "x"\r\ncontent-length: 50\r\n\r\n',
+      304,
+      '',
+    ],
+    ['a reason phrase in Latin-1', 'HTTP/1.1 200 Tr\xe8s bien\r\ncontent-length: 2\r\n\r\nok', 200, 'ok'],
+  ])('relays %s', async (_, answer, status, body) => {
+    const sockets = new Set<net.Socket>();
+    const raw = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => socket.write(Buffer.from(answer, 'latin1')));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const port = (raw.address() as net.AddressInfo).port;
+    try {
+      app = await startTestAppliance({ upstream: `http://127.0.0.1:${port}` });
+      const response = await get(app.addresses.proxyUrl, '/cached', { 'if-none-match': '"x"' });
+      expect(response.status).toBe(status);
+      expect(response.body).toBe(body);
+      const [record] = await allRecords(app);
+      expect(record?.http.response.status_code).toBe(status);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
   it('relays the final answer after a 103 Early Hints, not the hint', async () => {
     const hinting = http.createServer((_req, res) => {
       res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });

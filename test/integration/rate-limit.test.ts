@@ -102,9 +102,14 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     expect((await post('/login', {})).status).toBe(401);
   });
 
-  it('gives a session the upstream vouched for its own budget of 10', async () => {
+  // A lone Set-Cookie and repeated ones reach the proxy in different shapes; both must be learned.
+  it.each([
+    ['with other cookies', 'two'],
+    ['alone', 'one'],
+  ])('gives a session the upstream vouched for (cookie set %s) its own budget of 10', async (_, cookies) => {
     app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
-    const login = await post('/login?user=ok', { 'x-forwarded-for': '198.51.100.1' });
+    const login = await post(`/login?user=ok&cookies=${cookies}`, { 'x-forwarded-for': '198.51.100.1' });
+    expect(login.headers['set-cookie']).toHaveLength(cookies === 'one' ? 1 : 2);
     expect(login.status).toBe(302);
     const cookie = String(login.headers['set-cookie']?.[0]).split(';')[0] as string;
     // The same IP has 4 anonymous attempts left, but the session counts separately: 10 allowed.
