@@ -1,14 +1,14 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
 import { errorPage } from './error-pages.js';
+import { forwardThroughNodeClient, type UpstreamRequest } from './forward-node-client.js';
 import { forwardedElement } from './forwarding-headers.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -24,12 +24,16 @@ export interface Upstream {
   readonly url: URL;
   /** The keep-alive pool ordinary exchanges go through (undici). */
   readonly pool: Pool;
-  /** Node's client, for WebSocket and other Upgrade handshakes, which the pool does not relay. */
+  /**
+   * Node's client and its keep-alive pool, for what undici does not carry: WebSocket and other
+   * Upgrade handshakes, `OPTIONS *`, and a retry after an upstream's unasked `100 Continue`.
+   */
   readonly request: typeof http.request;
-  /** Sockets the pool holds: `active` (in an exchange) and `idle` (kept alive for reuse). */
+  readonly agent: http.Agent;
+  /** Sockets both pools hold: `active` (in an exchange) and `idle` (kept alive for reuse). */
   sockets(): { active: number; idle: number };
-  /** Closes idle sockets at once and the rest when their exchange ends; `destroy` cuts them all. */
-  close(destroy?: boolean): Promise<void>;
+  /** Cuts every upstream connection (the proxy is closing). */
+  destroy(): Promise<void>;
 }
 
 /**
@@ -47,16 +51,30 @@ export function createUpstream(url: URL, timeoutMs: number): Upstream {
     bodyTimeout: timeoutMs,
     connectTimeout: timeoutMs,
   });
+  const secure = url.protocol === 'https:';
+  const agentOptions = { keepAlive: true, maxSockets: 64, scheduling: 'lifo' as const, timeout: timeoutMs };
+  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   return {
     url,
     pool,
-    request: url.protocol === 'https:' ? https.request : http.request,
+    request: secure ? https.request : http.request,
+    agent,
     sockets: () => {
       const { connected, free } = pool.stats;
-      return { active: connected - free, idle: free };
+      const idle = countSockets(agent.freeSockets);
+      return { active: connected - free + countSockets(agent.sockets), idle: free + idle };
     },
-    close: (destroy = false) => (destroy ? pool.destroy() : pool.close()),
+    destroy: () => {
+      agent.destroy();
+      return pool.destroy();
+    },
   };
+}
+
+function countSockets(sockets: NodeJS.ReadOnlyDict<unknown[]>): number {
+  let count = 0;
+  for (const name in sockets) count += sockets[name]?.length ?? 0;
+  return count;
 }
 
 export interface ForwardOptions {
@@ -76,6 +94,9 @@ const NO_BODY = new Set([204, 304]);
  */
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** RFC 9110 §9.2.2: methods a client may repeat without changing what the first attempt did. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** Upstream failures that mean "too slow" (504) rather than "unreachable or broken" (502). */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -94,21 +115,27 @@ export function forward(options: ForwardOptions) {
 
   return function forwardToUpstream(ctx: Context): void {
     const req = ctx.req;
-    const exchange = new Exchange(ctx, logger, onResponse);
-    upstream.pool.dispatch(
-      {
-        method: req.method ?? 'GET',
-        path: basePath + (req.url ?? '/'),
-        headers: forwardedHeaderList(
-          req.headers,
-          ctx.state.peer ?? '',
-          ctx.state.peerTrusted === true,
-          hostHeader,
-        ),
-        body: hasBody(req) ? req : null,
-      },
-      exchange,
-    );
+    const body = hasBody(req);
+    const request: UpstreamRequest & { body: IncomingMessage | null } = {
+      method: req.method ?? 'GET',
+      path: basePath + (req.url ?? '/'),
+      headers: forwardedHeaderList(
+        req.headers,
+        ctx.state.peer ?? '',
+        ctx.state.peerTrusted === true,
+        hostHeader,
+      ),
+      body: body ? req : null,
+    };
+    // undici takes only paths that start with `/` (or absolute URLs): `OPTIONS *` goes through Node.
+    if (req.url === '*') {
+      forwardThroughNodeClient(ctx, upstream, request, logger, onResponse);
+      return;
+    }
+    // An unasked `100 Continue` breaks undici's exchange; one without a body and safe to repeat
+    // (RFC 9110 §9.2.2) is retried through Node's client, which skips such interim answers.
+    const retry = !body && IDEMPOTENT.has(request.method) ? upstream : null;
+    upstream.pool.dispatch(request, new Exchange(ctx, logger, onResponse, request, retry));
   };
 }
 
@@ -127,6 +154,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly ctx: Context,
     private readonly logger: Logger,
     private readonly onResponse: ForwardOptions['onResponse'],
+    private readonly request: UpstreamRequest,
+    /** Where to retry after an unasked `100 Continue`; null when the request must not be repeated. */
+    private readonly retryThrough: Upstream | null,
   ) {
     // The client went away before the answer was complete: stop whatever is still running upstream.
     ctx.res.once('close', () => {
@@ -182,7 +212,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     // A truncated body must never look complete: cut the client connection.
     if (this.#started || res.headersSent) res.destroy();
-    else if (!res.destroyed) {
+    else if (res.destroyed) return;
+    else if (this.retryThrough !== null && err.code === 'UND_ERR_SOCKET' && err.message === 'bad response') {
+      forwardThroughNodeClient(this.ctx, this.retryThrough, this.request, this.logger, this.onResponse);
+    } else {
       const status = TIMEOUT_CODES.has(err.code ?? '') ? 504 : 502;
       this.logger.warn({ 'error.code': err.code, 'error.message': err.message, status }, 'upstream failed');
       sendPage(res, status);
@@ -191,7 +224,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 /** RFC 9112 §6.3: a request has a body only with Content-Length > 0 or Transfer-Encoding. */
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -257,17 +290,21 @@ function connectionListed(connection: string | undefined): Set<string> | null {
   return new Set(value.split(',').map((token) => token.trim()));
 }
 
-function relayHead(
+/**
+ * Writes the upstream answer's head to the client: its own field names and order (undici gives them
+ * as bytes, Node's client as Latin-1 strings), hop-by-hop fields dropped.
+ */
+export function relayHead(
   res: http.ServerResponse,
   status: number,
   reason: string | undefined,
-  raw: Buffer[],
+  raw: readonly (Buffer | string)[],
 ): void {
   const message = reason !== undefined && REASON_PHRASE.test(reason) ? reason : undefined;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1');
-    if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
+    const name = latin1(raw[i] as Buffer | string);
+    if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, latin1(raw[i + 1] as Buffer | string));
   }
   if (res.getHeaderNames().length === 0) {
     res.writeHead(status, message, headers);
@@ -279,6 +316,10 @@ function relayHead(
   }
 }
 
+function latin1(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('latin1');
+}
+
 /** Writes one of the proxy's own short pages (403, 429, 502, 504) and ends the response. */
 export function sendPage(res: http.ServerResponse, status: number): void {
   const body = errorPage(status);
@@ -288,67 +329,4 @@ export function sendPage(res: http.ServerResponse, status: number): void {
     'cache-control': 'no-store',
   });
   res.end(body);
-}
-
-/**
- * Relays a WebSocket (or any HTTP/1.1 Upgrade) handshake to the upstream and then splices the two
- * sockets. `onDone(status)` is called once with the handshake status (101 on success, 502/504 on failure).
- */
-export function forwardUpgrade(
-  upstream: Upstream,
-  timeoutMs: number,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  peer: string,
-  peerTrusted: boolean,
-  onDone: (status: number) => void,
-): void {
-  const headers = forwardedHeaders(req.headers, peer, peerTrusted, upstream.url.host);
-  headers.connection = 'Upgrade';
-  if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
-  const upstreamReq = upstream.request({
-    hostname: upstream.url.hostname,
-    port: upstream.url.port,
-    method: req.method,
-    path: req.url,
-    headers,
-    timeout: timeoutMs,
-  });
-  upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
-    upstreamSocket.setTimeout(0);
-    let reply = `HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage}\r\n`;
-    const raw = upstreamRes.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) reply += `${raw[i]}: ${raw[i + 1]}\r\n`;
-    socket.write(`${reply}\r\n`);
-    if (upstreamHead.length > 0) socket.write(upstreamHead);
-    if (head.length > 0) upstreamSocket.write(head);
-    upstreamSocket.pipe(socket).pipe(upstreamSocket);
-    upstreamSocket.on('close', () => socket.destroy());
-    socket.on('close', () => upstreamSocket.destroy());
-    onDone(upstreamRes.statusCode ?? 101);
-  });
-  upstreamReq.on('response', (upstreamRes) => {
-    // The upstream refused the upgrade: relay its plain answer.
-    let reply = `HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage}\r\nconnection: close\r\n`;
-    const raw = upstreamRes.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (!HOP_BY_HOP.has((raw[i] as string).toLowerCase())) reply += `${raw[i]}: ${raw[i + 1]}\r\n`;
-    }
-    socket.write(`${reply}\r\n`);
-    upstreamRes.pipe(socket);
-    onDone(upstreamRes.statusCode ?? 502);
-  });
-  upstreamReq.on('timeout', () =>
-    upstreamReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT_UPSTREAM' })),
-  );
-  upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-    const status = err.code === 'ETIMEDOUT_UPSTREAM' ? 504 : 502;
-    if (socket.writable)
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-      );
-    onDone(status);
-  });
-  upstreamReq.end();
 }

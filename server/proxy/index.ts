@@ -7,7 +7,8 @@ import type { AccessLists, AccessRecord, CountersClient } from '../store/index.j
 import { accessGuard } from './access-guard.js';
 import { accessLog } from './access-log.js';
 import { clientIp, createClientIpResolver } from './client-ip.js';
-import { createUpstream, forward, forwardUpgrade } from './forward.js';
+import { createUpstream, forward } from './forward.js';
+import { forwardUpgrade } from './forward-node-client.js';
 import type { ForwardedHeaderName } from './forwarding-headers.js';
 import { rateLimit } from './rate-limit.js';
 import { createRequestPath } from './request-path.js';
@@ -203,7 +204,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
       for (const socket of upgraded) socket.destroy();
       return closeGracefully(server, graceMs, () => {
-        upstream.close(true).catch(() => {});
+        upstream.destroy().catch(() => {});
       });
     },
   };

@@ -179,6 +179,51 @@ describe('forwarding', () => {
   });
 
   it.each([
+    ['OPTIONS *', 'OPTIONS', '*', 'HTTP/1.1 200 OK\r\nallow: GET, POST\r\ncontent-length: 3\r\n\r\nall'],
+    [
+      'an unasked 100 Continue',
+      'GET',
+      '/hundred',
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nall',
+    ],
+  ])("carries %s through Node's client", async (_, method, target, answer) => {
+    const seen: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const raw = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (chunk: Buffer) => {
+        seen.push(chunk.toString('latin1').split('\r\n')[0] as string);
+        socket.write(answer);
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      app = await startTestAppliance({
+        upstream: `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}`,
+      });
+      const proxyPort = Number(new URL(app.addresses.proxyUrl).port);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const client = net.connect(proxyPort, '127.0.0.1', () =>
+          client.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        );
+        let text = '';
+        client.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+        });
+        client.on('end', () => resolve(text));
+        client.on('error', reject);
+      });
+      expect(reply.startsWith('HTTP/1.1 200 OK')).toBe(true);
+      expect(reply.endsWith('\r\n\r\nall')).toBe(true);
+      expect(seen.at(-1)).toBe(`${method} ${target} HTTP/1.1`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
+  it.each([
     [
       'a 304 with the Content-Length of the full answer',
       'HTTP/1.1 304 Not Modified\r\netag: "x"\r\ncontent-length: 50\r\n\r\n',
