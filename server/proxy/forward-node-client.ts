@@ -2,15 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
-import {
-  type ForwardOptions,
-  forwardedHeaders,
-  HOP_BY_HOP,
-  hasBody,
-  relayHead,
-  sendPage,
-  type Upstream,
-} from './forward.js';
+import { type ForwardOptions, hasBody, relayHead, sendPage, type Upstream } from './forward.js';
+import { forwardedHeaders, HOP_BY_HOP } from './forwarding-headers.js';
 
 /** One exchange's request line and headers for the upstream, as {@link forward} builds them. */
 export interface UpstreamRequest {

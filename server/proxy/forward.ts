@@ -1,24 +1,11 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { type Dispatcher, Pool } from 'undici';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
 import { errorPage } from './error-pages.js';
 import { forwardThroughNodeClient, type UpstreamRequest } from './forward-node-client.js';
-import { forwardedElement } from './forwarding-headers.js';
-
-/** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
+import { forwardedHeaderList, HOP_BY_HOP } from './forwarding-headers.js';
 
 export interface Upstream {
   readonly url: URL;
@@ -83,6 +70,9 @@ export interface ForwardOptions {
   /** Called with the upstream answer's status and Set-Cookie lines before it is relayed (e.g. to learn sessions). */
   onResponse?: (ctx: Context, status: number, setCookies: readonly string[]) => void;
 }
+
+/** Shared by every answer without a Set-Cookie, so relaying one allocates no list. */
+const NO_COOKIES: readonly string[] = [];
 
 /** Statuses whose answers never have a body (RFC 9110 §15.3.5, §15.4.5). */
 const NO_BODY = new Set([204, 304]);
@@ -183,7 +173,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.onResponse?.(
       this.ctx,
       status,
-      cookies === undefined ? [] : Array.isArray(cookies) ? cookies : [cookies],
+      cookies === undefined ? NO_COOKIES : Array.isArray(cookies) ? cookies : [cookies],
     );
     // A head Node refuses to write (a field value it calls invalid) throws here: undici then aborts
     // the exchange, and onResponseError answers 502 because nothing was sent.
@@ -227,67 +217,6 @@ class Exchange implements Dispatcher.DispatchHandler {
 export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/**
- * Headers for the upstream as a flat `[name, value, …]` list (Node sends such a list as is, without
- * the per-field bookkeeping of a headers object): hop-by-hop fields dropped, X-Forwarded-For,
- * X-Forwarded-Proto and Forwarded set (prior values kept from trusted peers only), `Host` kept, or set to
- * `defaultHost` when the client sent none.
- */
-export function forwardedHeaderList(
-  incoming: IncomingHttpHeaders,
-  peer: string,
-  peerTrusted: boolean,
-  defaultHost: string,
-): string[] {
-  const out: string[] = [];
-  const listed = connectionListed(incoming.connection);
-  for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    if (name === 'x-forwarded-for' || name === 'forwarded' || (name === 'x-forwarded-proto' && !peerTrusted))
-      continue;
-    // The proxy's own server already answered `Expect: 100-continue`; the body follows at once.
-    if (name === 'expect') continue;
-    const value = incoming[name];
-    if (typeof value === 'string') out.push(name, value);
-    else if (value !== undefined) for (const item of value) out.push(name, item);
-  }
-  if (incoming.host === undefined) out.push('host', defaultHost);
-  const priorXff = incoming['x-forwarded-for'];
-  out.push('x-forwarded-for', peerTrusted && priorXff ? `${priorXff}, ${peer}` : peer);
-  if (!(peerTrusted && incoming['x-forwarded-proto'])) out.push('x-forwarded-proto', 'http');
-  // RFC 7239 §5.2: the same for `Forwarded`, so an upstream never sees a client-written one.
-  const priorForwarded = incoming.forwarded;
-  const element = forwardedElement(peer);
-  out.push('forwarded', peerTrusted && priorForwarded ? `${priorForwarded}, ${element}` : element);
-  return out;
-}
-
-/** {@link forwardedHeaderList} as a headers object (for the upgrade handshake, which adds fields). */
-export function forwardedHeaders(
-  incoming: IncomingHttpHeaders,
-  peer: string,
-  peerTrusted: boolean,
-  defaultHost: string,
-): OutgoingHttpHeaders {
-  const list = forwardedHeaderList(incoming, peer, peerTrusted, defaultHost);
-  const out: OutgoingHttpHeaders = {};
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i] as string;
-    const value = list[i + 1] as string;
-    const prior = out[name];
-    out[name] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [String(prior)]), value];
-  }
-  return out;
-}
-
-/** Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1); the usual values name none. */
-function connectionListed(connection: string | undefined): Set<string> | null {
-  if (!connection) return null;
-  const value = connection.toLowerCase();
-  if (value === 'keep-alive' || value === 'close') return null;
-  return new Set(value.split(',').map((token) => token.trim()));
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { parseV4, tryParseAddress } from '../net/index.js';
 
 /** Which request header names the client behind a trusted proxy. */
@@ -125,4 +126,78 @@ function unquote(value: string): string | null {
 /** The `Forwarded` element a proxy appends for a peer: `for=192.0.2.1` or `for="[2001:db8::1]"` (RFC 7239 §6). */
 export function forwardedElement(peer: string): string {
   return peer.includes(':') ? `for="[${peer}]"` : `for=${peer}`;
+}
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Headers for the upstream as a flat `[name, value, …]` list (Node sends such a list as is, without
+ * the per-field bookkeeping of a headers object): hop-by-hop fields dropped, X-Forwarded-For,
+ * X-Forwarded-Proto and Forwarded set (prior values kept from trusted peers only), `Host` kept, or set to
+ * `defaultHost` when the client sent none.
+ */
+export function forwardedHeaderList(
+  incoming: IncomingHttpHeaders,
+  peer: string,
+  peerTrusted: boolean,
+  defaultHost: string,
+): string[] {
+  const out: string[] = [];
+  const listed = connectionListed(incoming.connection);
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (name === 'x-forwarded-for' || name === 'forwarded' || (name === 'x-forwarded-proto' && !peerTrusted))
+      continue;
+    // The proxy's own server already answered `Expect: 100-continue`; the body follows at once.
+    if (name === 'expect') continue;
+    const value = incoming[name];
+    if (typeof value === 'string') out.push(name, value);
+    else if (value !== undefined) for (const item of value) out.push(name, item);
+  }
+  if (incoming.host === undefined) out.push('host', defaultHost);
+  const priorXff = incoming['x-forwarded-for'];
+  out.push('x-forwarded-for', peerTrusted && priorXff ? `${priorXff}, ${peer}` : peer);
+  if (!(peerTrusted && incoming['x-forwarded-proto'])) out.push('x-forwarded-proto', 'http');
+  // RFC 7239 §5.2: the same for `Forwarded`, so an upstream never sees a client-written one.
+  const priorForwarded = incoming.forwarded;
+  const element = forwardedElement(peer);
+  out.push('forwarded', peerTrusted && priorForwarded ? `${priorForwarded}, ${element}` : element);
+  return out;
+}
+
+/** {@link forwardedHeaderList} as a headers object (for the upgrade handshake, which adds fields). */
+export function forwardedHeaders(
+  incoming: IncomingHttpHeaders,
+  peer: string,
+  peerTrusted: boolean,
+  defaultHost: string,
+): OutgoingHttpHeaders {
+  const list = forwardedHeaderList(incoming, peer, peerTrusted, defaultHost);
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i] as string;
+    const value = list[i + 1] as string;
+    const prior = out[name];
+    out[name] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [String(prior)]), value];
+  }
+  return out;
+}
+
+/** Fields named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1); the usual values name none. */
+function connectionListed(connection: string | undefined): Set<string> | null {
+  if (!connection) return null;
+  const value = connection.toLowerCase();
+  if (value === 'keep-alive' || value === 'close') return null;
+  return new Set(value.split(',').map((token) => token.trim()));
 }
