@@ -7,8 +7,8 @@ const MAX_FIELD = 4096;
 /**
  * The request path's first step: turns every exchange — allowed, blocked or
  * rate-limited — into exactly one ECS access record when the response closes, and hands it to
- * `sink` (the request log append, live detection). Only cheap field copies happen here:
- * serialisation and geolocation run later, in the log's batch flush.
+ * `sink` (the request log append, live detection) once the client has its answer, so the few µs
+ * the log spends geolocating and serialising it add nothing to that request's latency.
  */
 export function accessLog(sink: (record: AccessRecord) => void) {
   return function logAccess(ctx: Context): true {

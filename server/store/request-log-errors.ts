@@ -30,3 +30,65 @@ export class RequestLogWriteError extends Error {
     this.segment = segment;
   }
 }
+
+/**
+ * What went wrong while appending records, kept until the next flush reports it: appends run on the
+ * request path, where an `onError` hook must not run once per record.
+ */
+export class AppendProblems {
+  #enrichError: unknown;
+  #badTimestamps = 0;
+  #badTimestamp: unknown;
+  #unserialisables = 0;
+  #unserialisable: unknown;
+
+  /** The enrich hook threw on a record (it is written as given). */
+  enrichFailed(err: unknown): void {
+    this.#enrichError ??= err;
+  }
+
+  /** A record was dropped for its `@timestamp`. */
+  badTimestamp(timestamp: unknown): void {
+    this.#badTimestamps++;
+    this.#badTimestamp ??= timestamp;
+  }
+
+  /** A record was dropped because it could not be serialised. */
+  unserialisable(err: unknown): void {
+    this.#unserialisables++;
+    this.#unserialisable ??= err;
+  }
+
+  /** True when there is something to report. */
+  any(): boolean {
+    return this.#enrichError !== undefined || this.#badTimestamps > 0 || this.#unserialisables > 0;
+  }
+
+  /** One error per kind of problem seen since the last call, with counts and a first example; then forgets them. */
+  take(): RequestLogWriteError[] {
+    const errors: RequestLogWriteError[] = [];
+    if (this.#enrichError !== undefined) {
+      errors.push(
+        new RequestLogWriteError(
+          'request log: enrich hook failed; wrote records as given',
+          null,
+          this.#enrichError,
+        ),
+      );
+    }
+    if (this.#badTimestamps > 0) {
+      const message = `request log: dropped ${this.#badTimestamps} record(s) with an invalid @timestamp, e.g. ${JSON.stringify(this.#badTimestamp)}`;
+      errors.push(new RequestLogWriteError(message, null));
+    }
+    if (this.#unserialisables > 0) {
+      const message = `request log: dropped ${this.#unserialisables} record(s) that could not be serialised to JSON`;
+      errors.push(new RequestLogWriteError(message, null, this.#unserialisable));
+    }
+    this.#enrichError = undefined;
+    this.#badTimestamp = undefined;
+    this.#unserialisable = undefined;
+    this.#badTimestamps = 0;
+    this.#unserialisables = 0;
+    return errors;
+  }
+}

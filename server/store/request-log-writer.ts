@@ -1,5 +1,7 @@
 import { type AccessRecord, serialiseAccessRecord } from './access-record.js';
-import { RequestLogWriteError } from './request-log-errors.js';
+import { LineEncoder } from './encode-lines.js';
+import { AppendProblems, RequestLogWriteError } from './request-log-errors.js';
+import { type CountedRequest, countedRequest } from './request-stats.js';
 import { SegmentAppender } from './segment-append.js';
 import { segmentDayOf } from './segment-files.js';
 
@@ -9,10 +11,14 @@ export interface RequestLogWriterOptions {
   flushIntervalMs: number;
   maxBatch: number;
   maxPendingRecords: number;
+  /** Completes a record (geolocation) when it is appended, before it is serialised. */
   enrich?: (record: AccessRecord) => void;
   onError: (err: Error) => void;
-  /** Told the records that reached the disk after each write (for rollup caches); failed ones are retried, then told. */
-  onWritten?: (records: AccessRecord[]) => void;
+  /**
+   * Told the requests whose records reached `day`'s segment after each write (for rollup caches);
+   * failed ones are retried, then told.
+   */
+  onWritten?: (day: string, requests: CountedRequest[]) => void;
 }
 
 /**
@@ -28,40 +34,31 @@ export interface RequestLogWriterStats {
   writeErrors: number;
 }
 
+/** A record waiting for its write: its line's bytes, and what the rollups count of it. */
 interface PendingLine {
   day: string;
-  line: string;
-  record: AccessRecord;
+  bytes: Buffer;
+  request: CountedRequest;
 }
 
 /**
- * Records enriched and serialised in one go during a flush; the event loop runs between slices.
- * A second's worth of records in one go (geolocation of new addresses included) held the proxy up
- * for 5–40 ms, which showed in its p99 latency (README "Performance"); a slice is well under 1 ms.
- */
-const SERIALISE_SLICE = 128;
-
-/**
- * Batches access records in memory and appends them to the day segments off the request path.
- * `append` is O(1) and never does I/O or throws; a timer (unref'd) and a full batch trigger flushes,
- * which run one at a time, so a segment never sees two concurrent writes.
+ * Appends access records to the day segments off the request path. `append` enriches, serialises
+ * and encodes a record at once (a few µs), so that no record object outlives its request and no
+ * flush holds the event loop for a second's worth of records (README "Performance"); it never does
+ * I/O or throws. A timer (unref'd) and a full batch trigger flushes, which run one at a time, so a
+ * segment never sees two concurrent writes.
  */
 export class RequestLogWriter {
   readonly #options: RequestLogWriterOptions;
   readonly #timer: NodeJS.Timeout;
-  /** Appended, not yet serialised. */
-  #batch: AccessRecord[] = [];
-  /**
-   * Records before this index of `#batch` were dropped as oldest: dropping by `shift()` moved every
-   * record left, so a backlog at the cap (a failing disk) cost each new request a 100,000-element move.
-   */
-  #batchHead = 0;
-  /** Serialised, waiting for a (retried) write; `#pendingHead` skips lines dropped as oldest. */
+  readonly #encoder = new LineEncoder();
+  /** Encoded, waiting for a (retried) write; `#pendingHead` skips lines dropped as oldest. */
   #pending: PendingLine[] = [];
   #pendingHead = 0;
+  /** Lines appended since the last flush began (the `maxBatch` trigger; retries do not count). */
+  #fresh = 0;
+  readonly #problems = new AppendProblems();
   #inFlight = 0;
-  /** Taken from `#batch` by a flush that is still enriching and serialising them. */
-  #serialising = 0;
   #appended = 0;
   #written = 0;
   #failed = 0;
@@ -75,23 +72,29 @@ export class RequestLogWriter {
     this.#options = options;
     this.#segments = new SegmentAppender(options.dir, (err) => this.#report(err));
     this.#timer = setInterval(() => {
-      if (this.#batchCount() > 0 || this.#pendingCount() > 0) void this.flush();
+      if (this.#pendingCount() > 0 || this.#problems.any()) void this.flush();
     }, options.flushIntervalMs);
     this.#timer.unref();
   }
 
   /**
-   * Queues a record for the next flush: O(1), no serialisation, no I/O, never throws. Do not mutate
-   * the record afterwards. Past `maxPendingRecords` unwritten records, the oldest is dropped and
-   * counted in `failed`. After {@link close}, each append flushes at once so nothing is stranded.
+   * Enriches, serialises and queues a record for the next flush: no I/O, never throws. The record
+   * is not kept: later changes to it are not written. A record that cannot be written (an invalid
+   * `@timestamp`, not serialisable) is counted in `failed` and reported at the next flush. Past
+   * `maxPendingRecords` unwritten records, the oldest is dropped and counted in `failed`. After
+   * {@link close}, each append flushes at once so nothing is stranded.
    */
   append(record: AccessRecord): void {
     this.#appended++;
-    this.#batch.push(record);
-    if (this.#unwritten() > this.#options.maxPendingRecords) {
-      this.#dropOldest();
+    const line = this.#encode(record);
+    if (line === null) {
+      this.#failed++;
+    } else {
+      this.#pending.push(line);
+      this.#fresh++;
+      if (this.#unwritten() > this.#options.maxPendingRecords) this.#dropOldest();
     }
-    if (this.#batchCount() >= this.#options.maxBatch || this.#closed) void this.flush();
+    if (this.#fresh >= this.#options.maxBatch || this.#closed) void this.flush();
   }
 
   /**
@@ -136,32 +139,57 @@ export class RequestLogWriter {
   }
 
   #unwritten(): number {
-    return this.#batchCount() + this.#serialising + this.#pendingCount() + this.#inFlight;
-  }
-
-  #batchCount(): number {
-    return this.#batch.length - this.#batchHead;
+    return this.#pendingCount() + this.#inFlight;
   }
 
   #pendingCount(): number {
     return this.#pending.length - this.#pendingHead;
   }
 
+  /** The line of a record, or null (the problem noted) when it cannot be written. */
+  #encode(record: AccessRecord): PendingLine | null {
+    const problems = this.#problems;
+    const { enrich } = this.#options;
+    if (enrich !== undefined) {
+      try {
+        enrich(record);
+      } catch (err) {
+        // The record is still worth keeping without enrichment; reported once per flush.
+        problems.enrichFailed(err);
+      }
+    }
+    const timestamp = record['@timestamp'];
+    const day = typeof timestamp === 'string' ? segmentDayOf(timestamp) : null;
+    if (day === null) {
+      problems.badTimestamp(timestamp);
+      return null;
+    }
+    let line: string;
+    try {
+      line = serialiseAccessRecord(record);
+    } catch (err) {
+      problems.unserialisable(err);
+      return null;
+    }
+    return { day, bytes: this.#encoder.encode(line), request: countedRequest(record) };
+  }
+
   #dropOldest(): void {
-    if (this.#pendingCount() > 0) this.#pendingHead++;
-    else if (++this.#batchHead >= 1024 && this.#batchHead * 8 >= this.#batch.length) {
+    if (++this.#pendingHead >= 1024 && this.#pendingHead * 8 >= this.#pending.length) {
       // Compact once the dropped head is an eighth of the array: at most 8 moves a drop, and dropped
-      // records held past the cap stay under a seventh of it (14,000 at the default 100,000).
-      this.#batch = this.#batch.slice(this.#batchHead);
-      this.#batchHead = 0;
+      // lines held past the cap stay under a seventh of it (14,000 at the default 100,000). Dropping
+      // by `shift()` moved every line left: under a failing disk, 100,000 moves a request.
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
     }
     this.#failed++;
   }
 
   async #writeOnce(): Promise<void> {
-    await this.#serialiseBatch();
+    this.#fresh = 0;
+    for (const err of this.#problems.take()) this.#report(err);
     if (this.#pendingCount() === 0) return;
-    const lines = this.#pending.slice(this.#pendingHead);
+    const lines = this.#pendingHead === 0 ? this.#pending : this.#pending.slice(this.#pendingHead);
     this.#pending = [];
     this.#pendingHead = 0;
     this.#inFlight = lines.length;
@@ -169,10 +197,13 @@ export class RequestLogWriter {
     for (const [day, dayLines] of groupByDay(lines)) {
       const written = await this.#writeDay(
         day,
-        dayLines.map((l) => l.line),
+        dayLines.map((l) => l.bytes),
       );
       // Told at once, with no await in between, so no reader can see these lines and be told again.
-      this.#options.onWritten?.(dayLines.slice(0, written).map((l) => l.record));
+      this.#options.onWritten?.(
+        day,
+        dayLines.slice(0, written).map((l) => l.request),
+      );
       writtenByDay.set(day, written);
       // Move them from in flight to written together, so stats() stays consistent mid-flush.
       this.#written += written;
@@ -180,15 +211,17 @@ export class RequestLogWriter {
     }
     this.#inFlight = 0;
 
-    // Retry what did not reach the disk, in the original order, within the memory bound.
+    // Retry what did not reach the disk, in the original order, before what came in meanwhile.
     const unwritten = lines.filter(({ day }) => {
       const skip = writtenByDay.get(day) ?? 0;
       writtenByDay.set(day, skip - 1);
       return skip <= 0;
     });
     if (unwritten.length > 0) {
-      this.#pending = unwritten;
-      const excess = this.#batchCount() + unwritten.length - this.#options.maxPendingRecords;
+      const appendedMeanwhile = this.#pending.slice(this.#pendingHead);
+      this.#pending = unwritten.concat(appendedMeanwhile);
+      this.#pendingHead = 0;
+      const excess = this.#pendingCount() - this.#options.maxPendingRecords;
       for (let i = 0; i < excess; i++) this.#dropOldest();
     }
   }
@@ -197,7 +230,7 @@ export class RequestLogWriter {
    * Writes a day's lines, normally in one write; only a backlog left by failures (more than
    * `maxBatch` lines) is split, to bound the buffer. Returns how many leading lines reached the disk.
    */
-  async #writeDay(day: string, lines: string[]): Promise<number> {
+  async #writeDay(day: string, lines: Buffer[]): Promise<number> {
     const { maxBatch } = this.#options;
     let written = 0;
     for (let from = 0; from < lines.length; from += maxBatch) {
@@ -208,67 +241,6 @@ export class RequestLogWriter {
       if (sliceWritten < slice.length) break;
     }
     return written;
-  }
-
-  /**
-   * Enriches and serialises the batch into `#pending`, {@link SERIALISE_SLICE} records at a time
-   * with the event loop running in between; records that cannot be written are dropped.
-   */
-  async #serialiseBatch(): Promise<void> {
-    const batch = this.#batchHead === 0 ? this.#batch : this.#batch.slice(this.#batchHead);
-    this.#batch = [];
-    this.#batchHead = 0;
-    this.#serialising = batch.length;
-    const { enrich } = this.#options;
-    let enrichError: unknown;
-    let badTimestamp: unknown;
-    let badTimestamps = 0;
-    let unserialisable: unknown;
-    let unserialisables = 0;
-    for (let i = 0; i < batch.length; i++) {
-      if (i > 0 && i % SERIALISE_SLICE === 0) await new Promise(setImmediate);
-      const record = batch[i] as AccessRecord;
-      this.#serialising--;
-      if (enrich !== undefined) {
-        try {
-          enrich(record);
-        } catch (err) {
-          // The record is still worth keeping without enrichment; report once per batch.
-          enrichError ??= err;
-        }
-      }
-      const timestamp = record['@timestamp'];
-      const day = typeof timestamp === 'string' ? segmentDayOf(timestamp) : null;
-      if (day === null) {
-        badTimestamps++;
-        badTimestamp ??= timestamp;
-        continue;
-      }
-      try {
-        this.#pending.push({ day, line: serialiseAccessRecord(record), record });
-      } catch (err) {
-        unserialisables++;
-        unserialisable ??= err;
-      }
-    }
-    this.#failed += badTimestamps + unserialisables;
-    if (enrichError !== undefined) {
-      this.#report(
-        new RequestLogWriteError(
-          'request log: enrich hook failed; wrote records as given',
-          null,
-          enrichError,
-        ),
-      );
-    }
-    if (badTimestamps > 0) {
-      const message = `request log: dropped ${badTimestamps} record(s) with an invalid @timestamp, e.g. ${JSON.stringify(badTimestamp)}`;
-      this.#report(new RequestLogWriteError(message, null));
-    }
-    if (unserialisables > 0) {
-      const message = `request log: dropped ${unserialisables} record(s) that could not be serialised to JSON`;
-      this.#report(new RequestLogWriteError(message, null, unserialisable));
-    }
   }
 
   #report(err: Error): void {

@@ -41,7 +41,7 @@ export interface RequestLogOptions {
   maxBatch?: number;
   /** Unwritten records kept while writes fail, default 100 000; the oldest beyond are dropped. */
   maxPendingRecords?: number;
-  /** Called on each record at flush time, e.g. to add `source.geo`; may mutate it. */
+  /** Called on each record as it is appended, before it is serialised, e.g. to add `source.geo`; may mutate it. */
   enrich?: (record: AccessRecord) => void;
   /** Told about write failures and dropped records; default: a process warning. */
   onError?: (err: Error) => void;
@@ -63,7 +63,10 @@ export interface RequestLogStats extends RequestLogWriterStats {
 /** The request log: day segments of ECS access records, written in batches and read newest-first. */
 export interface RequestLog {
   readonly dir: string;
-  /** Queues a record for the next batch write: O(1), no I/O, never throws. Do not mutate it afterwards. */
+  /**
+   * Enriches and serialises a record and queues its line for the next batch write: a few µs, no I/O,
+   * never throws. The record is not kept, so later changes to it are not written.
+   */
   append(record: AccessRecord): void;
   /** Writes everything appended so far; never rejects (failures go to `onError`, records stay pending). */
   flush(): Promise<void>;
@@ -133,11 +136,10 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   });
   let lastDay = '';
   const writer = new RequestLogWriter({
-    onWritten: (records) => {
-      rollups.written(records);
+    onWritten: (day, requests) => {
+      rollups.written(requests);
       // A record of a new day means the previous day's segment is closed: index it.
-      const day = records.at(-1)?.['@timestamp'].slice(0, 10) ?? lastDay;
-      if (day > lastDay) {
+      if (requests.length > 0 && day > lastDay) {
         if (lastDay !== '') indexes.schedule();
         lastDay = day;
       }

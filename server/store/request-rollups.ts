@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { AccessRecord } from './access-record.js';
 import { compileFilter } from './request-filter.js';
 import { matchBatches, type ReadCounters } from './request-query.js';
 import {
+  type CountedRequest,
   checkSummariseOptions,
   type RequestStats,
   RequestStatsAccumulator,
@@ -50,13 +50,13 @@ export class RollupCache {
     this.#now = now;
   }
 
-  /** Adds records just written to the log to their hours' rollups. */
-  written(records: readonly AccessRecord[]): void {
-    for (const record of records) {
-      const at = Date.parse(record['@timestamp']);
+  /** Adds requests whose records were just written to the log to their hours' rollups. */
+  written(requests: readonly CountedRequest[]): void {
+    for (const request of requests) {
+      const at = Date.parse(request.timestamp);
       const start = at - (at % HOUR_MS);
       if (this.#building.has(start)) this.#building.set(start, true);
-      else this.#hours.get(start)?.add(record);
+      else this.#hours.get(start)?.addCounted(request);
       if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
       if (at > this.#latest) this.#latest = at;
     }

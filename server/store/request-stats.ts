@@ -1,4 +1,4 @@
-import type { AccessRecord } from './access-record.js';
+import type { AccessRecord, RequestAction } from './access-record.js';
 import { DistinctCounter } from './distinct-counter.js';
 import { compileFilter } from './request-filter.js';
 import { RequestLogQueryError } from './request-log-errors.js';
@@ -62,6 +62,36 @@ const MIN_PATH_CAPACITY = 10_000;
  */
 export const IP_CAPACITY = 5_000;
 
+/**
+ * What the traffic summaries count of one access record, without the rest of it: the request log
+ * keeps this, not the record, for a record waiting to be written (see {@link countedRequest}).
+ */
+export interface CountedRequest {
+  /** The record's `@timestamp`. */
+  timestamp: string;
+  ip: string;
+  action: RequestAction;
+  status: number;
+  path: string;
+  /** `source.geo.country_iso_code` and `country_name`; undefined when the record has none. */
+  country: string | undefined;
+  countryName: string | undefined;
+}
+
+/** The {@link CountedRequest} of a record. */
+export function countedRequest(record: AccessRecord): CountedRequest {
+  const geo = record.source.geo;
+  return {
+    timestamp: record['@timestamp'],
+    ip: record.source.ip,
+    action: record.event.action,
+    status: record.http.response.status_code,
+    path: record.url.path,
+    country: typeof geo?.country_iso_code === 'string' ? geo.country_iso_code : undefined,
+    countryName: typeof geo?.country_name === 'string' ? geo.country_name : undefined,
+  };
+}
+
 interface CountryTally {
   count: number;
   name?: string;
@@ -95,20 +125,21 @@ export class RequestStatsAccumulator {
 
   /** Counts one record. */
   add(record: AccessRecord): void {
+    this.addCounted(countedRequest(record));
+  }
+
+  /** Counts one request given as its {@link CountedRequest}: the same as `add` of its record. */
+  addCounted(request: CountedRequest): void {
+    const { timestamp, ip, action, status, path, country: code, countryName: name } = request;
     this.#total++;
-    const action = record.event.action;
     if (action === 'allowed') this.#allowed++;
     else if (action === 'blocked') this.#blocked++;
     else if (action === 'rate_limited') this.#rateLimited++;
 
-    const geo = record.source.geo;
-    const code = typeof geo?.country_iso_code === 'string' ? geo.country_iso_code : undefined;
-    const ip = record.source.ip;
     this.#ips.add(ip);
     this.#distinctIps.add(ip);
-    if (code !== undefined) this.#setCountry(ip, code);
     if (code !== undefined) {
-      const name = typeof geo?.country_name === 'string' ? geo.country_name : undefined;
+      this.#setCountry(ip, code);
       const country = this.#countries.get(code);
       if (country === undefined) {
         this.#countries.set(code, name === undefined ? { count: 1 } : { count: 1, name });
@@ -118,7 +149,7 @@ export class RequestStatsAccumulator {
       }
     }
     if (this.#bucketMs !== undefined) {
-      const at = Date.parse(record['@timestamp']);
+      const at = Date.parse(timestamp);
       const start = at - (at % this.#bucketMs);
       let bucket = this.#timeline.get(start);
       if (!bucket) {
@@ -127,9 +158,8 @@ export class RequestStatsAccumulator {
       }
       bucket[action === 'allowed' ? 0 : action === 'blocked' ? 1 : 2]++;
     }
-    const status = record.http.response.status_code;
     this.#statusCodes.set(status, (this.#statusCodes.get(status) ?? 0) + 1);
-    this.#paths.add(record.url.path);
+    this.#paths.add(path);
   }
 
   /**

@@ -1,6 +1,5 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeLines } from './encode-lines.js';
 import { RequestLogWriteError } from './request-log-errors.js';
 import { segmentName } from './segment-files.js';
 
@@ -30,13 +29,13 @@ export class SegmentAppender {
   }
 
   /**
-   * Appends `lines` to `day`'s segment in one write and returns how many complete lines reached the
-   * file: all of them, or after a failure (reported) those before the torn point, so a retry does
+   * Appends `lines` (each UTF-8 ending in `\n`, see LineEncoder) to `day`'s segment in one write and
+   * returns how many complete lines reached the file: all of them, or after a failure (reported) those before the torn point, so a retry does
    * not duplicate.
    */
-  async append(day: string, lines: string[]): Promise<{ written: number; failed: boolean }> {
+  async append(day: string, lines: readonly Buffer[]): Promise<{ written: number; failed: boolean }> {
     const file = path.join(this.#dir, segmentName(day));
-    const body = encodeLines(lines);
+    const body = Buffer.concat(lines);
     let handle: FileHandle | undefined;
     let bodyStart = -1;
     try {

@@ -67,4 +67,25 @@ describe('RequestLogWriter', () => {
     expect(parsed.filter((record) => record !== null)).toEqual(records);
     expect(writer.stats()).toMatchObject({ appended: 4, written: 4, failed: 0, pendingRecords: 0 });
   });
+
+  it('writes records appended during a failing write after the ones it retries, in order', async () => {
+    const writer = new RequestLogWriter({
+      dir: root,
+      flushIntervalMs: 60_000,
+      maxBatch: 1000,
+      maxPendingRecords: 1000,
+      onError: () => {},
+    });
+    const records = recordsOnDay('2024-03-01', 6);
+    for (const record of records.slice(0, 3)) writer.append(record);
+    disk.failAfterBytes = Buffer.byteLength(`${JSON.stringify(records[0])}\n`);
+    const failing = writer.flush();
+    await new Promise(setImmediate); // the write has taken the first three and is in flight
+    for (const record of records.slice(3)) writer.append(record);
+    await failing;
+    expect(writer.stats()).toMatchObject({ written: 1, pendingRecords: 5 });
+    await writer.close();
+    const lines = (await readFile(path.join(root, '2024-03-01.ndjson'), 'utf8')).split('\n');
+    expect(lines.filter((line) => line !== '').map(parseAccessRecord)).toEqual(records);
+  });
 });

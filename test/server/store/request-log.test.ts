@@ -109,29 +109,44 @@ describe('request log writer', () => {
   it('flushes on the timer, which does not keep the process alive', async () => {
     vi.useFakeTimers();
     const timersBefore = process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-    const enrich = vi.fn();
-    const log = await open({ flushIntervalMs: 1000, enrich });
+    const log = await open({ flushIntervalMs: 1000 });
     expect(process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length).toBe(timersBefore);
     log.append(makeRecord({ at: '2024-03-01T10:00:00.000Z' }));
     await vi.advanceTimersByTimeAsync(999);
-    expect(enrich).not.toHaveBeenCalled();
+    expect(log.stats()).toMatchObject({ written: 0, pendingRecords: 1 });
     await vi.advanceTimersByTimeAsync(1);
-    expect(enrich).toHaveBeenCalledTimes(1);
     await log.flush(); // waits for the timer's write to finish
+    expect(log.stats()).toMatchObject({ written: 1, pendingRecords: 0 });
     expect(await segmentLines('2024-03-01')).toHaveLength(1);
   });
 
   it('flushes as soon as maxBatch records are waiting', async () => {
-    const enrich = vi.fn();
-    const log = await open({ maxBatch: 3, enrich });
+    const log = await open({ maxBatch: 3, flushIntervalMs: 60_000 });
     const records = recordsOnDay('2024-03-01', 3);
     log.append(records[0] as AccessRecord);
     log.append(records[1] as AccessRecord);
-    await new Promise(setImmediate);
-    expect(enrich).not.toHaveBeenCalled();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(log.stats()).toMatchObject({ written: 0, pendingRecords: 2 });
     log.append(records[2] as AccessRecord);
-    await new Promise(setImmediate);
-    expect(enrich).toHaveBeenCalledTimes(3);
+    await vi.waitFor(() => expect(log.stats()).toMatchObject({ written: 3, pendingRecords: 0 }));
+    expect(await segmentLines('2024-03-01')).toHaveLength(3);
+  });
+
+  it('enriches and serialises a record when it is appended, so later changes to it are not written', async () => {
+    const enrich = vi.fn((record: AccessRecord) => {
+      record.source.geo = { country_iso_code: 'FR' };
+    });
+    const log = await open({ flushIntervalMs: 60_000, enrich });
+    const record = makeRecord({ at: '2024-03-01T10:00:00.000Z', ip: '203.0.113.9' });
+    log.append(record);
+    expect(enrich).toHaveBeenCalledTimes(1);
+    record.url.path = '/changed-after-append';
+    record.source.ip = '198.51.100.99';
+    await log.flush();
+    const [line] = await segmentLines('2024-03-01');
+    const written = JSON.parse(line as string) as AccessRecord;
+    expect(written.source).toEqual({ ip: '203.0.113.9', geo: { country_iso_code: 'FR' } });
+    expect(written.url.path).not.toBe('/changed-after-append');
   });
 
   it('lets enrich add source.geo before serialisation, and survives an enrich hook that throws', async () => {
