@@ -31,13 +31,15 @@ const MAX_SAMPLES = 5;
 /**
  * Live detection: sliding-window counters per (rule, IP) in per-minute buckets (see
  * {@link WindowCounts}: in process, or on a shared Redis so several instances count together).
- * `observe()` runs on the request path and only queues the record; every `intervalMs` (default 200)
- * the queue is aggregated per counter key and counted in one call. When a window's sum exceeds the
- * rule's threshold the IP is flagged, within a second of crossing.
+ * `observe()` runs on the request path and adds the record to its (rule counter, IP) tallies at once,
+ * a µs or two, so no record is kept and no batch of them is matched in one go (README
+ * "Performance"); every `intervalMs` (default 200) the tallies are counted in one call. When a
+ * window's sum exceeds the rule's threshold the IP is flagged, within a second of crossing.
  */
 export class LiveDetector {
   readonly #options: Required<Pick<LiveDetectorOptions, 'intervalMs' | 'now'>> & LiveDetectorOptions;
-  #queue: AccessRecord[] = [];
+  /** Tallies since the last flush, by counter key (`detect:<counter>:<ip>`). */
+  #pending = new Map<string, Pending>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> = Promise.resolve();
   #failing = false;
@@ -51,10 +53,19 @@ export class LiveDetector {
     this.#options.rules = rules;
   }
 
-  /** Queues a record for counting; O(1), never throws. */
+  /** Tallies a record for the next count: matches its rules, never throws, keeps nothing of it but its tallies. */
   observe(record: AccessRecord): void {
-    this.#queue.push(record);
-    if (this.#timer === null) {
+    try {
+      this.#tally(record);
+    } catch (err) {
+      // A bug in a rule must not reach the proxy; the hourly monitor still sees the request.
+      this.#options.logger.error(
+        { 'error.message': (err as Error).message },
+        'live detection could not tally a request',
+      );
+      return;
+    }
+    if (this.#timer === null && this.#pending.size > 0) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.flush().then(
@@ -75,16 +86,16 @@ export class LiveDetector {
     }
   }
 
-  /** Counts everything queued so far and raises the flags it calls for. Serialised. */
+  /** Counts everything tallied so far and raises the flags it calls for. Serialised. */
   flush(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
+    const batch = this.#pending;
+    this.#pending = new Map();
     const run = this.#running.then(() => this.#count(batch));
     this.#running = run.catch(() => undefined); // a failed batch (Redis down) must not stop the next
     return run;
   }
 
-  /** Stops the timer and counts what is queued. */
+  /** Stops the timer and counts what is tallied. */
   async close(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
@@ -93,29 +104,35 @@ export class LiveDetector {
     );
   }
 
-  async #count(batch: AccessRecord[]): Promise<void> {
-    if (batch.length === 0) return;
-    const { rules } = this.#options;
-    const pending = new Map<string, Pending>();
-    for (const record of batch) {
-      const counted: string[] = [];
-      for (const rule of rules.matching(record)) {
-        const key = `detect:${rule.counter}:${record.source.ip}`;
-        let entry = pending.get(key);
-        if (!entry) {
-          entry = { key, rules: [], ip: record.source.ip, hits: 0, samplePaths: [] };
-          pending.set(key, entry);
-        }
-        if (!entry.rules.includes(rule)) entry.rules.push(rule);
-        if (counted.includes(key)) continue; // a record counts once per counter, whichever rules share it
-        counted.push(key);
-        entry.hits++;
-        if (entry.samplePaths.length < MAX_SAMPLES && !entry.samplePaths.includes(record.url.path)) {
-          entry.samplePaths.push(record.url.path);
-        }
+  #tally(record: AccessRecord): void {
+    const matching = this.#options.rules.matching(record);
+    if (matching.length === 0) return;
+    const ip = record.source.ip;
+    let counted: string | string[] | undefined;
+    for (const rule of matching) {
+      const key = `detect:${rule.counter}:${ip}`;
+      let entry = this.#pending.get(key);
+      if (!entry) {
+        entry = { key, rules: [], ip, hits: 0, samplePaths: [] };
+        this.#pending.set(key, entry);
+      }
+      if (!entry.rules.includes(rule)) entry.rules.push(rule);
+      // A record counts once per counter, whichever rules share it.
+      if (counted === key || (Array.isArray(counted) && counted.includes(key))) continue;
+      if (counted === undefined) counted = key;
+      else if (typeof counted === 'string') counted = [counted, key];
+      else counted.push(key);
+      entry.hits++;
+      const path = record.url.path;
+      if (entry.samplePaths.length < MAX_SAMPLES && !entry.samplePaths.includes(path)) {
+        entry.samplePaths.push(path);
       }
     }
+  }
+
+  async #count(pending: Map<string, Pending>): Promise<void> {
     if (pending.size === 0) return;
+    const { rules } = this.#options;
     const now = this.#options.now();
     const minute = Math.floor(now / BUCKET_MS);
     const windowBuckets = Math.max(1, Math.round(rules.windowMs / BUCKET_MS));

@@ -1,4 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AutoBlocker } from '../../../server/detection/auto-block.js';
+import { LiveDetector } from '../../../server/detection/live-detector.js';
+import { MemoryWindowCounts } from '../../../server/detection/memory-window-counts.js';
+import type { RuleSet } from '../../../server/detection/rules.js';
+import type { Logger } from '../../../server/log.js';
 import { record } from '../../helpers/records.js';
 import { type DetectionFixture, detectionFixture } from './detection-fixture.js';
 
@@ -131,5 +136,39 @@ describe('auto-block', () => {
     // The seeds' default: a 7-day block.
     const expires = decision.kind === 'blocked' ? Date.parse(decision.entry.expiresAt ?? '') : 0;
     expect(expires - f.clock.t).toBeGreaterThan(6.9 * 86_400_000);
+  });
+});
+
+describe('observe', () => {
+  it('tallies a record when it sees it: later changes to the record count for nothing', async () => {
+    const records = Array.from({ length: 6 }, () => record('198.51.100.7', f.clock.t, { path: '/.env' }));
+    for (const r of records) f.detection.live.observe(r);
+    for (const r of records) r.url.path = '/harmless';
+    await f.detection.live.flush();
+    const [flag] = f.detection.flags.list({ reason: 'sensitive_paths' });
+    expect(flag?.ip).toBe('198.51.100.7');
+    expect(JSON.stringify(flag)).toContain('/.env');
+    expect(JSON.stringify(flag)).not.toContain('/harmless');
+  });
+
+  it('never throws on the request path: a rule that fails is logged and the request skipped', async () => {
+    const errors: string[] = [];
+    const logger = { error: (_: unknown, message: string) => errors.push(message) } as unknown as Logger;
+    const rules = {
+      windowMs: 3_600_000,
+      matching: () => {
+        throw new Error('rule bug');
+      },
+    } as unknown as RuleSet;
+    const live = new LiveDetector({
+      rules,
+      windows: new MemoryWindowCounts(),
+      flags: f.detection.flags,
+      autoBlocker: {} as AutoBlocker,
+      logger,
+    });
+    expect(() => live.observe(record('198.51.100.7', f.clock.t))).not.toThrow();
+    await live.close();
+    expect(errors).toEqual(['live detection could not tally a request']);
   });
 });
