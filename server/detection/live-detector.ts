@@ -108,22 +108,28 @@ export class LiveDetector {
     const matching = this.#options.rules.matching(record);
     if (matching.length === 0) return;
     const ip = record.source.ip;
+    const path = record.url.path;
+    let counter = '';
+    let key = '';
+    // The keys this record has counted: a record counts once per counter, whichever rules share it.
     let counted: string | string[] | undefined;
     for (const rule of matching) {
-      const key = `detect:${rule.counter}:${ip}`;
-      let entry = this.#pending.get(key);
-      if (!entry) {
-        entry = { key, rules: [], ip, hits: 0, samplePaths: [] };
-        this.#pending.set(key, entry);
+      if (rule.counter !== counter) {
+        counter = rule.counter;
+        key = `detect:${counter}:${ip}`;
+      }
+      const entry = this.#pending.get(key);
+      if (entry === undefined) {
+        // Arrays built with their first element: `[]` then push reserves 17 slots, and most
+        // entries (one client in a 200 ms batch) never get a second.
+        this.#pending.set(key, { key, rules: [rule], ip, hits: 1, samplePaths: [path] });
+        counted = withKey(counted, key);
+        continue;
       }
       if (!entry.rules.includes(rule)) entry.rules.push(rule);
-      // A record counts once per counter, whichever rules share it.
       if (counted === key || (Array.isArray(counted) && counted.includes(key))) continue;
-      if (counted === undefined) counted = key;
-      else if (typeof counted === 'string') counted = [counted, key];
-      else counted.push(key);
+      counted = withKey(counted, key);
       entry.hits++;
-      const path = record.url.path;
       if (entry.samplePaths.length < MAX_SAMPLES && !entry.samplePaths.includes(path)) {
         entry.samplePaths.push(path);
       }
@@ -177,4 +183,12 @@ export class LiveDetector {
       await autoBlocker.consider(entry.ip);
     }
   }
+}
+
+/** `counted` with `key` added: one key stays a string, so most records allocate no list. */
+function withKey(counted: string | string[] | undefined, key: string): string | string[] {
+  if (counted === undefined) return key;
+  if (typeof counted === 'string') return [counted, key];
+  counted.push(key);
+  return counted;
 }
