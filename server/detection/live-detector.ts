@@ -146,9 +146,14 @@ export class LiveDetector {
     const sums = await this.#options.windows.add(entries, minute, windowBuckets);
     // Raised together, so the state store writes them in one commit rather than one file each.
     const raising: Promise<void>[] = [];
+    // Tallied under the rules of their requests' time; judged by the rules now in force, so a
+    // threshold raised or a rule removed by a settings change in between applies at once.
+    const current = new Map(rules.rules.map((rule) => [rule.reason, rule]));
     entries.forEach((entry, i) => {
       const sum = sums[i] ?? 0;
-      for (const rule of entry.rules) {
+      for (const tallied of entry.rules) {
+        const rule = current.get(tallied.reason);
+        if (rule === undefined) continue;
         // Most sightings of an already flagged client change nothing: skip building their evidence.
         if (sum > rule.threshold && this.#options.flags.wouldChange(entry.ip, rule.reason, sum, now))
           raising.push(this.#flag(entry, rule, sum, now, windowBuckets));

@@ -81,7 +81,7 @@ export class AppendProblems {
       errors.push(new RequestLogWriteError(message, null));
     }
     if (this.#unserialisables > 0) {
-      const message = `request log: dropped ${this.#unserialisables} record(s) that could not be serialised to JSON`;
+      const message = `request log: dropped ${this.#unserialisables} record(s) that could not be serialised (a cycle, a BigInt, a required field missing)`;
       errors.push(new RequestLogWriteError(message, null, this.#unserialisable));
     }
     this.#enrichError = undefined;

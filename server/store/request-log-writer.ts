@@ -164,14 +164,14 @@ export class RequestLogWriter {
       problems.badTimestamp(timestamp);
       return null;
     }
-    let line: string;
     try {
-      line = serialiseAccessRecord(record);
+      // The rollups' fields are read here too: a record without them is as unwritable as a cycle.
+      const request = countedRequest(record);
+      return { day, bytes: this.#encoder.encode(serialiseAccessRecord(record)), request };
     } catch (err) {
       problems.unserialisable(err);
       return null;
     }
-    return { day, bytes: this.#encoder.encode(line), request: countedRequest(record) };
   }
 
   #dropOldest(): void {

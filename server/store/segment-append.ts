@@ -79,7 +79,10 @@ async function lastByte(handle: FileHandle, size: number): Promise<number | unde
   return byte[0];
 }
 
-/** Counts the lines of `body` that were fully written before a failed append that began at `bodyStart`. */
+/**
+ * Counts the lines of `body` that were fully written before a failed append that began at
+ * `bodyStart`, a line missing only its `\n` included.
+ */
 async function completeLinesWritten(handle: FileHandle, bodyStart: number, body: Buffer): Promise<number> {
   let size: number;
   try {
@@ -91,5 +94,8 @@ async function completeLinesWritten(handle: FileHandle, bodyStart: number, body:
   const written = body.subarray(0, Math.max(0, Math.min(body.length, size - bodyStart)));
   let count = 0;
   for (let i = written.indexOf(NEWLINE); i !== -1; i = written.indexOf(NEWLINE, i + 1)) count++;
+  // A line torn just before its `\n` is whole: the next append starts with the separator that ends
+  // it, so retrying it would write it twice.
+  if (written.length > 0 && written.length < body.length && body[written.length] === NEWLINE) count++;
   return count;
 }

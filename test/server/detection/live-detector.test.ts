@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AutoBlocker } from '../../../server/detection/auto-block.js';
 import { LiveDetector } from '../../../server/detection/live-detector.js';
 import { MemoryWindowCounts } from '../../../server/detection/memory-window-counts.js';
-import type { RuleSet } from '../../../server/detection/rules.js';
+import { compileRules, type RuleSet } from '../../../server/detection/rules.js';
 import type { Logger } from '../../../server/log.js';
 import { record } from '../../helpers/records.js';
 import { type DetectionFixture, detectionFixture } from './detection-fixture.js';
@@ -170,5 +170,18 @@ describe('observe', () => {
     expect(() => live.observe(record('198.51.100.7', f.clock.t))).not.toThrow();
     await live.close();
     expect(errors).toEqual(['live detection could not tally a request']);
+  });
+});
+
+describe('a settings change between a request and its count', () => {
+  it('judges the tallies by the rules in force when they are counted', async () => {
+    for (let i = 0; i < 5; i++)
+      f.detection.live.observe(record('198.51.100.7', f.clock.t, { path: '/wp-admin/' }));
+    const { detection } = f.config;
+    f.detection.live.setRules(
+      compileRules({ ...detection, thresholds: { ...detection.thresholds, admin_access: 1000 } }),
+    );
+    await f.detection.live.flush();
+    expect(f.detection.flags.list({ reason: 'admin_access' })).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseAccessRecord } from '../../../server/store/access-record.js';
+import { type AccessRecord, parseAccessRecord } from '../../../server/store/access-record.js';
 import { RequestLogWriter } from '../../../server/store/request-log-writer.js';
 import { makeTempDir, recordsOnDay } from './request-log-fixtures.js';
 
@@ -39,16 +39,21 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
+/** A writer on `root` that flushes only when asked (or at 1,000 records), reporting errors to `onError`. */
+function newWriter(onError: (err: Error) => void = () => {}): RequestLogWriter {
+  return new RequestLogWriter({
+    dir: root,
+    flushIntervalMs: 60_000,
+    maxBatch: 1000,
+    maxPendingRecords: 1000,
+    onError,
+  });
+}
+
 describe('RequestLogWriter', () => {
   it('after a write torn by a full disk, retries only the lines that did not make it', async () => {
     const errors: Error[] = [];
-    const writer = new RequestLogWriter({
-      dir: root,
-      flushIntervalMs: 60_000,
-      maxBatch: 1000,
-      maxPendingRecords: 1000,
-      onError: (err) => errors.push(err),
-    });
+    const writer = newWriter((err) => errors.push(err));
     const records = recordsOnDay('2024-03-01', 4);
     for (const record of records) writer.append(record);
     const firstTwoLinesAndAHalf =
@@ -69,13 +74,7 @@ describe('RequestLogWriter', () => {
   });
 
   it('writes records appended during a failing write after the ones it retries, in order', async () => {
-    const writer = new RequestLogWriter({
-      dir: root,
-      flushIntervalMs: 60_000,
-      maxBatch: 1000,
-      maxPendingRecords: 1000,
-      onError: () => {},
-    });
+    const writer = newWriter();
     const records = recordsOnDay('2024-03-01', 6);
     for (const record of records.slice(0, 3)) writer.append(record);
     disk.failAfterBytes = Buffer.byteLength(`${JSON.stringify(records[0])}\n`);
@@ -87,5 +86,35 @@ describe('RequestLogWriter', () => {
     await writer.close();
     const lines = (await readFile(path.join(root, '2024-03-01.ndjson'), 'utf8')).split('\n');
     expect(lines.filter((line) => line !== '').map(parseAccessRecord)).toEqual(records);
+  });
+
+  it('after a write torn just before a newline, writes that record once', async () => {
+    const writer = newWriter();
+    const records = recordsOnDay('2024-03-01', 3);
+    for (const record of records) writer.append(record);
+    disk.failAfterBytes = Buffer.byteLength(JSON.stringify(records[0])); // the first line but its \n
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ written: 1, pendingRecords: 2 });
+    await writer.close();
+    const lines = (await readFile(path.join(root, '2024-03-01.ndjson'), 'utf8')).split('\n');
+    expect(lines.filter((line) => line !== '').map(parseAccessRecord)).toEqual(records);
+  });
+
+  it('never throws from append: a record missing a required field is dropped, counted and reported', async () => {
+    const errors: Error[] = [];
+    const writer = newWriter((err) => errors.push(err));
+    // An extra top-level field sends it through JSON.stringify, which does not need `event`.
+    const incomplete = {
+      '@timestamp': '2024-03-01T10:00:00.000Z',
+      source: { ip: '203.0.113.1' },
+      url: { path: '/' },
+      http: { request: { method: 'GET' }, response: { status_code: 200 } },
+      labels: { a: 1 },
+    } as unknown as AccessRecord;
+    expect(() => writer.append(incomplete)).not.toThrow();
+    writer.append(recordsOnDay('2024-03-01', 1)[0] as AccessRecord);
+    await writer.close();
+    expect(writer.stats()).toMatchObject({ appended: 2, written: 1, failed: 1, pendingRecords: 0 });
+    expect(errors.map((err) => err.message)).toEqual([expect.stringContaining('could not be serialised')]);
   });
 });
