@@ -23,6 +23,8 @@ interface Pending {
   ip: string;
   hits: number;
   samplePaths: string[];
+  /** The `observe` call that last counted a hit here: a record counts once per counter. */
+  lastRecord: number;
 }
 
 const BUCKET_MS = 60_000;
@@ -40,6 +42,8 @@ export class LiveDetector {
   readonly #options: Required<Pick<LiveDetectorOptions, 'intervalMs' | 'now'>> & LiveDetectorOptions;
   /** Tallies since the last flush, by counter key (`detect:<counter>:<ip>`). */
   #pending = new Map<string, Pending>();
+  /** Numbers the observed records, for {@link Pending.lastRecord}. */
+  #records = 0;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> = Promise.resolve();
   #failing = false;
@@ -107,12 +111,11 @@ export class LiveDetector {
   #tally(record: AccessRecord): void {
     const matching = this.#options.rules.matching(record);
     if (matching.length === 0) return;
+    const seq = ++this.#records;
     const ip = record.source.ip;
     const path = record.url.path;
     let counter = '';
     let key = '';
-    // The keys this record has counted: a record counts once per counter, whichever rules share it.
-    let counted: string | string[] | undefined;
     for (const rule of matching) {
       if (rule.counter !== counter) {
         counter = rule.counter;
@@ -122,13 +125,12 @@ export class LiveDetector {
       if (entry === undefined) {
         // Arrays built with their first element: `[]` then push reserves 17 slots, and most
         // entries (one client in a 200 ms batch) never get a second.
-        this.#pending.set(key, { key, rules: [rule], ip, hits: 1, samplePaths: [path] });
-        counted = withKey(counted, key);
+        this.#pending.set(key, { key, rules: [rule], ip, hits: 1, samplePaths: [path], lastRecord: seq });
         continue;
       }
       if (!entry.rules.includes(rule)) entry.rules.push(rule);
-      if (counted === key || (Array.isArray(counted) && counted.includes(key))) continue;
-      counted = withKey(counted, key);
+      if (entry.lastRecord === seq) continue; // a record counts once per counter, whichever rules share it
+      entry.lastRecord = seq;
       entry.hits++;
       if (entry.samplePaths.length < MAX_SAMPLES && !entry.samplePaths.includes(path)) {
         entry.samplePaths.push(path);
@@ -188,12 +190,4 @@ export class LiveDetector {
       await autoBlocker.consider(entry.ip);
     }
   }
-}
-
-/** `counted` with `key` added: one key stays a string, so most records allocate no list. */
-function withKey(counted: string | string[] | undefined, key: string): string | string[] {
-  if (counted === undefined) return key;
-  if (typeof counted === 'string') return [counted, key];
-  counted.push(key);
-  return counted;
 }

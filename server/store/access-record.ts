@@ -31,6 +31,36 @@ export interface AccessRecord {
   rule?: { name: string };
 }
 
+/**
+ * What the traffic summaries count of one access record, without the rest of it: the request log
+ * keeps this, not the record, for a record waiting to be written (see {@link countedRequest}; summed by `RequestStatsAccumulator.addCounted`).
+ */
+export interface CountedRequest {
+  /** The record's `@timestamp`. */
+  timestamp: string;
+  ip: string;
+  action: RequestAction;
+  status: number;
+  path: string;
+  /** `source.geo.country_iso_code` and `country_name`; undefined when the record has none. */
+  country: string | undefined;
+  countryName: string | undefined;
+}
+
+/** The {@link CountedRequest} of a record. */
+export function countedRequest(record: AccessRecord): CountedRequest {
+  const geo = record.source.geo;
+  return {
+    timestamp: record['@timestamp'],
+    ip: record.source.ip,
+    action: record.event.action,
+    status: record.http.response.status_code,
+    path: record.url.path,
+    country: typeof geo?.country_iso_code === 'string' ? geo.country_iso_code : undefined,
+    countryName: typeof geo?.country_name === 'string' ? geo.country_name : undefined,
+  };
+}
+
 type JsonObject = Record<string, unknown>;
 
 function isObject(value: unknown): value is JsonObject {

@@ -1,7 +1,11 @@
-import { type AccessRecord, serialiseAccessRecord } from './access-record.js';
+import {
+  type AccessRecord,
+  type CountedRequest,
+  countedRequest,
+  serialiseAccessRecord,
+} from './access-record.js';
 import { LineEncoder } from './encode-lines.js';
 import { AppendProblems, RequestLogWriteError } from './request-log-errors.js';
-import { type CountedRequest, countedRequest } from './request-stats.js';
 import { SegmentAppender } from './segment-append.js';
 import { segmentDayOf } from './segment-files.js';
 

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
+import type { CountedRequest } from './access-record.js';
 import { compileFilter } from './request-filter.js';
 import { matchBatches, type ReadCounters } from './request-query.js';
 import {
-  type CountedRequest,
   checkSummariseOptions,
   type RequestStats,
   RequestStatsAccumulator,

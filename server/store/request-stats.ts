@@ -1,4 +1,4 @@
-import type { AccessRecord, RequestAction } from './access-record.js';
+import { type AccessRecord, type CountedRequest, countedRequest } from './access-record.js';
 import { DistinctCounter } from './distinct-counter.js';
 import { compileFilter } from './request-filter.js';
 import { RequestLogQueryError } from './request-log-errors.js';
@@ -61,36 +61,6 @@ const MIN_PATH_CAPACITY = 10_000;
  * estimate: bounds the memory of the rollups whatever the number of client IPs (issue 8).
  */
 export const IP_CAPACITY = 5_000;
-
-/**
- * What the traffic summaries count of one access record, without the rest of it: the request log
- * keeps this, not the record, for a record waiting to be written (see {@link countedRequest}).
- */
-export interface CountedRequest {
-  /** The record's `@timestamp`. */
-  timestamp: string;
-  ip: string;
-  action: RequestAction;
-  status: number;
-  path: string;
-  /** `source.geo.country_iso_code` and `country_name`; undefined when the record has none. */
-  country: string | undefined;
-  countryName: string | undefined;
-}
-
-/** The {@link CountedRequest} of a record. */
-export function countedRequest(record: AccessRecord): CountedRequest {
-  const geo = record.source.geo;
-  return {
-    timestamp: record['@timestamp'],
-    ip: record.source.ip,
-    action: record.event.action,
-    status: record.http.response.status_code,
-    path: record.url.path,
-    country: typeof geo?.country_iso_code === 'string' ? geo.country_iso_code : undefined,
-    countryName: typeof geo?.country_name === 'string' ? geo.country_name : undefined,
-  };
-}
 
 interface CountryTally {
   count: number;
