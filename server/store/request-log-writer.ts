@@ -4,7 +4,7 @@ import {
   countedRequest,
   serialiseAccessRecord,
 } from './access-record.js';
-import { LineEncoder } from './encode-lines.js';
+import { joinLines, type LineBytes, LineEncoder } from './encode-lines.js';
 import { AppendProblems, RequestLogWriteError } from './request-log-errors.js';
 import { SegmentAppender } from './segment-append.js';
 import { segmentDayOf } from './segment-files.js';
@@ -38,10 +38,13 @@ export interface RequestLogWriterStats {
   writeErrors: number;
 }
 
-/** A record waiting for its write: its line's bytes, and what the rollups count of it. */
-interface PendingLine {
+/**
+ * A record waiting for its write: where its line's bytes are, and what the rollups count of it.
+ * Kept small (no Buffer view, the day's shared text): at full load a second of these waits for the
+ * flush, and the young-generation collector copies each one it finds alive.
+ */
+interface PendingLine extends LineBytes {
   day: string;
-  bytes: Buffer;
   request: CountedRequest;
 }
 
@@ -170,8 +173,9 @@ export class RequestLogWriter {
     }
     try {
       // The rollups' fields are read here too: a record without them is as unwritable as a cycle.
-      const request = countedRequest(record);
-      return { day, bytes: this.#encoder.encode(serialiseAccessRecord(record)), request };
+      const line: PendingLine = { day, slab: EMPTY, start: 0, end: 0, request: countedRequest(record) };
+      this.#encoder.encode(serialiseAccessRecord(record), line);
+      return line;
     } catch (err) {
       problems.unserialisable(err);
       return null;
@@ -199,10 +203,7 @@ export class RequestLogWriter {
     this.#inFlight = lines.length;
     const writtenByDay = new Map<string, number>();
     for (const [day, dayLines] of groupByDay(lines)) {
-      const written = await this.#writeDay(
-        day,
-        dayLines.map((l) => l.bytes),
-      );
+      const written = await this.#writeDay(day, dayLines);
       // Told at once, with no await in between, so no reader can see these lines and be told again.
       this.#options.onWritten?.(
         day,
@@ -234,12 +235,16 @@ export class RequestLogWriter {
    * Writes a day's lines, normally in one write; only a backlog left by failures (more than
    * `maxBatch` lines) is split, to bound the buffer. Returns how many leading lines reached the disk.
    */
-  async #writeDay(day: string, lines: Buffer[]): Promise<number> {
+  async #writeDay(day: string, lines: PendingLine[]): Promise<number> {
     const { maxBatch } = this.#options;
     let written = 0;
     for (let from = 0; from < lines.length; from += maxBatch) {
-      const slice = lines.slice(from, from + maxBatch);
-      const { written: sliceWritten, failed } = await this.#segments.append(day, slice);
+      const slice = lines.length <= maxBatch ? lines : lines.slice(from, from + maxBatch);
+      const { written: sliceWritten, failed } = await this.#segments.append(
+        day,
+        joinLines(slice),
+        slice.length,
+      );
       if (failed) this.#writeErrors++;
       written += sliceWritten;
       if (sliceWritten < slice.length) break;
@@ -256,6 +261,9 @@ export class RequestLogWriter {
     }
   }
 }
+
+/** What a pending line points at before its encoding. */
+const EMPTY = Buffer.alloc(0);
 
 function groupByDay(lines: PendingLine[]): Map<string, PendingLine[]> {
   const byDay = new Map<string, PendingLine[]>();

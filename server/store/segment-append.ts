@@ -29,13 +29,12 @@ export class SegmentAppender {
   }
 
   /**
-   * Appends `lines` (each UTF-8 ending in `\n`, see LineEncoder) to `day`'s segment in one write and
-   * returns how many complete lines reached the file: all of them, or after a failure (reported) those before the torn point, so a retry does
-   * not duplicate.
+   * Appends `body`, `lines` lines of UTF-8 each ending in `\n` (see LineEncoder), to `day`'s
+   * segment in one write and returns how many complete lines reached the file: all of them, or after
+   * a failure (reported) those before the torn point, so a retry does not duplicate.
    */
-  async append(day: string, lines: readonly Buffer[]): Promise<{ written: number; failed: boolean }> {
+  async append(day: string, body: Buffer, lines: number): Promise<{ written: number; failed: boolean }> {
     const file = path.join(this.#dir, segmentName(day));
-    const body = Buffer.concat(lines);
     let handle: FileHandle | undefined;
     let bodyStart = -1;
     try {
@@ -45,7 +44,7 @@ export class SegmentAppender {
       bodyStart = size + (torn ? 1 : 0);
       await handle.appendFile(torn ? Buffer.concat([SEPARATOR, body]) : body);
       this.#cleanTails.add(day);
-      return { written: lines.length, failed: false };
+      return { written: lines, failed: false };
     } catch (err) {
       this.#cleanTails.delete(day);
       this.#report(

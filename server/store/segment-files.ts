@@ -35,7 +35,8 @@ export function isValidDay(day: string): boolean {
 export function segmentDayOf(timestamp: string): string | null {
   if (CANONICAL_TIMESTAMP.test(timestamp)) {
     const day = timestamp.slice(0, 10);
-    if (day === lastValidDay) return day;
+    // The day text every record of the day shares: a pending record holds no copy of its own.
+    if (day === lastValidDay) return lastValidDay;
     if (isValidDay(day)) {
       lastValidDay = day;
       return day;
