@@ -17,18 +17,39 @@ export interface LiveDetectorOptions {
   now?: () => number;
 }
 
-interface Pending {
+/** What a count takes of one (counter, IP)'s tally: its batch's hits, rules and sample paths. */
+interface Counted {
   key: string;
-  rules: Rule[];
   ip: string;
   hits: number;
+  rules: Rule[];
   samplePaths: string[];
+}
+
+/**
+ * One (counter, IP)'s tally, kept from batch to batch while its client keeps coming (see
+ * {@link LiveDetector.flush}); only the first `ruleCount` rules and `pathCount` paths are this
+ * batch's. Reused rather than made anew each batch: at full load every client has a tally that
+ * would outlive several young-generation collections, each one copied until promoted.
+ */
+interface Tally {
+  key: string;
+  ip: string;
+  hits: number;
+  rules: Rule[];
+  ruleCount: number;
+  samplePaths: string[];
+  pathCount: number;
   /** The `observe` call that last counted a hit here: a record counts once per counter. */
   lastRecord: number;
+  /** Counts in a row without a hit; the tally is dropped at {@link IDLE_COUNTS}. */
+  idle: number;
 }
 
 const BUCKET_MS = 60_000;
 const MAX_SAMPLES = 5;
+/** Counts (1 s at the default interval) a tally is kept without a hit before it is dropped. */
+const IDLE_COUNTS = 5;
 
 /**
  * Live detection: sliding-window counters per (rule, IP) in per-minute buckets (see
@@ -40,8 +61,10 @@ const MAX_SAMPLES = 5;
  */
 export class LiveDetector {
   readonly #options: Required<Pick<LiveDetectorOptions, 'intervalMs' | 'now'>> & LiveDetectorOptions;
-  /** Tallies since the last flush, by counter key (`detect:<counter>:<ip>`). */
-  #pending = new Map<string, Pending>();
+  /** Tallies by counter key (`detect:<counter>:<ip>`): this batch's, and recently idle ones. */
+  readonly #tallies = new Map<string, Tally>();
+  /** Hits tallied since the last flush. */
+  #pendingHits = 0;
   /** Numbers the observed records, for {@link Pending.lastRecord}. */
   #records = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -50,6 +73,11 @@ export class LiveDetector {
 
   constructor(options: LiveDetectorOptions) {
     this.#options = { intervalMs: 200, now: Date.now, ...options };
+  }
+
+  /** Tallies held, this batch's and recently idle ones (for tests and memory checks). */
+  get size(): number {
+    return this.#tallies.size;
   }
 
   /** Replaces the rules (settings changed); counting windows already in the store carry on. */
@@ -69,7 +97,7 @@ export class LiveDetector {
       );
       return;
     }
-    if (this.#timer === null && this.#pending.size > 0) {
+    if (this.#timer === null && this.#pendingHits > 0) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.flush().then(
@@ -92,8 +120,7 @@ export class LiveDetector {
 
   /** Counts everything tallied so far and raises the flags it calls for. Serialised. */
   flush(): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = new Map();
+    const batch = this.#take();
     const run = this.#running.then(() => this.#count(batch));
     this.#running = run.catch(() => undefined); // a failed batch (Redis down) must not stop the next
     return run;
@@ -121,30 +148,68 @@ export class LiveDetector {
         counter = rule.counter;
         key = `detect:${counter}:${ip}`;
       }
-      const entry = this.#pending.get(key);
-      if (entry === undefined) {
+      let tally = this.#tallies.get(key);
+      if (tally === undefined) {
         // Arrays built with their first element: `[]` then push reserves 17 slots, and most
-        // entries (one client in a 200 ms batch) never get a second.
-        this.#pending.set(key, { key, rules: [rule], ip, hits: 1, samplePaths: [path], lastRecord: seq });
-        continue;
+        // tallies (one client in a 200 ms batch) never get a second.
+        tally = {
+          key,
+          ip,
+          hits: 0,
+          rules: [rule],
+          ruleCount: 0,
+          samplePaths: [path],
+          pathCount: 0,
+          lastRecord: 0,
+          idle: 0,
+        };
+        this.#tallies.set(key, tally);
       }
-      if (!entry.rules.includes(rule)) entry.rules.push(rule);
-      if (entry.lastRecord === seq) continue; // a record counts once per counter, whichever rules share it
-      entry.lastRecord = seq;
-      entry.hits++;
-      if (entry.samplePaths.length < MAX_SAMPLES && !entry.samplePaths.includes(path)) {
-        entry.samplePaths.push(path);
+      if (!firstOf(tally.rules, tally.ruleCount, rule)) setAt(tally.rules, tally.ruleCount++, rule);
+      if (tally.lastRecord === seq) continue; // a record counts once per counter, whichever rules share it
+      tally.lastRecord = seq;
+      tally.hits++;
+      this.#pendingHits++;
+      if (tally.pathCount < MAX_SAMPLES && !firstOf(tally.samplePaths, tally.pathCount, path)) {
+        setAt(tally.samplePaths, tally.pathCount++, path);
       }
     }
   }
 
-  async #count(pending: Map<string, Pending>): Promise<void> {
-    if (pending.size === 0) return;
+  /**
+   * This batch's tallies, copied for the count, and every tally emptied for the next batch: the
+   * copies die young, while the tallies of clients that keep coming are reused. Tallies idle for
+   * {@link IDLE_COUNTS} counts are dropped, so memory follows the clients of the last second.
+   */
+  #take(): Counted[] {
+    const batch: Counted[] = [];
+    for (const [key, tally] of this.#tallies) {
+      if (tally.hits === 0) {
+        if (++tally.idle >= IDLE_COUNTS) this.#tallies.delete(key);
+        continue;
+      }
+      batch.push({
+        key,
+        ip: tally.ip,
+        hits: tally.hits,
+        rules: tally.rules.slice(0, tally.ruleCount),
+        samplePaths: tally.samplePaths.slice(0, tally.pathCount),
+      });
+      tally.hits = 0;
+      tally.ruleCount = 0;
+      tally.pathCount = 0;
+      tally.idle = 0;
+    }
+    this.#pendingHits = 0;
+    return batch;
+  }
+
+  async #count(entries: Counted[]): Promise<void> {
+    if (entries.length === 0) return;
     const { rules } = this.#options;
     const now = this.#options.now();
     const minute = Math.floor(now / BUCKET_MS);
     const windowBuckets = Math.max(1, Math.round(rules.windowMs / BUCKET_MS));
-    const entries = [...pending.values()];
     const sums = await this.#options.windows.add(entries, minute, windowBuckets);
     // Raised together, so the state store writes them in one commit rather than one file each.
     const raising: Promise<void>[] = [];
@@ -164,7 +229,7 @@ export class LiveDetector {
     await Promise.all(raising);
   }
 
-  async #flag(entry: Pending, rule: Rule, sum: number, now: number, windowBuckets: number): Promise<void> {
+  async #flag(entry: Counted, rule: Rule, sum: number, now: number, windowBuckets: number): Promise<void> {
     const { flags, autoBlocker, logger } = this.#options;
     const outcome = await flags.raise(
       {
@@ -190,4 +255,16 @@ export class LiveDetector {
       await autoBlocker.consider(entry.ip);
     }
   }
+}
+
+/** Whether `value` is among the first `count` items of `list`. */
+function firstOf<T>(list: readonly T[], count: number, value: T): boolean {
+  for (let i = 0; i < count; i++) if (list[i] === value) return true;
+  return false;
+}
+
+/** Sets `list[index]`, growing it by one when `index` is its length (never leaves a hole). */
+function setAt<T>(list: T[], index: number, value: T): void {
+  if (index < list.length) list[index] = value;
+  else list.push(value);
 }

@@ -151,6 +151,30 @@ describe('observe', () => {
     expect(JSON.stringify(flag)).not.toContain('/harmless');
   });
 
+  it('counts a client seen batch after batch: each batch its own hits and evidence, whatever the batch before held', async () => {
+    const { live } = f.detection;
+    for (let i = 0; i < 3; i++) live.observe(record('198.51.100.7', f.clock.t, { path: '/.env' }));
+    await live.flush();
+    expect(f.detection.flags.list({ reason: 'sensitive_paths' })).toEqual([]);
+    for (let i = 0; i < 3; i++) live.observe(record('198.51.100.7', f.clock.t, { path: '/.git/config' }));
+    await live.flush();
+    const [flag] = f.detection.flags.list({ reason: 'sensitive_paths' });
+    expect(flag?.request_count).toBe(6);
+    expect(flag?.details.samplePaths).toEqual(['/.git/config']);
+  });
+
+  it('lets go of the tallies of clients that stop coming, after five counts without a hit', async () => {
+    const { live } = f.detection;
+    for (let i = 0; i < 100; i++) live.observe(record(`198.51.100.${i}`, f.clock.t, { path: '/.env' }));
+    await live.flush();
+    expect(live.size).toBe(200); // the requests and sensitive_paths counters of each client
+    for (let n = 1; n <= 5; n++) {
+      live.observe(record('203.0.113.9', f.clock.t));
+      await live.flush();
+      expect(live.size).toBe(n < 5 ? 201 : 1);
+    }
+  });
+
   it('never throws on the request path: a rule that fails is logged and the request skipped', async () => {
     const errors: string[] = [];
     const logger = { error: (_: unknown, message: string) => errors.push(message) } as unknown as Logger;
