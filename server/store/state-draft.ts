@@ -18,7 +18,7 @@ export interface StateDraft {
 export function createStateDraft(base: State): StateDraft {
   const copies: Partial<Record<keyof State, unknown>> = {};
   const copy = (key: keyof State): void => {
-    if (!(key in copies)) copies[key] = structuredClone(base[key]);
+    if (!(key in copies)) copies[key] = cloneJson(base[key]);
   };
   const isField = (key: string | symbol): key is keyof State => typeof key === 'string' && key in base;
   const draft = new Proxy(copies as State, {
@@ -47,4 +47,29 @@ export function createStateDraft(base: State): StateDraft {
     draft,
     result: () => ({ ...base, ...(copies as Partial<State>) }),
   };
+}
+
+/**
+ * A deep copy of JSON-shaped data (plain objects, arrays, primitives), equal to `structuredClone`'s
+ * for such data and about 7× faster: 0.3 against 2.2 ms for 1,000 flags, copied by every commit that
+ * refreshes one (README "Performance"). Anything else (a Date, a Map) goes to `structuredClone`.
+ * A `__proto__` key stays an own property, as JSON.parse makes it.
+ */
+export function cloneJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const copy = cloneJson((value as Record<string, unknown>)[key]);
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[key] = copy;
+  }
+  return out as T;
 }

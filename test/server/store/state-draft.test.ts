@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createStateDraft } from '../../../server/store/state-draft.js';
+import { cloneJson, createStateDraft } from '../../../server/store/state-draft.js';
 import { emptyState, type State } from '../../../server/store/state-schema.js';
 
 const AT = '2024-03-01T12:00:00.000Z';
@@ -55,5 +56,45 @@ describe('createStateDraft', () => {
   it('refuses to delete a top-level field', () => {
     const { draft } = createStateDraft(base());
     expect(() => delete (draft as Partial<State>).audit).toThrow(/audit cannot be deleted/);
+  });
+});
+
+/** Every object and array inside `value`, itself included. */
+function objectsIn(value: unknown, found = new Set<object>()): Set<object> {
+  if (typeof value === 'object' && value !== null) {
+    found.add(value);
+    for (const inner of Object.values(value)) objectsIn(inner, found);
+  }
+  return found;
+}
+
+describe('cloneJson', () => {
+  it('copies JSON data as structuredClone does, and shares no object or array with it', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const copy = cloneJson(value);
+        expect(copy).toStrictEqual(structuredClone(value));
+        const originals = objectsIn(value);
+        for (const inner of objectsIn(copy)) expect(originals.has(inner)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a `__proto__` key an own property, as JSON.parse made it, and leaves the prototype alone', () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": [1, {"__proto__": 2}]}');
+    const copy = cloneJson(value);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('hands what is not JSON (a Date, a Map) to structuredClone', () => {
+    const at = new Date(AT);
+    const copy = cloneJson({ at, seen: new Map([['k', 1]]) });
+    expect(copy.at).toBeInstanceOf(Date);
+    expect(copy.at).not.toBe(at);
+    expect(copy.at.getTime()).toBe(at.getTime());
+    expect(copy.seen.get('k')).toBe(1);
   });
 });
