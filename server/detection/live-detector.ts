@@ -65,7 +65,7 @@ export class LiveDetector {
   readonly #tallies = new Map<string, Tally>();
   /** Hits tallied since the last flush. */
   #pendingHits = 0;
-  /** Numbers the observed records, for {@link Pending.lastRecord}. */
+  /** Numbers the observed records, for {@link Tally.lastRecord}. */
   #records = 0;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> = Promise.resolve();
