@@ -2,14 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
-import { type ForwardOptions, hasBody, relayHead, sendPage, type Upstream } from './forward.js';
+import { type ForwardOptions, relayHead, sendPage, type Upstream } from './forward.js';
 import { forwardedHeaders, HOP_BY_HOP } from './forwarding-headers.js';
 
-/** One exchange's request line and headers for the upstream, as {@link forward} builds them. */
+/** One exchange's request line, headers and body for the upstream, as {@link forward} builds them. */
 export interface UpstreamRequest {
   method: string;
   path: string;
   headers: string[];
+  /** The client's request when it has a body (RFC 9112 §6.3), else null. */
+  body: IncomingMessage | null;
 }
 
 /**
@@ -25,7 +27,7 @@ export function forwardThroughNodeClient(
   logger: Logger,
   onResponse: ForwardOptions['onResponse'],
 ): void {
-  const { req, res } = ctx;
+  const { res } = ctx;
   const upstreamReq = upstream.request({
     agent: upstream.agent,
     hostname: upstream.url.hostname,
@@ -40,7 +42,9 @@ export function forwardThroughNodeClient(
     const status = response.statusCode ?? 502;
     onResponse?.(ctx, status, response.headers['set-cookie'] ?? []);
     relayHead(res, status, response.statusMessage, response.rawHeaders);
-    relayBody(response, res);
+    // A rare path, so `pipe` (back-pressure included); an upstream error must cut the client.
+    response.on('error', () => res.destroy());
+    response.pipe(res);
   });
   upstreamReq.on('timeout', () => {
     upstreamReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT_UPSTREAM' }));
@@ -58,24 +62,8 @@ export function forwardThroughNodeClient(
     if (!res.writableFinished) upstreamReq.destroy();
     if (upstreamRes !== null && !upstreamRes.complete) upstreamRes.destroy();
   });
-  if (hasBody(req)) req.pipe(upstreamReq);
+  if (request.body !== null) request.body.pipe(upstreamReq);
   else upstreamReq.end();
-}
-
-/** Streams the upstream body to the client with back-pressure; an upstream error cuts the client. */
-function relayBody(from: IncomingMessage, to: Context['res']): void {
-  let draining = false;
-  from.on('data', (chunk: Buffer) => {
-    if (to.write(chunk) || draining) return;
-    from.pause();
-    draining = true;
-    to.once('drain', () => {
-      draining = false;
-      from.resume();
-    });
-  });
-  from.on('end', () => to.end());
-  from.on('error', () => to.destroy());
 }
 
 /**

@@ -106,7 +106,7 @@ export function forward(options: ForwardOptions) {
   return function forwardToUpstream(ctx: Context): void {
     const req = ctx.req;
     const body = hasBody(req);
-    const request: UpstreamRequest & { body: IncomingMessage | null } = {
+    const request: UpstreamRequest = {
       method: req.method ?? 'GET',
       path: basePath + (req.url ?? '/'),
       headers: forwardedHeaderList(
@@ -214,7 +214,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 /** RFC 9112 §6.3: a request has a body only with Content-Length > 0 or Transfer-Encoding. */
-export function hasBody(req: IncomingMessage): boolean {
+function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -239,7 +239,7 @@ export class RequestLogWriter {
     const { maxBatch } = this.#options;
     let written = 0;
     for (let from = 0; from < lines.length; from += maxBatch) {
-      const slice = lines.length <= maxBatch ? lines : lines.slice(from, from + maxBatch);
+      const slice = lines.slice(from, from + maxBatch);
       const { written: sliceWritten, failed } = await this.#segments.append(
         day,
         joinLines(slice),
