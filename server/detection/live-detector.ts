@@ -52,6 +52,16 @@ const MAX_SAMPLES = 5;
 const IDLE_COUNTS = 5;
 
 /**
+ * `detect:<counter>:<ip>` as one flat string, for keys that are kept: the tally's, and the window
+ * store's for up to an hour. A template literal is a rope of three V8 cons strings (96 bytes) that
+ * also keeps the IP's own string alive; `join` copies into one string. 200,000 keys in a `Map`:
+ * 18.5 against 39.7 MB of heap (issue 8; the window store holds up to `LIVE_KEYS_CAP`).
+ */
+function counterKey(counter: string, ip: string): string {
+  return ['detect', counter, ip].join(':');
+}
+
+/**
  * Live detection: sliding-window counters per (rule, IP) in per-minute buckets (see
  * {@link WindowCounts}: in process, or on a shared Redis so several instances count together).
  * `observe()` runs on the request path and adds the record to its (rule counter, IP) tallies at once,
@@ -153,7 +163,7 @@ export class LiveDetector {
         // Arrays built with their first element: `[]` then push reserves 17 slots, and most
         // tallies (one client in a 200 ms batch) never get a second.
         tally = {
-          key,
+          key: counterKey(counter, ip),
           ip,
           hits: 0,
           rules: [rule],
@@ -163,7 +173,7 @@ export class LiveDetector {
           lastRecord: 0,
           idle: 0,
         };
-        this.#tallies.set(key, tally);
+        this.#tallies.set(tally.key, tally);
       }
       if (!firstOf(tally.rules, tally.ruleCount, rule)) setAt(tally.rules, tally.ruleCount++, rule);
       if (tally.lastRecord === seq) continue; // a record counts once per counter, whichever rules share it

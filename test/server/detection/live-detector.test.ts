@@ -4,6 +4,7 @@ import { LiveDetector } from '../../../server/detection/live-detector.js';
 import { MemoryWindowCounts } from '../../../server/detection/memory-window-counts.js';
 import { compileRules, type RuleSet } from '../../../server/detection/rules.js';
 import type { Logger } from '../../../server/log.js';
+import { heldStringKinds } from '../../helpers/heap-strings.js';
 import { record } from '../../helpers/records.js';
 import { type DetectionFixture, detectionFixture } from './detection-fixture.js';
 
@@ -173,6 +174,16 @@ describe('observe', () => {
       await live.flush();
       expect(live.size).toBe(n < 5 ? 201 : 1);
     }
+  });
+
+  it('keeps each counter key as one flat string, not a rope holding the IP string too (issue 8, memory)', async () => {
+    const { live } = f.detection;
+    for (let i = 0; i < 50; i++)
+      live.observe(record(`2001:db8::${i.toString(16)}`, f.clock.t, { path: '/.env' }));
+    await live.flush();
+    const kinds = await heldStringKinds('MemoryWindowCounts', '#keys');
+    expect(kinds.length).toBeGreaterThanOrEqual(100); // the requests and sensitive_paths keys of each client
+    expect(new Set(kinds)).toEqual(new Set(['string']));
   });
 
   it('never throws on the request path: a rule that fails is logged and the request skipped', async () => {
