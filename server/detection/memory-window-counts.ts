@@ -11,6 +11,8 @@ interface MinuteTouches {
 
 const INITIAL_SLOTS = 1024;
 const INITIAL_TOUCHES = 256;
+/** End of the recency list. */
+const NONE = -1;
 
 /**
  * Window counts in this process, for the embedded (single-instance) appliance: the same sums as
@@ -20,11 +22,14 @@ const INITIAL_TOUCHES = 256;
  * issue 8). Each key holds a slot: its window sum in a typed array; each minute keeps the list of
  * slots it touched with their hits, and when the minute leaves the window those hits are taken off
  * the sums. A key whose sum has nothing left in the window is dropped, and at most `cap` keys are
- * held: beyond it the least recently counted key goes (Map order, refreshed on a key's first hit
- * of each minute).
+ * held: beyond it the least recently counted key goes (a recency list over the slots, O(1) per
+ * hit; taking the first key of a `Map` that keys are deleted from skips every deleted entry, which
+ * cost 140 µs a new key at the cap). The touches a dropped key
+ * leaves in past minutes are compacted away once they outnumber the live ones by the cap, so a
+ * flood of one-off clients holds memory in proportion to the keys held, not to the minutes it lasts.
  */
 export class MemoryWindowCounts implements WindowCounts {
-  /** Key → slot; insertion order is the order of each key's latest first-hit-of-a-minute. */
+  /** Key → slot. */
   readonly #slots = new Map<string, number>();
   readonly #cap: number;
   /** Per slot: the key it holds, its sum, generation, and the minute and touch index of its last hit. */
@@ -33,10 +38,20 @@ export class MemoryWindowCounts implements WindowCounts {
   #generations = new Uint32Array(INITIAL_SLOTS);
   #lastMinutes = new Float64Array(INITIAL_SLOTS);
   #lastTouches = new Uint32Array(INITIAL_SLOTS);
+  /** Per slot: how many minutes' lists hold a touch of its key. */
+  #touchCounts = new Uint32Array(INITIAL_SLOTS);
+  /** The recency list over held slots, least recently counted at `#oldest`. */
+  #older = new Int32Array(INITIAL_SLOTS);
+  #newer = new Int32Array(INITIAL_SLOTS);
+  #oldest = NONE;
+  #newest = NONE;
   readonly #free: number[] = [];
   #used = 0;
   /** Minute → its touches, for the minutes still inside the longest window asked for. */
   readonly #minutes = new Map<number, MinuteTouches>();
+  /** Touches in the minutes' lists of keys held, and of keys dropped since. */
+  #liveTouches = 0;
+  #staleTouches = 0;
 
   /** @param cap keys held at most (default {@link LIVE_KEYS_CAP}); throws RangeError below 1. */
   constructor(cap = LIVE_KEYS_CAP) {
@@ -55,23 +70,20 @@ export class MemoryWindowCounts implements WindowCounts {
     const sums = new Array<number>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const { key, hits } = batch[i] as WindowHit;
-      let slot = this.#slots.get(key);
-      if (slot === undefined) {
-        slot = this.#claim(key);
-      } else if (this.#lastMinutes[slot] !== minute) {
-        // First hit this minute: move the key to the back, so the front holds the least recently counted.
-        this.#slots.delete(key);
-        this.#slots.set(key, slot);
-      }
+      const slot = this.#slots.get(key) ?? this.#claim(key);
+      this.#toNewest(slot);
       if (this.#lastMinutes[slot] === minute) {
         const touch = this.#lastTouches[slot] as number;
         touches.hits[touch] = (touches.hits[touch] as number) + hits;
       } else {
         this.#lastMinutes[slot] = minute;
-        touches = pushTouch(this.#minutes, minute, touches, this.#generations, this.#lastTouches, slot, hits);
+        this.#touchCounts[slot] = (this.#touchCounts[slot] as number) + 1;
+        this.#liveTouches++;
+        touches = this.#push(minute, touches, slot, hits);
       }
       sums[i] = this.#sums[slot] = (this.#sums[slot] as number) + hits;
     }
+    if (this.#staleTouches > this.#liveTouches + this.#cap) this.#compactAll();
     return Promise.resolve(sums);
   }
 
@@ -80,27 +92,36 @@ export class MemoryWindowCounts implements WindowCounts {
     return this.#slots.size;
   }
 
+  /** Touches the minutes' lists have room for, held or stale (for tests and memory checks). */
+  get touchCapacity(): number {
+    let room = 0;
+    for (const list of this.#minutes.values()) room += list.slots.length;
+    return room;
+  }
+
   /** A free slot for `key`, evicting the least recently counted key when at the cap. */
   #claim(key: string): number {
-    if (this.#slots.size >= this.#cap) {
-      for (const [oldest, slot] of this.#slots) {
-        this.#release(oldest, slot);
-        break;
-      }
-    }
+    if (this.#slots.size >= this.#cap) this.#release(this.#oldest);
     const slot = this.#free.pop() ?? this.#used++;
     if (slot >= this.#sums.length) this.#grow();
     this.#keys[slot] = key;
     this.#sums[slot] = 0;
     this.#lastMinutes[slot] = Number.NaN;
     this.#slots.set(key, slot);
+    this.#link(slot);
     return slot;
   }
 
-  #release(key: string, slot: number): void {
-    this.#slots.delete(key);
+  /** Drops the key in `slot`; its touches left in the minutes' lists become stale. */
+  #release(slot: number): void {
+    this.#slots.delete(this.#keys[slot] as string);
     this.#keys[slot] = undefined;
     this.#generations[slot] = ((this.#generations[slot] as number) + 1) >>> 0;
+    const held = this.#touchCounts[slot] as number;
+    this.#liveTouches -= held;
+    this.#staleTouches += held;
+    this.#touchCounts[slot] = 0;
+    this.#unlink(slot);
     this.#free.push(slot);
   }
 
@@ -111,13 +132,74 @@ export class MemoryWindowCounts implements WindowCounts {
       this.#minutes.delete(minute);
       for (let t = 0; t < touches.length; t++) {
         const slot = touches.slots[t] as number;
-        if (this.#generations[slot] !== touches.generations[t]) continue; // evicted since
+        if (this.#generations[slot] !== touches.generations[t]) {
+          this.#staleTouches--; // dropped since
+          continue;
+        }
+        this.#touchCounts[slot] = (this.#touchCounts[slot] as number) - 1;
+        this.#liveTouches--;
         const sum = (this.#sums[slot] as number) - (touches.hits[t] as number);
         this.#sums[slot] = sum;
-        if (sum <= 0 && (this.#lastMinutes[slot] as number) <= minute)
-          this.#release(this.#keys[slot] as string, slot);
+        if (sum <= 0 && (this.#lastMinutes[slot] as number) <= minute) this.#release(slot);
       }
     }
+  }
+
+  /**
+   * Appends one touch to `minute`'s list. A full list first drops the touches of keys dropped
+   * since, so a flood of one-off keys past the cap leaves each minute about as many touches as keys
+   * it holds; only a list still over half full doubles its columns. Returns the list (a new one
+   * after doubling).
+   */
+  #push(minute: number, touches: MinuteTouches, slot: number, hits: number): MinuteTouches {
+    let list = touches;
+    if (list.length === list.slots.length) {
+      this.#staleTouches -= compact(list, minute, this.#generations, this.#lastMinutes, this.#lastTouches);
+      if (list.length * 2 > list.slots.length) {
+        list = resized(list, list.slots.length * 2);
+        this.#minutes.set(minute, list);
+      }
+    }
+    this.#lastTouches[slot] = list.length;
+    list.slots[list.length] = slot;
+    list.generations[list.length] = this.#generations[slot] as number;
+    list.hits[list.length] = hits;
+    list.length++;
+    return list;
+  }
+
+  /** Drops every stale touch; a minute left with none goes, a list at most half full shrinks. */
+  #compactAll(): void {
+    for (const [minute, list] of this.#minutes) {
+      compact(list, minute, this.#generations, this.#lastMinutes, this.#lastTouches);
+      if (list.length === 0) this.#minutes.delete(minute);
+      else if (list.length * 2 <= list.slots.length) this.#minutes.set(minute, resized(list, list.length));
+    }
+    this.#staleTouches = 0;
+  }
+
+  #toNewest(slot: number): void {
+    if (slot === this.#newest) return;
+    this.#unlink(slot);
+    this.#link(slot);
+  }
+
+  /** Puts `slot` at the newest end of the recency list. */
+  #link(slot: number): void {
+    this.#older[slot] = this.#newest;
+    this.#newer[slot] = NONE;
+    if (this.#newest === NONE) this.#oldest = slot;
+    else this.#newer[this.#newest] = slot;
+    this.#newest = slot;
+  }
+
+  #unlink(slot: number): void {
+    const older = this.#older[slot] as number;
+    const newer = this.#newer[slot] as number;
+    if (older === NONE) this.#oldest = newer;
+    else this.#newer[older] = newer;
+    if (newer === NONE) this.#newest = older;
+    else this.#older[newer] = older;
   }
 
   #grow(): void {
@@ -126,6 +208,9 @@ export class MemoryWindowCounts implements WindowCounts {
     this.#generations = grown(this.#generations, new Uint32Array(size));
     this.#lastMinutes = grown(this.#lastMinutes, new Float64Array(size));
     this.#lastTouches = grown(this.#lastTouches, new Uint32Array(size));
+    this.#touchCounts = grown(this.#touchCounts, new Uint32Array(size));
+    this.#older = grown(this.#older, new Int32Array(size));
+    this.#newer = grown(this.#newer, new Int32Array(size));
   }
 }
 
@@ -138,47 +223,28 @@ function newTouches(capacity: number): MinuteTouches {
   };
 }
 
+/** A copy of `list` with room for `capacity` touches (at least its length). */
+function resized(list: MinuteTouches, capacity: number): MinuteTouches {
+  const copy = newTouches(capacity);
+  copy.length = list.length;
+  copy.slots.set(list.slots.subarray(0, list.length));
+  copy.generations.set(list.generations.subarray(0, list.length));
+  copy.hits.set(list.hits.subarray(0, list.length));
+  return copy;
+}
+
 /**
- * Appends one touch to `minute`'s list. A full list first drops the touches of keys evicted since
- * (their slot's generation moved on), so a flood of one-off keys past the cap leaves each minute
- * about as many touches as keys it holds; only a list still over half full doubles its columns.
- * Returns the list (a new one after doubling).
+ * Drops the touches of `minute`'s list whose slot has been dropped since (its generation moved on),
+ * keeping order, and re-points the kept slots whose last hit is in this minute. Returns how many
+ * it dropped.
  */
-function pushTouch(
-  minutes: Map<number, MinuteTouches>,
+function compact(
+  list: MinuteTouches,
   minute: number,
-  touches: MinuteTouches,
   live: Uint32Array,
+  lastMinutes: Float64Array,
   lastTouches: Uint32Array,
-  slot: number,
-  hits: number,
-): MinuteTouches {
-  let list = touches;
-  if (list.length === list.slots.length) {
-    compact(list, live, lastTouches);
-    if (list.length * 2 > list.slots.length) list = doubled(minutes, minute, list);
-  }
-  lastTouches[slot] = list.length;
-  list.slots[list.length] = slot;
-  list.generations[list.length] = live[slot] as number;
-  list.hits[list.length] = hits;
-  list.length++;
-  return list;
-}
-
-/** A copy of `list` with twice the room, put in its place in `minutes`. */
-function doubled(minutes: Map<number, MinuteTouches>, minute: number, list: MinuteTouches): MinuteTouches {
-  const bigger = newTouches(list.slots.length * 2);
-  bigger.length = list.length;
-  bigger.slots.set(list.slots.subarray(0, list.length));
-  bigger.generations.set(list.generations.subarray(0, list.length));
-  bigger.hits.set(list.hits.subarray(0, list.length));
-  minutes.set(minute, bigger);
-  return bigger;
-}
-
-/** Drops the touches whose slot has been evicted since, keeping order; re-points kept slots' last touch. */
-function compact(list: MinuteTouches, live: Uint32Array, lastTouches: Uint32Array): void {
+): number {
   let kept = 0;
   for (let t = 0; t < list.length; t++) {
     const slot = list.slots[t] as number;
@@ -187,13 +253,15 @@ function compact(list: MinuteTouches, live: Uint32Array, lastTouches: Uint32Arra
     list.slots[kept] = slot;
     list.generations[kept] = generation;
     list.hits[kept] = list.hits[t] as number;
-    lastTouches[slot] = kept;
+    if (lastMinutes[slot] === minute) lastTouches[slot] = kept;
     kept++;
   }
+  const dropped = list.length - kept;
   list.length = kept;
+  return dropped;
 }
 
-function grown<T extends Uint32Array | Float64Array>(from: T, into: T): T {
+function grown<T extends Uint32Array | Float64Array | Int32Array>(from: T, into: T): T {
   into.set(from);
   return into;
 }

@@ -53,7 +53,7 @@ describe('MemoryWindowCounts', () => {
 
 /**
  * The obvious model: a Map of minute buckets per key, swept of buckets outside the window on every
- * add, least recently counted key (moved back on its first hit of a minute) evicted past the cap.
+ * add, least recently counted key (moved back on every hit) evicted past the cap.
  */
 class ModelCounts {
   readonly keys = new Map<string, Map<number, number>>();
@@ -70,7 +70,7 @@ class ModelCounts {
         buckets = new Map();
         this.keys.set(key, buckets);
         if (this.keys.size > this.cap) this.keys.delete(this.keys.keys().next().value as string);
-      } else if (!buckets.has(minute)) {
+      } else {
         this.keys.delete(key);
         this.keys.set(key, buckets);
       }
@@ -139,5 +139,32 @@ describe('MemoryWindowCounts under a flood of one-off keys past its cap', () => 
     await both(regulars, 2);
     await both(regulars, 3); // minute 1 leaves the window: its touches come off the right sums
     expect(counts.size).toBe(model.keys.size);
+  });
+});
+
+describe('MemoryWindowCounts under an hour-long flood of one-off keys', () => {
+  it('holds touches in proportion to its cap, not to the minutes the flood lasts, and keeps every sum exact', async () => {
+    const cap = 1000;
+    const counts = new MemoryWindowCounts(cap);
+    const model = new ModelCounts(cap);
+    const regular = { key: 'regular', hits: 1 };
+    let next = 0;
+    let most = 0;
+    for (let minute = 1; minute <= 60; minute++) {
+      for (let b = 0; b < 10; b++) {
+        const batch = [
+          regular,
+          ...Array.from({ length: 500 }, () => ({ key: `one-off-${next++}`, hits: 1 })),
+        ];
+        const sums = await counts.add(batch, minute, 60);
+        expect(sums[0]).toBe(model.add(batch, minute, 60)[0]);
+        most = Math.max(most, counts.touchCapacity);
+      }
+    }
+    expect(await counts.add([regular], 60, 60)).toEqual([601]); // every hit of the hour
+    expect(counts.size).toBe(cap);
+    // Touches held and stale are each bounded by the cap; each minute's list would hold up to
+    // 5,000 before its evicted keys were compacted, 60 of them by the end of the hour.
+    expect(most).toBeLessThanOrEqual(6 * cap);
   });
 });
