@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { LRUCache } from 'lru-cache';
 
 /** What the sweeper needs of an ioredis-mock client's shared keyspace (its `context`). */
 interface MockContext {
@@ -57,34 +58,37 @@ export function sweepExpiredKeys(client: object, options: ExpirySweepOptions = {
   const intervalMs = options.intervalMs ?? 60_000;
   const batch = options.batch ?? 10_000;
   const maxKeys = options.maxKeys ?? EMBEDDED_MAX_KEYS;
-  // Insertion order = order of last write: re-adding moves a key to the end.
-  const tracked = new Set<string>();
   let evicted = 0;
   let evicting = false;
+  // Keys by recency of their last write. An LRU list, not a Set whose first entry is taken: a Set
+  // that keys are deleted from skips every deleted entry to find its first, 20 µs a write at the cap.
+  const tracked = new LRUCache<string, true>({
+    max: maxKeys,
+    dispose: (_, oldest, reason) => {
+      if (reason !== 'evict') return;
+      evicting = true; // the delete below emits 'modified' too
+      data.delete(oldest);
+      evicting = false;
+      evicted++;
+    },
+  });
   const track = (key: string) => {
     if (evicting) return;
-    tracked.delete(key);
-    if (!data.has(key)) return; // a delete (or a lazy expiry) also reports 'modified'
-    tracked.add(key);
-    if (tracked.size <= maxKeys) return;
-    const oldest = tracked.values().next().value as string;
-    tracked.delete(oldest);
-    evicting = true; // the delete below emits 'modified' too
-    data.delete(oldest);
-    evicting = false;
-    evicted++;
+    if (data.has(key)) tracked.set(key, true);
+    else tracked.delete(key); // a delete (or a lazy expiry) also reports 'modified'
   };
   modifiedKeyEvents.on('modified', track);
 
   const sweep = async (): Promise<number> => {
     let gone = 0;
-    let checked = 0;
-    for (const key of tracked) {
+    const keys = [...tracked.keys()]; // writes during the pass's pauses must not move its cursor
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       if (!data.has(key)) {
         tracked.delete(key);
         gone++;
       }
-      if (++checked % batch === 0) await new Promise((resolve) => setImmediate(resolve));
+      if ((i + 1) % batch === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     return gone;
   };
