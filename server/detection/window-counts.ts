@@ -6,9 +6,12 @@ const MINUTE_MS = 60_000;
  * Counter keys held at most: the TTL-refresh cache of {@link RedisWindowCounts} and the keys of
  * `MemoryWindowCounts` (memory-window-counts.ts; least recently counted dropped first). A key is one (rule, IP) pair, so
  * this bounds live detection's memory whatever the number of client IPs (issue 8); an IP dropped
- * here is still judged by the hourly monitor, which reads the request log.
+ * here is still judged by the hourly monitor, which reads the request log. 2^17: V8 sizes a `Map`'s
+ * table in powers of two and doubles it when deleted entries fill it while more than half its
+ * entries are live, so any cap above 2^17 keys under churn takes a 2^19-entry table (14.7 MB)
+ * where 2^17 keeps a 2^18 one (7.3 MB). With ~200 bytes a key in all, the cap holds ~26 MB.
  */
-export const LIVE_KEYS_CAP = 200_000;
+export const LIVE_KEYS_CAP = 2 ** 17;
 
 /** Hits to add to one counter key in this batch; `key` is `detect:<counter>:<ip>`. */
 export interface WindowHit {
