@@ -149,7 +149,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly retryThrough: Upstream | null,
   ) {
     // The client went away before the answer was complete: stop whatever is still running upstream.
-    ctx.res.once('close', () => {
+    // `on`, not `once`: a response closes once, and `once` costs a wrapper and its state per request.
+    ctx.res.on('close', () => {
       if (!ctx.res.writableFinished) this.#controller?.abort(new Error('client closed the connection'));
     });
   }
