@@ -21,7 +21,7 @@ const NONE = -1;
  * rather than a Map of minute buckets per key (about 260 bytes a key, 29 MB at 100k client IPs,
  * issue 8). Each key holds a slot: its window sum in a typed array; each minute keeps the list of
  * slots it touched with their hits, and when the minute leaves the window those hits are taken off
- * the sums. A key whose sum has nothing left in the window is dropped, and at most `cap` keys are
+ * the sums. A key with no touch left in the window is dropped, and at most `cap` keys are
  * held: beyond it the least recently counted key goes (a recency list over the slots, O(1) per
  * hit; taking the first key of a `Map` that keys are deleted from skips every deleted entry, which
  * cost 140 µs a new key at the cap). The touches a dropped key
@@ -125,7 +125,7 @@ export class MemoryWindowCounts implements WindowCounts {
     this.#free.push(slot);
   }
 
-  /** Takes the hits of every minute at or before `last` off the sums; drops keys left at zero. */
+  /** Takes the hits of every minute at or before `last` off the sums; drops keys with no touch left. */
   #expire(last: number): void {
     for (const [minute, touches] of this.#minutes) {
       if (minute > last) continue;
@@ -138,9 +138,11 @@ export class MemoryWindowCounts implements WindowCounts {
         }
         this.#touchCounts[slot] = (this.#touchCounts[slot] as number) - 1;
         this.#liveTouches--;
-        const sum = (this.#sums[slot] as number) - (touches.hits[t] as number);
-        this.#sums[slot] = sum;
-        if (sum <= 0 && (this.#lastMinutes[slot] as number) <= minute) this.#release(slot);
+        this.#sums[slot] = (this.#sums[slot] as number) - (touches.hits[t] as number);
+        if (this.#touchCounts[slot] === 0) this.#release(slot);
+        // A clock stepped back can leave a key's last hit in a minute older than its newest touch:
+        // that minute's list is gone now, so a later hit in it needs a new touch.
+        else if (this.#lastMinutes[slot] === minute) this.#lastMinutes[slot] = Number.NaN;
       }
     }
   }

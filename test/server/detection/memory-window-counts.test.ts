@@ -81,11 +81,16 @@ class ModelCounts {
 }
 
 describe('MemoryWindowCounts against a model of per-key minute buckets', () => {
-  it('answers the same sums and holds the same keys, through evictions, slot reuse and sliding', async () => {
+  it('answers the same sums and holds the same keys, through evictions, slot reuse, sliding and a clock stepped back', async () => {
     const batch = fc.array(fc.record({ key: fc.constantFrom(...'abcdefghij'), hits: fc.nat(5) }), {
       maxLength: 8,
     });
-    const step = fc.record({ batch, advance: fc.nat(4), window: fc.constantFrom(1, 2, 3, 60) });
+    // Minutes mostly move on; a negative advance is a clock stepped back.
+    const step = fc.record({
+      batch,
+      advance: fc.integer({ min: -3, max: 4 }),
+      window: fc.constantFrom(1, 2, 3, 60),
+    });
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 6 }),
@@ -103,6 +108,25 @@ describe('MemoryWindowCounts against a model of per-key minute buckets', () => {
         },
       ),
     );
+  });
+});
+
+describe('MemoryWindowCounts when the clock steps back', () => {
+  it('counts a hit in a minute whose list has left the window as a new touch', async () => {
+    const counts = new MemoryWindowCounts(10);
+    const model = new ModelCounts(10);
+    const k = [{ key: 'k', hits: 1 }];
+    for (const [batch, minute] of [
+      [k, 101],
+      [k, 100], // stepped back a minute
+      [[], 101], // minute 100 leaves a 1-minute window; k's last hit is still at 100
+      [k, 100], // back at 100
+      [k, 102],
+      [k, 103],
+    ] as const) {
+      expect(await counts.add(batch, minute, 1)).toEqual(model.add(batch, minute, 1));
+      expect(counts.size).toBe(model.keys.size);
+    }
   });
 });
 
