@@ -66,9 +66,14 @@ export function sweepExpiredKeys(client: object, options: ExpirySweepOptions = {
     max: maxKeys,
     dispose: (_, oldest, reason) => {
       if (reason !== 'evict') return;
-      evicting = true; // the delete below emits 'modified' too
-      data.delete(oldest);
-      evicting = false;
+      // The delete below emits 'modified' too; `track` must not re-enter the cache, which is
+      // still mid-`set` (lru-cache calls dispose before it unlinks the evicted entry).
+      evicting = true;
+      try {
+        data.delete(oldest);
+      } finally {
+        evicting = false;
+      }
       evicted++;
     },
   });
@@ -84,7 +89,8 @@ export function sweepExpiredKeys(client: object, options: ExpirySweepOptions = {
     const keys = [...tracked.keys()]; // writes during the pass's pauses must not move its cursor
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      if (!data.has(key)) {
+      // Evicted or deleted during a pause: not this pass's to count.
+      if (tracked.has(key) && !data.has(key)) {
         tracked.delete(key);
         gone++;
       }

@@ -73,6 +73,20 @@ describe('sweepExpiredKeys', () => {
     await mock.quit();
   });
 
+  it('counts as swept only the expired keys it found, not keys evicted or deleted while it paused', async () => {
+    const mock = new RedisMock({ host: `sweep-${Math.random()}` });
+    const sweeper = sweepExpiredKeys(mock, { maxKeys: 10, batch: 5 });
+    for (let i = 0; i < 10; i++) await mock.set(`k${i}`, '1');
+    const pass = sweeper.sweep(); // checks k0-k4, then pauses
+    for (let i = 0; i < 5; i++) await mock.set(`n${i}`, '1'); // evicts k0-k4
+    await mock.del('k9');
+    expect(await pass).toBe(0);
+    expect(sweeper.evicted).toBe(5);
+    expect(sweeper.tracked).toBe(9);
+    sweeper.stop();
+    await mock.quit();
+  });
+
   it('refuses a client that is not an ioredis-mock, at setup', () => {
     expect(() => sweepExpiredKeys({})).toThrow(/ioredis-mock without context/);
   });
