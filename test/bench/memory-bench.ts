@@ -4,8 +4,8 @@
  * geolocation cache, the login rate limit, live detection counters, trusted-proxy client IPs), and
  * a keep-alive client sends one request from each of N distinct client IPs (X-Forwarded-For from
  * loopback; 3 in 4 IPv4, 1 in 4 IPv6; 1 in 10 to /login). After 10k, 100k and 1M distinct IPs it
- * pauses for the batches to settle and reads ipwarden's RSS from /proc. Target (issue 8): ≤ 300 MB
- * after 1M distinct IPs. Usage: tsx memory-bench.ts [checkpoints, comma-separated]
+ * pauses for the batches to settle and reads ipwarden's RSS, and its peak so far (VmHWM), from
+ * /proc. Target (issue 8): ≤ 300 MB after 1M distinct IPs. Usage: tsx memory-bench.ts [checkpoints, comma-separated]
  *
  * ipwarden runs compiled (`npm run -s build` first, then `node dist/server/cli/main.js`), as the
  * `ipwarden` bin and `npm start` run it: under tsx the same process started about 50 MB larger
@@ -42,9 +42,11 @@ function start(file: string, args: string[], ready: (line: string) => boolean): 
   });
 }
 
-async function rssMb(pid: number): Promise<number> {
+/** The process's resident set now and its peak so far (`VmHWM`), in MB. */
+async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]);
+  return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
 /** Sends requests `from` … `to - 1`, IN_FLIGHT at a time; resolves with non-2xx/429 answers. */
@@ -104,10 +106,10 @@ try {
   children.push(ipw);
   const pid = ipw.pid as number;
   const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-  console.log(`| distinct client IPs | ipwarden RSS MB | requests/s | odd answers |`);
-  console.log('| ---: | ---: | ---: | ---: |');
+  console.log(`| distinct client IPs | ipwarden RSS MB | peak RSS so far MB | requests/s | odd answers |`);
+  console.log('| ---: | ---: | ---: | ---: | ---: |');
   const baseline = await rssMb(pid);
-  console.log(`| 0 (started, idle) | ${baseline.toFixed(0)} | — | — |`);
+  console.log(`| 0 (started, idle) | ${baseline.now.toFixed(0)} | ${baseline.peak.toFixed(0)} | — | — |`);
   let sent = 0;
   for (const checkpoint of CHECKPOINTS) {
     const started = performance.now();
@@ -115,8 +117,9 @@ try {
     const rps = (checkpoint - sent) / ((performance.now() - started) / 1000);
     sent = checkpoint;
     await new Promise((resolve) => setTimeout(resolve, 3000)); // log flush, live-detection batches
+    const rss = await rssMb(pid);
     console.log(
-      `| ${checkpoint.toLocaleString('en')} | ${(await rssMb(pid)).toFixed(0)} | ${rps.toFixed(0)} | ${odd} |`,
+      `| ${checkpoint.toLocaleString('en')} | ${rss.now.toFixed(0)} | ${rss.peak.toFixed(0)} | ${rps.toFixed(0)} | ${odd} |`,
     );
   }
   agent.destroy();
