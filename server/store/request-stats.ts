@@ -79,8 +79,13 @@ export class RequestStatsAccumulator {
   /** Requests per IP; countries are kept apart so merging hourly rollups moves plain numbers. */
   readonly #ips = new TopCounter(IP_CAPACITY);
   readonly #distinctIps = new DistinctCounter();
-  /** Country of each IP in #ips; trimmed to those IPs when it doubles past the capacity. */
+  /**
+   * Country of each IP in #ips, trimmed to those IPs after each prune of #ips (at most one more):
+   * trimmed only when it doubled past the capacity, it took 0.6 MB of a full hour's 1.0.
+   */
   #ipCountries = new Map<string, string>();
+  /** #ips's prune count when #ipCountries was last trimmed. */
+  #ipPrunes = 0;
   readonly #countries = new Map<string, CountryTally>();
   readonly #statusCodes = new Map<number, number>();
   readonly #paths: TopCounter;
@@ -91,6 +96,11 @@ export class RequestStatsAccumulator {
   constructor(top: number, bucketMs?: number) {
     this.#paths = new TopCounter(Math.max(MIN_PATH_CAPACITY, top * 100));
     this.#bucketMs = bucketMs;
+  }
+
+  /** IPs whose country is held (for tests and memory checks): at most {@link IP_CAPACITY} + 1. */
+  get ipCountriesHeld(): number {
+    return this.#ipCountries.size;
   }
 
   /** Counts one record. */
@@ -108,8 +118,9 @@ export class RequestStatsAccumulator {
 
     this.#ips.add(ip);
     this.#distinctIps.add(ip);
+    if (this.#ips.prunes !== this.#ipPrunes) this.#trimCountries();
     if (code !== undefined) {
-      this.#setCountry(ip, code);
+      this.#ipCountries.set(ip, code);
       const country = this.#countries.get(code);
       if (country === undefined) {
         this.#countries.set(code, name === undefined ? { count: 1 } : { count: 1, name });
@@ -143,7 +154,8 @@ export class RequestStatsAccumulator {
     this.#rateLimited += other.#rateLimited;
     this.#ips.merge(other.#ips);
     this.#distinctIps.merge(other.#distinctIps);
-    for (const [ip, code] of other.#ipCountries) this.#setCountry(ip, code);
+    if (this.#ips.prunes !== this.#ipPrunes) this.#trimCountries();
+    for (const [ip, code] of other.#ipCountries) if (this.#ips.has(ip)) this.#ipCountries.set(ip, code);
     for (const [code, tally] of other.#countries) {
       const mine = this.#countries.get(code);
       if (mine === undefined) this.#countries.set(code, { ...tally });
@@ -199,11 +211,10 @@ export class RequestStatsAccumulator {
     };
   }
 
-  #setCountry(ip: string, code: string): void {
-    this.#ipCountries.set(ip, code);
-    if (this.#ipCountries.size > 2 * IP_CAPACITY) {
-      this.#ipCountries = new Map([...this.#ipCountries].filter(([kept]) => this.#ips.has(kept)));
-    }
+  /** Drops the countries of IPs no longer in #ips (a new, right-sized map). */
+  #trimCountries(): void {
+    this.#ipPrunes = this.#ips.prunes;
+    this.#ipCountries = new Map([...this.#ipCountries].filter(([kept]) => this.#ips.has(kept)));
   }
 
   /** Buckets oldest first; with a bounded range, empty buckets are filled so a chart's x axis is even. */

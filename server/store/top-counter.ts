@@ -10,6 +10,7 @@ export class TopCounter {
   readonly #capacity: number;
   readonly #counts = new Map<string, number>();
   #approximate = false;
+  #prunes = 0;
 
   /** `capacity` is the most distinct keys held (at least 2). */
   constructor(capacity: number) {
@@ -26,6 +27,11 @@ export class TopCounter {
   /** True when `key` is held. */
   has(key: string): boolean {
     return this.#counts.has(key);
+  }
+
+  /** Prunes so far: a change tells a caller keeping data per key that keys have gone. */
+  get prunes(): number {
+    return this.#prunes;
   }
 
   /** True once pruning has made counts estimates. */
@@ -58,6 +64,7 @@ export class TopCounter {
       else this.#counts.set(key, count - median);
     }
     this.#approximate = true;
+    this.#prunes++;
   }
 }
 

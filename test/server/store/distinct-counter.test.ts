@@ -40,8 +40,10 @@ describe('RequestStatsAccumulator IP cap', () => {
   it('holds at most the cap of IPs yet keeps the heavy hitters, their countries and a close distinct count', () => {
     const stats = new RequestStatsAccumulator(10);
     const n = IP_CAPACITY * 20;
+    let mostCountries = 0;
     for (let i = 0; i < n; i++) {
       stats.add(makeRecord({ at, ip: ip(i), country: 'FR' }));
+      mostCountries = Math.max(mostCountries, stats.ipCountriesHeld);
       if (i % 10 === 0) stats.add(makeRecord({ at, ip: '203.0.113.66', country: 'GB' }));
       if (i % 25 === 0) stats.add(makeRecord({ at, ip: '203.0.113.77', country: 'JP' }));
     }
@@ -49,6 +51,8 @@ describe('RequestStatsAccumulator IP cap', () => {
     for (let i = 0; i < 50; i++) other.add(makeRecord({ at, ip: '203.0.113.77', country: 'JP' }));
     stats.merge(other);
     const result = stats.result(range, 10);
+    expect(mostCountries).toBeLessThanOrEqual(IP_CAPACITY + 1); // a country per IP held, no more
+    expect(stats.ipCountriesHeld).toBeLessThanOrEqual(IP_CAPACITY + 1);
     expect(result.approximate).toBe(true);
     expect(Math.abs(result.uniqueIps - (n + 2)) / n).toBeLessThan(0.03);
     expect(result.topIps.slice(0, 2).map((e) => [e.ip, e.country])).toEqual([
