@@ -156,7 +156,7 @@ export class LiveDetector {
     for (const rule of matching) {
       if (rule.counter !== counter) {
         counter = rule.counter;
-        key = `detect:${counter}:${ip}`;
+        key = `detect:${counter}:${ip}`; // the text of counterKey(), as a short-lived rope for the lookup
       }
       let tally = this.#tallies.get(key);
       if (tally === undefined) {

@@ -56,7 +56,7 @@ export class RollupCache {
       const at = Date.parse(request.timestamp);
       const start = at - (at % HOUR_MS);
       if (this.#building.has(start)) this.#building.set(start, true);
-      else this.#hours.get(start)?.addCounted(request);
+      else this.#hours.get(start)?.addCounted(request, at);
       if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
       if (at > this.#latest) this.#latest = at;
     }

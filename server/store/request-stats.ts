@@ -108,8 +108,11 @@ export class RequestStatsAccumulator {
     this.addCounted(countedRequest(record));
   }
 
-  /** Counts one request given as its {@link CountedRequest}: the same as `add` of its record. */
-  addCounted(request: CountedRequest): void {
+  /**
+   * Counts one request given as its {@link CountedRequest}: the same as `add` of its record. `at` is
+   * its timestamp in epoch ms when the caller has already parsed it.
+   */
+  addCounted(request: CountedRequest, at?: number): void {
     const { timestamp, ip, action, status, path, country: code, countryName: name } = request;
     this.#total++;
     if (action === 'allowed') this.#allowed++;
@@ -130,8 +133,8 @@ export class RequestStatsAccumulator {
       }
     }
     if (this.#bucketMs !== undefined) {
-      const at = Date.parse(timestamp);
-      const start = at - (at % this.#bucketMs);
+      const ms = at ?? Date.parse(timestamp);
+      const start = ms - (ms % this.#bucketMs);
       let bucket = this.#timeline.get(start);
       if (!bucket) {
         bucket = [0, 0, 0];
