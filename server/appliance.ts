@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
-import type { Config, Settings } from './config.js';
+import type { Config } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
 import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
 import { closeGracefully, createProxyServer, type ProxyServer } from './proxy/index.js';
+import type { Settings } from './settings.js';
 import { initialSettings, SettingsService } from './settings.js';
 import {
   AccessLists,

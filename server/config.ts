@@ -96,7 +96,8 @@ const detection = z
   .strict()
   .prefault({});
 
-const schema = z
+/** Every option: its validation, defaults and units (durations parsed to ms, CIDRs parsed). */
+export const configSchema = z
   .object({
     upstream: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     listen: hostPort('0.0.0.0:8080'),
@@ -141,37 +142,10 @@ const schema = z
   })
   .strict();
 
-/**
- * The settings an operator may change at run time from the UI (`PUT /api/settings`): detection,
- * rate-limit rules and trusted proxies. Same validation as the config file.
- */
-export const settingsSchema = schema.pick({ detection: true, rateLimits: true, trustProxy: true }).strict();
-export type Settings = z.output<typeof settingsSchema>;
-
-/**
- * Validates run-time settings (plain JSON, durations as strings or ms).
- * @throws ConfigError naming the bad field and the expected form.
- */
-export function parseSettings(input: unknown): Settings {
-  const parsed = settingsSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  throw new ConfigError(`invalid settings: ${lines.join('; ')}`);
-}
-
-/** Settings as JSON (CIDRs as text, durations in ms), the form the API returns and the state keeps. */
-export function settingsToJson(settings: Settings): Record<string, unknown> {
-  return {
-    detection: settings.detection,
-    rateLimits: settings.rateLimits,
-    trustProxy: settings.trustProxy.map((c) => c.text),
-  };
-}
-
 /** Raw, unvalidated configuration as it comes from flags, environment or the config file. */
-export type ConfigInput = z.input<typeof schema>;
+export type ConfigInput = z.input<typeof configSchema>;
 /** Validated configuration with defaults applied; durations are milliseconds. */
-export type Config = z.output<typeof schema> & { configFile: string | null };
+export type Config = z.output<typeof configSchema> & { configFile: string | null };
 export type RateLimitRuleConfig = Config['rateLimits'][number];
 export type DetectionConfig = Config['detection'];
 
@@ -251,7 +225,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
 
-  const parsed = schema.safeParse(Object.fromEntries(input));
+  const parsed = configSchema.safeParse(Object.fromEntries(input));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       // An unknown top-level key has an empty path; the key itself tells where it came from.

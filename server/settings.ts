@@ -1,6 +1,36 @@
-import { type Config, parseSettings, type Settings, settingsToJson } from './config.js';
+import type { z } from 'zod';
+import { type Config, ConfigError, configSchema } from './config.js';
 import type { Logger } from './log.js';
 import type { StateStore } from './store/index.js';
+
+/**
+ * The settings an operator may change at run time from the UI (`PUT /api/settings`): detection,
+ * rate-limit rules and trusted proxies. Same validation as the config file.
+ */
+export const settingsSchema = configSchema
+  .pick({ detection: true, rateLimits: true, trustProxy: true })
+  .strict();
+export type Settings = z.output<typeof settingsSchema>;
+
+/**
+ * Validates run-time settings (plain JSON, durations as strings or ms).
+ * @throws ConfigError naming the bad field and the expected form.
+ */
+export function parseSettings(input: unknown): Settings {
+  const parsed = settingsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new ConfigError(`invalid settings: ${lines.join('; ')}`);
+}
+
+/** Settings as JSON (CIDRs as text, durations in ms), the form the API returns and the state keeps. */
+export function settingsToJson(settings: Settings): Record<string, unknown> {
+  return {
+    detection: settings.detection,
+    rateLimits: settings.rateLimits,
+    trustProxy: settings.trustProxy.map((c) => c.text),
+  };
+}
 
 /** Where a settings change must take effect. */
 export interface SettingsTargets {

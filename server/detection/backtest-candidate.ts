@@ -1,4 +1,5 @@
-import { ConfigError, parseSettings, type Settings, settingsToJson } from '../config.js';
+import { ConfigError } from '../config.js';
+import { parseSettings, type Settings, settingsToJson } from '../settings.js';
 
 /**
  * Candidate settings for a backtest: a partial settings object (`detection`, `rateLimits`,

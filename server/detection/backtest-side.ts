@@ -1,5 +1,5 @@
-import type { Settings } from '../config.js';
 import { compilePathPattern, normalisePath, type PathPattern } from '../net/index.js';
+import type { Settings } from '../settings.js';
 import type { AccessRecord } from '../store/index.js';
 import { RateLimitReplay, type ReplayedLimit } from './rate-limit-replay.js';
 import { compileRules, type FlagReason, type RuleSet } from './rules.js';

@@ -1,4 +1,4 @@
-import type { Settings } from '../config.js';
+import type { Settings } from '../settings.js';
 import type { AccessLists, RequestLog } from '../store/index.js';
 import { type BacktestDiff, diffOutcomes } from './backtest-diff.js';
 import { BacktestSide, sameMlInputs } from './backtest-side.js';

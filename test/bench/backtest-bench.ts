@@ -8,8 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSettings } from '../../server/config.js';
 import { parseCandidate, runBacktest } from '../../server/detection/index.js';
+import { parseSettings } from '../../server/settings.js';
 import { createRequestLog } from '../../server/store/index.js';
 import { record } from '../helpers/records.js';
 import { measurePeakRss } from './peak-rss.js';

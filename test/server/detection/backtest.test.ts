@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSettings, type Settings } from '../../../server/config.js';
 import { parseCandidate, runBacktest } from '../../../server/detection/index.js';
+import { parseSettings, type Settings } from '../../../server/settings.js';
 import type { AccessRecord } from '../../../server/store/index.js';
 import { record } from '../../helpers/records.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSettings } from '../../../server/config.js';
 import { RateLimitReplay } from '../../../server/detection/rate-limit-replay.js';
+import { parseSettings } from '../../../server/settings.js';
 import { record } from '../../helpers/records.js';
 
 const T = Date.parse('2026-03-02T10:00:00Z');
