@@ -207,13 +207,16 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     let refreshed: { flag: Flag; meta: FlagChangeMeta }[];
     try {
       refreshed = await this.#state.update((state) => {
-        const active = new Map<string, Flag>();
-        for (const f of state.flags) if (f.is_active) active.set(flagKey(f.ip, f.reason), f);
+        const active = new Map<string, number>();
+        for (const [i, f] of state.flags.entries()) if (f.is_active) active.set(flagKey(f.ip, f.reason), i);
         const out: { flag: Flag; meta: FlagChangeMeta }[] = [];
         for (const { flag: update, meta } of waiting) {
-          const flag = active.get(flagKey(update.ip, update.reason));
-          if (!flag) continue; // ended meanwhile
+          const i = active.get(flagKey(update.ip, update.reason));
+          if (i === undefined) continue; // ended meanwhile
+          // Flags in the state are frozen: the refreshed one replaces it (state-draft.ts).
+          const flag = { ...(state.flags[i] as Flag) };
           mergeFlag(flag, update);
+          state.flags[i] = flag;
           out.push({ flag: { ...flag }, meta });
         }
         return out;
@@ -259,9 +262,10 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     const ended = await this.#state.update((state) => {
       const out: Flag[] = [];
       const at = new Date().toISOString();
-      for (const flag of state.flags) {
-        if (!flag.is_active || !match(flag)) continue;
-        flag.is_active = false;
+      for (const [i, active] of state.flags.entries()) {
+        if (!active.is_active || !match(active)) continue;
+        const flag = { ...active, is_active: false };
+        state.flags[i] = flag; // a replacement: flags in the state are frozen (state-draft.ts)
         out.push({ ...flag });
         state.audit.push({
           at,

@@ -126,13 +126,14 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
         `duration must be a positive number of milliseconds ending before the year 275760, got ${request.durationMs}`,
       );
     }
-    const entry: BlockEntry = {
+    // Frozen, so the state keeps this very object (state-draft.ts) and the index shares it.
+    const entry: BlockEntry = Object.freeze({
       target: cidr.text,
       reason: (request.reason ?? '').slice(0, 500),
       createdAt: new Date(now).toISOString(),
       createdBy: request.actor,
       expiresAt: request.durationMs === undefined ? null : new Date(now + request.durationMs).toISOString(),
-    };
+    });
     const warnings = checkBlock(cidr, this.#store.data.allowlist, this.operator, request.force === true);
     await this.#store.update((state) => {
       state.blocks = state.blocks.filter((b) => b.target !== entry.target);
@@ -187,12 +188,12 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   async allow(request: AllowRequest): Promise<AllowEntry> {
     const cidr = parseTarget(request.target);
     const at = this.#now();
-    const entry: AllowEntry = {
+    const entry: AllowEntry = Object.freeze({
       target: cidr.text,
       reason: (request.reason ?? '').slice(0, 500),
       createdAt: new Date(at).toISOString(),
       createdBy: request.actor,
-    };
+    });
     await this.#store.update((state) => {
       state.allowlist = state.allowlist.filter((a) => a.target !== entry.target);
       state.allowlist.push(entry);
@@ -272,7 +273,9 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     const touched = (list: AccessListChange['list']) =>
       new Set(applied.filter((c) => c.list === list).map((c) => c.target));
     const added = (list: AccessListChange['list']) =>
-      applied.flatMap((c) => (c.list === list && c.action === 'add' && c.entry ? [c.entry] : []));
+      applied.flatMap((c) =>
+        c.list === list && c.action === 'add' && c.entry ? [Object.freeze(c.entry)] : [],
+      );
     await this.#store.update((state) => {
       const blocks = touched('blocklist');
       const allows = touched('allowlist');

@@ -2,9 +2,9 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { Low } from 'lowdb';
-import { Writer } from 'steno';
-import type { z } from 'zod';
-import { createStateDraft } from './state-draft.js';
+import { z } from 'zod';
+import { writeChunksAtomic } from './atomic-file.js';
+import { createStateDraft, freezeStateElements } from './state-draft.js';
 import { emptyState, type State, stateSchema } from './state-schema.js';
 import { StateText } from './state-text.js';
 
@@ -33,13 +33,12 @@ export interface StateStore {
 /**
  * A lowdb adapter that validates what it reads. A file that is not JSON or not a valid state is
  * renamed to `<file>.corrupt-<timestamp>` and reported through `onCorrupt` — never silently
- * replaced — and the store starts empty. Writes go through steno (temp file + atomic rename), as the
+ * replaced — and the store starts empty. Writes are atomic (temp file + rename, atomic-file.ts), as the
  * cached bytes of each field one after the other (state-text.ts), and are validated first: a state
  * this adapter would refuse to read back is never written.
  */
 class ValidatingJsonFile implements Adapter<State> {
   readonly #file: string;
-  readonly #writer: Writer;
   readonly #onCorrupt: (report: CorruptStateReport) => void;
   readonly #now: () => Date;
   /** Validates and serialises only the fields a commit replaced (see state-draft.ts). */
@@ -47,7 +46,6 @@ class ValidatingJsonFile implements Adapter<State> {
 
   constructor(file: string, onCorrupt: (report: CorruptStateReport) => void, now: () => Date) {
     this.#file = file;
-    this.#writer = new Writer(file);
     this.#onCorrupt = onCorrupt;
     this.#now = now;
   }
@@ -75,12 +73,18 @@ class ValidatingJsonFile implements Adapter<State> {
   }
 
   async write(data: State): Promise<void> {
-    const chunks = this.#serialiser.chunks(data, (key, value) => {
-      const checked = stateSchema.shape[key].safeParse(value);
-      if (!checked.success)
-        throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error, key)}`);
+    const chunks = this.#serialiser.chunks(data, (key, value, index) => {
+      const schema = stateSchema.shape[key];
+      const checked =
+        index !== undefined && schema instanceof z.ZodArray
+          ? schema.element.safeParse(value)
+          : schema.safeParse(value);
+      if (!checked.success) {
+        const at = index === undefined ? key : `${key}.${index}`;
+        throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error, at)}`);
+      }
     });
-    await this.#writer.write(chunks);
+    await writeChunksAtomic(this.#file, chunks);
   }
 }
 
@@ -108,6 +112,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   const initial = emptyState();
   const db = new Low<State>(adapter, initial);
   await db.read();
+  freezeStateElements(db.data);
   // Missing or moved aside: write the empty state now, so the file exists from the first open on.
   if (db.data === initial) await db.write();
   // Group commit: changes that arrive while a write is in flight are applied together to one draft

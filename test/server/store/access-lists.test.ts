@@ -53,6 +53,12 @@ describe('AccessLists.block and decide', () => {
     expect(kind(lists.decide('203.0.113.8'))).toBe('none');
   });
 
+  it('keeps one object per permanent block, shared by the state and the index (memory at 100,000 blocks)', async () => {
+    await lists.block({ target: '203.0.113.7', actor: 'user:ann' });
+    const decision = lists.decide('203.0.113.7');
+    expect(decision.kind === 'blocked' && decision.entry).toBe(store.data.blocks.at(-1));
+  });
+
   it('blocks a CIDR range, storing it canonically', async () => {
     const { entry } = await lists.block({ target: '198.51.100.77/24', actor: 'cli' });
     expect(entry.target).toBe('198.51.100.0/24');

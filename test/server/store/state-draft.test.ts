@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cloneJson, createStateDraft } from '../../../server/store/state-draft.js';
+import {
+  cloneJson,
+  createStateDraft,
+  deepFreeze,
+  freezeStateElements,
+} from '../../../server/store/state-draft.js';
 import { emptyState, type State } from '../../../server/store/state-schema.js';
 
 const AT = '2024-03-01T12:00:00.000Z';
@@ -43,6 +48,42 @@ describe('createStateDraft', () => {
     expect(result().blocks[0]?.reason).toBe('changed in place');
   });
 
+  it('shares frozen elements with the base; changing one in place throws, replacing it works', () => {
+    const state = freezeStateElements(base());
+    const { draft, result } = createStateDraft(state);
+    expect(draft.blocks[0]).toBe(state.blocks[0]);
+    expect(() => {
+      (draft.blocks[0] as State['blocks'][number]).reason = 'changed in place';
+    }).toThrow(TypeError);
+    draft.blocks[0] = { ...(draft.blocks[0] as State['blocks'][number]), reason: 'replaced' };
+    expect(state.blocks[0]?.reason).toBe('r');
+    expect(result().blocks[0]?.reason).toBe('replaced');
+  });
+
+  it('commits a deep-frozen copy of each element a change added, and leaves the caller its own object', () => {
+    const state = freezeStateElements(base());
+    const { draft, result } = createStateDraft(state);
+    const details = { samplePaths: ['/admin'] };
+    const flag = {
+      ip: '10.0.0.3',
+      reason: 'admin_probe',
+      details,
+      request_count: 4,
+      first_seen: AT,
+      last_seen: AT,
+      is_active: true,
+    };
+    draft.flags.push(flag);
+    const next = result();
+    expect(next.flags[0]).toEqual(flag);
+    expect(next.flags[0]).not.toBe(flag);
+    expect(Object.isFrozen(next.flags[0])).toBe(true);
+    expect(Object.isFrozen(next.flags[0]?.details.samplePaths)).toBe(true);
+    details.samplePaths.push('/wp-admin');
+    expect(next.flags[0]?.details).toEqual({ samplePaths: ['/admin'] });
+    expect(next.blocks[0]).toBe(state.blocks[0]);
+  });
+
   it('reads like the state: keys, spread, JSON, `in`', () => {
     const state = base();
     const { draft } = createStateDraft(state);
@@ -67,6 +108,14 @@ function objectsIn(value: unknown, found = new Set<object>()): Set<object> {
   }
   return found;
 }
+
+describe('deepFreeze', () => {
+  it('freezes every object and array inside a value, and returns it', () => {
+    const value = { a: [{ b: 1 }], c: { d: [2] } };
+    expect(deepFreeze(value)).toBe(value);
+    for (const inner of objectsIn(value)) expect(Object.isFrozen(inner)).toBe(true);
+  });
+});
 
 describe('cloneJson', () => {
   it('copies JSON data as structuredClone does, and shares no object or array with it', () => {

@@ -158,6 +158,26 @@ describe('StateStore.update', () => {
     expect(reopened.data.blocks.map((b) => b.target)).toEqual(['10.0.0.1']);
   });
 
+  it('keeps committed entries frozen, read from disk or written: a change that edits one in place fails and changes nothing', async () => {
+    const first = await open();
+    await first.update((s) => {
+      s.blocks.push(block('10.0.0.1'));
+    });
+    expect(Object.isFrozen(first.data.blocks[0])).toBe(true);
+    const store = await open();
+    expect(Object.isFrozen(store.data.blocks[0])).toBe(true);
+    await expect(
+      store.update((s) => {
+        (s.blocks[0] as { reason: string }).reason = 'edited in place';
+      }),
+    ).rejects.toThrow(TypeError);
+    await store.update((s) => {
+      s.blocks[0] = { ...(s.blocks[0] as ReturnType<typeof block>), reason: 'replaced' };
+    });
+    expect(store.data.blocks[0]?.reason).toBe('replaced');
+    expect(await readState()).toMatchObject({ blocks: [{ target: '10.0.0.1', reason: 'replaced' }] });
+  });
+
   it('does not let a change mutate the live state before the write succeeds', async () => {
     const store = await open();
     let seenDuringChange: number | undefined;

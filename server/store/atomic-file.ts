@@ -1,0 +1,59 @@
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Buffers a single writev(2) takes on Linux (IOV_MAX). */
+const IOV_MAX = 1024;
+
+/** What {@link writeAll} needs of a file handle. */
+export interface VectorWritable {
+  writev(buffers: readonly Uint8Array[]): Promise<{ bytesWritten: number }>;
+}
+
+/**
+ * Replaces `file` with `chunks` written one after the other, atomically: they go to
+ * `.<name>.tmp` beside it, which is then renamed over it, so a crash leaves the old file or the new
+ * one, never half of one (the same scheme as steno, lowdb's writer). The chunks go out with
+ * writev(2), up to 1,024 a call: the state's cached runs (state-text.ts) are written where they sit,
+ * where joining the 17 MB of a 100,000-entry blocklist into one buffer first took 7.5 ms of the event
+ * loop per commit (README "Performance"). One write at a time per file: the state store commits
+ * one after another.
+ * @throws the fs error of the open, write or rename; the temp file is then removed and `file` is
+ *   left as it was.
+ */
+export async function writeChunksAtomic(file: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  try {
+    const handle = await open(temp, 'w');
+    try {
+      await writeAll(handle, chunks);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes every byte of `chunks`, in order, through `handle.writev`, resuming after a short write.
+ * @throws Error when a call writes nothing (it would never finish), or the handle's own error.
+ */
+export async function writeAll(handle: VectorWritable, chunks: readonly Uint8Array[]): Promise<void> {
+  let pending = chunks.filter((chunk) => chunk.length > 0);
+  while (pending.length > 0) {
+    const batch = pending.slice(0, IOV_MAX);
+    let { bytesWritten } = await handle.writev(batch);
+    if (bytesWritten <= 0) throw new Error('writev wrote nothing');
+    let done = 0;
+    while (done < batch.length && bytesWritten >= (batch[done] as Uint8Array).length) {
+      bytesWritten -= (batch[done] as Uint8Array).length;
+      done++;
+    }
+    const rest = pending.slice(done);
+    // A short write ends inside a chunk: what is left of it goes first next time.
+    if (bytesWritten > 0) rest[0] = (rest[0] as Uint8Array).subarray(bytesWritten);
+    pending = rest;
+  }
+}
