@@ -3,6 +3,8 @@ import path from 'node:path';
 
 /** Buffers a single writev(2) takes on Linux (IOV_MAX). */
 const IOV_MAX = 1024;
+/** Rename errors that Windows gives while another process (an antivirus, the indexer) holds the file. */
+const TRANSIENT_RENAME = new Set(['EPERM', 'EACCES', 'EBUSY']);
 
 /** What {@link writeAll} needs of a file handle. */
 export interface VectorWritable {
@@ -16,7 +18,7 @@ export interface VectorWritable {
  * writev(2), up to 1,024 a call: the state's cached runs (state-text.ts) are written where they sit,
  * where joining the 17 MB of a 100,000-entry blocklist into one buffer first took 7.5 ms of the event
  * loop per commit (README "Performance"). One write at a time per file: the state store commits
- * one after another.
+ * one after another. A rename refused as EPERM, EACCES or EBUSY is tried again, as steno does.
  * @throws the fs error of the open, write or rename; the temp file is then removed and `file` is
  *   left as it was.
  */
@@ -29,7 +31,7 @@ export async function writeChunksAtomic(file: string, chunks: readonly Uint8Arra
     } finally {
       await handle.close();
     }
-    await rename(temp, file);
+    await renameRetrying(temp, file);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
@@ -55,5 +57,28 @@ export async function writeAll(handle: VectorWritable, chunks: readonly Uint8Arr
     // A short write ends inside a chunk: what is left of it goes first next time.
     if (bytesWritten > 0) rest[0] = (rest[0] as Uint8Array).subarray(bytesWritten);
     pending = rest;
+  }
+}
+
+/**
+ * Renames `from` to `to`, trying again up to 10 times, `delayMs` (100) apart, while the error is one
+ * that Windows gives for a file another process holds for a moment (steno's rule, which the desktop
+ * app's Windows build relies on).
+ * @throws the last error, or at once any other error.
+ */
+export async function renameRetrying(
+  from: string,
+  to: string,
+  attempt: (from: string, to: string) => Promise<void> = rename,
+  delayMs = 100,
+): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await attempt(from, to);
+      return;
+    } catch (err) {
+      if (tries >= 10 || !TRANSIENT_RENAME.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }

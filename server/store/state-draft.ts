@@ -16,7 +16,8 @@ export interface StateDraft {
  * The elements of a top-level array are immutable once committed: the copy of an array shares its
  * deep-frozen elements with the base, so a change replaces an element (`flags[i] = { ...flag, … }`)
  * and assigning into one throws a TypeError. `result()` gives every element a change added a
- * deep-frozen copy of its own. That is what lets the state file re-serialise only the elements that
+ * deep-frozen copy of its own, unless it is frozen already: then it must be frozen deeply (the state
+ * file refuses one frozen only on the surface, state-text.ts). That is what lets the state file re-serialise only the elements that
  * changed (state-text.ts). An element of the base that is not frozen is deep-copied on access, as
  * any other field. `base` is never modified, so a failed write or a throwing change still leaves
  * memory as the disk has it. Deleting a top-level field throws.

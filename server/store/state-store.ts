@@ -4,7 +4,7 @@ import type { Adapter } from 'lowdb';
 import { Low } from 'lowdb';
 import { z } from 'zod';
 import { writeChunksAtomic } from './atomic-file.js';
-import { createStateDraft, freezeStateElements } from './state-draft.js';
+import { createStateDraft, freezeStateElements, type StateDraft } from './state-draft.js';
 import { emptyState, type State, stateSchema } from './state-schema.js';
 import { StateText } from './state-text.js';
 
@@ -124,26 +124,16 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     while (waiting.length > 0) {
       const batch = waiting;
       waiting = [];
-      let draft = createStateDraft(db.data);
-      let applied: { pending: PendingChange; result: unknown }[] = [];
-      for (const pending of batch) {
-        try {
-          applied.push({ pending, result: pending.change(draft.draft) });
-        } catch (err) {
-          // A change that throws writes nothing; the others are re-applied to a clean draft.
-          pending.reject(err);
-          draft = createStateDraft(db.data);
-          for (const ok of applied) ok.result = ok.pending.change(draft.draft);
-        }
-      }
+      const { draft, applied } = applyBatch(db.data, batch);
+      if (applied.length === 0) continue;
       const previous = db.data;
-      db.data = draft.result();
       try {
+        db.data = draft.result();
         await db.write();
       } catch (err) {
         db.data = previous; // memory must never claim what the disk does not hold
         for (const ok of applied) ok.pending.reject(err);
-        applied = [];
+        continue;
       }
       for (const ok of applied) ok.pending.resolve(ok.result);
     }
@@ -171,6 +161,34 @@ interface PendingChange {
   change: (state: State) => unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+}
+
+/**
+ * Applies a batch of changes to one draft of `base`. A change that throws is rejected and writes
+ * nothing: the others are applied again to a clean draft, so none of its edits remain, and one that
+ * throws only then is rejected in turn. Returns the draft and the changes in it, with their results.
+ */
+function applyBatch(
+  base: State,
+  batch: readonly PendingChange[],
+): { draft: StateDraft; applied: { pending: PendingChange; result: unknown }[] } {
+  let changes = batch;
+  for (;;) {
+    const draft = createStateDraft(base);
+    const applied: { pending: PendingChange; result: unknown }[] = [];
+    let failed: PendingChange | null = null;
+    for (const pending of changes) {
+      try {
+        applied.push({ pending, result: pending.change(draft.draft) });
+      } catch (err) {
+        pending.reject(err);
+        failed = pending;
+        break;
+      }
+    }
+    if (failed === null) return { draft, applied };
+    changes = changes.filter((c) => c !== failed);
+  }
 }
 
 function describeFirstIssue(error: z.ZodError, field?: string): string {

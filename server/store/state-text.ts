@@ -46,8 +46,9 @@ interface FieldText {
  * so blocking one more IP, raising a flag or refreshing a few of 1,000 flags checks and serialises
  * a few hundred elements, not the 100,000 blocks or the whole audit trail: those commits took 220,
  * 68 and 26 ms of the event loop with 100,000 blocks, 20,000 audit entries and 1,000 flags (README
- * "Performance"). A run holding an element that is not deep-frozen is rebuilt every time.
- * `check` runs on each field, or array element, whose bytes are rebuilt.
+ * "Performance"). A run holding an element that is not frozen is rebuilt every time; an element
+ * frozen only on the surface refuses the write. `check` runs on each field, or array element, whose
+ * bytes are rebuilt.
  */
 export class StateText {
   readonly #cache = new Map<keyof State, FieldText>();
@@ -125,7 +126,7 @@ export class StateText {
       if (n > 0) chunks.push(COMMA);
       chunks.push(run.bytes);
       // A reused run was cachable when it was built, and frozen elements stay so.
-      if (reused.has(run) || run.elements.every(isDeepFrozen)) byStart.set(run.elements[0], run);
+      if (reused.has(run) || (built.has(run) && cachable(field, run))) byStart.set(run.elements[0], run);
     }
     chunks.push(ARRAY_END);
     return { value: array, chunks, runs: byStart };
@@ -154,6 +155,25 @@ function buildRun(field: keyof State, elements: unknown[]): Run {
   const text = JSON.stringify({ [field]: elements }, null, 2);
   const head = `{\n  ${JSON.stringify(field)}: [\n`.length;
   return { elements, bytes: Buffer.from(text.slice(head, -'\n  ]\n}'.length)) };
+}
+
+/**
+ * Whether a run's elements can never change: all deep-frozen. An element that is frozen but holds an
+ * object that is not would pass for immutable where it is not (the state draft shares frozen
+ * elements, state-draft.ts), so it refuses the write.
+ * @throws Error naming the field when an element is frozen only on the surface.
+ */
+function cachable(field: keyof State, run: Run): boolean {
+  let all = true;
+  for (const el of run.elements) {
+    if (isDeepFrozen(el)) continue;
+    if (typeof el === 'object' && el !== null && Object.isFrozen(el))
+      throw new Error(
+        `an element of ${field} is frozen but holds objects that are not: freeze it deeply or not at all`,
+      );
+    all = false;
+  }
+  return all;
 }
 
 function isDeepFrozen(value: unknown): boolean {

@@ -1,7 +1,12 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type VectorWritable, writeAll, writeChunksAtomic } from '../../../server/store/atomic-file.js';
+import {
+  renameRetrying,
+  type VectorWritable,
+  writeAll,
+  writeChunksAtomic,
+} from '../../../server/store/atomic-file.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
@@ -68,5 +73,32 @@ describe('writeAll', () => {
   it('fails instead of spinning when a write takes nothing', async () => {
     const handle: VectorWritable = { writev: async () => ({ bytesWritten: 0 }) };
     await expect(writeAll(handle, [Buffer.from('x')])).rejects.toThrow('writev wrote nothing');
+  });
+});
+
+describe('renameRetrying', () => {
+  const failing = (codes: string[]) => {
+    const calls: string[] = [];
+    const attempt = async (from: string, to: string) => {
+      calls.push(`${from}>${to}`);
+      const code = codes.shift();
+      if (code) throw Object.assign(new Error(code), { code });
+    };
+    return { calls, attempt };
+  };
+
+  it('tries again while Windows says another process holds the file, then renames', async () => {
+    const { calls, attempt } = failing(['EPERM', 'EBUSY', 'EACCES']);
+    await renameRetrying('a', 'b', attempt, 0);
+    expect(calls).toEqual(['a>b', 'a>b', 'a>b', 'a>b']);
+  });
+
+  it('gives up after 10 tries, and at once on any other error', async () => {
+    const stuck = failing(Array(20).fill('EPERM'));
+    await expect(renameRetrying('a', 'b', stuck.attempt, 0)).rejects.toThrow('EPERM');
+    expect(stuck.calls).toHaveLength(10);
+    const missing = failing(['ENOENT']);
+    await expect(renameRetrying('a', 'b', missing.attempt, 0)).rejects.toThrow('ENOENT');
+    expect(missing.calls).toHaveLength(1);
   });
 });

@@ -129,6 +129,35 @@ describe('StateStore.update', () => {
     expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(targets);
   });
 
+  it('rejects a change that throws only when it is applied again after another failed, and keeps committing', async () => {
+    const store = await open();
+    const first = store.update((s) => {
+      s.blocks.push(block('10.1.0.0'));
+    });
+    let calls = 0;
+    const flaky = store.update((s) => {
+      calls++;
+      s.blocks.push(block('10.2.0.1'));
+      if (calls > 1) throw new Error('second call');
+    });
+    const failing = store.update(() => {
+      throw new Error('boom');
+    });
+    const kept = store.update((s) => {
+      s.blocks.push(block('10.3.0.1'));
+    });
+    await first;
+    await expect(failing).rejects.toThrow('boom');
+    await expect(flaky).rejects.toThrow('second call');
+    await kept;
+    await store.update((s) => {
+      s.blocks.push(block('10.4.0.1'));
+    });
+    const targets = ['10.1.0.0', '10.3.0.1', '10.4.0.1'];
+    expect(store.data.blocks.map((b) => b.target)).toEqual(targets);
+    expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(targets);
+  });
+
   it('keeps going after a failed update', async () => {
     const store = await open();
     const failed = store.update(() => {
@@ -176,6 +205,18 @@ describe('StateStore.update', () => {
     });
     expect(store.data.blocks[0]?.reason).toBe('replaced');
     expect(await readState()).toMatchObject({ blocks: [{ target: '10.0.0.1', reason: 'replaced' }] });
+  });
+
+  it('refuses a change that adds an element frozen only on the surface: memory and disk stay as they were', async () => {
+    const store = await open();
+    const nested = { ...block('10.0.0.1'), extra: { kept: ['a'] } };
+    await expect(
+      store.update((s) => {
+        s.blocks.push(Object.freeze(nested));
+      }),
+    ).rejects.toThrow(/blocks is frozen but holds objects that are not/);
+    expect(store.data.blocks).toEqual([]);
+    expect(await readState()).toEqual(emptyState());
   });
 
   it('does not let a change mutate the live state before the write succeeds', async () => {

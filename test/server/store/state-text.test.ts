@@ -137,6 +137,22 @@ describe('StateText', () => {
     expect(text(serialiser, next, () => undefined)).toContain('"request_count": 2');
   });
 
+  it('refuses an element frozen only on the surface, which would pass for immutable where it is not', () => {
+    const flag = {
+      ip: '10.0.0.1',
+      reason: 'r',
+      details: { paths: ['/'] },
+      request_count: 1,
+      first_seen: AT,
+      last_seen: AT,
+      is_active: true,
+    };
+    const state: State = { ...emptyState(), flags: [Object.freeze(flag)] };
+    expect(() => text(new StateText(), state, () => undefined)).toThrow(
+      'an element of flags is frozen but holds objects that are not',
+    );
+  });
+
   it('writes an empty object as JSON.stringify does', () => {
     expect(text(new StateText(), {} as State, () => undefined)).toBe('{}\n');
   });
