@@ -1,8 +1,8 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
+import { type ApplianceAddresses, announce, listen, runtimeFilePath, urlOf } from './appliance-addresses.js';
 import type { Config } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
@@ -27,14 +27,7 @@ import {
 } from './store/index.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
 
-/** Where a started appliance can be reached. */
-export interface ApplianceAddresses {
-  proxyUrl: string;
-  adminUrl: string;
-  tokenFile: string;
-  upstream: string;
-  demo: boolean;
-}
+export { type ApplianceAddresses, runtimeFilePath } from './appliance-addresses.js';
 
 export interface Appliance {
   start(): Promise<ApplianceAddresses>;
@@ -73,11 +66,6 @@ export interface ApplianceDeps {
 
 /** How long a start waits for a shared Redis before serving from the local state (ms). */
 const CLUSTER_START_TIMEOUT_MS = 3_000;
-
-/** The file through which the CLI finds a running appliance (`<data-dir>/admin.json`). */
-export function runtimeFilePath(dataDir: string): string {
-  return path.join(dataDir, 'admin.json');
-}
 
 /**
  * Wires the appliance from validated config (DESIGN.md): stores → geolocation → request log →
@@ -120,18 +108,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       requestLog.append(record);
       detection.live.observe(record);
     });
-    const settingsService = new SettingsService(
-      settings,
-      state,
-      {
-        apply: (next) => {
-          proxy.setRateLimits(next.rateLimits);
-          proxy.setTrustProxy(next.trustProxy);
-          detection.applyConfig(next.detection);
-        },
-      },
-      logger,
-    );
+    const settingsService = setupSettings(settings, state, proxy, detection);
     const imports = new ImportJobs({ requestLog, geo, dataDir: config.dataDir, now });
     const token = await ensureAdminToken(config.dataDir);
     parts = {
@@ -147,32 +124,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       detection,
       token,
     };
-    admin = createAdminServer({
-      token,
-      host: config.admin.host,
-      port: config.admin.port,
-      extraHosts: config.adminHosts,
-      onOperator: (ip) => accessLists.operator.note(ip),
-      accessLists,
-      requestLog,
-      state,
-      detection,
-      settings: settingsService,
-      live: { records: proxy.events, flags: detection.flags, lists: accessLists, geo, imports },
-      imports,
-      uiDir: path.join(PACKAGE_ROOT, 'dist', 'renderer'),
-      proxyUrl: () => {
-        const address = proxy.server.address();
-        return address && typeof address === 'object' ? urlOf(address) : undefined;
-      },
-      logger,
-      version: VERSION,
-      now,
-      problems: () => {
-        const redis = cluster.problem();
-        return redis === null ? [...problems] : [...problems, redis];
-      },
-    });
+    admin = setupAdmin(parts, settingsService, imports);
     await cluster.start(CLUSTER_START_TIMEOUT_MS);
     const proxyAddress = await listen(proxy.server, config.listen.host, config.listen.port);
     const adminAddress = await listen(admin, config.admin.host, config.admin.port);
@@ -183,18 +135,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       upstream: upstream.origin,
       demo: demo !== undefined,
     };
-    await writeFile(
-      runtimeFilePath(config.dataDir),
-      `${JSON.stringify({ pid: process.pid, ...addresses })}\n`,
-      { mode: 0o600 },
-    );
-    if (!isLoopback(config.admin.host)) {
-      logger.warn(
-        { 'server.address': config.admin.host },
-        `the admin UI/API listens on ${config.admin.host}, not on loopback: anyone who can reach it only needs the token. It answers to IP-literal Host headers and to loopback names and --admin-hosts only`,
-      );
-    }
-    logger.info({ 'url.full': addresses.proxyUrl, upstream: addresses.upstream }, 'ipwarden started');
+    await announce(config.dataDir, config.admin.host, addresses, logger);
     return addresses;
   }
 
@@ -276,6 +217,47 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     });
   }
 
+  /** Run-time settings: a change is applied to the proxy and detection and saved in the state. */
+  function setupSettings(settings: Settings, state: StateStore, proxy: ProxyServer, detection: Detection) {
+    const apply = (next: Settings) => {
+      proxy.setRateLimits(next.rateLimits);
+      proxy.setTrustProxy(next.trustProxy);
+      detection.applyConfig(next.detection);
+    };
+    return new SettingsService(settings, state, { apply }, logger);
+  }
+
+  /** The admin API and UI (on 127.0.0.1 by default, behind the token). */
+  function setupAdmin(p: ApplianceParts, settings: SettingsService, imports: ImportJobs) {
+    const { accessLists, requestLog, state, detection, proxy, geo, cluster, token } = p;
+    return createAdminServer({
+      token,
+      host: config.admin.host,
+      port: config.admin.port,
+      extraHosts: config.adminHosts,
+      onOperator: (ip) => accessLists.operator.note(ip),
+      accessLists,
+      requestLog,
+      state,
+      detection,
+      settings,
+      live: { records: proxy.events, flags: detection.flags, lists: accessLists, geo, imports },
+      imports,
+      uiDir: path.join(PACKAGE_ROOT, 'dist', 'renderer'),
+      proxyUrl: () => {
+        const address = proxy.server.address();
+        return address && typeof address === 'object' ? urlOf(address) : undefined;
+      },
+      logger,
+      version: VERSION,
+      now,
+      problems: () => {
+        const redis = cluster.problem();
+        return redis === null ? [...problems] : [...problems, redis];
+      },
+    });
+  }
+
   function setPaused(next: boolean): void {
     if (next === paused) return;
     paused = next;
@@ -313,23 +295,4 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       return parts;
     },
   };
-}
-
-function listen(server: import('node:http').Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function urlOf(address: AddressInfo): string {
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
 }
