@@ -28,3 +28,17 @@ export function parseTarget(target: unknown): Cidr {
     );
   }
 }
+
+/**
+ * Checks a block's duration: undefined (permanent), or a positive whole number of ms that ends
+ * before the latest time a Date can hold.
+ * @throws AccessListError (400) naming the duration given.
+ */
+export function checkDuration(nowMs: number, durationMs: number | undefined): void {
+  if (durationMs === undefined) return;
+  if (!Number.isSafeInteger(durationMs) || durationMs <= 0 || nowMs + durationMs > MAX_DATE_MS) {
+    throw new AccessListError(
+      `duration must be a positive number of milliseconds ending before the year 275760, got ${durationMs}`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AddressSet, parseCidr } from '../net/index.js';
 import { AccessListError } from './access-list-error.js';
-import { isTarget, MAX_DATE_MS, parseTarget } from './access-list-target.js';
+import { checkDuration, isTarget, parseTarget } from './access-list-target.js';
 import type {
   AccessDecision,
   AccessListChange,
@@ -116,16 +116,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   async block(request: BlockRequest): Promise<BlockResult> {
     const cidr = parseTarget(request.target);
     const now = this.#now();
-    if (
-      request.durationMs !== undefined &&
-      (!Number.isSafeInteger(request.durationMs) ||
-        request.durationMs <= 0 ||
-        now + request.durationMs > MAX_DATE_MS)
-    ) {
-      throw new AccessListError(
-        `duration must be a positive number of milliseconds ending before the year 275760, got ${request.durationMs}`,
-      );
-    }
+    checkDuration(now, request.durationMs);
     // Frozen, so the state keeps this very object (state-draft.ts) and the index shares it.
     const entry: BlockEntry = Object.freeze({
       target: cidr.text,
@@ -162,23 +153,8 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    * Removes the block on exactly `target` (an IP or CIDR).
    * @throws AccessListError 400 for a malformed target, 404 when no such block exists.
    */
-  async unblock(target: string, actor: string): Promise<BlockEntry> {
-    const cidr = parseTarget(target);
-    const existing = this.#store.data.blocks.find((b) => b.target === cidr.text);
-    if (!existing) throw new AccessListError(`${cidr.text} is not on the blocklist`, 404);
-    const at = this.#now();
-    await this.#store.update((state) => {
-      state.blocks = state.blocks.filter((b) => b.target !== cidr.text);
-      state.audit.push({
-        at: new Date(at).toISOString(),
-        actor,
-        action: 'unblock',
-        target: cidr.text,
-      });
-    });
-    this.#blocks.delete(cidr);
-    this.emit('change', { list: 'blocklist', action: 'remove', target: cidr.text, at, actor });
-    return existing;
+  unblock(target: string, actor: string): Promise<BlockEntry> {
+    return this.#remove('blocklist', target, actor) as Promise<BlockEntry>;
   }
 
   /**
@@ -221,22 +197,32 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    * Removes `target` from the allowlist.
    * @throws AccessListError 400 for a malformed target, 404 when it is not on the allowlist.
    */
-  async disallow(target: string, actor: string): Promise<AllowEntry> {
+  disallow(target: string, actor: string): Promise<AllowEntry> {
+    return this.#remove('allowlist', target, actor) as Promise<AllowEntry>;
+  }
+
+  async #remove(
+    list: AccessListChange['list'],
+    target: string,
+    actor: string,
+  ): Promise<BlockEntry | AllowEntry> {
     const cidr = parseTarget(target);
-    const existing = this.#store.data.allowlist.find((a) => a.target === cidr.text);
-    if (!existing) throw new AccessListError(`${cidr.text} is not on the allowlist`, 404);
+    const existing = this.entry(list, cidr.text);
+    if (!existing) throw new AccessListError(`${cidr.text} is not on the ${list}`, 404);
     const at = this.#now();
+    const kept = (e: BlockEntry | AllowEntry) => e.target !== cidr.text;
     await this.#store.update((state) => {
-      state.allowlist = state.allowlist.filter((a) => a.target !== cidr.text);
+      if (list === 'blocklist') state.blocks = state.blocks.filter(kept);
+      else state.allowlist = state.allowlist.filter(kept);
       state.audit.push({
         at: new Date(at).toISOString(),
         actor,
-        action: 'disallow',
+        action: AUDIT_ACTIONS[list].remove,
         target: cidr.text,
       });
     });
-    this.#allow.delete(cidr);
-    this.emit('change', { list: 'allowlist', action: 'remove', target: cidr.text, at, actor });
+    (list === 'blocklist' ? this.#blocks : this.#allow).delete(cidr);
+    this.emit('change', { list, action: 'remove', target: cidr.text, at, actor });
     return existing;
   }
 
