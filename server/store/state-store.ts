@@ -8,6 +8,11 @@ import { createStateDraft, freezeStateElements, type StateDraft } from './state-
 import { emptyState, type State, stateSchema } from './state-schema.js';
 import { StateText } from './state-text.js';
 
+/** A write refused because the state it would write is not valid (nothing was written). */
+export class InvalidStateError extends Error {
+  override name = 'InvalidStateError';
+}
+
 /** A state file that could not be read, and where it was moved. */
 export interface CorruptStateReport {
   file: string;
@@ -73,7 +78,18 @@ class ValidatingJsonFile implements Adapter<State> {
   }
 
   async write(data: State): Promise<void> {
-    const chunks = this.#serialiser.chunks(data, (key, value, index) => {
+    let chunks: Buffer[];
+    try {
+      chunks = this.#serialise(data);
+    } catch (err) {
+      if (err instanceof InvalidStateError) throw err;
+      throw new InvalidStateError(`refusing to write ${this.#file}: ${(err as Error).message}`);
+    }
+    await writeChunksAtomic(this.#file, chunks);
+  }
+
+  #serialise(data: State): Buffer[] {
+    return this.#serialiser.chunks(data, (key, value, index) => {
       const schema = stateSchema.shape[key];
       const checked =
         index !== undefined && schema instanceof z.ZodArray
@@ -81,10 +97,11 @@ class ValidatingJsonFile implements Adapter<State> {
           : schema.safeParse(value);
       if (!checked.success) {
         const at = index === undefined ? key : `${key}.${index}`;
-        throw new Error(`refusing to write ${this.#file}: ${describeFirstIssue(checked.error, at)}`);
+        throw new InvalidStateError(
+          `refusing to write ${this.#file}: ${describeFirstIssue(checked.error, at)}`,
+        );
       }
     });
-    await writeChunksAtomic(this.#file, chunks);
   }
 }
 
@@ -119,23 +136,33 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   // and written once (an attack that raises a thousand flags must not mean a thousand rewrites).
   let waiting: PendingChange[] = [];
   let committing = false;
+  /** Writes one batch of changes; settles each change's promise. Never rejects. */
+  const writeBatch = async (batch: readonly PendingChange[]): Promise<void> => {
+    const { draft, applied } = applyBatch(db.data, batch);
+    if (applied.length === 0) return;
+    const previous = db.data;
+    try {
+      db.data = stateOf(draft);
+      await db.write();
+    } catch (err) {
+      db.data = previous; // memory must never claim what the disk does not hold
+      // A change that leaves the state invalid (a remote entry, a bug) must not take the others of
+      // its group down with it: they are written one by one, and only that one is refused.
+      if (err instanceof InvalidStateError && applied.length > 1) {
+        for (const ok of applied) await writeBatch([ok.pending]);
+      } else {
+        for (const ok of applied) ok.pending.reject(err);
+      }
+      return;
+    }
+    for (const ok of applied) ok.pending.resolve(ok.result);
+  };
   const commit = async (): Promise<void> => {
     committing = true;
     while (waiting.length > 0) {
       const batch = waiting;
       waiting = [];
-      const { draft, applied } = applyBatch(db.data, batch);
-      if (applied.length === 0) continue;
-      const previous = db.data;
-      try {
-        db.data = draft.result();
-        await db.write();
-      } catch (err) {
-        db.data = previous; // memory must never claim what the disk does not hold
-        for (const ok of applied) ok.pending.reject(err);
-        continue;
-      }
-      for (const ok of applied) ok.pending.resolve(ok.result);
+      await writeBatch(batch);
     }
     committing = false;
   };
@@ -188,6 +215,15 @@ function applyBatch(
     }
     if (failed === null) return { draft, applied };
     changes = changes.filter((c) => c !== failed);
+  }
+}
+
+/** The draft's state to commit. @throws InvalidStateError when an element cannot be copied (not JSON data). */
+function stateOf(draft: StateDraft): State {
+  try {
+    return draft.result();
+  } catch (err) {
+    throw new InvalidStateError(`refusing to commit the state: ${(err as Error).message}`);
   }
 }
 

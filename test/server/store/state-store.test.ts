@@ -158,6 +158,42 @@ describe('StateStore.update', () => {
     expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(targets);
   });
 
+  it('refuses only the change that makes the state invalid when it comes in a group with others', async () => {
+    const store = await open();
+    const first = store.update((s) => {
+      s.blocks.push(block('10.1.0.0'));
+    });
+    // Valid while the change runs, refused when the state is written (an empty actor).
+    const invalid = store.update((s) => {
+      s.audit.push({ at: FIXED.toISOString(), actor: '', action: 'allow', target: '10.5.0.1' });
+    });
+    const notJson = store.update((s) => {
+      s.jobRuns.push({ name: 'j', count: 1n });
+    });
+    const notCopyable = store.update((s) => {
+      // A class instance goes to structuredClone, which cannot copy its function.
+      const run = new (class Run {
+        name = 'j';
+        stop = () => undefined;
+      })();
+      s.jobRuns.push(run as unknown as Record<string, unknown>);
+    });
+    const valid = store.update((s) => {
+      s.blocks.push(block('10.2.0.1'));
+      return 'kept';
+    });
+    await first;
+    await expect(invalid).rejects.toThrow(/audit\.0\.actor/);
+    await expect(notJson).rejects.toThrow(/refusing to write .*BigInt/);
+    await expect(notCopyable).rejects.toThrow(/refusing to commit the state/);
+    await expect(valid).resolves.toBe('kept');
+    expect(store.data.blocks.map((b) => b.target)).toEqual(['10.1.0.0', '10.2.0.1']);
+    expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual([
+      '10.1.0.0',
+      '10.2.0.1',
+    ]);
+  });
+
   it('keeps going after a failed update', async () => {
     const store = await open();
     const failed = store.update(() => {
