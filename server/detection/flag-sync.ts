@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { type Cluster, flagSchema } from '../store/index.js';
+import { auditEntrySchema, type Cluster, flagSchema } from '../store/index.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagStore } from './flag-store.js';
 
 /**
@@ -40,11 +40,13 @@ export function syncFlags(flags: FlagStore, cluster: Cluster, logger: Logger): v
     const message = (body ?? {}) as Partial<FlagChangeMeta> & { kind?: unknown; flag?: unknown };
     const flag = flagSchema.safeParse(message.flag);
     const kind = KINDS.find((k) => k === message.kind);
-    if (!flag.success || !kind || typeof message.actor !== 'string' || typeof message.action !== 'string') {
+    // The actor goes into the audit trail: one the state file would refuse is refused here.
+    const actor = auditEntrySchema.shape.actor.safeParse(message.actor);
+    if (!flag.success || !kind || !actor.success || typeof message.action !== 'string') {
       logger.warn({ from }, 'ignored a malformed flag message from the cluster');
       return;
     }
-    const meta = { actor: message.actor, action: message.action, from };
+    const meta = { actor: actor.data, action: message.action, from };
     flags.applyRemote(kind, flag.data, meta).catch((err: Error) => {
       logger.error({ 'error.message': err.message }, 'could not apply a flag change from the cluster');
     });

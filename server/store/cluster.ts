@@ -91,6 +91,8 @@ class SharedCluster implements Cluster {
   #problem: string | null = 'Redis: connecting';
   #outageLogged = false;
   #syncing: Promise<void> | null = null;
+  /** A connection became ready during the resync under way: run another after it. */
+  #syncAgain = false;
   readonly #firstSync: Promise<void>;
   #resolveFirstSync: () => void = () => undefined;
   #closed = false;
@@ -179,9 +181,17 @@ class SharedCluster implements Cluster {
   #connected(): void {
     if (!this.#started || this.#closed) return;
     if (this.#counters.status !== 'ready' || this.#subscriber.status !== 'ready') return;
-    if (this.#syncing) return;
+    // A connection that came back while a resync runs (the subscriber dropped in the middle) needs
+    // one more: its subscription went with it, and the resync under way may have missed it.
+    if (this.#syncing) {
+      this.#syncAgain = true;
+      return;
+    }
     this.#syncing = this.#sync().finally(() => {
       this.#syncing = null;
+      if (!this.#syncAgain) return;
+      this.#syncAgain = false;
+      this.#connected();
     });
   }
 

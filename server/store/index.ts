@@ -24,6 +24,7 @@ export * from './request-log.js';
 export {
   type AllowEntry,
   type AuditEntry,
+  auditEntrySchema,
   type BlockEntry,
   type Flag,
   flagSchema,

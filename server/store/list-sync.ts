@@ -2,7 +2,13 @@ import type { Logger } from '../log.js';
 import type { AccessListChange, AccessLists } from './access-lists.js';
 import type { Cluster } from './cluster.js';
 import type { CountersClient } from './counters.js';
-import type { AllowEntry, BlockEntry } from './state-schema.js';
+import {
+  type AllowEntry,
+  allowEntrySchema,
+  auditEntrySchema,
+  type BlockEntry,
+  blockEntrySchema,
+} from './state-schema.js';
 
 type List = AccessListChange['list'];
 
@@ -20,6 +26,8 @@ interface ListRecord {
 
 const LISTS: readonly List[] = ['blocklist', 'allowlist'];
 const HASH: Record<List, string> = { blocklist: 'lists:blocklist', allowlist: 'lists:allowlist' };
+/** How soon a change Redis refused on a live connection is tried again (ms). */
+const PUT_RETRY_MS = 1_000;
 /** Tombstones are dropped after this long (ms): an instance away longer may bring a removed entry back. */
 const TOMBSTONE_TTL_MS = 30 * 86_400_000;
 
@@ -82,6 +90,9 @@ export class ListSync {
   /** Local changes not yet in Redis, by `list target`. */
   readonly #pending = new Map<string, AccessListChange>();
   #flushing: Promise<void> = Promise.resolve();
+  /** The last write of a change failed on a live connection; a retry is due. */
+  #refused = false;
+  #retry: NodeJS.Timeout | null = null;
 
   constructor(options: ListSyncOptions) {
     this.#o = { now: Date.now, ...options };
@@ -148,7 +159,7 @@ export class ListSync {
   async #read(list: List): Promise<Map<string, ListRecord>> {
     const out = new Map<string, ListRecord>();
     for (const [target, raw] of Object.entries(await this.#o.counters.hgetall(HASH[list]))) {
-      const record = parseRecord(raw);
+      const record = parseRecord(list, raw);
       if (record) out.set(target, record);
     }
     return out;
@@ -184,23 +195,40 @@ export class ListSync {
           }
         } catch (err) {
           // Kept for the next connect; while Redis is down the cluster link has logged the outage.
-          if (this.#o.cluster.problem() === null) {
-            this.#o.logger.warn(
-              { 'error.message': (err as Error).message, target: change.target },
-              'list change not yet shared with the cluster; retried on reconnect',
-            );
+          // Refused on a live connection (OOM at maxmemory, READONLY after a failover, MISCONF):
+          // no reconnect will come, so it is tried again every PUT_RETRY_MS.
+          if (this.#o.cluster.problem() === null && this.#o.counters.status !== 'end') {
+            if (!this.#refused) {
+              this.#o.logger.warn(
+                { 'error.message': (err as Error).message, target: change.target },
+                `Redis refused a list change; it is kept and tried again every ${PUT_RETRY_MS / 1000} s`,
+              );
+            }
+            this.#refused = true;
+            this.#retryLater();
           }
           return;
         }
+        if (this.#refused) this.#o.logger.info('list changes Redis had refused are shared again');
+        this.#refused = false;
       }
     });
     return this.#flushing;
   }
 
+  #retryLater(): void {
+    if (this.#retry !== null) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      void this.#flush();
+    }, PUT_RETRY_MS);
+    this.#retry.unref();
+  }
+
   async #applyMessage(body: unknown, from: string): Promise<void> {
     const { list, target, record } = (body ?? {}) as { list?: unknown; target?: unknown; record?: unknown };
     if ((list !== 'blocklist' && list !== 'allowlist') || typeof target !== 'string') return;
-    const parsed = parseRecord(JSON.stringify(record));
+    const parsed = parseRecord(list, JSON.stringify(record));
     if (!parsed) return;
     const mine = this.#pending.get(`${list} ${target}`);
     if (mine && mine.at > parsed.at) return; // ours is newer and will win when it is written
@@ -220,15 +248,24 @@ function toChange(list: List, target: string, record: ListRecord): AccessListCha
   };
 }
 
-function parseRecord(raw: string): ListRecord | null {
+/**
+ * A record read from Redis or a message, or null when it is malformed: its entry and actor must be
+ * what the state file accepts, or applying it would be refused there (and, in a reconcile, with
+ * every other change read with it).
+ */
+function parseRecord(list: List, raw: string): ListRecord | null {
+  let value: Partial<ListRecord>;
   try {
-    const value = JSON.parse(raw) as Partial<ListRecord>;
-    if (typeof value.at !== 'number' || typeof value.actor !== 'string' || typeof value.by !== 'string')
-      return null;
-    const entry = value.entry;
-    if (entry !== null && (typeof entry !== 'object' || typeof entry.target !== 'string')) return null;
-    return value as ListRecord;
+    value = JSON.parse(raw) as Partial<ListRecord>;
   } catch {
     return null;
   }
+  if (typeof value !== 'object' || value === null) return null;
+  if (typeof value.at !== 'number' || !Number.isFinite(value.at) || typeof value.by !== 'string') return null;
+  const actor = auditEntrySchema.shape.actor.safeParse(value.actor);
+  if (!actor.success) return null;
+  if (value.entry === null) return { at: value.at, actor: actor.data, by: value.by, entry: null };
+  // Only the entry's known fields are kept: the schema's own copy, which nothing else holds.
+  const entry = (list === 'blocklist' ? blockEntrySchema : allowEntrySchema).safeParse(value.entry);
+  return entry.success ? { at: value.at, actor: actor.data, by: value.by, entry: entry.data } : null;
 }

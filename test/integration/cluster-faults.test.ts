@@ -1,0 +1,174 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FlagStore } from '../../server/detection/flag-store.js';
+import { syncFlags } from '../../server/detection/flag-sync.js';
+import { createLogger } from '../../server/log.js';
+import {
+  AccessLists,
+  type Cluster,
+  type CountersClient,
+  createCluster,
+  createCounters,
+  ListSync,
+  openStateStore,
+  type StateStore,
+} from '../../server/store/index.js';
+import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
+
+/**
+ * README "Running several instances", faults on a live connection: Redis refusing writes while it
+ * stays up, the pub/sub connection dropping in the middle of a resynchronisation, and a malformed
+ * record in the shared lists. Instances are built from their parts on a real redis-server.
+ */
+
+let redis: TestRedisServer;
+let admin: Redis;
+let suite = 0;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis(redis.url);
+});
+afterEach(async () => {
+  await admin.config('SET', 'maxmemory', '0');
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+interface Instance {
+  state: StateStore;
+  lists: AccessLists;
+  cluster: Cluster;
+  counters: CountersClient;
+}
+
+/** An instance's state, lists, cluster link and list sync; `onConnect` runs during each resync. */
+async function instance(prefix: string, onConnect?: () => Promise<void>): Promise<Instance> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-cluster-faults-'));
+  const state = await openStateStore({ dataDir: dir });
+  const lists = new AccessLists(state);
+  const counters = createCounters({ url: redis.url, prefix });
+  const logger = createLogger('silent');
+  const cluster = createCluster({ counters, prefix, shared: true, failure: 'open', logger });
+  new ListSync({ lists, counters, cluster, logger }).start();
+  if (onConnect) cluster.onConnect(onConnect);
+  cleanups.push(async () => {
+    await cluster.close();
+    counters.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { state, lists, cluster, counters };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = performance.now();
+  while (!(await condition())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('an instance on a Redis that misbehaves while connected', () => {
+  it('shares a block that Redis refused (out of memory) once Redis takes writes again, without a reconnect', async () => {
+    const prefix = `faults${++suite}:`;
+    const a = await instance(prefix);
+    const b = await instance(prefix);
+    await Promise.all([a.cluster.start(5_000), b.cluster.start(5_000)]);
+    await admin.config('SET', 'maxmemory', '1'); // noeviction: every write is refused, connections stay up
+    await a.lists.block({ target: '203.0.113.5', actor: 'user:op' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(b.lists.decide('203.0.113.5').kind).toBe('none');
+    expect(a.cluster.problem()).toBeNull();
+    await admin.config('SET', 'maxmemory', '0');
+    await until(() => b.lists.decide('203.0.113.5').kind === 'blocked', 5_000);
+    expect(await admin.hkeys(`${prefix}lists:blocklist`)).toEqual(['203.0.113.5']);
+  });
+
+  it('subscribes again when the pub/sub connection drops during a resynchronisation', async () => {
+    const prefix = `faults${++suite}:`;
+    const b = await instance(prefix);
+    await b.cluster.start(5_000);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let resyncs = 0;
+    const a = await instance(prefix, async () => {
+      if (++resyncs === 1) await held; // the first resync waits until the subscriber was cut
+    });
+    const started = a.cluster.start(10_000);
+    await until(() => resyncs === 1, 5_000);
+    await admin.client('KILL', 'TYPE', 'pubsub'); // both instances' subscribers drop and reconnect
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    release();
+    await started;
+    const channel = `${prefix}cluster`;
+    await until(async () => (await admin.pubsub('NUMSUB', channel))[1] === 2, 5_000);
+    await b.lists.block({ target: '203.0.113.77', actor: 'user:op' });
+    await until(() => a.lists.decide('203.0.113.77').kind === 'blocked', 2_000);
+  });
+
+  it('skips a malformed record in the shared lists and applies the others', async () => {
+    const prefix = `faults${++suite}:`;
+    const at = Date.now();
+    const entry = (target: string) => ({
+      target,
+      reason: '',
+      createdAt: new Date(at).toISOString(),
+      createdBy: 'user:op',
+      expiresAt: null,
+    });
+    await admin.hset(`${prefix}lists:blocklist`, {
+      // An actor the audit trail would refuse (empty), written by a faulty or hostile peer.
+      '198.51.100.1': JSON.stringify({ at, actor: '', by: 'x', entry: entry('198.51.100.1') }),
+      '198.51.100.2': JSON.stringify({ at, actor: 'user:op', by: 'x', entry: entry('198.51.100.2') }),
+    });
+    const a = await instance(prefix);
+    await a.cluster.start(5_000);
+    expect(a.cluster.problem()).toBeNull();
+    expect(a.lists.decide('198.51.100.2').kind).toBe('blocked');
+    expect(a.lists.decide('198.51.100.1').kind).toBe('none');
+  });
+
+  it('ignores a flag message whose actor the audit trail would refuse, and applies a valid one', async () => {
+    const prefix = `faults${++suite}:`;
+    const a = await instance(prefix);
+    await a.cluster.start(5_000);
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    syncFlags(new FlagStore(a.state, a.lists), a.cluster, createLogger('warn', out));
+    const seen = new Date().toISOString();
+    const flag = (ip: string) => ({
+      ip,
+      reason: 'high_volume',
+      details: {},
+      request_count: 101,
+      first_seen: seen,
+      last_seen: seen,
+      is_active: true,
+    });
+    const publish = (ip: string, actor: string) =>
+      admin.publish(
+        `${prefix}cluster`,
+        JSON.stringify({
+          from: 'peer',
+          topic: 'flags',
+          body: { kind: 'flag', flag: flag(ip), actor, action: 'flag' },
+        }),
+      );
+    await publish('198.51.100.7', '');
+    await publish('198.51.100.8', 'rule:high_volume');
+    await until(() => a.state.data.flags.some((f) => f.ip === '198.51.100.8'), 2_000);
+    expect(a.state.data.flags.map((f) => f.ip)).toEqual(['198.51.100.8']);
+    expect(lines.join('')).toContain('ignored a malformed flag message');
+  });
+});
