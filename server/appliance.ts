@@ -78,6 +78,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   let demo: DemoSite | undefined;
   let admin: import('node:http').Server | undefined;
   let paused = false;
+  let listSync: ListSync | undefined;
   const problems: string[] = [];
 
   async function start(): Promise<ApplianceAddresses> {
@@ -158,7 +159,10 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       failure: config.redisFailure,
       logger,
     });
-    if (cluster.shared) new ListSync({ lists: accessLists, counters, cluster, logger, now }).start();
+    if (cluster.shared) {
+      listSync = new ListSync({ lists: accessLists, counters, cluster, logger, now });
+      listSync.start();
+    }
     return cluster;
   }
 
@@ -251,10 +255,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger,
       version: VERSION,
       now,
-      problems: () => {
-        const redis = cluster.problem();
-        return redis === null ? [...problems] : [...problems, redis];
-      },
+      problems: () => [...problems, cluster.problem(), listSync?.problem() ?? null].filter((p) => p !== null),
     });
   }
 

@@ -90,8 +90,8 @@ export class ListSync {
   /** Local changes not yet in Redis, by `list target`. */
   readonly #pending = new Map<string, AccessListChange>();
   #flushing: Promise<void> = Promise.resolve();
-  /** The last write of a change failed on a live connection; a retry is due. */
-  #refused = false;
+  /** Why the last write of a change failed on a live connection, while it keeps failing. */
+  #refused: string | null = null;
   #retry: NodeJS.Timeout | null = null;
 
   constructor(options: ListSyncOptions) {
@@ -119,6 +119,15 @@ export class ListSync {
       );
     });
     cluster.onConnect(() => this.reconcile());
+  }
+
+  /**
+   * Why local list changes are not reaching the other instances although Redis is connected (it
+   * refuses the writes), or null. An outage is the cluster link's problem, not this one.
+   */
+  problem(): string | null {
+    if (this.#refused === null || this.#pending.size === 0) return null;
+    return `Redis refuses list changes (${this.#refused}): ${this.#pending.size} not yet shared with the other instances, retried every ${PUT_RETRY_MS / 1000} s`;
   }
 
   /** Pushes pending and unknown local entries, then makes the local lists match Redis. */
@@ -198,19 +207,19 @@ export class ListSync {
           // Refused on a live connection (OOM at maxmemory, READONLY after a failover, MISCONF):
           // no reconnect will come, so it is tried again every PUT_RETRY_MS.
           if (this.#o.cluster.problem() === null && this.#o.counters.status !== 'end') {
-            if (!this.#refused) {
+            if (this.#refused === null) {
               this.#o.logger.warn(
                 { 'error.message': (err as Error).message, target: change.target },
                 `Redis refused a list change; it is kept and tried again every ${PUT_RETRY_MS / 1000} s`,
               );
             }
-            this.#refused = true;
+            this.#refused = (err as Error).message;
             this.#retryLater();
           }
           return;
         }
-        if (this.#refused) this.#o.logger.info('list changes Redis had refused are shared again');
-        this.#refused = false;
+        if (this.#refused !== null) this.#o.logger.info('list changes Redis had refused are shared again');
+        this.#refused = null;
       }
     });
     return this.#flushing;

@@ -17,7 +17,9 @@ import {
   openStateStore,
   type StateStore,
 } from '../../server/store/index.js';
+import { startTestAppliance } from '../helpers/appliance.js';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /**
  * README "Running several instances", faults on a live connection: Redis refusing writes while it
@@ -26,12 +28,13 @@ import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.
  */
 
 let redis: TestRedisServer;
+let upstream: TestUpstream;
 let admin: Redis;
 let suite = 0;
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  [redis, upstream] = await Promise.all([startRedisServer(), startUpstream()]);
   admin = new Redis(redis.url);
 });
 afterEach(async () => {
@@ -40,7 +43,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   admin?.disconnect();
-  await redis?.stop();
+  await Promise.all([redis?.stop(), upstream?.close()]);
 });
 
 interface Instance {
@@ -90,6 +93,28 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     await admin.config('SET', 'maxmemory', '0');
     await until(() => b.lists.decide('203.0.113.5').kind === 'blocked', 5_000);
     expect(await admin.hkeys(`${prefix}lists:blocklist`)).toEqual(['203.0.113.5']);
+  });
+
+  it('says so in /api/health while Redis refuses its list changes, and is ok again once they are shared', async () => {
+    const prefix = `faults${++suite}:`;
+    const app = await startTestAppliance({
+      upstream: upstream.url.href,
+      redis: redis.url,
+      redisPrefix: prefix,
+      schedule: false,
+    });
+    cleanups.push(() => app.stop());
+    const health = async () =>
+      (await (await app.admin('/api/health')).json()) as { status: string; problems: string[] };
+    expect((await health()).status).toBe('ok');
+    await admin.config('SET', 'maxmemory', '1');
+    await app.appliance.parts.accessLists.block({ target: '203.0.113.6', actor: 'user:op' });
+    await until(async () => (await health()).status === 'degraded', 3_000);
+    expect((await health()).problems.join()).toMatch(
+      /Redis refuses list changes \(OOM.*\): 1 not yet shared/,
+    );
+    await admin.config('SET', 'maxmemory', '0');
+    await until(async () => (await health()).status === 'ok', 5_000);
   });
 
   it('subscribes again when the pub/sub connection drops during a resynchronisation', async () => {
