@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { AddressSet, parseCidr } from '../net/index.js';
+import { AddressSet, type Cidr, parseCidr } from '../net/index.js';
 import { AccessListError } from './access-list-error.js';
 import { checkDuration, isTarget, parseTarget } from './access-list-target.js';
 import type {
@@ -126,26 +126,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       expiresAt: request.durationMs === undefined ? null : new Date(now + request.durationMs).toISOString(),
     });
     const warnings = checkBlock(cidr, this.#store.data.allowlist, this.operator, request.force === true);
-    await this.#store.update((state) => {
-      state.blocks = state.blocks.filter((b) => b.target !== entry.target);
-      state.blocks.push(entry);
-      state.audit.push({
-        at: entry.createdAt,
-        actor: request.actor,
-        action: 'block',
-        target: entry.target,
-        reason: entry.reason,
-      });
-    });
-    this.#indexBlock(entry);
-    this.emit('change', {
-      list: 'blocklist',
-      action: 'add',
-      target: entry.target,
-      entry,
-      at: now,
-      actor: request.actor,
-    });
+    await this.#add('blocklist', cidr, entry, now);
     return { entry, warnings };
   }
 
@@ -170,26 +151,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       createdAt: new Date(at).toISOString(),
       createdBy: request.actor,
     });
-    await this.#store.update((state) => {
-      state.allowlist = state.allowlist.filter((a) => a.target !== entry.target);
-      state.allowlist.push(entry);
-      state.audit.push({
-        at: entry.createdAt,
-        actor: request.actor,
-        action: 'allow',
-        target: entry.target,
-        reason: entry.reason,
-      });
-    });
-    this.#allow.set(cidr, entry);
-    this.emit('change', {
-      list: 'allowlist',
-      action: 'add',
-      target: entry.target,
-      entry,
-      at,
-      actor: request.actor,
-    });
+    await this.#add('allowlist', cidr, entry, at);
     return entry;
   }
 
@@ -199,6 +161,30 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    */
   disallow(target: string, actor: string): Promise<AllowEntry> {
     return this.#remove('allowlist', target, actor) as Promise<AllowEntry>;
+  }
+
+  /** Puts `entry` on `list` in place of any entry for its target, audits it, indexes it and emits `change`. */
+  async #add(
+    list: AccessListChange['list'],
+    cidr: Cidr,
+    entry: BlockEntry | AllowEntry,
+    at: number,
+  ): Promise<void> {
+    const kept = (e: BlockEntry | AllowEntry) => e.target !== entry.target;
+    await this.#store.update((state) => {
+      if (list === 'blocklist') state.blocks = [...state.blocks.filter(kept), entry as BlockEntry];
+      else state.allowlist = [...state.allowlist.filter(kept), entry];
+      state.audit.push({
+        at: entry.createdAt,
+        actor: entry.createdBy,
+        action: AUDIT_ACTIONS[list].add,
+        target: entry.target,
+        reason: entry.reason,
+      });
+    });
+    if (list === 'blocklist') this.#indexBlock(entry as BlockEntry);
+    else this.#allow.set(cidr, entry);
+    this.emit('change', { list, action: 'add', target: entry.target, entry, at, actor: entry.createdBy });
   }
 
   async #remove(
