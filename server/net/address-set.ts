@@ -46,6 +46,13 @@ export class AddressSet<T> {
     }
   }
 
+  /** The value for exactly `cidr` (not for the ranges containing it), or undefined. Two hash probes. */
+  get(cidr: Cidr): T | undefined {
+    return cidr.network.family === 4
+      ? this.#v4.get(cidr.prefix)?.get(v4Key(bytesToV4(cidr.network.bytes), cidr.prefix))
+      : this.#v6.get(cidr.prefix)?.get(packedPrefix(bytesToPacked(cidr.network.bytes), cidr.prefix));
+  }
+
   /** Removes `cidr`; returns whether it was present. */
   delete(cidr: Cidr): boolean {
     const removed =

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { AddressSet, type Cidr, parseCidr } from '../net/index.js';
+import type { Cidr } from '../net/index.js';
+import { AccessIndex } from './access-index.js';
 import { AccessListError } from './access-list-error.js';
-import { checkDuration, isTarget, parseTarget } from './access-list-target.js';
+import { type ListPage, type ListPageQuery, listPage } from './access-list-page.js';
+import { AUDIT_ACTIONS, planRemote } from './access-list-remote.js';
+import { checkDuration, parseTarget } from './access-list-target.js';
 import type {
   AccessDecision,
   AccessListChange,
@@ -34,9 +37,12 @@ export { AccessListError };
 export class AccessLists extends EventEmitter<AccessListEvents> {
   readonly #store: StateStore;
   readonly #now: () => number;
-  /** Permanent blocks are stored as they are; only expiring ones carry a parsed `expiresAtMs`. */
-  readonly #blocks = new AddressSet<BlockEntry | (BlockEntry & { expiresAtMs: number })>();
-  readonly #allow = new AddressSet<AllowEntry>();
+  readonly #index: AccessIndex;
+  /**
+   * List changes written but not yet settled. With none but its own, an addition can trust the
+   * index to say whether the list holds its target: it is updated as each write settles.
+   */
+  #writing = 0;
 
   /** The addresses the operator uses; a block covering one needs `force`. */
   readonly operator: OperatorAddresses;
@@ -45,66 +51,76 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     super();
     this.#store = store;
     this.#now = now;
+    this.#index = new AccessIndex(now);
     this.operator = operator;
     this.reload();
   }
 
   /** Rebuilds the in-memory sets from the state (after a restart or a change made elsewhere). */
   reload(state: Readonly<State> = this.#store.data): void {
-    this.#blocks.clear();
-    this.#allow.clear();
-    this.problems = [];
-    // A hand-edited entry that is not an address is skipped and reported, never fatal: the rest still apply.
-    for (const entry of state.blocks) {
-      try {
-        this.#indexBlock(entry);
-      } catch (err) {
-        this.problems.push(
-          `blocklist entry ${JSON.stringify(entry.target)} ignored: ${(err as Error).message}`,
-        );
-      }
-    }
-    for (const entry of state.allowlist) {
-      try {
-        this.#allow.set(parseCidr(entry.target), entry);
-      } catch (err) {
-        this.problems.push(
-          `allowlist entry ${JSON.stringify(entry.target)} ignored: ${(err as Error).message}`,
-        );
-      }
-    }
+    this.#index.rebuild(state);
   }
 
   /** Entries of the state that could not be applied at the last reload (shown in /api/health). */
-  problems: string[] = [];
+  get problems(): string[] {
+    return this.#index.problems;
+  }
 
   /** The decision for a canonical client IP: allowlisted, blocked (by the longest matching live block) or none. */
   decide(ip: string): AccessDecision {
-    const allowed = this.#allow.match(ip);
+    const allowed = this.#index.allowed(ip);
     if (allowed !== undefined) return { kind: 'allowlisted', entry: allowed };
-    const now = this.#now();
-    const blocked = this.#blocks.match(ip, (entry) => !('expiresAtMs' in entry) || entry.expiresAtMs > now);
+    const blocked = this.#index.liveBlock(ip);
     if (blocked !== undefined) return { kind: 'blocked', entry: blocked };
     return { kind: 'none' };
   }
 
   /** True when `ip` is on the allowlist. */
   isAllowlisted(ip: string): boolean {
-    return this.#allow.match(ip) !== undefined;
+    return this.#index.allowed(ip) !== undefined;
   }
 
   /** Every block with whether it is still in force, newest first. */
   listBlocks(): (BlockEntry & { expired: boolean })[] {
-    const now = this.#now();
-    return [...this.#store.data.blocks].reverse().map((entry) => ({
-      ...entry,
-      expired: entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now,
-    }));
+    return this.blockPage({}).entries;
   }
 
   /** Every allowlist entry, newest first. */
   listAllowlist(): AllowEntry[] {
-    return [...this.#store.data.allowlist].reverse();
+    return this.allowPage({}).entries;
+  }
+
+  /** A page of the blocklist, newest first, each entry with whether it is still in force (see {@link listPage}). */
+  blockPage(query: ListPageQuery): ListPage<BlockEntry & { expired: boolean }> {
+    const now = this.#now();
+    return listPage(this.#store.data.blocks, query, (entry) => ({
+      ...entry,
+      expired: isExpired(entry, now),
+    }));
+  }
+
+  /** A page of the allowlist, newest first (see {@link listPage}). */
+  allowPage(query: ListPageQuery): ListPage<AllowEntry> {
+    return listPage(this.#store.data.allowlist, query, (entry) => ({ ...entry }));
+  }
+
+  /** How many blocks are still in force: one pass over the list, no copies. */
+  activeBlockCount(): number {
+    const now = this.#now();
+    let count = 0;
+    for (const entry of this.#store.data.blocks) if (!isExpired(entry, now)) count++;
+    return count;
+  }
+
+  /**
+   * The block in force that decides for `ip` (the longest-prefix one covering it), whatever the
+   * allowlist says, or undefined: what the flags view unblocks. A few hash probes (AddressSet).
+   */
+  blockCovering(ip: string): BlockEntry | undefined {
+    const found = this.#index.liveBlock(ip);
+    if (found === undefined || !('expiresAtMs' in found)) return found;
+    const { expiresAtMs: _, ...entry } = found;
+    return entry;
   }
 
   /**
@@ -171,19 +187,28 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     at: number,
   ): Promise<void> {
     const kept = (e: BlockEntry | AllowEntry) => e.target !== entry.target;
-    await this.#store.update((state) => {
-      if (list === 'blocklist') state.blocks = [...state.blocks.filter(kept), entry as BlockEntry];
-      else state.allowlist = [...state.allowlist.filter(kept), entry];
-      state.audit.push({
-        at: entry.createdAt,
-        actor: entry.createdBy,
-        action: AUDIT_ACTIONS[list].add,
-        target: entry.target,
-        reason: entry.reason,
-      });
-    });
-    if (list === 'blocklist') this.#indexBlock(entry as BlockEntry);
-    else this.#allow.set(cidr, entry);
+    await this.#write(
+      (state) => {
+        // Every stored entry with this (canonical) target is in the index under this CIDR, so a new
+        // target, the common case, is appended without a pass over the list: 35 ms at 1M blocks.
+        const fresh = this.#writing === 1 && !this.#index.has(list, cidr);
+        if (list === 'blocklist') {
+          if (!fresh) state.blocks = state.blocks.filter(kept);
+          state.blocks.push(entry as BlockEntry);
+        } else {
+          if (!fresh) state.allowlist = state.allowlist.filter(kept);
+          state.allowlist.push(entry);
+        }
+        state.audit.push({
+          at: entry.createdAt,
+          actor: entry.createdBy,
+          action: AUDIT_ACTIONS[list].add,
+          target: entry.target,
+          reason: entry.reason,
+        });
+      },
+      () => this.#index.add(list, cidr, entry),
+    );
     this.emit('change', { list, action: 'add', target: entry.target, entry, at, actor: entry.createdBy });
   }
 
@@ -197,17 +222,19 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     if (!existing) throw new AccessListError(`${cidr.text} is not on the ${list}`, 404);
     const at = this.#now();
     const kept = (e: BlockEntry | AllowEntry) => e.target !== cidr.text;
-    await this.#store.update((state) => {
-      if (list === 'blocklist') state.blocks = state.blocks.filter(kept);
-      else state.allowlist = state.allowlist.filter(kept);
-      state.audit.push({
-        at: new Date(at).toISOString(),
-        actor,
-        action: AUDIT_ACTIONS[list].remove,
-        target: cidr.text,
-      });
-    });
-    (list === 'blocklist' ? this.#blocks : this.#allow).delete(cidr);
+    await this.#write(
+      (state) => {
+        if (list === 'blocklist') state.blocks = state.blocks.filter(kept);
+        else state.allowlist = state.allowlist.filter(kept);
+        state.audit.push({
+          at: new Date(at).toISOString(),
+          actor,
+          action: AUDIT_ACTIONS[list].remove,
+          target: cidr.text,
+        });
+      },
+      () => this.#index.delete(list, cidr),
+    );
     this.emit('change', { list, action: 'remove', target: cidr.text, at, actor });
     return existing;
   }
@@ -229,64 +256,31 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    * Returns the changes applied.
    */
   async applyRemote(changes: readonly (AccessListChange & { from: string })[]): Promise<AccessListChange[]> {
-    const current = {
-      blocklist: new Map(this.entries('blocklist').map((e) => [e.target, e] as const)),
-      allowlist: new Map(this.entries('allowlist').map((e) => [e.target, e] as const)),
-    };
-    // The last change per target counts; those that alter nothing are dropped.
-    const latest = new Map(changes.map((c) => [`${c.list} ${c.target}`, c] as const));
-    const applied = [...latest.values()].filter((c) => {
-      if (!isTarget(c.target)) return false;
-      const existing = current[c.list].get(c.target);
-      if (c.action === 'remove') return existing !== undefined;
-      return c.entry !== undefined && JSON.stringify(existing) !== JSON.stringify(c.entry);
+    const plan = planRemote(changes, {
+      blocklist: this.entries('blocklist'),
+      allowlist: this.entries('allowlist'),
     });
-    if (applied.length === 0) return [];
-    const touched = (list: AccessListChange['list']) =>
-      new Set(applied.filter((c) => c.list === list).map((c) => c.target));
-    const added = (list: AccessListChange['list']) =>
-      applied.flatMap((c) =>
-        c.list === list && c.action === 'add' && c.entry ? [Object.freeze(c.entry)] : [],
-      );
-    await this.#store.update((state) => {
-      const blocks = touched('blocklist');
-      const allows = touched('allowlist');
-      state.blocks = [
-        ...state.blocks.filter((e) => !blocks.has(e.target)),
-        ...(added('blocklist') as BlockEntry[]),
-      ];
-      state.allowlist = [...state.allowlist.filter((e) => !allows.has(e.target)), ...added('allowlist')];
-      for (const c of applied) {
-        state.audit.push({
-          at: new Date(c.at).toISOString(),
-          actor: c.actor,
-          action: AUDIT_ACTIONS[c.list][c.action],
-          target: c.target,
-          ...(c.entry ? { reason: c.entry.reason } : {}),
-          details: { instance: c.from },
-        });
-      }
-    });
-    for (const c of applied) {
-      const cidr = parseCidr(c.target);
-      if (c.list === 'blocklist') {
-        if (c.action === 'add') this.#indexBlock(c.entry as BlockEntry);
-        else this.#blocks.delete(cidr);
-      } else if (c.action === 'add') this.#allow.set(cidr, c.entry as AllowEntry);
-      else this.#allow.delete(cidr);
-      this.emit('change', c);
-    }
-    return applied;
+    if (plan.applied.length === 0) return [];
+    await this.#write(plan.change, () => plan.index(this.#index));
+    for (const c of plan.applied) this.emit('change', c);
+    return plan.applied;
   }
 
-  #indexBlock(entry: BlockEntry): void {
-    // No copy for permanent blocks: at a million entries the copies cost memory and cache misses.
-    if (entry.expiresAt === null) this.#blocks.set(parseCidr(entry.target), entry);
-    else this.#blocks.set(parseCidr(entry.target), { ...entry, expiresAtMs: Date.parse(entry.expiresAt) });
+  /**
+   * Runs `change` as a state update, then `index` (the same change to the in-memory sets) once it is
+   * written, both counted in {@link AccessLists.#writing}.
+   */
+  async #write(change: (state: State) => void, index: () => void): Promise<void> {
+    this.#writing++;
+    try {
+      await this.#store.update(change);
+      index();
+    } finally {
+      this.#writing--;
+    }
   }
 }
 
-const AUDIT_ACTIONS = {
-  blocklist: { add: 'block', remove: 'unblock' },
-  allowlist: { add: 'allow', remove: 'disallow' },
-} as const;
+function isExpired(entry: BlockEntry, now: number): boolean {
+  return entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now;
+}

@@ -1,0 +1,59 @@
+import type { AllowEntry, BlockEntry } from './state-schema.js';
+
+/** Which entries of a list to return: newest first, those matching `search`, `offset` skipped, at most `limit`. */
+export interface ListPageQuery {
+  /** Case-insensitive text the target, the reason or the author must contain; empty or absent matches all. */
+  search?: string;
+  /** Matching entries to skip, newest first (default 0). */
+  offset?: number;
+  /** Entries to return at most; absent returns every matching entry. */
+  limit?: number;
+}
+
+/** One page of a list, with the counts the UI shows ("200 of 1,000,000, 12 match"). */
+export interface ListPage<T> {
+  entries: T[];
+  /** Entries on the list. */
+  total: number;
+  /** Entries that match the search (`total` without one). */
+  matched: number;
+}
+
+/**
+ * The page `query` asks of `entries` (stored oldest first), newest first, each returned entry
+ * passed through `show`. One pass over the list and copies of the returned entries only: the
+ * newest 200 of 1,000,000 blocks take well under a millisecond, a search about 100 ms (README
+ * "Growth curves"); `GET /api/blocks` used to copy the whole list on every call.
+ */
+export function listPage<E extends BlockEntry | AllowEntry, T>(
+  entries: readonly E[],
+  query: ListPageQuery,
+  show: (entry: E) => T,
+): ListPage<T> {
+  const offset = query.offset ?? 0;
+  const end = query.limit === undefined ? Number.POSITIVE_INFINITY : offset + query.limit;
+  const needle = (query.search ?? '').trim().toLowerCase();
+  const out: T[] = [];
+  if (needle === '') {
+    const last = Math.min(entries.length, end);
+    for (let n = offset; n < last; n++) out.push(show(entries[entries.length - 1 - n] as E));
+    return { entries: out, total: entries.length, matched: entries.length };
+  }
+  let matched = 0;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i] as E;
+    if (!matches(entry, needle)) continue;
+    if (matched >= offset && matched < end) out.push(show(entry));
+    matched++;
+  }
+  return { entries: out, total: entries.length, matched };
+}
+
+/** Whether the target (canonical, so lower case already), the reason or the author contains `needle` (lower case). */
+function matches(entry: BlockEntry | AllowEntry, needle: string): boolean {
+  return (
+    entry.target.includes(needle) ||
+    entry.reason.toLowerCase().includes(needle) ||
+    entry.createdBy.toLowerCase().includes(needle)
+  );
+}
