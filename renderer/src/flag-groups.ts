@@ -1,9 +1,8 @@
 /**
- * Flags grouped by IP, as the flags view lists them, and the blocklist entry (if any) that
- * already blocks each IP. Pure.
+ * Flags grouped by IP, as the flags view lists them, with the blocklist entry (if any) that
+ * already blocks each IP (the server names it on each flag). Pure.
  */
-import { covers } from './ip-ranges.js';
-import type { BlockEntry, Flag } from './types.js';
+import type { Flag, FlagBlock } from './types.js';
 
 export interface FlaggedIp {
   ip: string;
@@ -13,6 +12,8 @@ export interface FlaggedIp {
   firstSeen: string;
   lastSeen: string;
   country?: string;
+  /** The block in force that covers the IP (its longest-prefix match), if any. */
+  block?: FlagBlock;
 }
 
 /** Groups flags by IP; the groups are ordered by last sighting, newest first. */
@@ -29,26 +30,9 @@ export function groupFlags(flags: readonly Flag[]): FlaggedIp[] {
     if (Date.parse(flag.first_seen) < Date.parse(group.firstSeen)) group.firstSeen = flag.first_seen;
     if (Date.parse(flag.last_seen) > Date.parse(group.lastSeen)) group.lastSeen = flag.last_seen;
     if (group.country === undefined && flag.country !== undefined) group.country = flag.country;
+    if (group.block === undefined && flag.block) group.block = flag.block;
   }
   return [...groups.values()].sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
-}
-
-/**
- * The unexpired blocklist entry that blocks `ip`: the exact entry if there is one, else the
- * narrowest CIDR that covers it. Undefined when the IP is not blocked.
- */
-export function blockFor(ip: string, blocks: readonly BlockEntry[]): BlockEntry | undefined {
-  let best: BlockEntry | undefined;
-  let bestPrefix = -1;
-  for (const block of blocks) {
-    if (block.expired || !covers(block.target, ip)) continue;
-    const prefix = block.target.includes('/') ? Number(block.target.split('/')[1]) : 129;
-    if (prefix > bestPrefix) {
-      best = block;
-      bestPrefix = prefix;
-    }
-  }
-  return best;
 }
 
 /** The reason recorded for a block made from the flags view: `blocked from UI: failed_logins, …`. */

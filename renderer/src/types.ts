@@ -89,7 +89,12 @@ export interface Flag {
   last_seen: string;
   is_active: boolean;
   country?: string;
+  /** The block in force that covers the IP, or null (`GET /api/flags`). */
+  block?: FlagBlock | null;
 }
+
+/** A blocklist entry as `GET /api/flags` names it on a flag. */
+export type FlagBlock = Omit<BlockEntry, 'expired'>;
 
 export interface BlockEntry {
   target: string;
@@ -98,6 +103,24 @@ export interface BlockEntry {
   createdBy: string;
   expiresAt: string | null;
   expired: boolean;
+}
+
+/** `GET /api/blocks`: a page, newest first, and the list's counts. */
+export interface BlockPage {
+  blocks: BlockEntry[];
+  /** Blocks on the list, expired ones included. */
+  total: number;
+  /** Blocks that match the search (`total` without one). */
+  matched: number;
+  /** Blocks still in force. */
+  active: number;
+}
+
+/** `GET /api/allowlist`: a page, newest first, and the list's counts. */
+export interface AllowPage {
+  allowlist: AllowEntry[];
+  total: number;
+  matched: number;
 }
 
 export interface AllowEntry {

@@ -92,6 +92,18 @@ export const blockBodySchema = z
   })
   .strict();
 
+/**
+ * `GET /api/blocks` and `GET /api/allowlist`: newest first, those whose target, reason or author
+ * contain `search` (any case), `offset` of them skipped, at most `limit`; without `limit`, all.
+ */
+export const listQuerySchema = z
+  .object({
+    search: z.string().max(200).optional(),
+    offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
 export const allowBodySchema = z
   .object({ target: z.string().min(1).max(64), reason: z.string().max(500).optional() })
   .strict();

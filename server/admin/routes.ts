@@ -23,6 +23,7 @@ import {
   flagsQuerySchema,
   forceQuerySchema,
   jobRunQuerySchema,
+  listQuerySchema,
   requestListSchema,
   statsSchema,
   validate,
@@ -126,14 +127,15 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const now = deps.now();
     ctx.body = {
       ...summary,
-      activeBlocks: accessLists.listBlocks().filter((b) => !b.expired).length,
+      activeBlocks: accessLists.activeBlockCount(),
       activeFlags: state.data.flags.filter((f) => f.is_active).length,
       generatedAt: new Date(now).toISOString(),
     };
   });
 
   router.get('/blocks', (ctx) => {
-    ctx.body = { blocks: accessLists.listBlocks() };
+    const { entries, total, matched } = accessLists.blockPage(validate(listQuerySchema, ctx.query, 'query'));
+    ctx.body = { blocks: entries, total, matched, active: accessLists.activeBlockCount() };
   });
   router.post('/blocks', async (ctx) => {
     const body = validate(blockBodySchema, ctx.request.body, 'body');
@@ -154,7 +156,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
 
   router.get('/allowlist', (ctx) => {
-    ctx.body = { allowlist: accessLists.listAllowlist() };
+    const { entries, total, matched } = accessLists.allowPage(validate(listQuerySchema, ctx.query, 'query'));
+    ctx.body = { allowlist: entries, total, matched };
   });
   router.post('/allowlist', async (ctx) => {
     const body = validate(allowBodySchema, ctx.request.body, 'body');
@@ -169,9 +172,11 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
 
   router.get('/flags', (ctx) => {
     const q = validate(flagsQuerySchema, ctx.query, 'query');
-    const flags = deps.detection.flags
-      .list(q)
-      .map((flag) => ({ ...flag, country: deps.geo.lookup(flag.ip)?.country_iso_code }));
+    const flags = deps.detection.flags.list(q).map((flag) => ({
+      ...flag,
+      country: deps.geo.lookup(flag.ip)?.country_iso_code,
+      block: accessLists.blockCovering(flag.ip) ?? null,
+    }));
     ctx.body = { flags };
   });
   router.post('/flags/:ip/dismiss', async (ctx) => {

@@ -1,5 +1,5 @@
 import { type Cidr, cidrContains, enclosingCidr, parseCidr, tryParseAddress } from '../net/index.js';
-import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
+import type { AccessLists, BlockEntry, RequestLog, StateStore } from '../store/index.js';
 import type { FlagStore } from './flag-store.js';
 import { groupFlaggedIps, RANGE_PREFIXES, type RangeGroup } from './range-grouping.js';
 
@@ -46,7 +46,7 @@ export async function suggestRanges(
 ): Promise<RangeSuggestion[]> {
   const byIp = deps.flags.activeReasonsByIp();
   const flagged = [...byIp].map(([ip, reasons]) => ({ ip, reasons: [...reasons].sort() }));
-  const blocks = liveRangeBlocks(deps.lists);
+  const blocks = liveRangeBlocks(deps.lists, deps.now());
   const dismissed = dismissals(deps.state);
   const allow = deps.lists.listAllowlist().flatMap((e) => cidrOrNone(e.target));
   const suggestions: RangeSuggestion[] = [];
@@ -120,10 +120,10 @@ function rangeKeys(ip: string): string[] {
   ];
 }
 
-function liveRangeBlocks(lists: AccessLists): Cidr[] {
-  return lists
-    .listBlocks()
-    .filter((b) => !b.expired && b.target.includes('/'))
+/** The ranges (CIDRs, not single IPs) blocked and still in force: one pass, no copy of the blocklist. */
+function liveRangeBlocks(lists: AccessLists, now: number): Cidr[] {
+  return (lists.entries('blocklist') as readonly BlockEntry[])
+    .filter((b) => b.target.includes('/') && (b.expiresAt === null || Date.parse(b.expiresAt) > now))
     .flatMap((b) => cidrOrNone(b.target));
 }
 

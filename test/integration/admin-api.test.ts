@@ -130,6 +130,57 @@ describe('admin API', () => {
     expect((await app.admin('/api/blocks/10.1.0.0%2F16', { method: 'DELETE' })).status).toBe(200);
   });
 
+  it('pages and searches the lists on the server, and names the block covering each flagged IP', async () => {
+    const lists = app.appliance.parts.accessLists;
+    for (let i = 1; i <= 5; i++)
+      await lists.block({
+        target: `198.51.100.${i}`,
+        reason: i === 2 ? 'Credential stuffing' : 'scan',
+        actor: 'user:ann',
+      });
+    await lists.block({ target: '198.51.100.0/24', reason: 'range', durationMs: 60_000, actor: 'user:ann' });
+    type Page = { blocks: { target: string }[]; total: number; matched: number; active: number };
+    const page = (await (await app.admin('/api/blocks?limit=2&offset=1')).json()) as Page;
+    expect(page.blocks.map((b) => b.target)).toEqual(['198.51.100.5', '198.51.100.4']);
+    expect(page).toMatchObject({ total: 6, matched: 6, active: 6 });
+    const found = (await (await app.admin('/api/blocks?search=STUFFING')).json()) as Page;
+    expect(found.blocks.map((b) => b.target)).toEqual(['198.51.100.2']);
+    expect(found).toMatchObject({ total: 6, matched: 1 });
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=1001', 'limit'],
+      ['offset=-1', 'offset'],
+      ['q=scan', 'q'],
+    ])
+      expect(await (await app.admin(`/api/blocks?${query}`)).json()).toMatchObject({
+        error: { message: expect.stringContaining(`invalid query field "${field}"`) },
+      });
+    expect((await app.admin('/api/allowlist?limit=1')).status).toBe(200);
+
+    await app.appliance.parts.detection.flags.raise(
+      { ip: '198.51.100.3', reason: 'sensitive_paths', count: 6, details: {}, seenAt: Date.now() },
+      'rule:sensitive_paths',
+    );
+    await app.appliance.parts.detection.flags.raise(
+      { ip: '192.0.2.44', reason: 'sensitive_paths', count: 6, details: {}, seenAt: Date.now() },
+      'rule:sensitive_paths',
+    );
+    const { flags } = (await (await app.admin('/api/flags?active=1')).json()) as {
+      flags: { ip: string; block: { target: string } | null }[];
+    };
+    expect(flags.find((f) => f.ip === '198.51.100.3')?.block).toMatchObject({ target: '198.51.100.3' });
+    expect(flags.find((f) => f.ip === '192.0.2.44')?.block).toBeNull();
+    for (const target of [
+      '198.51.100.0/24',
+      '198.51.100.1',
+      '198.51.100.2',
+      '198.51.100.3',
+      '198.51.100.4',
+      '198.51.100.5',
+    ])
+      await lists.unblock(target, 'user:ann');
+  });
+
   it('filters and paginates requests, validates queries and exports CSV safely', async () => {
     const hostile = '=HYPERLINK("http://evil.example","click")';
     for (let i = 0; i < 7; i++) {

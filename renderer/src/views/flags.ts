@@ -10,16 +10,16 @@ import { rangeSuggestionsPanel } from '../components/range-suggestions.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, h, ipLink, preserveFocus, select, table } from '../dom.js';
 import { REASON_LABELS } from '../evidence.js';
-import { blockFor, type FlaggedIp, groupFlags, uiBlockReason } from '../flag-groups.js';
+import { type FlaggedIp, groupFlags, uiBlockReason } from '../flag-groups.js';
 import { countryName, formatNumber } from '../format.js';
 import { countryOf } from '../ip-country.js';
 import { blockRangeOf } from '../ip-ranges.js';
-import type { BlockEntry, Flag } from '../types.js';
+import type { Flag, FlagBlock } from '../types.js';
 import { loading, pageHeader, showError, throttle, type View } from './view.js';
 
 interface Row {
   group: FlaggedIp;
-  block: BlockEntry | undefined;
+  block: FlagBlock | undefined;
 }
 
 function countryCell(group: FlaggedIp): HTMLElement {
@@ -65,13 +65,10 @@ export const flagsView: View = (root, ctx) => {
   async function load(): Promise<void> {
     suggestions.refresh();
     try {
-      const [flags, blocks] = await Promise.all([
-        get<{ flags: Flag[] }>('/api/flags?active=1', ctx.signal),
-        get<{ blocks: BlockEntry[] }>('/api/blocks', ctx.signal),
-      ]);
+      const flags = await get<{ flags: Flag[] }>('/api/flags?active=1', ctx.signal);
       rows = groupFlags(flags.flags.filter((flag) => flag.is_active)).map((group) => ({
         group,
-        block: blockFor(group.ip, blocks.blocks),
+        block: group.block,
       }));
       for (const ip of selected) if (!rows.some((r) => r.group.ip === ip)) selected.delete(ip);
       render();

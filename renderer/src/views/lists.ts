@@ -1,6 +1,8 @@
 /**
  * Blocklist and allowlist: an add form (IP or CIDR, reason, expiry), one search box filtering
  * both lists, and a remove button per entry. Expired blocks stay listed, muted, until removed.
+ * The server searches and pages (newest first, {@link PAGE} at a time, "Show more" for the next):
+ * a blocklist of a million entries is never sent whole.
  */
 import {
   allowTarget,
@@ -15,23 +17,28 @@ import { get } from '../api.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, field, h, ipLink, preserveFocus, select, table } from '../dom.js';
 import { formatNumber } from '../format.js';
-import type { AllowEntry, BlockEntry } from '../types.js';
+import { buildQuery } from '../query.js';
+import type { AllowPage, BlockPage } from '../types.js';
 import { loading, pageHeader, showError, throttle, type View } from './view.js';
 
-/** True when an entry's target or reason contains the search text (case-insensitive). */
-function matches(entry: { target: string; reason: string; createdBy: string }, search: string): boolean {
-  const needle = search.trim().toLowerCase();
-  if (needle === '') return true;
-  return [entry.target, entry.reason, entry.createdBy].some((text) => text.toLowerCase().includes(needle));
-}
+/** Entries asked for at a time. */
+const PAGE = 200;
+/** The most entries one request may ask for (the API's `limit` cap). */
+const MAX_LIMIT = 1000;
 
 function targetCell(target: string): HTMLElement {
   return target.includes('/') ? h('span', { class: 'mono' }, target) : ipLink(target);
 }
 
 export const listsView: View = (root, ctx) => {
-  let blocks: BlockEntry[] = [];
-  let allowlist: AllowEntry[] = [];
+  let blocks: BlockPage = { blocks: [], total: 0, matched: 0, active: 0 };
+  let allowlist: AllowPage = { allowlist: [], total: 0, matched: 0 };
+  /** Bumped by every load: an answer to an older one (an older search) is dropped. */
+  let generation = 0;
+  const blockMore = button('Show more', () => void more('block'), { variant: 'small' });
+  const allowMore = button('Show more', () => void more('allow'), { variant: 'small' });
+  const blockShown = h('span', { class: 'muted' });
+  const allowShown = h('span', { class: 'muted' });
   const blockSlot = h('div', { class: 'table-scroll' }, loading());
   const allowSlot = h('div', { class: 'table-scroll' }, loading());
   const blockCount = h('span', { class: 'muted' });
@@ -39,7 +46,8 @@ export const listsView: View = (root, ctx) => {
   const search = h('input', {
     attrs: { type: 'search', placeholder: 'Search both lists', 'aria-label': 'Search both lists' },
   });
-  search.addEventListener('input', () => render());
+  const searched = throttle(() => void load(true), 250);
+  search.addEventListener('input', () => searched());
 
   const target = h('input', {
     attrs: {
@@ -109,29 +117,62 @@ export const listsView: View = (root, ctx) => {
         { class: 'card card-flush', data: { testid: 'blocklist' } },
         h('h2', { class: 'card-title' }, 'Blocklist ', blockCount),
         blockSlot,
+        h('div', { class: 'load-more' }, blockShown, blockMore),
       ),
       h(
         'section',
         { class: 'card card-flush', data: { testid: 'allowlist' } },
         h('h2', { class: 'card-title' }, 'Allowlist ', allowCount),
         allowSlot,
+        h('div', { class: 'load-more' }, allowShown, allowMore),
       ),
     ),
   );
 
-  async function load(): Promise<void> {
+  /** One page of a list for the current search: `limit` entries from the `offset`-th newest match. */
+  function page<T>(path: string, offset: number, limit: number): Promise<T> {
+    const query = buildQuery({ search: search.value, offset: offset === 0 ? undefined : offset, limit });
+    return get<T>(`${path}${query}`, ctx.signal);
+  }
+
+  /**
+   * Loads both lists again from the newest entry: a page for a new search (`fresh`), else as many as
+   * were shown (at least a page, at most {@link MAX_LIMIT}).
+   */
+  async function load(fresh = false): Promise<void> {
+    const mine = ++generation;
+    const keep = (shown: number) => (fresh ? PAGE : Math.min(MAX_LIMIT, Math.max(PAGE, shown)));
     try {
       const [b, a] = await Promise.all([
-        get<{ blocks: BlockEntry[] }>('/api/blocks', ctx.signal),
-        get<{ allowlist: AllowEntry[] }>('/api/allowlist', ctx.signal),
+        page<BlockPage>('/api/blocks', 0, keep(blocks.blocks.length)),
+        page<AllowPage>('/api/allowlist', 0, keep(allowlist.allowlist.length)),
       ]);
-      blocks = b.blocks;
-      allowlist = a.allowlist;
+      if (mine !== generation) return;
+      blocks = b;
+      allowlist = a;
       render();
     } catch (error) {
+      if (mine !== generation) return;
       showError(blockSlot, error, () => void load());
       allowSlot.replaceChildren();
     }
+  }
+
+  /** Appends the next page of one list. */
+  async function more(list: 'block' | 'allow'): Promise<void> {
+    const mine = generation;
+    const button = list === 'block' ? blockMore : allowMore;
+    await busy(button, async () => {
+      if (list === 'block') {
+        const next = await page<BlockPage>('/api/blocks', blocks.blocks.length, PAGE);
+        if (mine === generation) blocks = { ...next, blocks: [...blocks.blocks, ...next.blocks] };
+      } else {
+        const next = await page<AllowPage>('/api/allowlist', allowlist.allowlist.length, PAGE);
+        if (mine === generation)
+          allowlist = { ...next, allowlist: [...allowlist.allowlist, ...next.allowlist] };
+      }
+      if (mine === generation) render();
+    });
   }
 
   function remove(action: () => Promise<boolean>) {
@@ -140,8 +181,8 @@ export const listsView: View = (root, ctx) => {
   }
 
   function blockTable(): HTMLElement {
-    const shown = blocks.filter((b) => matches(b, search.value));
-    if (blocks.length === 0)
+    const shown = blocks.blocks;
+    if (blocks.total === 0)
       return emptyState(
         'Nothing blocked',
         'Add an IP or CIDR above, or block a flagged IP from the Flagged IPs page.',
@@ -185,8 +226,8 @@ export const listsView: View = (root, ctx) => {
   }
 
   function allowTable(): HTMLElement {
-    const shown = allowlist.filter((a) => matches(a, search.value));
-    if (allowlist.length === 0)
+    const shown = allowlist.allowlist;
+    if (allowlist.total === 0)
       return emptyState(
         'Allowlist empty',
         'Add your own addresses and monitoring services so they are never blocked.',
@@ -224,15 +265,33 @@ export const listsView: View = (root, ctx) => {
   }
 
   function render(): void {
-    const active = blocks.filter((b) => !b.expired).length;
-    blockCount.textContent = `${formatNumber(active)} active${blocks.length > active ? `, ${formatNumber(blocks.length - active)} expired` : ''}`;
-    allowCount.textContent = formatNumber(allowlist.length);
+    const { active, total } = blocks;
+    blockCount.textContent = `${formatNumber(active)} active${total > active ? `, ${formatNumber(total - active)} expired` : ''}`;
+    allowCount.textContent = formatNumber(allowlist.total);
+    paging(blockShown, blockMore, blocks.blocks.length, blocks.matched, blocks.total);
+    paging(allowShown, allowMore, allowlist.allowlist.length, allowlist.matched, allowlist.total);
     preserveFocus(blockSlot, () => blockSlot.replaceChildren(blockTable()));
     preserveFocus(allowSlot, () => allowSlot.replaceChildren(allowTable()));
   }
 
+  /** "200 of 1,000,000 shown" (or "… matching") and the Show more button, while there is more. */
+  function paging(
+    status: HTMLElement,
+    more: HTMLButtonElement,
+    shown: number,
+    matched: number,
+    total: number,
+  ) {
+    more.hidden = shown >= matched;
+    status.hidden = matched <= PAGE && shown >= matched;
+    status.textContent = `${formatNumber(shown)} of ${formatNumber(matched)}${matched < total ? ' matching' : ''} shown`;
+  }
+
   const reload = throttle(() => void load(), 300);
-  ctx.onLeave(() => reload.cancel());
+  ctx.onLeave(() => {
+    reload.cancel();
+    searched.cancel();
+  });
   for (const type of ['block', 'unblock', 'allow', 'disallow'] as const)
     ctx.onLeave(ctx.live.on(type, () => reload()));
   void load();
