@@ -5,7 +5,9 @@
  * `AccessLists.block` of one more IP, `FlagStore.raise` of a new flag, and `writeRefreshes` of 170
  * refreshed flags. The figure is the time the commit held the event loop (its
  * `eventLoopUtilization` active time: the copy, checks and serialising, not the file I/O that runs
- * off the loop), the median of ROUNDS (15). Prints one table row per size.
+ * off the loop), the median of ROUNDS (15). It also times what the operator UI reads of such a
+ * blocklist: the newest page of 200 (`GET /api/blocks?limit=200`), a search through it that
+ * matches one block, and the count of blocks in force (`GET /api/stats`). Prints one table row per size.
  */
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,13 @@ async function loopMs(work: () => Promise<unknown>): Promise<number> {
   const before = performance.eventLoopUtilization();
   await work();
   return performance.eventLoopUtilization(before).active;
+}
+
+/** The time (ms) synchronous `work` takes. */
+function syncMs(work: () => unknown): number {
+  const start = performance.now();
+  work();
+  return performance.now() - start;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
@@ -66,9 +75,9 @@ async function seed(file: string, blocks: number): Promise<void> {
 }
 
 console.log(
-  '| blocks | audit entries | state file MB | open s | block one IP ms | raise one flag ms | refresh 170 of 1,000 flags ms |',
+  '| blocks | audit entries | state file MB | open s | block one IP ms | raise one flag ms | refresh 170 of 1,000 flags ms | newest 200 blocks ms | search ms | count in force ms |',
 );
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const blocks of sizes) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ipwarden-state-bench-'));
   try {
@@ -102,9 +111,18 @@ for (const blocks of sizes) {
       }
       refresh.push(await loopMs(() => flags.writeRefreshes()));
     }
+    const page: number[] = [];
+    const search: number[] = [];
+    const count: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      page.push(syncMs(() => lists.blockPage({ limit: 200 })));
+      search.push(syncMs(() => lists.blockPage({ search: '203.0.113.7', limit: 200 })));
+      count.push(syncMs(() => lists.activeBlockCount()));
+    }
     const mb = (await stat(file)).size / 2 ** 20;
     const cells = [blocks, Math.floor(blocks / 5), mb.toFixed(1), openS.toFixed(2)].map(String);
     for (const xs of [block, raise, refresh]) cells.push(median(xs).toFixed(1));
+    for (const xs of [page, search, count]) cells.push(median(xs).toFixed(2));
     console.log(`| ${cells.join(' | ')} |`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
