@@ -102,7 +102,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     ctx.body = {
       ip: address.text,
       decision: decision.kind === 'allowlisted' ? 'allowlisted' : decision.kind,
-      block: decision.kind === 'blocked' ? decision.entry : undefined,
+      // The stored entry, without the index's own `expiresAtMs` that decide() carries.
+      block: decision.kind === 'blocked' ? accessLists.blockCovering(address.text) : undefined,
       flags: deps.detection.flags.list({ ip: address.text }),
       requests: records,
       countries: [...countries].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count),

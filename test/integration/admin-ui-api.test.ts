@@ -132,6 +132,14 @@ describe('IP detail', () => {
     await app.appliance.parts.accessLists.unblock('81.2.69.0/24', 'test');
     expect((await app.admin('/api/ips/not-an-ip')).status).toBe(400);
   });
+
+  it('names a timed block by its stored fields only', async () => {
+    const lists = app.appliance.parts.accessLists;
+    const { entry } = await lists.block({ target: '192.0.2.77', durationMs: 3_600_000, actor: 'test' });
+    const detail = (await (await app.admin('/api/ips/192.0.2.77')).json()) as { block: unknown };
+    expect(detail.block).toEqual(entry);
+    await lists.unblock('192.0.2.77', 'test');
+  });
 });
 
 describe('settings', () => {
