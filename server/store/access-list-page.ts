@@ -49,10 +49,10 @@ export function listPage<E extends BlockEntry | AllowEntry, T>(
   return { entries: out, total: entries.length, matched };
 }
 
-/** Whether the target (canonical, so lower case already), the reason or the author contains `needle` (lower case). */
+/** Whether the target, the reason or the author contains `needle` (lower case), in any case. */
 function matches(entry: BlockEntry | AllowEntry, needle: string): boolean {
   return (
-    entry.target.includes(needle) ||
+    entry.target.toLowerCase().includes(needle) ||
     entry.reason.toLowerCase().includes(needle) ||
     entry.createdBy.toLowerCase().includes(needle)
   );

@@ -25,7 +25,7 @@ export interface RemotePlan {
 /**
  * Plans the changes other instances made (cluster sync) against `current`, the stored lists: the
  * last change per target counts; one whose target is not an IP or CIDR, a removal of what is not
- * there and an addition equal to the entry here alter nothing and are dropped.
+ * there, an addition equal to the entry here and one whose entry names another target are dropped.
  */
 export function planRemote(
   changes: readonly (AccessListChange & { from: string })[],
@@ -40,7 +40,9 @@ export function planRemote(
     if (!isTarget(c.target)) return false;
     const existing = byTarget[c.list].get(c.target);
     if (c.action === 'remove') return existing !== undefined;
-    return c.entry !== undefined && JSON.stringify(existing) !== JSON.stringify(c.entry);
+    // An entry for another target than the change's is malformed: stored under one, indexed under the other.
+    if (c.entry === undefined || c.entry.target !== c.target) return false;
+    return JSON.stringify(existing) !== JSON.stringify(c.entry);
   });
   const touched = (list: List) => new Set(applied.filter((c) => c.list === list).map((c) => c.target));
   const added = (list: List) =>

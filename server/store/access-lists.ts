@@ -43,6 +43,8 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    * index to say whether the list holds its target: it is updated as each write settles.
    */
   #writing = 0;
+  /** The last {@link AccessLists.activeBlockCount}, valid for `blocks` until `until` (ms). */
+  #active: { blocks: readonly BlockEntry[]; until: number; count: number } | undefined;
 
   /** The addresses the operator uses; a block covering one needs `force`. */
   readonly operator: OperatorAddresses;
@@ -56,7 +58,12 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     this.reload();
   }
 
-  /** Rebuilds the in-memory sets from the state (after a restart or a change made elsewhere). */
+  /**
+   * Rebuilds the in-memory sets from the state (after a restart or a change made elsewhere). Code
+   * that changes the lists in the state other than through this class must call it before the
+   * next change here: until then decisions miss that change, and an addition trusts the sets to
+   * say whether the list already holds its target.
+   */
   reload(state: Readonly<State> = this.#store.data): void {
     this.#index.rebuild(state);
   }
@@ -106,9 +113,20 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
 
   /** How many blocks are still in force: one pass over the list, no copies. */
   activeBlockCount(): number {
+    const blocks = this.#store.data.blocks;
     const now = this.#now();
+    const known = this.#active;
+    if (known?.blocks === blocks && now < known.until) return known.count;
+    // One pass, remembered until the list changes or its next block lapses.
     let count = 0;
-    for (const entry of this.#store.data.blocks) if (!isExpired(entry, now)) count++;
+    let until = Number.POSITIVE_INFINITY;
+    for (const entry of blocks) {
+      const lapses = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
+      if (lapses <= now) continue;
+      count++;
+      until = Math.min(until, lapses);
+    }
+    this.#active = { blocks, until, count };
     return count;
   }
 

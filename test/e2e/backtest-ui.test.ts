@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
-import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
+import { launchChromium, SCREENSHOTS, signedInPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { APACHE_LOGS } from '../helpers/combined-log.js';
 import { record } from '../helpers/records.js';
@@ -30,9 +30,7 @@ beforeAll(async () => {
   await app.appliance.parts.requestLog.flush();
   await mkdir(SCREENSHOTS, { recursive: true });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(`${app.addresses.adminUrl}/#token=${app.appliance.parts.token}`);
-  await page.locator('#shell').waitFor({ state: 'visible' });
+  page = await signedInPage(browser, app.addresses.adminUrl, app.appliance.parts.token);
 }, 120_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
-import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
+import { launchChromium, SCREENSHOTS, signedInPage } from '../helpers/browser.js';
 import { APACHE_LOGS } from '../helpers/combined-log.js';
 
 /** The import panel in real Chromium: a small log with a hostile malformed line, uploaded through the UI. */
@@ -17,10 +17,9 @@ beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   app = await startTestAppliance({ schedule: false });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('pageerror', (err) => pageErrors.push(String(err)));
-  await page.goto(`${app.addresses.adminUrl}/#token=${app.appliance.parts.token}`);
-  await page.locator('#shell').waitFor({ state: 'visible' });
+  page = await signedInPage(browser, app.addresses.adminUrl, app.appliance.parts.token, (e) =>
+    pageErrors.push(e),
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium (apt-get install chromium); Playwright's own browser download is not used. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -27,3 +27,20 @@ export async function launchChromium(): Promise<Browser> {
 
 /** Where e2e screenshots go (kept as CI artifacts, not committed). */
 export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
+
+/**
+ * A 1400×1000 page of `browser` signed in to the admin UI at `adminUrl` with `token` (the link
+ * `ipwarden start` prints), waiting for the app shell; `onError` gets each uncaught page error.
+ */
+export async function signedInPage(
+  browser: Browser,
+  adminUrl: string,
+  token: string,
+  onError: (error: string) => void = () => undefined,
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (err) => onError(String(err)));
+  await page.goto(`${adminUrl}/#token=${token}`);
+  await page.locator('#shell').waitFor({ state: 'visible' });
+  return page;
+}

@@ -18,23 +18,39 @@ import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, field, h, ipLink, preserveFocus, select, table } from '../dom.js';
 import { formatNumber } from '../format.js';
 import { buildQuery } from '../query.js';
-import type { AllowPage, BlockPage } from '../types.js';
+import type { AllowEntry, AllowPage, BlockEntry, BlockPage } from '../types.js';
 import { loading, pageHeader, showError, throttle, type View } from './view.js';
+
+/** The query of one page: `limit` entries matching `text`, from the `offset`-th newest match. */
+function query(text: string, offset: number, limit: number): string {
+  return buildQuery({ search: text, offset: offset === 0 ? undefined : offset, limit });
+}
 
 /** Entries asked for at a time. */
 const PAGE = 200;
 /** The most entries one request may ask for (the API's `limit` cap). */
 const MAX_LIMIT = 1000;
 
+/** What the view holds of one list: the entries shown and the list's counts. */
+interface Listed<E> {
+  entries: E[];
+  total: number;
+  matched: number;
+  /** Blocks in force (the blocklist only). */
+  active?: number;
+}
+
 function targetCell(target: string): HTMLElement {
   return target.includes('/') ? h('span', { class: 'mono' }, target) : ipLink(target);
 }
 
 export const listsView: View = (root, ctx) => {
-  let blocks: BlockPage = { blocks: [], total: 0, matched: 0, active: 0 };
-  let allowlist: AllowPage = { allowlist: [], total: 0, matched: 0 };
+  let blocks: Listed<BlockEntry> = { entries: [], total: 0, matched: 0, active: 0 };
+  let allowlist: Listed<AllowEntry> = { entries: [], total: 0, matched: 0 };
   /** Bumped by every load: an answer to an older one (an older search) is dropped. */
   let generation = 0;
+  /** The search the entries shown were found with: Show more pages on with it, not with what is typed since. */
+  let shownSearch = '';
   const blockMore = button('Show more', () => void more('block'), { variant: 'small' });
   const allowMore = button('Show more', () => void more('allow'), { variant: 'small' });
   const blockShown = h('span', { class: 'muted' });
@@ -44,7 +60,12 @@ export const listsView: View = (root, ctx) => {
   const blockCount = h('span', { class: 'muted' });
   const allowCount = h('span', { class: 'muted' });
   const search = h('input', {
-    attrs: { type: 'search', placeholder: 'Search both lists', 'aria-label': 'Search both lists' },
+    attrs: {
+      type: 'search',
+      placeholder: 'Search both lists',
+      'aria-label': 'Search both lists',
+      maxlength: 200,
+    },
   });
   const searched = throttle(() => void load(true), 250);
   search.addEventListener('input', () => searched());
@@ -129,27 +150,55 @@ export const listsView: View = (root, ctx) => {
     ),
   );
 
-  /** One page of a list for the current search: `limit` entries from the `offset`-th newest match. */
-  function page<T>(path: string, offset: number, limit: number): Promise<T> {
-    const query = buildQuery({ search: search.value, offset: offset === 0 ? undefined : offset, limit });
-    return get<T>(`${path}${query}`, ctx.signal);
+  /** `limit` blocks matching `text`, from the `offset`-th newest match. */
+  async function blockPage(text: string, offset: number, limit: number): Promise<Listed<BlockEntry>> {
+    const { blocks, total, matched, active } = await get<BlockPage>(
+      `/api/blocks${query(text, offset, limit)}`,
+      ctx.signal,
+    );
+    return { entries: blocks, total, matched, active };
+  }
+
+  /** `limit` allowlist entries matching `text`, from the `offset`-th newest match. */
+  async function allowPage(text: string, offset: number, limit: number): Promise<Listed<AllowEntry>> {
+    const { allowlist, total, matched } = await get<AllowPage>(
+      `/api/allowlist${query(text, offset, limit)}`,
+      ctx.signal,
+    );
+    return { entries: allowlist, total, matched };
+  }
+
+  /** The newest `count` entries of a list, in requests of at most {@link MAX_LIMIT}. */
+  async function newest<E>(
+    fetchPage: (offset: number, limit: number) => Promise<Listed<E>>,
+    count: number,
+  ): Promise<Listed<E>> {
+    const first = await fetchPage(0, Math.min(count, MAX_LIMIT));
+    while (first.entries.length < Math.min(count, first.matched)) {
+      const next = await fetchPage(first.entries.length, Math.min(count - first.entries.length, MAX_LIMIT));
+      if (next.entries.length === 0) break;
+      first.entries.push(...next.entries);
+    }
+    return first;
   }
 
   /**
    * Loads both lists again from the newest entry: a page for a new search (`fresh`), else as many as
-   * were shown (at least a page, at most {@link MAX_LIMIT}).
+   * were shown (at least a page).
    */
   async function load(fresh = false): Promise<void> {
     const mine = ++generation;
-    const keep = (shown: number) => (fresh ? PAGE : Math.min(MAX_LIMIT, Math.max(PAGE, shown)));
+    const text = search.value;
+    const keep = (shown: number) => (fresh ? PAGE : Math.max(PAGE, shown));
     try {
       const [b, a] = await Promise.all([
-        page<BlockPage>('/api/blocks', 0, keep(blocks.blocks.length)),
-        page<AllowPage>('/api/allowlist', 0, keep(allowlist.allowlist.length)),
+        newest((offset, limit) => blockPage(text, offset, limit), keep(blocks.entries.length)),
+        newest((offset, limit) => allowPage(text, offset, limit), keep(allowlist.entries.length)),
       ]);
       if (mine !== generation) return;
       blocks = b;
       allowlist = a;
+      shownSearch = text;
       render();
     } catch (error) {
       if (mine !== generation) return;
@@ -158,20 +207,26 @@ export const listsView: View = (root, ctx) => {
     }
   }
 
-  /** Appends the next page of one list. */
+  /**
+   * Appends the next page of one list, for the search its entries were found with. The page is
+   * dropped if the list was loaded again meanwhile (a new search, a live change): it would not
+   * follow on from what is shown.
+   */
   async function more(list: 'block' | 'allow'): Promise<void> {
-    const mine = generation;
     const button = list === 'block' ? blockMore : allowMore;
     await busy(button, async () => {
       if (list === 'block') {
-        const next = await page<BlockPage>('/api/blocks', blocks.blocks.length, PAGE);
-        if (mine === generation) blocks = { ...next, blocks: [...blocks.blocks, ...next.blocks] };
+        const shown = blocks;
+        const next = await blockPage(shownSearch, shown.entries.length, PAGE);
+        if (blocks !== shown) return;
+        blocks = { ...next, entries: [...shown.entries, ...next.entries] };
       } else {
-        const next = await page<AllowPage>('/api/allowlist', allowlist.allowlist.length, PAGE);
-        if (mine === generation)
-          allowlist = { ...next, allowlist: [...allowlist.allowlist, ...next.allowlist] };
+        const shown = allowlist;
+        const next = await allowPage(shownSearch, shown.entries.length, PAGE);
+        if (allowlist !== shown) return;
+        allowlist = { ...next, entries: [...shown.entries, ...next.entries] };
       }
-      if (mine === generation) render();
+      render();
     });
   }
 
@@ -181,7 +236,7 @@ export const listsView: View = (root, ctx) => {
   }
 
   function blockTable(): HTMLElement {
-    const shown = blocks.blocks;
+    const shown = blocks.entries;
     if (blocks.total === 0)
       return emptyState(
         'Nothing blocked',
@@ -226,7 +281,7 @@ export const listsView: View = (root, ctx) => {
   }
 
   function allowTable(): HTMLElement {
-    const shown = allowlist.allowlist;
+    const shown = allowlist.entries;
     if (allowlist.total === 0)
       return emptyState(
         'Allowlist empty',
@@ -265,11 +320,11 @@ export const listsView: View = (root, ctx) => {
   }
 
   function render(): void {
-    const { active, total } = blocks;
+    const { active = blocks.total, total } = blocks;
     blockCount.textContent = `${formatNumber(active)} active${total > active ? `, ${formatNumber(total - active)} expired` : ''}`;
     allowCount.textContent = formatNumber(allowlist.total);
-    paging(blockShown, blockMore, blocks.blocks.length, blocks.matched, blocks.total);
-    paging(allowShown, allowMore, allowlist.allowlist.length, allowlist.matched, allowlist.total);
+    paging(blockShown, blockMore, blocks.entries.length, blocks.matched, blocks.total);
+    paging(allowShown, allowMore, allowlist.entries.length, allowlist.matched, allowlist.total);
     preserveFocus(blockSlot, () => blockSlot.replaceChildren(blockTable()));
     preserveFocus(allowSlot, () => allowSlot.replaceChildren(allowTable()));
   }

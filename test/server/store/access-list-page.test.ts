@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listPage } from '../../../server/store/access-list-page.js';
 import { AccessLists } from '../../../server/store/access-lists.js';
 import { openStateStore, type StateStore } from '../../../server/store/state-store.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -59,13 +60,24 @@ describe('AccessLists.blockPage and allowPage', () => {
     expect(lists.blockPage({ search: 'nothing like it' })).toEqual({ entries: [], total: 12, matched: 0 });
   });
 
+  it('finds a hand-edited target written in capitals', () => {
+    const entry = { target: '2001:DB8::BAD', reason: '', createdAt: '', createdBy: '', expiresAt: null };
+    for (const search of ['db8::bad', 'DB8::BAD'])
+      expect(listPage([entry], { search }, (e) => e.target).entries).toEqual(['2001:DB8::BAD']);
+  });
+
   it('marks lapsed blocks and counts only those in force', async () => {
     await lists.block({ target: '203.0.113.1', durationMs: MINUTE, actor: 'user:ann' });
     await lists.block({ target: '203.0.113.2', actor: 'user:ann' });
     expect(lists.activeBlockCount()).toBe(2);
-    clock.ms += MINUTE;
+    clock.ms += MINUTE - 1;
+    expect(lists.activeBlockCount()).toBe(2);
+    clock.ms += 1;
     expect(lists.activeBlockCount()).toBe(1);
+    await lists.block({ target: '203.0.113.3', durationMs: MINUTE, actor: 'user:ann' });
+    expect(lists.activeBlockCount()).toBe(2);
     expect(lists.blockPage({}).entries.map((e) => [e.target, e.expired])).toEqual([
+      ['203.0.113.3', false],
       ['203.0.113.2', false],
       ['203.0.113.1', true],
     ]);

@@ -339,6 +339,24 @@ describe('AccessLists.applyRemote (changes from other instances)', () => {
     expect(kind(lists.decide('198.51.100.77'))).toBe('blocked');
   });
 
+  it('skips an addition whose entry names another target than the change', async () => {
+    const applied = await lists.applyRemote([
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: '10.0.0.1',
+        entry: entry('10.0.0.2'),
+        at: START,
+        actor: 'x',
+        from: 'B',
+      },
+    ]);
+    expect(applied).toEqual([]);
+    expect(store.data.blocks).toEqual([]);
+    expect(kind(lists.decide('10.0.0.1'))).toBe('none');
+    expect(kind(lists.decide('10.0.0.2'))).toBe('none');
+  });
+
   it('skips changes that alter nothing and targets that are not canonical addresses', async () => {
     await lists.block({ target: '203.0.113.9', reason: 'remote', actor: 'user:other' });
     const same = lists.entry('blocklist', '203.0.113.9');

@@ -1,0 +1,112 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { launchChromium, SCREENSHOTS, signedInPage } from '../helpers/browser.js';
+
+/**
+ * The Block & allow lists page in real Chromium over a blocklist longer than one request may
+ * carry (1,300 blocks): pages from the server, Show more, searches, and live reloads.
+ */
+let app: TestAppliance;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const COUNT = 1300;
+/** The blocked targets, oldest first: `10.99.0.0` … with reasons `e2e page 0` …. */
+const targets = Array.from({ length: COUNT }, (_, i) => `10.99.${i >> 8}.${i & 255}`);
+
+beforeAll(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  app = await startTestAppliance({ schedule: false });
+  for (const [i, target] of targets.entries())
+    await app.appliance.parts.accessLists.block({ target, reason: `e2e page ${i}`, actor: 'test' });
+  browser = await launchChromium();
+  page = await signedInPage(browser, app.addresses.adminUrl, app.appliance.parts.token, (e) =>
+    pageErrors.push(e),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const shot = (name: string) =>
+  page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+const rows = () => page.locator('[data-testid="blocklist"] tbody tr');
+// The rows' `data-key` (their targets); the project's types have no DOM, so the attribute is read structurally.
+const keys = () =>
+  rows().evaluateAll((rs) =>
+    rs.map((r) => (r as unknown as { dataset: { key?: string } }).dataset.key ?? ''),
+  );
+const status = () => page.locator('[data-testid="blocklist"] .load-more');
+const showMore = () => page.locator('[data-testid="blocklist"]').getByRole('button', { name: 'Show more' });
+const searchBox = () => page.getByRole('searchbox', { name: 'Search both lists' });
+
+/** The `n` newest blocked targets, newest first, of the blocks made by this file. */
+const newest = (n: number, from: readonly string[] = targets) => [...from].reverse().slice(0, n);
+
+async function openLists(): Promise<void> {
+  await page.goto(`${app.addresses.adminUrl}/#/settings`);
+  await page.goto(`${app.addresses.adminUrl}/#/lists`);
+  await expect.poll(() => rows().count()).toBe(200);
+}
+
+describe('Block & allow lists over a long blocklist', () => {
+  it('shows the newest 200, then 200 more a click, and searches on the server', async () => {
+    await openLists();
+    expect(await keys()).toEqual(newest(200));
+    expect(await status().innerText()).toContain(`200 of ${COUNT.toLocaleString('en-US')} shown`);
+    await shot('lists-paged');
+    await showMore().click();
+    await expect.poll(() => rows().count()).toBe(400);
+    expect(await keys()).toEqual(newest(400));
+    await searchBox().fill('E2E PAGE 123');
+    // `e2e page 123` and `e2e page 1230` … `1239`: newest first.
+    await expect
+      .poll(keys)
+      .toEqual([...Array.from({ length: 10 }, (_, k) => targets[1239 - k]), targets[123]]);
+    await searchBox().fill('');
+    await expect.poll(keys).toEqual(newest(200));
+  });
+
+  it('keeps every entry shown, beyond one request’s 1,000, when a live change reloads the list', async () => {
+    await openLists();
+    for (let shown = 200; shown < COUNT; shown += 200) {
+      await showMore().click();
+      await expect.poll(() => rows().count()).toBe(Math.min(shown + 200, COUNT));
+    }
+    expect(await showMore().isHidden()).toBe(true);
+    await app.appliance.parts.accessLists.block({ target: '192.0.2.1', reason: 'live', actor: 'test' });
+    await expect.poll(async () => (await keys())[0]).toBe('192.0.2.1');
+    expect(await keys()).toEqual(['192.0.2.1', ...newest(COUNT - 1)]);
+    await app.appliance.parts.accessLists.unblock('192.0.2.1', 'test');
+  });
+
+  it('pages on with the search it showed when Show more is clicked while a new search is on its way', async () => {
+    await openLists();
+    // The new search answers late, and the next page of the old list later still.
+    await page.route('**/api/blocks?*', async (route) => {
+      const url = new URL(route.request().url());
+      const delay = url.searchParams.has('search') ? 800 : url.searchParams.has('offset') ? 1600 : 0;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      await route.continue();
+    });
+    try {
+      await searchBox().fill('e2e page 1');
+      await page.waitForTimeout(400); // the search has left (250 ms throttle) and not come back
+      await showMore().click();
+      await page.waitForTimeout(2500);
+      const matching = [...targets.entries()].filter(([i]) => String(i).startsWith('1')).map(([, t]) => t);
+      expect(await keys()).toEqual(newest(200, matching));
+      await showMore().click();
+      await expect.poll(() => rows().count()).toBe(400);
+      expect(await keys()).toEqual(newest(400, matching));
+    } finally {
+      await page.unroute('**/api/blocks?*');
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});
