@@ -240,7 +240,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     filter: Parameters<RequestLog['scan']>[0],
   ): AsyncIterable<unknown> | Iterable<unknown> {
     if (kind === 'requests') return requestLog.scan(filter, 'oldest');
-    if (kind === 'blocks') return accessLists.listBlocks();
+    if (kind === 'blocks') return accessLists.eachBlock();
     return deps.detection.flags.list().filter((f) => {
       const seen = Date.parse(f.last_seen);
       return (

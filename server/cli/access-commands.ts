@@ -70,18 +70,32 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
   program
     .command('blocks')
     .description('list the blocklist (newest first)')
+    .option('--search <text>', 'only blocks whose target, reason or author contain this text (any case)')
+    .option('--limit <n>', 'at most this many blocks (1–1000), newest first')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const { blocks } = await withAccessLists(cli, program, {
-        api: (c) => c.json<{ blocks: (BlockEntry & { expired: boolean })[] }>('GET', '/api/blocks'),
-        local: async (lists) => ({ blocks: lists.listBlocks() }),
+    .action(async (opts: { search?: string; limit?: string; json?: boolean }) => {
+      const query = blocksQuery(opts);
+      const { blocks, matched } = await withAccessLists(cli, program, {
+        api: (c) =>
+          c.json<{ blocks: (BlockEntry & { expired: boolean })[]; matched: number }>(
+            'GET',
+            `/api/blocks${query.params.size > 0 ? `?${query.params}` : ''}`,
+          ),
+        local: async (lists) => {
+          const { entries, matched } = lists.blockPage(query.page);
+          return { blocks: entries, matched };
+        },
       });
       if (opts.json) {
         cli.out(`${JSON.stringify(blocks, null, 2)}\n`);
         return;
       }
       if (blocks.length === 0) {
-        cli.out('The blocklist is empty. Block an address with: ipwarden block <ip|cidr> --reason "…"\n');
+        cli.out(
+          opts.search
+            ? `No block matches ${JSON.stringify(opts.search)}.\n`
+            : 'The blocklist is empty. Block an address with: ipwarden block <ip|cidr> --reason "…"\n',
+        );
         return;
       }
       const rows = blocks.map((b) => [
@@ -92,7 +106,35 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
         b.reason,
       ]);
       cli.out(table(['TARGET', 'STATUS', 'CREATED', 'BY', 'REASON'], rows));
+      if (blocks.length < matched) cli.err(`${blocks.length} of ${matched} shown (--limit)\n`);
     });
+}
+
+/**
+ * `ipwarden blocks`' options as the admin API's query and as a page of the local lists.
+ * @throws CliError naming the option when `--limit` is not a whole number from 1 to 1000 or
+ *   `--search` is longer than 200 characters (the API's own limits).
+ */
+function blocksQuery(opts: { search?: string; limit?: string }): {
+  params: URLSearchParams;
+  page: { search?: string; limit?: number };
+} {
+  const params = new URLSearchParams();
+  const page: { search?: string; limit?: number } = {};
+  if (opts.search !== undefined) {
+    if (opts.search.length > 200)
+      throw new CliError(`--search takes at most 200 characters, got ${opts.search.length}`);
+    params.set('search', opts.search);
+    page.search = opts.search;
+  }
+  if (opts.limit !== undefined) {
+    const limit = Number(opts.limit);
+    if (!/^\d+$/.test(opts.limit) || limit < 1 || limit > 1000)
+      throw new CliError(`--limit expects a whole number from 1 to 1000, got ${JSON.stringify(opts.limit)}`);
+    params.set('limit', opts.limit);
+    page.limit = limit;
+  }
+  return { params, page };
 }
 
 async function withAccessLists<T>(

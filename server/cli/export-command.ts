@@ -78,7 +78,7 @@ async function exportLocally(
   const state = await openStateStore({ dataDir });
   const items =
     kind === 'blocks'
-      ? new AccessLists(state).listBlocks()
+      ? new AccessLists(state).eachBlock()
       : state.data.flags.filter((f) => {
           const seen = Date.parse(f.last_seen);
           return (

@@ -2,7 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { Cidr } from '../net/index.js';
 import { AccessIndex } from './access-index.js';
 import { AccessListError } from './access-list-error.js';
-import { type ListPage, type ListPageQuery, listPage } from './access-list-page.js';
+import {
+  ActiveBlockCount,
+  type ListPage,
+  type ListPageQuery,
+  listPage,
+  newestBlocks,
+  withExpired,
+} from './access-list-page.js';
 import { AUDIT_ACTIONS, planRemote } from './access-list-remote.js';
 import { checkDuration, parseTarget } from './access-list-target.js';
 import type {
@@ -43,8 +50,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    * index to say whether the list holds its target: it is updated as each write settles.
    */
   #writing = 0;
-  /** The last {@link AccessLists.activeBlockCount}, valid for `blocks` until `until` (ms). */
-  #active: { blocks: readonly BlockEntry[]; until: number; count: number } | undefined;
+  readonly #active = new ActiveBlockCount();
 
   /** The addresses the operator uses; a block covering one needs `force`. */
   readonly operator: OperatorAddresses;
@@ -92,6 +98,15 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     return this.blockPage({}).entries;
   }
 
+  /**
+   * Every block with whether it is still in force, newest first, made one at a time as they are
+   * read: an export of 1M blocks streams them without a copy of the list (the list as it is now;
+   * later changes do not show).
+   */
+  eachBlock(): Generator<BlockEntry & { expired: boolean }> {
+    return newestBlocks(this.#store.data.blocks, this.#now());
+  }
+
   /** Every allowlist entry, newest first. */
   listAllowlist(): AllowEntry[] {
     return this.allowPage({}).entries;
@@ -100,10 +115,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   /** A page of the blocklist, newest first, each entry with whether it is still in force (see {@link listPage}). */
   blockPage(query: ListPageQuery): ListPage<BlockEntry & { expired: boolean }> {
     const now = this.#now();
-    return listPage(this.#store.data.blocks, query, (entry) => ({
-      ...entry,
-      expired: isExpired(entry, now),
-    }));
+    return listPage(this.#store.data.blocks, query, (entry) => withExpired(entry, now));
   }
 
   /** A page of the allowlist, newest first (see {@link listPage}). */
@@ -111,23 +123,9 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     return listPage(this.#store.data.allowlist, query, (entry) => ({ ...entry }));
   }
 
-  /** How many blocks are still in force: one pass over the list, no copies. */
+  /** How many blocks are still in force (see {@link ActiveBlockCount}). */
   activeBlockCount(): number {
-    const blocks = this.#store.data.blocks;
-    const now = this.#now();
-    const known = this.#active;
-    if (known?.blocks === blocks && now < known.until) return known.count;
-    // One pass, remembered until the list changes or its next block lapses.
-    let count = 0;
-    let until = Number.POSITIVE_INFINITY;
-    for (const entry of blocks) {
-      const lapses = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
-      if (lapses <= now) continue;
-      count++;
-      until = Math.min(until, lapses);
-    }
-    this.#active = { blocks, until, count };
-    return count;
+    return this.#active.count(this.#store.data.blocks, this.#now());
   }
 
   /**
@@ -297,8 +295,4 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       this.#writing--;
     }
   }
-}
-
-function isExpired(entry: BlockEntry, now: number): boolean {
-  return entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now;
 }

@@ -44,6 +44,31 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect(state.audit.every((a) => a.actor === 'cli')).toBe(true);
   });
 
+  it('lists the newest blocks up to --limit and those matching --search, refusing a bad --limit', async () => {
+    const blocks: [string, string][] = [
+      ['192.0.2.1', 'scanner'],
+      ['192.0.2.2', 'Credential stuffing'],
+      ['192.0.2.3', 'scanner'],
+    ];
+    for (const [target, reason] of blocks) await run('block', target, '--reason', reason);
+    const limited = await run('blocks', '--limit', '2', '--json');
+    expect((JSON.parse(limited.out) as { target: string }[]).map((b) => b.target)).toEqual([
+      '192.0.2.3',
+      '192.0.2.2',
+    ]);
+    const table = await run('blocks', '--limit', '1');
+    expect(table.out).toContain('192.0.2.3');
+    expect(table.err).toBe('1 of 3 shown (--limit)\n');
+    const found = await run('blocks', '--search', 'STUFFING');
+    expect(found.out).toContain('192.0.2.2');
+    expect(found.out).not.toContain('192.0.2.1');
+    expect((await run('blocks', '--search', 'nothing')).out).toBe('No block matches "nothing".\n');
+    for (const bad of ['0', '1001', '2.5', 'ten'])
+      expect((await run('blocks', '--limit', bad)).error?.message).toContain(
+        '--limit expects a whole number',
+      );
+  });
+
   it('says what to do when the blocklist is empty', async () => {
     expect((await run('blocks')).out).toContain('The blocklist is empty');
   });
@@ -138,6 +163,11 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
         target: '127.0.0.1',
         createdBy: 'cli',
       });
+      await run('block', '192.0.2.9', '--reason', 'second');
+      const viaApi = await run('blocks', '--limit', '1', '--search', 'SECOND');
+      expect(viaApi.out).toContain('192.0.2.9');
+      expect(viaApi.out).not.toContain('127.0.0.1');
+      expect((await run('unblock', '192.0.2.9')).out).toBe('unblocked 192.0.2.9\n');
       expect((await run('unblock', '127.0.0.1')).out).toBe('unblocked 127.0.0.1\n');
       expect((await app.proxy('/')).status).toBe(200);
       await app.appliance.parts.requestLog.flush();
