@@ -1,7 +1,8 @@
 /**
  * Flagged IPs: active flags grouped by IP with their evidence, one-click Block / Block range /
  * Dismiss (Unblock for IPs already blocked), and bulk actions on the selected rows. New flags
- * appear live.
+ * appear live. Rows are drawn {@link PAGE} at a time with "Show more": 5,000 rows took the page
+ * 4.8 s to draw, again on every live reload during a flag storm.
  */
 import { blockTarget, busy, dismissFlags, unblockTarget } from '../actions.js';
 import { get } from '../api.js';
@@ -16,6 +17,9 @@ import { countryOf } from '../ip-country.js';
 import { blockRangeOf } from '../ip-ranges.js';
 import type { Flag, FlagBlock } from '../types.js';
 import { loading, pageHeader, showError, throttle, type View } from './view.js';
+
+/** Rows drawn at a time. */
+const PAGE = 200;
 
 interface Row {
   group: FlaggedIp;
@@ -37,6 +41,18 @@ export const flagsView: View = (root, ctx) => {
   const selected = new Set<string>();
   let rows: Row[] = [];
   let reasonFilter = '';
+  /** How many rows of the current filter are drawn; kept across live reloads. */
+  let drawn = PAGE;
+  const more = button(
+    'Show more',
+    () => {
+      drawn += PAGE;
+      render();
+    },
+    { variant: 'small' },
+  );
+  const drawnStatus = h('span', { class: 'muted' });
+  const footer = h('div', { class: 'load-more' }, drawnStatus, more);
   const content = h('div', { class: 'card card-flush' }, loading());
   const suggestions = rangeSuggestionsPanel(ctx.signal, () => {
     ctx.refreshFlagCount();
@@ -50,6 +66,7 @@ export const flagsView: View = (root, ctx) => {
   });
   reasonSelect.addEventListener('change', () => {
     reasonFilter = reasonSelect.value;
+    drawn = PAGE;
     render();
   });
   root.append(
@@ -60,6 +77,7 @@ export const flagsView: View = (root, ctx) => {
     suggestions.element,
     h('div', { class: 'toolbar' }, reasonSelect, blockSelected, unblockSelected, summary),
     content,
+    footer,
   );
 
   async function load(): Promise<void> {
@@ -70,7 +88,8 @@ export const flagsView: View = (root, ctx) => {
         group,
         block: group.block,
       }));
-      for (const ip of selected) if (!rows.some((r) => r.group.ip === ip)) selected.delete(ip);
+      const flagged = new Set(rows.map((r) => r.group.ip));
+      for (const ip of selected) if (!flagged.has(ip)) selected.delete(ip);
       render();
     } catch (error) {
       showError(content, error, () => void load());
@@ -82,7 +101,11 @@ export const flagsView: View = (root, ctx) => {
   }
 
   function render(): void {
-    const shown = visible();
+    const matching = visible();
+    const shown = matching.slice(0, drawn);
+    more.hidden = shown.length >= matching.length;
+    drawnStatus.hidden = more.hidden;
+    drawnStatus.textContent = `${formatNumber(shown.length)} of ${formatNumber(matching.length)} shown`;
     summary.textContent = `${formatNumber(rows.length)} flagged ${rows.length === 1 ? 'IP' : 'IPs'}`;
     updateBulkButtons();
     if (shown.length === 0) {
@@ -98,7 +121,7 @@ export const flagsView: View = (root, ctx) => {
       );
       return;
     }
-    const all = h('input', { attrs: { type: 'checkbox', 'aria-label': 'Select all flagged IPs' } });
+    const all = h('input', { attrs: { type: 'checkbox', 'aria-label': 'Select all flagged IPs shown' } });
     all.checked = shown.every((r) => selected.has(r.group.ip));
     all.addEventListener('change', () => {
       for (const r of shown) {

@@ -6,14 +6,16 @@ import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js'
 import { launchChromium, SCREENSHOTS, signedInPage } from '../helpers/browser.js';
 
 /**
- * The Block & allow lists page in real Chromium over a blocklist longer than one request may
- * carry (1,300 blocks): pages from the server, Show more, searches, and live reloads.
+ * Long lists in real Chromium: the Block & allow lists page over a blocklist longer than one
+ * request may carry (1,300 blocks: pages from the server, Show more, searches, live reloads), and
+ * the Flagged IPs page over 450 flagged IPs (drawn 200 at a time).
  */
 let app: TestAppliance;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 const COUNT = 1300;
+const FLAGGED = 450;
 /** The blocked targets, oldest first: `10.99.0.0` … with reasons `e2e page 0` …. */
 const targets = Array.from({ length: COUNT }, (_, i) => `10.99.${i >> 8}.${i & 255}`);
 
@@ -22,6 +24,8 @@ beforeAll(async () => {
   app = await startTestAppliance({ schedule: false });
   for (const [i, target] of targets.entries())
     await app.appliance.parts.accessLists.block({ target, reason: `e2e page ${i}`, actor: 'test' });
+  for (let i = 0; i < FLAGGED; i++)
+    await raise(`203.0.${i >> 8}.${i & 255}`, i % 3 === 0 ? 'admin_access' : 'sensitive_paths');
   browser = await launchChromium();
   page = await signedInPage(browser, app.addresses.adminUrl, app.appliance.parts.token, (e) =>
     pageErrors.push(e),
@@ -44,6 +48,14 @@ const keys = () =>
 const status = () => page.locator('[data-testid="blocklist"] .load-more');
 const showMore = () => page.locator('[data-testid="blocklist"]').getByRole('button', { name: 'Show more' });
 const searchBox = () => page.getByRole('searchbox', { name: 'Search both lists' });
+
+/** Flags `ip` for `reason` as the detection rules do. */
+function raise(ip: string, reason: 'admin_access' | 'sensitive_paths'): Promise<unknown> {
+  return app.appliance.parts.detection.flags.raise(
+    { ip, reason, count: 6, details: {}, seenAt: Date.now() },
+    `rule:${reason}`,
+  );
+}
 
 /** The `n` newest blocked targets, newest first, of the blocks made by this file. */
 const newest = (n: number, from: readonly string[] = targets) => [...from].reverse().slice(0, n);
@@ -107,6 +119,25 @@ describe('Block & allow lists over a long blocklist', () => {
     } finally {
       await page.unroute('**/api/blocks?*');
     }
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('Flagged IPs over many flagged clients', () => {
+  const flagRows = () => page.locator('table.table-flags tbody tr');
+
+  it('draws 200 rows, 200 more a click, keeps them through a live flag, and starts again for a reason filter', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await expect.poll(() => flagRows().count()).toBe(200);
+    expect(await page.getByText(`200 of ${FLAGGED} shown`).isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => flagRows().count()).toBe(400);
+    await raise('198.51.100.250', 'sensitive_paths');
+    await expect.poll(() => page.getByText(`400 of ${FLAGGED + 1} shown`).isVisible()).toBe(true);
+    expect(await flagRows().count()).toBe(400);
+    await page.getByRole('combobox', { name: 'Filter by reason' }).selectOption('admin_access');
+    await expect.poll(() => flagRows().count()).toBe(150);
+    expect(await page.getByRole('button', { name: 'Show more' }).isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });
