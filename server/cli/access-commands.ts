@@ -75,24 +75,30 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .option('--json', 'print JSON')
     .action(async (opts: { search?: string; limit?: string; json?: boolean }) => {
       const query = blocksQuery(opts);
-      const { blocks, matched } = await withAccessLists(cli, program, {
+      const { blocks, matched, total } = await withAccessLists(cli, program, {
         api: (c) =>
-          c.json<{ blocks: (BlockEntry & { expired: boolean })[]; matched: number }>(
+          c.json<{ blocks: (BlockEntry & { expired: boolean })[]; matched: number; total: number }>(
             'GET',
             `/api/blocks${query.params.size > 0 ? `?${query.params}` : ''}`,
           ),
         local: async (lists) => {
-          const { entries, matched } = lists.blockPage(query.page);
-          return { blocks: entries, matched };
+          const { entries, matched, total } = lists.blockPage(query.page);
+          return { blocks: entries, matched, total };
         },
       });
+      // On stderr, so that the table or the JSON on stdout stays whole.
+      const cut = () => {
+        if (blocks.length < matched)
+          cli.err(`${blocks.length} of ${matched}${matched < total ? ' matching' : ''} shown (--limit)\n`);
+      };
       if (opts.json) {
         cli.out(`${JSON.stringify(blocks, null, 2)}\n`);
+        cut();
         return;
       }
       if (blocks.length === 0) {
         cli.out(
-          opts.search
+          total > 0
             ? `No block matches ${JSON.stringify(opts.search)}.\n`
             : 'The blocklist is empty. Block an address with: ipwarden block <ip|cidr> --reason "…"\n',
         );
@@ -106,14 +112,14 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
         b.reason,
       ]);
       cli.out(table(['TARGET', 'STATUS', 'CREATED', 'BY', 'REASON'], rows));
-      if (blocks.length < matched) cli.err(`${blocks.length} of ${matched} shown (--limit)\n`);
+      cut();
     });
 }
 
 /**
  * `ipwarden blocks`' options as the admin API's query and as a page of the local lists.
  * @throws CliError naming the option when `--limit` is not a whole number from 1 to 1000 or
- *   `--search` is longer than 200 characters (the API's own limits).
+ *   `--search` is blank or longer than 200 characters (the API's own limits).
  */
 function blocksQuery(opts: { search?: string; limit?: string }): {
   params: URLSearchParams;
@@ -122,6 +128,7 @@ function blocksQuery(opts: { search?: string; limit?: string }): {
   const params = new URLSearchParams();
   const page: { search?: string; limit?: number } = {};
   if (opts.search !== undefined) {
+    if (opts.search.trim() === '') throw new CliError('--search needs some text to look for');
     if (opts.search.length > 200)
       throw new CliError(`--search takes at most 200 characters, got ${opts.search.length}`);
     params.set('search', opts.search);

@@ -140,4 +140,36 @@ describe('Flagged IPs over many flagged clients', () => {
     expect(await page.getByRole('button', { name: 'Show more' }).isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
+
+  it('acts on the rows drawn only, keeps keyboard focus after the last page, and offers no Show more for a list that failed', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await expect.poll(() => flagRows().count()).toBe(200);
+    await page.getByRole('checkbox', { name: 'Select all flagged IPs shown' }).check();
+    expect(await page.getByRole('button', { name: 'Block selected (200)' }).isVisible()).toBe(true);
+    // Newer flags push 20 selected rows out of the 200 drawn: they are no longer selected.
+    for (let i = 0; i < 20; i++) await raise(`198.51.100.${i}`, 'sensitive_paths');
+    await expect.poll(() => flagRows().first().getAttribute('data-key')).toBe('198.51.100.19');
+    expect(await page.getByRole('button', { name: 'Block selected (180)' }).isVisible()).toBe(true);
+    await page.getByRole('checkbox', { name: 'Select all flagged IPs shown' }).uncheck();
+
+    const more = page.getByRole('button', { name: 'Show more' });
+    await more.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => flagRows().count()).toBe(400);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => more.isHidden()).toBe(true);
+    expect(await page.evaluate('document.activeElement.getAttribute("role")')).toBe('status');
+    expect(await page.evaluate('document.activeElement.textContent')).toMatch(/^4\d\d of 4\d\d shown$/);
+
+    await page.route('**/api/flags?*', (route) => route.fulfill({ status: 500, body: 'broken' }));
+    try {
+      await page.goto(`${app.addresses.adminUrl}/#/settings`);
+      await page.goto(`${app.addresses.adminUrl}/#/flags`);
+      await page.getByRole('button', { name: 'Retry' }).waitFor();
+      expect(await more.isHidden()).toBe(true);
+    } finally {
+      await page.unroute('**/api/flags?*');
+    }
+  });
 });

@@ -8,6 +8,7 @@ import { blockTarget, busy, dismissFlags, unblockTarget } from '../actions.js';
 import { get } from '../api.js';
 import { flagEvidence, reasonBadge } from '../components/flag-evidence.js';
 import { rangeSuggestionsPanel } from '../components/range-suggestions.js';
+import { showMore } from '../components/show-more.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, h, ipLink, preserveFocus, select, table } from '../dom.js';
 import { REASON_LABELS } from '../evidence.js';
@@ -43,16 +44,10 @@ export const flagsView: View = (root, ctx) => {
   let reasonFilter = '';
   /** How many rows of the current filter are drawn; kept across live reloads. */
   let drawn = PAGE;
-  const more = button(
-    'Show more',
-    () => {
-      drawn += PAGE;
-      render();
-    },
-    { variant: 'small' },
-  );
-  const drawnStatus = h('span', { class: 'muted' });
-  const footer = h('div', { class: 'load-more' }, drawnStatus, more);
+  const footer = showMore(() => {
+    drawn += PAGE;
+    render();
+  });
   const content = h('div', { class: 'card card-flush' }, loading());
   const suggestions = rangeSuggestionsPanel(ctx.signal, () => {
     ctx.refreshFlagCount();
@@ -77,7 +72,7 @@ export const flagsView: View = (root, ctx) => {
     suggestions.element,
     h('div', { class: 'toolbar' }, reasonSelect, blockSelected, unblockSelected, summary),
     content,
-    footer,
+    footer.element,
   );
 
   async function load(): Promise<void> {
@@ -88,11 +83,10 @@ export const flagsView: View = (root, ctx) => {
         group,
         block: group.block,
       }));
-      const flagged = new Set(rows.map((r) => r.group.ip));
-      for (const ip of selected) if (!flagged.has(ip)) selected.delete(ip);
       render();
     } catch (error) {
       showError(content, error, () => void load());
+      footer.hide();
     }
   }
 
@@ -102,10 +96,14 @@ export const flagsView: View = (root, ctx) => {
 
   function render(): void {
     const matching = visible();
+    // Never more drawn than the rows there are (rounded up to a page): a storm redraws what is drawn.
+    drawn = Math.max(PAGE, Math.min(drawn, Math.ceil(matching.length / PAGE) * PAGE));
     const shown = matching.slice(0, drawn);
-    more.hidden = shown.length >= matching.length;
-    drawnStatus.hidden = more.hidden;
-    drawnStatus.textContent = `${formatNumber(shown.length)} of ${formatNumber(matching.length)} shown`;
+    // Bulk actions act on what is drawn: a selected row pushed out of view (by newer flags, by the
+    // reason filter) is no longer selected.
+    const drawnIps = new Set(shown.map((r) => r.group.ip));
+    for (const ip of selected) if (!drawnIps.has(ip)) selected.delete(ip);
+    footer.update(shown.length, matching.length, PAGE, reasonFilter !== '');
     summary.textContent = `${formatNumber(rows.length)} flagged ${rows.length === 1 ? 'IP' : 'IPs'}`;
     updateBulkButtons();
     if (shown.length === 0) {

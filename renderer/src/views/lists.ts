@@ -14,6 +14,7 @@ import {
   unblockTarget,
 } from '../actions.js';
 import { get } from '../api.js';
+import { showMore } from '../components/show-more.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, field, h, ipLink, preserveFocus, select, table } from '../dom.js';
 import { formatNumber } from '../format.js';
@@ -51,10 +52,8 @@ export const listsView: View = (root, ctx) => {
   let generation = 0;
   /** The search the entries shown were found with: Show more pages on with it, not with what is typed since. */
   let shownSearch = '';
-  const blockMore = button('Show more', () => void more('block'), { variant: 'small' });
-  const allowMore = button('Show more', () => void more('allow'), { variant: 'small' });
-  const blockShown = h('span', { class: 'muted' });
-  const allowShown = h('span', { class: 'muted' });
+  const blockMore = showMore(() => void more('block'));
+  const allowMore = showMore(() => void more('allow'));
   const blockSlot = h('div', { class: 'table-scroll' }, loading());
   const allowSlot = h('div', { class: 'table-scroll' }, loading());
   const blockCount = h('span', { class: 'muted' });
@@ -138,14 +137,14 @@ export const listsView: View = (root, ctx) => {
         { class: 'card card-flush', data: { testid: 'blocklist' } },
         h('h2', { class: 'card-title' }, 'Blocklist ', blockCount),
         blockSlot,
-        h('div', { class: 'load-more' }, blockShown, blockMore),
+        blockMore.element,
       ),
       h(
         'section',
         { class: 'card card-flush', data: { testid: 'allowlist' } },
         h('h2', { class: 'card-title' }, 'Allowlist ', allowCount),
         allowSlot,
-        h('div', { class: 'load-more' }, allowShown, allowMore),
+        allowMore.element,
       ),
     ),
   );
@@ -204,6 +203,8 @@ export const listsView: View = (root, ctx) => {
       if (mine !== generation) return;
       showError(blockSlot, error, () => void load());
       allowSlot.replaceChildren();
+      blockMore.hide();
+      allowMore.hide();
     }
   }
 
@@ -213,8 +214,7 @@ export const listsView: View = (root, ctx) => {
    * follow on from what is shown.
    */
   async function more(list: 'block' | 'allow'): Promise<void> {
-    const button = list === 'block' ? blockMore : allowMore;
-    await busy(button, async () => {
+    await busy((list === 'block' ? blockMore : allowMore).button, async () => {
       if (list === 'block') {
         const shown = blocks;
         const next = await blockPage(shownSearch, shown.entries.length, PAGE);
@@ -323,23 +323,13 @@ export const listsView: View = (root, ctx) => {
     const { active = blocks.total, total } = blocks;
     blockCount.textContent = `${formatNumber(active)} active${total > active ? `, ${formatNumber(total - active)} expired` : ''}`;
     allowCount.textContent = formatNumber(allowlist.total);
-    paging(blockShown, blockMore, blocks.entries.length, blocks.matched, blocks.total);
-    paging(allowShown, allowMore, allowlist.entries.length, allowlist.matched, allowlist.total);
+    for (const [footer, list] of [
+      [blockMore, blocks],
+      [allowMore, allowlist],
+    ] as const)
+      footer.update(list.entries.length, list.matched, PAGE, list.matched < list.total);
     preserveFocus(blockSlot, () => blockSlot.replaceChildren(blockTable()));
     preserveFocus(allowSlot, () => allowSlot.replaceChildren(allowTable()));
-  }
-
-  /** "200 of 1,000,000 shown" (or "… matching") and the Show more button, while there is more. */
-  function paging(
-    status: HTMLElement,
-    more: HTMLButtonElement,
-    shown: number,
-    matched: number,
-    total: number,
-  ) {
-    more.hidden = shown >= matched;
-    status.hidden = matched <= PAGE && shown >= matched;
-    status.textContent = `${formatNumber(shown)} of ${formatNumber(matched)}${matched < total ? ' matching' : ''} shown`;
   }
 
   const reload = throttle(() => void load(), 300);

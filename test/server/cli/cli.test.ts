@@ -56,6 +56,10 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
       '192.0.2.3',
       '192.0.2.2',
     ]);
+    expect(limited.err).toBe('2 of 3 shown (--limit)\n');
+    expect((await run('blocks', '--search', 'scan', '--limit', '1')).err).toBe(
+      '1 of 2 matching shown (--limit)\n',
+    );
     const table = await run('blocks', '--limit', '1');
     expect(table.out).toContain('192.0.2.3');
     expect(table.err).toBe('1 of 3 shown (--limit)\n');
@@ -63,6 +67,9 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect(found.out).toContain('192.0.2.2');
     expect(found.out).not.toContain('192.0.2.1');
     expect((await run('blocks', '--search', 'nothing')).out).toBe('No block matches "nothing".\n');
+    expect((await run('blocks', '--search', '  ')).error?.message).toBe(
+      '--search needs some text to look for',
+    );
     for (const bad of ['0', '1001', '2.5', 'ten'])
       expect((await run('blocks', '--limit', bad)).error?.message).toContain(
         '--limit expects a whole number',
@@ -71,6 +78,7 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
 
   it('says what to do when the blocklist is empty', async () => {
     expect((await run('blocks')).out).toContain('The blocklist is empty');
+    expect((await run('blocks', '--search', 'x')).out).toContain('The blocklist is empty');
   });
 
   it('exports blocks as CSV to a file', async () => {
