@@ -81,6 +81,26 @@ export async function unblockTarget(target: string): Promise<boolean> {
   }
 }
 
+/**
+ * Lifts the blocks covering some IPs (`[ip, target]` pairs, target the block that covers ip).
+ * A block of a wider range than the IP lets every address in it through again, so those are lifted
+ * only once the operator agrees (one question for all of them). Resolves to whether it went ahead.
+ */
+export async function unblockCovering(pairs: readonly (readonly [string, string])[]): Promise<boolean> {
+  const ranges = [...new Set(pairs.filter(([ip, target]) => target !== ip).map(([, target]) => target))];
+  if (ranges.length > 0) {
+    const named = ranges.slice(0, 5).join(', ') + (ranges.length > 5 ? ` and ${ranges.length - 5} more` : '');
+    const question =
+      ranges.length === 1
+        ? `This lifts the block on the whole range ${named}: every address in it is let through again, not only the flagged one.`
+        : `This lifts the blocks on ${ranges.length} whole ranges (${named}): every address in them is let through again.`;
+    if (!window.confirm(`${question}\n\nUnblock anyway?`)) return false;
+  }
+  let ok = true;
+  for (const target of new Set(pairs.map(([, target]) => target))) ok = (await unblockTarget(target)) && ok;
+  return ok;
+}
+
 /** Adds an IP or CIDR to the allowlist (never blocked, limited or flagged). */
 export async function allowTarget(target: string, reason: string): Promise<boolean> {
   try {

@@ -11,7 +11,8 @@ export interface FlaggedIp {
   reasons: string[];
   firstSeen: string;
   lastSeen: string;
-  country?: string;
+  /** From the flags; null when the server does not know it, undefined when it did not say. */
+  country?: string | null;
   /** The block in force that covers the IP (its longest-prefix match), if any. */
   block?: FlagBlock;
 }

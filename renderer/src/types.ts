@@ -88,7 +88,8 @@ export interface Flag {
   first_seen: string;
   last_seen: string;
   is_active: boolean;
-  country?: string;
+  /** ISO alpha-2, or null when the geolocation database does not know the IP (`GET /api/flags`). */
+  country?: string | null;
   /** The block in force that covers the IP, or null (`GET /api/flags`). */
   block?: FlagBlock | null;
 }

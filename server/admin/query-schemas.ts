@@ -21,6 +21,24 @@ const time = z
   })
   .optional();
 
+/**
+ * A whole number from `min` to `max` written in digits (not `0x10`, `1e3`, ` 10` or an empty
+ * value, which a plain number coercion would take), with an error that says so and quotes it.
+ */
+function wholeNumber(min: number, max: number) {
+  return z.string().transform((value, ctx) => {
+    const n = Number(value);
+    if (!/^\d{1,16}$/.test(value) || n < min || n > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value.slice(0, 40))}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 /** An IP address in any spelling → its canonical text (`2001:DB8::1` → `2001:db8::1`), as the log holds it. */
 const ip = z
   .string()
@@ -42,7 +60,7 @@ const ip = z
 export const requestFilterSchema = z.object({
   ip,
   path: z.string().max(2048).optional(),
-  status: z.coerce.number().int().min(100).max(599).optional(),
+  status: wholeNumber(100, 599).optional(),
   action: z.enum(['allowed', 'blocked', 'rate_limited']).optional(),
   country: z
     .string()
@@ -55,7 +73,7 @@ export const requestFilterSchema = z.object({
 
 export const requestListSchema = requestFilterSchema
   .extend({
-    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    limit: wholeNumber(1, 1000).optional(),
     cursor: z.string().max(512).optional(),
   })
   .strict();
@@ -64,10 +82,20 @@ export const statsSchema = z
   .object({
     since: time,
     until: time,
-    top: z.coerce.number().int().min(1).max(100).optional(),
+    top: wholeNumber(1, 100).optional(),
     bucket: z.enum(['minute', 'hour', 'day']).optional(),
   })
   .strict();
+
+/**
+ * The query fields each export kind takes besides `format`: flags are filtered by when they were
+ * last seen; the blocks export holds every block.
+ */
+export const EXPORT_FILTERS: Record<'requests' | 'flags' | 'blocks', readonly string[] | 'all'> = {
+  requests: 'all',
+  flags: ['since', 'until'],
+  blocks: [],
+};
 
 export const exportSchema = requestFilterSchema
   .extend({ format: z.enum(EXPORT_FORMATS).default('json') })
@@ -99,8 +127,8 @@ export const blockBodySchema = z
 export const listQuerySchema = z
   .object({
     search: z.string().max(200).optional(),
-    offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    offset: wholeNumber(0, Number.MAX_SAFE_INTEGER).optional(),
+    limit: wholeNumber(1, 1000).optional(),
   })
   .strict();
 
@@ -126,16 +154,18 @@ export function validate<T extends z.ZodType>(
   throw new ApiError(400, `invalid ${where} field "${field}": ${issue?.message ?? 'invalid'}`);
 }
 
-export const flagsQuerySchema = z.object({
-  active: z
-    .enum(['1', '0', 'true', 'false'])
-    .transform((v) => v === '1' || v === 'true')
-    .optional(),
-  reason: z
-    .enum(['high_volume', 'brute_force', 'sensitive_paths', 'failed_logins', 'admin_access', 'ml_outlier'])
-    .optional(),
-  ip,
-});
+export const flagsQuerySchema = z
+  .object({
+    active: z
+      .enum(['1', '0', 'true', 'false'])
+      .transform((v) => v === '1' || v === 'true')
+      .optional(),
+    reason: z
+      .enum(['high_volume', 'brute_force', 'sensitive_paths', 'failed_logins', 'admin_access', 'ml_outlier'])
+      .optional(),
+    ip,
+  })
+  .strict();
 
 const flag = z
   .enum(['1', '0', 'true', 'false'], { error: 'expected 1, 0, true or false' })

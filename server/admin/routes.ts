@@ -19,6 +19,7 @@ import { registerImportRoutes } from './import-routes.js';
 import {
   allowBodySchema,
   blockBodySchema,
+  EXPORT_FILTERS,
   exportSchema,
   flagsQuerySchema,
   forceQuerySchema,
@@ -175,7 +176,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const q = validate(flagsQuerySchema, ctx.query, 'query');
     const flags = deps.detection.flags.list(q).map((flag) => ({
       ...flag,
-      country: deps.geo.lookup(flag.ip)?.country_iso_code,
+      country: deps.geo.lookup(flag.ip)?.country_iso_code ?? null,
       block: accessLists.blockCovering(flag.ip) ?? null,
     }));
     ctx.body = { flags };
@@ -219,6 +220,15 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     if (!EXPORT_KINDS.includes(kind))
       throw new ApiError(404, `unknown export ${JSON.stringify(kind)}; expected requests, flags or blocks`);
     const { format, ...filter } = validate(exportSchema, ctx.query, 'query');
+    const takes = EXPORT_FILTERS[kind];
+    if (takes !== 'all') {
+      const unused = Object.keys(ctx.query).find((key) => key !== 'format' && !takes.includes(key));
+      if (unused !== undefined)
+        throw new ApiError(
+          400,
+          `invalid query field "${unused}": the ${kind} export takes only format${takes.map((k) => `, ${k}`).join('')}`,
+        );
+    }
     const items = exportItems(kind, filter);
     ctx.set('Content-Type', EXPORT_CONTENT_TYPES[format]);
     ctx.set(

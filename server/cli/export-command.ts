@@ -29,6 +29,10 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
         throw new CliError(`export expects requests, flags or blocks, got ${JSON.stringify(kind)}`);
       if (!EXPORT_FORMATS.includes(opts.format as ExportFormat))
         throw new CliError(`--format expects json, csv or ndjson, got ${JSON.stringify(opts.format)}`);
+      if (kind === 'blocks' && (opts.since !== undefined || opts.until !== undefined))
+        throw new CliError(
+          `--${opts.since !== undefined ? 'since' : 'until'} does not apply to the blocks export (it holds every block)`,
+        );
       const since = parseTime('--since', opts.since);
       const until = parseTime('--until', opts.until);
       const config = resolveConfig(cli, program);

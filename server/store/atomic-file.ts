@@ -21,14 +21,15 @@ export interface VectorWritable {
  * are written where they sit, where joining the 17 MB of a 100,000-entry blocklist into one buffer
  * first took 7.5 ms of the event loop per commit (README "Performance"). One write at a time per
  * file: the state store commits one after another. A rename refused as EPERM, EACCES or EBUSY is
- * tried again, as steno does.
+ * tried again, as steno does. A file this creates is readable by its owner only (mode 0600).
  * @throws the fs error of the open, write or rename; the temp file is then removed and `file` is
  *   left as it was.
  */
 export async function writeChunksAtomic(file: string, chunks: readonly Uint8Array[]): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   try {
-    const handle = await open(temp, 'w');
+    // Owner only: the state holds client IPs and who blocked what (README "Quick start").
+    const handle = await open(temp, 'w', 0o600);
     try {
       await writeAll(handle, chunks);
       await handle.datasync(); // on the disk before it takes the old file's place

@@ -125,7 +125,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   const maxBatch = checkCount('maxBatch', options.maxBatch, 5000);
   const maxPendingRecords = checkCount('maxPendingRecords', options.maxPendingRecords, 100_000);
   const { dir } = options;
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
 
   const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
   const rollups = new RollupCache(dir, reads);

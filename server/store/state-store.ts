@@ -117,7 +117,8 @@ export interface StateStoreOptions {
  */
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
   const file = path.join(options.dataDir, 'state.json');
-  await mkdir(options.dataDir, { recursive: true });
+  // Owner only, as `ipwarden start` makes it: a CLI command may be the first to create it.
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   let corruption: CorruptStateReport | null = null;
   const adapter = new ValidatingJsonFile(
     file,

@@ -84,7 +84,7 @@ describe('Block & allow lists over a long blocklist', () => {
     await expect.poll(keys).toEqual(newest(200));
   });
 
-  it('keeps every entry shown, beyond one request’s 1,000, when a live change reloads the list', async () => {
+  it('keeps every entry shown, beyond one request’s 1,000, and a list shown whole whole, when a live change reloads it', async () => {
     await openLists();
     for (let shown = 200; shown < COUNT; shown += 200) {
       await showMore().click();
@@ -93,7 +93,7 @@ describe('Block & allow lists over a long blocklist', () => {
     expect(await showMore().isHidden()).toBe(true);
     await app.appliance.parts.accessLists.block({ target: '192.0.2.1', reason: 'live', actor: 'test' });
     await expect.poll(async () => (await keys())[0]).toBe('192.0.2.1');
-    expect(await keys()).toEqual(['192.0.2.1', ...newest(COUNT - 1)]);
+    expect(await keys()).toEqual(['192.0.2.1', ...newest(COUNT)]);
     await app.appliance.parts.accessLists.unblock('192.0.2.1', 'test');
   });
 
@@ -170,6 +170,36 @@ describe('Flagged IPs over many flagged clients', () => {
       expect(await more.isHidden()).toBe(true);
     } finally {
       await page.unroute('**/api/flags?*');
+    }
+  });
+
+  it('names the range that blocks an IP, and lifts a range only once the operator agrees', async () => {
+    const lists = app.appliance.parts.accessLists;
+    await lists.block({ target: '203.0.1.0/24', reason: 'e2e range', actor: 'test' });
+    const asked: string[] = [];
+    let answer = false;
+    const onDialog = (dialog: import('playwright-core').Dialog) => {
+      asked.push(dialog.message());
+      void (answer ? dialog.accept() : dialog.dismiss());
+    };
+    page.on('dialog', onDialog);
+    try {
+      await page.goto(`${app.addresses.adminUrl}/#/settings`);
+      await page.goto(`${app.addresses.adminUrl}/#/flags`);
+      const row = page.locator('tr[data-key="203.0.1.5"]');
+      await page.getByRole('button', { name: 'Show more' }).click();
+      await expect.poll(() => row.innerText()).toContain('Blocked by 203.0.1.0/24');
+      await row.getByRole('button', { name: 'Unblock 203.0.1.0/24' }).click();
+      await expect.poll(() => asked.length).toBe(1);
+      expect(asked[0]).toContain('whole range 203.0.1.0/24');
+      expect(lists.blockCovering('203.0.1.5')?.target).toBe('203.0.1.0/24');
+      answer = true;
+      await row.getByRole('button', { name: 'Unblock 203.0.1.0/24' }).click();
+      await expect.poll(() => lists.blockCovering('203.0.1.5')).toBeUndefined();
+      expect(asked).toHaveLength(2);
+    } finally {
+      page.off('dialog', onDialog);
+      if (lists.blockCovering('203.0.1.5')) await lists.unblock('203.0.1.0/24', 'test');
     }
   });
 });

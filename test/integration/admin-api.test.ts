@@ -149,13 +149,36 @@ describe('admin API', () => {
     for (const [query, field] of [
       ['limit=0', 'limit'],
       ['limit=1001', 'limit'],
+      ['limit=0x10', 'limit'],
+      ['limit=', 'limit'],
       ['offset=-1', 'offset'],
+      ['offset=1e3', 'offset'],
       ['q=scan', 'q'],
     ])
       expect(await (await app.admin(`/api/blocks?${query}`)).json()).toMatchObject({
         error: { message: expect.stringContaining(`invalid query field "${field}"`) },
       });
+    expect(await (await app.admin('/api/blocks?limit=abc')).json()).toMatchObject({
+      error: { message: 'invalid query field "limit": expected a whole number from 1 to 1000, got "abc"' },
+    });
     expect((await app.admin('/api/allowlist?limit=1')).status).toBe(200);
+    // A misspelt filter is refused, naming it, on the flags and in exports that do not take it.
+    const misspelt: [string, string][] = [
+      ['/api/flags?activ=1', 'invalid query field "activ"'],
+      [
+        '/api/export/blocks?format=csv&ip=10.0.3.7',
+        'invalid query field "ip": the blocks export takes only format',
+      ],
+      [
+        '/api/export/flags?path=/x',
+        'invalid query field "path": the flags export takes only format, since, until',
+      ],
+    ];
+    for (const [path, message] of misspelt) {
+      const refused = await app.admin(path);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(message);
+    }
 
     await app.appliance.parts.detection.flags.raise(
       { ip: '198.51.100.3', reason: 'sensitive_paths', count: 6, details: {}, seenAt: Date.now() },
@@ -170,6 +193,8 @@ describe('admin API', () => {
     };
     expect(flags.find((f) => f.ip === '198.51.100.3')?.block).toMatchObject({ target: '198.51.100.3' });
     expect(flags.find((f) => f.ip === '192.0.2.44')?.block).toBeNull();
+    // TEST-NET addresses are in no geolocation database: the country is null, not left out.
+    expect(flags.find((f) => f.ip === '192.0.2.44')).toHaveProperty('country', null);
     for (const target of [
       '198.51.100.0/24',
       '198.51.100.1',

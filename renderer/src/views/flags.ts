@@ -4,7 +4,7 @@
  * appear live. Rows are drawn {@link PAGE} at a time with "Show more": 5,000 rows took the page
  * 4.8 s to draw, again on every live reload during a flag storm.
  */
-import { blockTarget, busy, dismissFlags, unblockTarget } from '../actions.js';
+import { blockTarget, busy, dismissFlags, unblockCovering } from '../actions.js';
 import { get } from '../api.js';
 import { flagEvidence, reasonBadge } from '../components/flag-evidence.js';
 import { rangeSuggestionsPanel } from '../components/range-suggestions.js';
@@ -33,7 +33,8 @@ function countryCell(group: FlaggedIp): HTMLElement {
     cell.textContent = code ?? '—';
     if (code !== undefined) cell.title = countryName(code);
   };
-  if (group.country !== undefined) show(group.country);
+  // Undefined: the server did not say, so the IP's newest record is asked; null: nobody knows.
+  if (group.country !== undefined) show(group.country ?? undefined);
   else void countryOf(group.ip).then(show);
   return cell;
 }
@@ -158,7 +159,7 @@ export const flagsView: View = (root, ctx) => {
     const actions = h('div', { class: 'row-actions' });
     if (block !== undefined) {
       actions.append(
-        button('Unblock', (e) => void act(e, () => unblockTarget(block.target)), {
+        button('Unblock', (e) => void act(e, () => unblockCovering([[group.ip, block.target]])), {
           label: `Unblock ${block.target}`,
           variant: 'small',
         }),
@@ -196,7 +197,17 @@ export const flagsView: View = (root, ctx) => {
         'td',
         null,
         ipLink(group.ip),
-        block === undefined ? null : h('div', null, badge('Blocked', 'danger', `Blocked by ${block.target}`)),
+        block === undefined
+          ? null
+          : h(
+              'div',
+              null,
+              badge(
+                block.target === group.ip ? 'Blocked' : `Blocked by ${block.target}`,
+                'danger',
+                `Blocked by ${block.target}`,
+              ),
+            ),
       ),
       h('td', null, h('div', { class: 'badges' }, ...group.reasons.map(reasonBadge))),
       h('td', null, ...group.flags.map((flag) => flagEvidence(flag, { withReason: group.flags.length > 1 }))),
@@ -232,15 +243,15 @@ export const flagsView: View = (root, ctx) => {
     const chosen = rows.filter(
       (r) => selected.has(r.group.ip) && (kind === 'block' ? r.block === undefined : r.block !== undefined),
     );
-    const targets = new Set(
-      chosen.map((r) => (kind === 'block' ? r.group.ip : (r.block?.target ?? r.group.ip))),
-    );
     blockSelected.disabled = unblockSelected.disabled = true;
-    for (const r of chosen) {
-      const target = kind === 'block' ? r.group.ip : r.block?.target;
-      if (target === undefined || !targets.delete(target)) continue;
-      if (kind === 'block') await blockTarget(target, uiBlockReason(r.group.reasons));
-      else await unblockTarget(target);
+    if (kind === 'block') {
+      for (const r of chosen) await blockTarget(r.group.ip, uiBlockReason(r.group.reasons));
+    } else {
+      const pairs = chosen.flatMap((r) => (r.block ? [[r.group.ip, r.block.target] as const] : []));
+      if (!(await unblockCovering(pairs))) {
+        updateBulkButtons();
+        return;
+      }
     }
     selected.clear();
     ctx.refreshFlagCount();

@@ -183,16 +183,18 @@ export const listsView: View = (root, ctx) => {
 
   /**
    * Loads both lists again from the newest entry: a page for a new search (`fresh`), else as many as
-   * were shown (at least a page).
+   * were shown (at least a page, and all of it if all was shown).
    */
   async function load(fresh = false): Promise<void> {
     const mine = ++generation;
     const text = search.value;
-    const keep = (shown: number) => (fresh ? PAGE : Math.max(PAGE, shown));
+    // A list shown whole stays whole: what arrived meanwhile (up to a page) is shown too.
+    const keep = ({ entries, matched }: Listed<unknown>) =>
+      fresh ? PAGE : Math.max(PAGE, entries.length >= matched ? entries.length + PAGE : entries.length);
     try {
       const [b, a] = await Promise.all([
-        newest((offset, limit) => blockPage(text, offset, limit), keep(blocks.entries.length)),
-        newest((offset, limit) => allowPage(text, offset, limit), keep(allowlist.entries.length)),
+        newest((offset, limit) => blockPage(text, offset, limit), keep(blocks)),
+        newest((offset, limit) => allowPage(text, offset, limit), keep(allowlist)),
       ]);
       if (mine !== generation) return;
       blocks = b;

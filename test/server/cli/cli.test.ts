@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,18 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
       expect((await run('blocks', '--limit', bad)).error?.message).toContain(
         '--limit expects a whole number',
       );
+  });
+
+  it('creates a new data dir readable by its owner only, whichever command comes first', async () => {
+    const fresh = path.join(dir, 'fresh');
+    expect((await runCli(fresh, 'block', '192.0.2.1')).out).toBe('blocked 192.0.2.1\n');
+    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(fresh, 'state.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses --since and --until for the blocks export, which holds every block', async () => {
+    const refused = await run('export', 'blocks', '--since', '2026-01-01T00:00:00Z');
+    expect(refused.error?.message).toBe('--since does not apply to the blocks export (it holds every block)');
   });
 
   it('says what to do when the blocklist is empty', async () => {
