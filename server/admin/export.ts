@@ -2,6 +2,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { AccessRecord } from '../store/index.js';
+import { blockEntrySchema, flagSchema } from '../store/state-schema.js';
 import { formulaSafe } from './csv-cell.js';
 
 export { exportFileName, formulaSafe } from './csv-cell.js';
@@ -16,6 +17,16 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   json: 'application/json; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
   ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/**
+ * CSV columns of the flags and blocks exports: the stored entry's fields (and whether a block is
+ * still in force), named up front so an empty export still has its header row and no entry's shape
+ * decides the columns of the others.
+ */
+const ENTRY_COLUMNS: Record<'flags' | 'blocks', readonly string[]> = {
+  flags: Object.keys(flagSchema.shape),
+  blocks: [...Object.keys(blockEntrySchema.shape), 'expired'],
 };
 
 /** CSV columns of a request export, flattened from the ECS record. */
@@ -62,7 +73,7 @@ export async function writeExport(
   } else if (format === 'json') {
     await pipeline(Readable.from(jsonArray(counted())), out);
   } else {
-    const columns = kind === 'requests' ? REQUEST_COLUMNS.map(([name]) => name) : undefined;
+    const columns = kind === 'requests' ? REQUEST_COLUMNS.map(([name]) => name) : [...ENTRY_COLUMNS[kind]];
     const toRow: (item: unknown) => unknown =
       kind === 'requests'
         ? (item: unknown) => REQUEST_COLUMNS.map(([, get]) => get(item as AccessRecord) ?? '')

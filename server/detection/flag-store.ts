@@ -47,7 +47,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     this.#onError = options.onError ?? ((err) => process.emitWarning(err));
   }
 
-  /** Active flags, newest first, optionally filtered. */
+  /** Flags, active and past, newest first (by last seen), optionally filtered. */
   list(filter: { active?: boolean; reason?: string; ip?: string } = {}): Flag[] {
     return this.#state.data.flags
       .map((f) => (f.is_active && this.#refreshes.size > 0 ? this.#refreshes.overlay(f) : f))

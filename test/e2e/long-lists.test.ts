@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,25 @@ describe('Flagged IPs over many flagged clients', () => {
     }
   });
 
+  it('lists eight IPs of a suggested range with a tally of reasons, and the rest on request', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    const card = page.locator('.range-suggestion[data-key="203.0.0.0/24"]');
+    await expect.poll(() => card.innerText()).toContain('256 flagged IPs share this /24');
+    expect(await card.innerText()).toContain('Reasons: Sensitive paths (170 IPs), Admin access (86 IPs)');
+    expect(await card.locator(':scope > ul > li').count()).toBe(8);
+    const rest = card.locator('details li');
+    expect(await rest.count()).toBe(248);
+    expect(await rest.first().isVisible()).toBe(false);
+    // The flags table is no longer pushed far down by the suggestions' IP lists (16 px an IP): three
+    // cards in two rows, where the whole lists took over 7,000 px.
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'range-suggestions-many.png') });
+    expect((await page.locator('table.table-flags').boundingBox())?.y).toBeLessThan(1100);
+    await card.getByText('248 more flagged IPs').click();
+    expect(await rest.first().isVisible()).toBe(true);
+    expect(await rest.last().innerText()).toMatch(/^203\.0\.0\.\d+ — /);
+  });
+
   it('names the range that blocks an IP, and lifts a range only once the operator agrees', async () => {
     const lists = app.appliance.parts.accessLists;
     await lists.block({ target: '203.0.1.0/24', reason: 'e2e range', actor: 'test' });
@@ -201,5 +220,41 @@ describe('Flagged IPs over many flagged clients', () => {
       page.off('dialog', onDialog);
       if (lists.blockCovering('203.0.1.5')) await lists.unblock('203.0.1.0/24', 'test');
     }
+  });
+});
+
+describe('Exports of the long lists', () => {
+  /** Clicks the button named `name` and reads the file it downloads. */
+  async function download(name: string): Promise<string> {
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name }).click(),
+    ]);
+    return readFile((await file.path()) as string, 'utf8');
+  }
+
+  it('exports the whole blocklist whatever the search shows, and every flag, active and past', async () => {
+    await openLists();
+    await searchBox().fill('E2E PAGE 123');
+    await expect.poll(() => rows().count()).toBe(11);
+    const csv = (await download('Export CSV of the whole blocklist')).trim().split('\n');
+    expect(csv[0]).toBe('target,reason,createdAt,createdBy,expiresAt,expired');
+    expect(new Set(csv.slice(1).map((row) => row.split(',')[0]))).toEqual(new Set(targets));
+    expect(csv).toHaveLength(COUNT + 1);
+    await shot('lists-export');
+
+    const flags = app.appliance.parts.detection.flags;
+    expect(await flags.dismiss('203.0.0.7', 'test')).toHaveLength(1);
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await expect.poll(() => page.locator('table.table-flags tbody tr').count()).toBe(200);
+    const exported = JSON.parse(await download('Export JSON of every flag, active and past')) as {
+      ip: string;
+      is_active: boolean;
+    }[];
+    await shot('flags-export');
+    expect(exported.length).toBeGreaterThanOrEqual(FLAGGED);
+    expect(exported).toEqual(JSON.parse(JSON.stringify(flags.list())));
+    expect(exported.find((flag) => flag.ip === '203.0.0.7')?.is_active).toBe(false);
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -14,11 +14,18 @@ const FORMATS: readonly [ExportFormat, string][] = [
   ['json', 'Export JSON'],
 ];
 
-/** Buttons that export `kind` with the filter `filter()` returns at click time. */
+/**
+ * Buttons that export `kind` with the filter `filter()` returns at click time. `scope` says what
+ * the export holds, in the buttons' accessible names ("Export CSV of <scope>"); `caption`, when
+ * given, is shown before the buttons (for an export that is not what the page shows, such as the
+ * whole blocklist next to a search box).
+ */
 export function exportButtons(
   kind: ExportKind,
   filter: () => Readonly<Record<string, QueryValue>>,
+  options: { scope?: string; caption?: string } = {},
 ): HTMLElement {
+  const scope = options.scope ?? 'the current filter';
   const progress = h('span', {
     class: 'export-progress muted',
     attrs: { role: 'status' },
@@ -28,7 +35,7 @@ export function exportButtons(
   const cancel = button('Cancel', () => controller?.abort(), { variant: 'ghost small' });
   cancel.hidden = true;
   const buttons = FORMATS.map(([format, text]) =>
-    button(text, () => void run(format), { variant: 'small', label: `${text} of the current filter` }),
+    button(text, () => void run(format), { variant: 'small', label: `${text} of ${scope}` }),
   );
 
   async function run(format: ExportFormat): Promise<void> {
@@ -61,5 +68,6 @@ export function exportButtons(
     }
   }
 
-  return h('div', { class: 'export-buttons' }, ...buttons, cancel, progress);
+  const caption = options.caption === undefined ? [] : [h('span', { class: 'muted' }, options.caption)];
+  return h('div', { class: 'export-buttons' }, ...caption, ...buttons, cancel, progress);
 }

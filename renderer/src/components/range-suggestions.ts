@@ -19,6 +19,12 @@ export function rangeBlockReason(s: RangeSuggestion): string {
   return `range suggestion: ${s.ips.length} flagged IPs (${reasons.join(', ')})`;
 }
 
+/**
+ * Flagged IPs listed on a card; the rest (up to 255 more in a /24) behind "N more flagged IPs", so
+ * the flags table stays near the top of the page.
+ */
+export const LISTED_IPS = 8;
+
 /** Live flag events reload the flags list often; the suggestions (a scan of a day of the log) at most this often. */
 const REFRESH_MS = 30_000;
 
@@ -73,6 +79,9 @@ function card(
   act: (event: MouseEvent, action: () => Promise<boolean>) => Promise<void>,
 ): HTMLElement {
   const hours = Math.round(windowMs / 3_600_000);
+  const item = (ip: RangeSuggestion['ips'][number]) =>
+    h('li', null, ipLink(ip.ip), ' — ', ip.reasons.map(reasonLabel).join(', '));
+  const rest = s.ips.slice(LISTED_IPS);
   const block = button('Block range', (e) => void act(e, () => blockTarget(s.range, rangeBlockReason(s))), {
     label: `Block range ${s.range}`,
     variant: 'danger small',
@@ -90,11 +99,16 @@ function card(
       h('strong', null, `Block ${s.range}?`),
       ` ${formatNumber(s.ips.length)} flagged IPs share this /${s.prefix}.`,
     ),
-    h(
-      'ul',
-      { class: 'small' },
-      ...s.ips.map((ip) => h('li', null, ipLink(ip.ip), ' — ', ip.reasons.map(reasonLabel).join(', '))),
-    ),
+    h('p', { class: 'small' }, reasonTally(s)),
+    h('ul', { class: 'small' }, ...s.ips.slice(0, LISTED_IPS).map(item)),
+    rest.length === 0
+      ? null
+      : h(
+          'details',
+          { class: 'small' },
+          h('summary', null, `${formatNumber(rest.length)} more flagged ${rest.length === 1 ? 'IP' : 'IPs'}`),
+          h('ul', null, ...rest.map(item)),
+        ),
     h(
       'p',
       { class: 'muted small' },
@@ -111,6 +125,16 @@ function card(
         ),
     h('div', { class: 'row-actions' }, block, dismiss),
   );
+}
+
+/** "Reasons: Sensitive paths (300 IPs), Admin access (150 IPs)", most common first. */
+function reasonTally(s: RangeSuggestion): string {
+  const counts = new Map<string, number>();
+  for (const ip of s.ips) for (const reason of ip.reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  const parts = [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, n]) => `${reasonLabel(reason)} (${formatNumber(n)} ${n === 1 ? 'IP' : 'IPs'})`);
+  return `Reasons: ${parts.join(', ')}`;
 }
 
 async function dismissSuggestion(s: RangeSuggestion): Promise<boolean> {

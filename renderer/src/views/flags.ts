@@ -6,6 +6,7 @@
  */
 import { blockTarget, busy, dismissFlags, unblockCovering } from '../actions.js';
 import { get } from '../api.js';
+import { exportButtons } from '../components/export-buttons.js';
 import { flagEvidence, reasonBadge } from '../components/flag-evidence.js';
 import { rangeSuggestionsPanel } from '../components/range-suggestions.js';
 import { showMore } from '../components/show-more.js';
@@ -71,7 +72,19 @@ export const flagsView: View = (root, ctx) => {
       'Clients that crossed a detection threshold. Block them, or dismiss the flag if the traffic is legitimate.',
     ),
     suggestions.element,
-    h('div', { class: 'toolbar' }, reasonSelect, blockSelected, unblockSelected, summary),
+    h(
+      'div',
+      { class: 'toolbar' },
+      reasonSelect,
+      blockSelected,
+      unblockSelected,
+      summary,
+      // Flags keep their evidence after they expire or are dismissed: the export is the history.
+      exportButtons('flags', () => ({}), {
+        scope: 'every flag, active and past',
+        caption: 'All flags, active and past:',
+      }),
+    ),
     content,
     footer.element,
   );

@@ -14,6 +14,7 @@ import {
   unblockTarget,
 } from '../actions.js';
 import { get } from '../api.js';
+import { exportButtons } from '../components/export-buttons.js';
 import { showMore } from '../components/show-more.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, field, h, ipLink, preserveFocus, select, table } from '../dom.js';
@@ -128,7 +129,13 @@ export const listsView: View = (root, ctx) => {
       'Blocked clients get 403. Allowlisted clients are never blocked, rate-limited or flagged.',
     ),
     form,
-    h('div', { class: 'toolbar' }, search),
+    h(
+      'div',
+      { class: 'toolbar' },
+      search,
+      // The export holds every block, whatever the search: the search pages a long list on screen.
+      exportButtons('blocks', () => ({}), { scope: 'the whole blocklist', caption: 'Whole blocklist:' }),
+    ),
     h(
       'div',
       { class: 'lists-grid' },

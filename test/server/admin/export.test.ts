@@ -198,7 +198,26 @@ describe('writeExport CSV of flags and blocks', () => {
     const { text } = await exportText('blocks', 'csv', [
       { target: '192.0.2.1', reason: '=cmd|" /C calc"!A0' },
     ]);
-    expect(text.split('\n')[1]).toBe(`192.0.2.1,"'=cmd|"" /C calc""!A0"`);
+    expect(text.split('\n')[1]).toBe(`192.0.2.1,"'=cmd|"" /C calc""!A0",,,,`);
+  });
+
+  it('writes the header row with no entries, and the same columns whatever fields an entry has', async () => {
+    expect((await exportText('flags', 'csv', [])).text).toBe(
+      'ip,reason,details,request_count,first_seen,last_seen,is_active\n',
+    );
+    expect((await exportText('blocks', 'csv', [])).text).toBe(
+      'target,reason,createdAt,createdBy,expiresAt,expired\n',
+    );
+    const { text } = await exportText('blocks', 'csv', [
+      { target: '192.0.2.1', reason: 'first' },
+      { expired: true, target: '192.0.2.2', reason: 'second', createdBy: 'cli' },
+    ]);
+    expect(text.split('\n')).toEqual([
+      'target,reason,createdAt,createdBy,expiresAt,expired',
+      '192.0.2.1,first,,,,',
+      '192.0.2.2,second,,cli,,true',
+      '',
+    ]);
   });
 });
 
