@@ -6,7 +6,7 @@
  * keep-alive upstream (Debian's nginx, skipped with a message when absent); the bare proxy
  * forwarding through undici, as ipwarden does; ipwarden with every feature on. Before the rounds, ipwarden is loaded until live detection has flagged the replayed
  * client IPs (see detectionWarmup). Then an open-loop fixed-rate load (paced-client.ts) against the
- * upstream and ipwarden for the latency ipwarden adds. Finally ipwarden stops and every response
+ * upstream, ipwarden and the two bare proxies for the latency each hop adds. Finally ipwarden stops and every response
  * must be in its request log.
  */
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
@@ -82,11 +82,16 @@ export async function proxyBench(): Promise<void> {
       `\n### added latency: ${RATE} req/s open loop for ${RATE_SECONDS} s (after 2 s), ${ROUNDS} rounds`,
     );
     const paced: Summary['paced'] = [];
+    const bareProxies = targets.filter((t) => t.name.startsWith('bare'));
     for (let round = 1; round <= ROUNDS; round++) {
+      // ipwarden right after the upstream, as before the floors were added: its figure is the target's.
       const direct = await pacedOnce(upstream, ipsFile);
       const proxied = await pacedOnce(ipwarden, ipsFile);
+      const baselines = [];
+      for (const bare of bareProxies)
+        baselines.push({ name: bare.name, result: await pacedOnce(bare, ipsFile) });
       sentToIpwarden += proxied.completed;
-      paced.push({ round, direct, ipwarden: proxied });
+      paced.push({ round, direct, ipwarden: proxied, baselines });
     }
 
     await ipwarden.stop();

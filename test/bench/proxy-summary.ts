@@ -22,7 +22,16 @@ export interface PacedResult {
 
 export interface Summary {
   runs: ProxyRun[];
-  paced: { round: number; direct: PacedResult; ipwarden: PacedResult }[];
+  /**
+   * The paced rounds: the upstream alone, ipwarden, and the bare proxies at the same rate (what a
+   * proxy hop adds by itself on this machine, the floor under ipwarden's figure).
+   */
+  paced: {
+    round: number;
+    direct: PacedResult;
+    ipwarden: PacedResult;
+    baselines: { name: string; result: PacedResult }[];
+  }[];
   names: { direct: string; bare: string; ipwarden: string };
   /** Records in ipwarden's request log vs responses the load generators counted from it. */
   records: { logged: number; responses: number };
@@ -87,13 +96,25 @@ export function printSummary(summary: Summary): void {
   console.log(
     `| added latency at ${summary.rate} req/s, p99 (ms) | ${spread(p99, 3)} | ≤ ${TARGETS.addedP99Ms} |`,
   );
+  const baselines = [...new Set(summary.paced.flatMap((p) => p.baselines.map((b) => b.name)))];
+  for (const name of baselines) {
+    const added = summary.paced.flatMap((p) =>
+      p.baselines.filter((b) => b.name === name).map((b) => b.result.p99 - p.direct.p99),
+    );
+    console.log(
+      `| added latency at ${summary.rate} req/s, p99 (ms), ${name} (the floor: a hop, no checks) | ${spread(added, 3)} | — |`,
+    );
+  }
   verdicts.push(
     verdict(
       `p99 added latency ≤ ${TARGETS.addedP99Ms} ms at ${summary.rate} req/s`,
       median(p99) <= TARGETS.addedP99Ms,
     ),
   );
-  const late = summary.paced.reduce((n, p) => n + p.direct.late + p.ipwarden.late, 0);
+  const late = summary.paced.reduce(
+    (n, p) => n + p.direct.late + p.ipwarden.late + p.baselines.reduce((m, b) => m + b.result.late, 0),
+    0,
+  );
   if (late > 0)
     verdicts.push(`NOTE  the paced client fell > 5 ms behind on ${late} sends: the machine was busy`);
 

@@ -189,6 +189,10 @@ describe('Flagged IPs over many flagged clients', () => {
     expect((await page.locator('table.table-flags').boundingBox())?.y).toBeLessThan(1100);
     await card.getByText('248 more flagged IPs').click();
     expect(await rest.first().isVisible()).toBe(true);
+    // An action reloads the suggestions: the list opened stays open.
+    await page.getByRole('button', { name: 'Dismiss suggestion 203.0.1.0/24' }).click();
+    await expect.poll(() => page.locator('.range-suggestion[data-key="203.0.1.0/24"]').count()).toBe(0);
+    expect(await rest.first().isVisible()).toBe(true);
     expect(await rest.last().innerText()).toMatch(/^203\.0\.0\.\d+ — /);
   });
 

@@ -8,7 +8,7 @@
 import { blockTarget, busy } from '../actions.js';
 import { errorMessage, get, isQuiet, post } from '../api.js';
 import type { RangeSuggestion, RangeSuggestionsAnswer } from '../backtest-types.js';
-import { badge, button, h, ipLink } from '../dom.js';
+import { badge, button, h, ipLink, preserveFocus } from '../dom.js';
 import { reasonLabel } from '../evidence.js';
 import { formatNumber } from '../format.js';
 import { toast } from '../toast.js';
@@ -20,8 +20,8 @@ export function rangeBlockReason(s: RangeSuggestion): string {
 }
 
 /**
- * Flagged IPs listed on a card; the rest (up to 255 more in a /24) behind "N more flagged IPs", so
- * the flags table stays near the top of the page.
+ * Flagged IPs listed on a card; the rest (up to 248 more in a /24, any number in an IPv6 range)
+ * behind "N more flagged IPs", so the flags table stays near the top of the page.
  */
 export const LISTED_IPS = 8;
 
@@ -51,10 +51,29 @@ export function rangeSuggestionsPanel(
     loadedAt = Date.now();
     try {
       const answer = await get<RangeSuggestionsAnswer>('/api/range-suggestions', signal);
-      element.replaceChildren(...answer.suggestions.map((s) => card(s, answer.windowMs, act)));
+      redraw(answer.suggestions.map((s) => card(s, answer.windowMs, act)));
     } catch (error) {
       if (!isQuiet(error))
         element.replaceChildren(h('p', { class: 'muted' }, `Range suggestions: ${errorMessage(error)}`));
+    }
+  }
+
+  /**
+   * Puts `cards` in place of the shown ones. A range whose IP list was open stays open, and focus
+   * on a card's disclosure or button returns to the same control of the same range (a reload comes
+   * after every action and with live flags).
+   */
+  function redraw(cards: HTMLElement[]): void {
+    const open = new Set<string>();
+    for (const details of element.querySelectorAll<HTMLDetailsElement>('.range-suggestion details[open]')) {
+      const key = details.closest<HTMLElement>('[data-key]')?.dataset.key;
+      if (key !== undefined) open.add(key);
+    }
+    preserveFocus(element, () => element.replaceChildren(...cards));
+    for (const card of cards) {
+      const details = card.querySelector('details');
+      if (details !== null && card.dataset.key !== undefined && open.has(card.dataset.key))
+        details.open = true;
     }
   }
 
@@ -82,6 +101,7 @@ function card(
   const item = (ip: RangeSuggestion['ips'][number]) =>
     h('li', null, ipLink(ip.ip), ' — ', ip.reasons.map(reasonLabel).join(', '));
   const rest = s.ips.slice(LISTED_IPS);
+  const more = `${formatNumber(rest.length)} more flagged ${rest.length === 1 ? 'IP' : 'IPs'}`;
   const block = button('Block range', (e) => void act(e, () => blockTarget(s.range, rangeBlockReason(s))), {
     label: `Block range ${s.range}`,
     variant: 'danger small',
@@ -106,7 +126,12 @@ function card(
       : h(
           'details',
           { class: 'small' },
-          h('summary', null, `${formatNumber(rest.length)} more flagged ${rest.length === 1 ? 'IP' : 'IPs'}`),
+          h(
+            'summary',
+            // The range in the name too: one per card, and how focus finds it again after a reload.
+            { attrs: { 'aria-label': `${more} in ${s.range}` } },
+            more,
+          ),
           h('ul', null, ...rest.map(item)),
         ),
     h(
