@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { freePort } from '../helpers/free-port.js';
 
-const UPSTREAM_TIMEOUT_MS = 300;
+/**
+ * Long enough that a reset mid-body (about 50 ms here) is told from the timeout on a busy CI
+ * machine: with 300 ms this file failed once while the whole suite ran in parallel.
+ */
+const UPSTREAM_TIMEOUT_MS = 1_000;
 
 /** A raw TCP upstream on a fixed port that misbehaves with every connection, tracking its sockets. */
 async function startFaultyUpstream(port: number, onConnection: (socket: net.Socket) => void) {
