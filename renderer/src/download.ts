@@ -6,7 +6,7 @@ import { failureOf } from './api.js';
 import { countLines, type ExportFormat, filenameFromDisposition, progressText } from './export-progress.js';
 import { buildQuery, type QueryValue } from './query.js';
 
-export type ExportKind = 'requests' | 'flags' | 'blocks';
+export type ExportKind = 'requests' | 'flags' | 'blocks' | 'allowlist';
 
 const MIME: Readonly<Record<ExportFormat, string>> = {
   json: 'application/json',

@@ -2,15 +2,15 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { AccessRecord } from '../store/index.js';
-import { blockEntrySchema, flagSchema } from '../store/state-schema.js';
+import { allowEntrySchema, blockEntrySchema, flagSchema } from '../store/state-schema.js';
 import { formulaSafe } from './csv-cell.js';
 
 export { exportFileName, formulaSafe } from './csv-cell.js';
 
 export type ExportFormat = 'json' | 'csv' | 'ndjson';
-export type ExportKind = 'requests' | 'flags' | 'blocks';
+export type ExportKind = 'requests' | 'flags' | 'blocks' | 'allowlist';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'ndjson'];
-export const EXPORT_KINDS: readonly ExportKind[] = ['requests', 'flags', 'blocks'];
+export const EXPORT_KINDS: readonly ExportKind[] = ['requests', 'flags', 'blocks', 'allowlist'];
 
 /** MIME types of the export formats. */
 export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -20,13 +20,14 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /**
- * CSV columns of the flags and blocks exports: the stored entry's fields (and whether a block is
+ * CSV columns of the flags, blocks and allowlist exports: the stored entry's fields (and whether a block is
  * still in force), named up front so an empty export still has its header row and no entry's shape
  * decides the columns of the others.
  */
-const ENTRY_COLUMNS: Record<'flags' | 'blocks', readonly string[]> = {
+const ENTRY_COLUMNS: Record<Exclude<ExportKind, 'requests'>, readonly string[]> = {
   flags: Object.keys(flagSchema.shape),
   blocks: [...Object.keys(blockEntrySchema.shape), 'expired'],
+  allowlist: Object.keys(allowEntrySchema.shape),
 };
 
 /** CSV columns of a request export, flattened from the ECS record. */
@@ -52,7 +53,7 @@ const REQUEST_COLUMNS: [string, (r: AccessRecord) => string | number | undefined
  * CSV cells that a spreadsheet would run as a formula (starting with = + - @ tab CR or LF, also
  * after leading whitespace, or their full-width forms) are prefixed with `'` ({@link formulaSafe},
  * OWASP CSV injection guidance).
- * `kind` chooses the CSV columns: requests are flattened; flags and blocks use their own fields
+ * `kind` chooses the CSV columns: requests are flattened; flags, blocks and the allowlist use their own fields
  * (objects such as flag evidence become a JSON string cell).
  */
 export async function writeExport(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../config.js';
 import { tryParseAddress } from '../net/index.js';
 import { ApiError } from './api-error.js';
-import { EXPORT_FORMATS } from './export.js';
+import { EXPORT_FORMATS, type ExportKind } from './export.js';
 
 const time = z
   .string()
@@ -89,12 +89,13 @@ export const statsSchema = z
 
 /**
  * The query fields each export kind takes besides `format`: flags are filtered by when they were
- * last seen; the blocks export holds every block.
+ * last seen; the blocks and allowlist exports hold every entry.
  */
-export const EXPORT_FILTERS: Record<'requests' | 'flags' | 'blocks', readonly string[] | 'all'> = {
+export const EXPORT_FILTERS: Record<ExportKind, readonly string[] | 'all'> = {
   requests: 'all',
   flags: ['since', 'until'],
   blocks: [],
+  allowlist: [],
 };
 
 export const exportSchema = requestFilterSchema

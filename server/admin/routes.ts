@@ -218,7 +218,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.get('/export/:kind', async (ctx) => {
     const kind = ctx.params.kind as ExportKind;
     if (!EXPORT_KINDS.includes(kind))
-      throw new ApiError(404, `unknown export ${JSON.stringify(kind)}; expected requests, flags or blocks`);
+      throw new ApiError(
+        404,
+        `unknown export ${JSON.stringify(kind)}; expected requests, flags, blocks or allowlist`,
+      );
     const { format, ...filter } = validate(exportSchema, ctx.query, 'query');
     const takes = EXPORT_FILTERS[kind];
     if (takes !== 'all') {
@@ -251,6 +254,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   ): AsyncIterable<unknown> | Iterable<unknown> {
     if (kind === 'requests') return requestLog.scan(filter, 'oldest');
     if (kind === 'blocks') return accessLists.eachBlock();
+    if (kind === 'allowlist') return accessLists.listAllowlist();
     return deps.detection.flags.list().filter((f) => {
       const seen = Date.parse(f.last_seen);
       return (

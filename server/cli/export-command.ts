@@ -15,23 +15,28 @@ import { AccessLists, createRequestLog, openStateStore } from '../store/index.js
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
 
-/** `ipwarden export requests|flags|blocks --format json|csv|ndjson [--since T] [--until T] [--out FILE]`. */
+/** `ipwarden export requests|flags|blocks|allowlist --format json|csv|ndjson [--since T] [--until T] [--out FILE]`. */
 export function registerExportCommand(program: Command, cli: CliContext): void {
   program
     .command('export <kind>')
-    .description('export requests, flags or blocks as JSON, CSV (spreadsheet-safe) or NDJSON')
+    .description('export requests, flags, blocks or the allowlist as JSON, CSV (spreadsheet-safe) or NDJSON')
     .option('--format <format>', 'json, csv or ndjson', 'json')
     .option('--since <time>', 'from this ISO 8601 time (requests and flags)')
     .option('--until <time>', 'up to this ISO 8601 time, exclusive')
     .option('--out <file>', 'write to this file instead of standard output')
     .action(async (kind: string, opts: { format: string; since?: string; until?: string; out?: string }) => {
       if (!EXPORT_KINDS.includes(kind as ExportKind))
-        throw new CliError(`export expects requests, flags or blocks, got ${JSON.stringify(kind)}`);
+        throw new CliError(
+          `export expects requests, flags, blocks or allowlist, got ${JSON.stringify(kind)}`,
+        );
       if (!EXPORT_FORMATS.includes(opts.format as ExportFormat))
         throw new CliError(`--format expects json, csv or ndjson, got ${JSON.stringify(opts.format)}`);
-      if (kind === 'blocks' && (opts.since !== undefined || opts.until !== undefined))
+      if (
+        (kind === 'blocks' || kind === 'allowlist') &&
+        (opts.since !== undefined || opts.until !== undefined)
+      )
         throw new CliError(
-          `--${opts.since !== undefined ? 'since' : 'until'} does not apply to the blocks export (it holds every block)`,
+          `--${opts.since !== undefined ? 'since' : 'until'} does not apply to the ${kind} export (it holds every entry)`,
         );
       const since = parseTime('--since', opts.since);
       const until = parseTime('--until', opts.until);
@@ -83,12 +88,15 @@ async function exportLocally(
   const items =
     kind === 'blocks'
       ? new AccessLists(state).eachBlock()
-      : state.data.flags.filter((f) => {
-          const seen = Date.parse(f.last_seen);
-          return (
-            (!range.since || seen >= range.since.getTime()) && (!range.until || seen < range.until.getTime())
-          );
-        });
+      : kind === 'allowlist'
+        ? new AccessLists(state).listAllowlist()
+        : state.data.flags.filter((f) => {
+            const seen = Date.parse(f.last_seen);
+            return (
+              (!range.since || seen >= range.since.getTime()) &&
+              (!range.until || seen < range.until.getTime())
+            );
+          });
   await writeExport(kind, format, items, out);
 }
 

@@ -237,7 +237,7 @@ describe('Exports of the long lists', () => {
     return readFile((await file.path()) as string, 'utf8');
   }
 
-  it('exports the whole blocklist whatever the search shows, and every flag, active and past', async () => {
+  it('exports the whole blocklist and allowlist whatever the search shows, and every flag, active and past', async () => {
     await openLists();
     await searchBox().fill('E2E PAGE 123');
     await expect.poll(() => rows().count()).toBe(11);
@@ -245,6 +245,17 @@ describe('Exports of the long lists', () => {
     expect(csv[0]).toBe('target,reason,createdAt,createdBy,expiresAt,expired');
     expect(new Set(csv.slice(1).map((row) => row.split(',')[0]))).toEqual(new Set(targets));
     expect(csv).toHaveLength(COUNT + 1);
+    await app.appliance.parts.accessLists.allow({
+      target: '192.0.2.10',
+      reason: 'uptime monitor',
+      actor: 'test',
+    });
+    // The search hides it on screen; the export holds it all the same.
+    await expect
+      .poll(() => page.getByTestId('allowlist').innerText())
+      .toContain('No allowlisted entry matches the search.');
+    const allowed = await download('Export JSON of the whole allowlist');
+    expect(JSON.parse(allowed)).toMatchObject([{ target: '192.0.2.10', reason: 'uptime monitor' }]);
     await shot('lists-export');
 
     const flags = app.appliance.parts.detection.flags;

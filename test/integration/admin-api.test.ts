@@ -170,6 +170,10 @@ describe('admin API', () => {
         'invalid query field "ip": the blocks export takes only format',
       ],
       [
+        '/api/export/allowlist?since=2026-01-01T00:00:00Z',
+        'invalid query field "since": the allowlist export takes only format',
+      ],
+      [
         '/api/export/flags?path=/x',
         'invalid query field "path": the flags export takes only format, since, until',
       ],
@@ -249,6 +253,18 @@ describe('admin API', () => {
     expect(ndjson.trim().split('\n')).toHaveLength(7);
     const asJson = (await (await app.admin('/api/export/blocks?format=json')).json()) as unknown[];
     expect(Array.isArray(asJson)).toBe(true);
+    await app.appliance.parts.accessLists.allow({
+      target: '192.0.2.0/28',
+      reason: '+monitors',
+      actor: 'test',
+    });
+    const allowCsv = await app.admin('/api/export/allowlist?format=csv');
+    expect(allowCsv.headers.get('content-disposition')).toMatch(/filename="ipwarden-allowlist-.*\.csv"/);
+    const allowRows = (await allowCsv.text()).trim().split('\n');
+    expect(allowRows[0]).toBe('target,reason,createdAt,createdBy');
+    expect(allowRows.find((row) => row.startsWith('192.0.2.0/28,'))).toMatch(
+      /^192\.0\.2\.0\/28,'\+monitors,/,
+    );
     expect((await app.admin('/api/export/nope')).status).toBe(404);
     expect((await app.admin('/api/export/requests?format=xml')).status).toBe(400);
   });

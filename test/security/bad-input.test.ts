@@ -140,7 +140,7 @@ describe('bad CLI arguments', () => {
     [['allow', 'localhost'], 'target must be an IP address'],
     [['export', 'requests', '--format', 'xlsx'], '--format'],
     [['export', 'requests', '--since', 'last tuesday'], '--since'],
-    [['export', 'passwords'], 'requests, flags or blocks'],
+    [['export', 'passwords'], 'requests, flags, blocks or allowlist'],
     [['monitor', '--task', 'rm'], '--task'],
     [['monitor', '--task', 'cleanup', '--since', '2026-01-01T00:00:00Z'], '--since'],
     [['start', '--listen', '8080'], 'listen (from --listen)'],

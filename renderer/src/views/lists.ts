@@ -133,8 +133,9 @@ export const listsView: View = (root, ctx) => {
       'div',
       { class: 'toolbar' },
       search,
-      // The export holds every block, whatever the search: the search pages a long list on screen.
+      // The exports hold every entry, whatever the search: the search pages a long list on screen.
       exportButtons('blocks', () => ({}), { scope: 'the whole blocklist', caption: 'Whole blocklist:' }),
+      exportButtons('allowlist', () => ({}), { scope: 'the whole allowlist', caption: 'Whole allowlist:' }),
     ),
     h(
       'div',

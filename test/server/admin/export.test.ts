@@ -208,6 +208,7 @@ describe('writeExport CSV of flags and blocks', () => {
     expect((await exportText('blocks', 'csv', [])).text).toBe(
       'target,reason,createdAt,createdBy,expiresAt,expired\n',
     );
+    expect((await exportText('allowlist', 'csv', [])).text).toBe('target,reason,createdAt,createdBy\n');
     const { text } = await exportText('blocks', 'csv', [
       { target: '192.0.2.1', reason: 'first' },
       { expired: true, target: '192.0.2.2', reason: 'second', createdBy: 'cli' },

@@ -83,9 +83,13 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect((await stat(path.join(fresh, 'state.json'))).mode & 0o777).toBe(0o600);
   });
 
-  it('refuses --since and --until for the blocks export, which holds every block', async () => {
+  it('refuses --since and --until for the blocks and allowlist exports, which hold every entry', async () => {
     const refused = await run('export', 'blocks', '--since', '2026-01-01T00:00:00Z');
-    expect(refused.error?.message).toBe('--since does not apply to the blocks export (it holds every block)');
+    expect(refused.error?.message).toBe('--since does not apply to the blocks export (it holds every entry)');
+    const allow = await run('export', 'allowlist', '--until', '2026-01-01T00:00:00Z');
+    expect(allow.error?.message).toBe(
+      '--until does not apply to the allowlist export (it holds every entry)',
+    );
   });
 
   it('says what to do when the blocklist is empty', async () => {
@@ -93,13 +97,20 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect((await run('blocks', '--search', 'x')).out).toContain('The blocklist is empty');
   });
 
-  it('exports blocks as CSV to a file', async () => {
+  it('exports blocks and the allowlist as CSV to a file', async () => {
     await run('block', '198.51.100.0/24', '--reason', '=cmd|calc');
     await run('export', 'blocks', '--format', 'csv', '--out', 'blocks.csv');
     const csv = await readFile(path.join(dir, 'blocks.csv'), 'utf8');
     expect(csv.split('\n')[0]).toBe('target,reason,createdAt,createdBy,expiresAt,expired');
     expect(csv).toContain("'=cmd|calc");
-    expect((await run('export', 'nope')).error?.message).toContain('requests, flags or blocks');
+    expect((await run('export', 'nope')).error?.message).toContain('requests, flags, blocks or allowlist');
+    await run('allow', '192.0.2.10', '--reason', '@monitor');
+    await run('export', 'allowlist', '--format', 'csv', '--out', 'allowlist.csv');
+    expect((await readFile(path.join(dir, 'allowlist.csv'), 'utf8')).split('\n')).toEqual([
+      'target,reason,createdAt,createdBy',
+      expect.stringMatching(/^192\.0\.2\.10,'@monitor,\d{4}-\d\d-\d\dT[\d:.]+Z,cli$/),
+      '',
+    ]);
     expect((await run('export', 'blocks', '--format', 'xml')).error?.message).toContain('--format');
   });
 
