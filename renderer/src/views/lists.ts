@@ -1,23 +1,17 @@
 /**
- * Blocklist and allowlist: an add form (IP or CIDR, reason, expiry), one search box filtering
- * both lists, and a remove button per entry. Expired blocks stay listed, muted, until removed.
+ * Blocklist and allowlist: an add form (list-add-form.ts), one search box filtering both lists,
+ * exports of each whole list, and a remove button per entry. Expired blocks stay listed, muted,
+ * until removed.
  * The server searches and pages (newest first, {@link PAGE} at a time, "Show more" for the next):
  * a blocklist of a million entries is never sent whole.
  */
-import {
-  allowTarget,
-  BLOCK_DURATIONS,
-  blockTarget,
-  busy,
-  DEFAULT_BLOCK_DURATION,
-  disallowTarget,
-  unblockTarget,
-} from '../actions.js';
+import { busy, disallowTarget, unblockTarget } from '../actions.js';
 import { get } from '../api.js';
 import { exportButtons } from '../components/export-buttons.js';
+import { listAddForm } from '../components/list-add-form.js';
 import { showMore } from '../components/show-more.js';
 import { timeAgo } from '../components/time-ago.js';
-import { badge, button, emptyState, field, h, ipLink, preserveFocus, select, table } from '../dom.js';
+import { badge, button, emptyState, h, ipLink, preserveFocus, table } from '../dom.js';
 import { formatNumber } from '../format.js';
 import { buildQuery } from '../query.js';
 import type { AllowEntry, AllowPage, BlockEntry, BlockPage } from '../types.js';
@@ -70,58 +64,7 @@ export const listsView: View = (root, ctx) => {
   const searched = throttle(() => void load(true), 250);
   search.addEventListener('input', () => searched());
 
-  const target = h('input', {
-    attrs: {
-      type: 'text',
-      required: true,
-      placeholder: '203.0.113.7 or 198.51.100.0/24',
-      autocomplete: 'off',
-      spellcheck: 'false',
-    },
-  });
-  const reason = h('input', {
-    attrs: { type: 'text', placeholder: 'why (shown in the audit trail)', maxlength: 500 },
-  });
-  const list = select(
-    [
-      ['block', 'Blocklist'],
-      ['allow', 'Allowlist'],
-    ],
-    'block',
-  );
-  const expiry = select(BLOCK_DURATIONS, DEFAULT_BLOCK_DURATION);
-  const expiryField = field('Expires after', expiry);
-  list.addEventListener('change', () => {
-    expiryField.hidden = list.value !== 'block';
-  });
-  const submit = button('Add', () => undefined, { type: 'submit', variant: 'primary' });
-  const form = h(
-    'form',
-    { class: 'card add-form', attrs: { 'aria-label': 'Add to a list' } },
-    field('IP or CIDR', target),
-    field('Reason', reason),
-    field('List', list),
-    expiryField,
-    submit,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const value = target.value.trim();
-    if (value === '') return;
-    const text = reason.value.trim();
-    void busy(submit, async () => {
-      const ok =
-        list.value === 'block'
-          ? await blockTarget(value, text || 'blocked from UI', expiry.value)
-          : await allowTarget(value, text || 'allowlisted from UI');
-      if (ok) {
-        target.value = '';
-        reason.value = '';
-        await load();
-      }
-      target.focus();
-    });
-  });
+  const form = listAddForm(() => load());
 
   root.append(
     pageHeader(
