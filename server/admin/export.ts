@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import type { AccessRecord } from '../store/index.js';
+import type { AccessLists, AccessRecord, Flag } from '../store/index.js';
 import { allowEntrySchema, blockEntrySchema, flagSchema } from '../store/state-schema.js';
 import { formulaSafe } from './csv-cell.js';
 
@@ -29,6 +29,27 @@ const ENTRY_COLUMNS: Record<Exclude<ExportKind, 'requests'>, readonly string[]> 
   blocks: [...Object.keys(blockEntrySchema.shape), 'expired'],
   allowlist: Object.keys(allowEntrySchema.shape),
 };
+
+/**
+ * The entries an export of flags, blocks or the allowlist holds: flags last seen in
+ * [`since`, `until`), every block (newest first, with whether it is in force), every allowlist
+ * entry. Shared by the admin API and the CLI's export of a stopped appliance.
+ */
+export function entryExportItems(
+  kind: Exclude<ExportKind, 'requests'>,
+  lists: AccessLists,
+  flags: () => readonly Flag[],
+  range: { since?: Date; until?: Date },
+): Iterable<unknown> {
+  if (kind === 'blocks') return lists.eachBlock();
+  if (kind === 'allowlist') return lists.listAllowlist();
+  const since = range.since?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const until = range.until?.getTime() ?? Number.POSITIVE_INFINITY;
+  return flags().filter((f) => {
+    const seen = Date.parse(f.last_seen);
+    return seen >= since && seen < until;
+  });
+}
 
 /** CSV columns of a request export, flattened from the ECS record. */
 const REQUEST_COLUMNS: [string, (r: AccessRecord) => string | number | undefined][] = [

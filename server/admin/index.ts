@@ -23,10 +23,12 @@ export {
   EXPORT_KINDS,
   type ExportFormat,
   type ExportKind,
+  entryExportItems,
   exportFileName,
   formulaSafe,
   writeExport,
 } from './export.js';
+export { EXPORT_FILTERS } from './query-schemas.js';
 export { CONTENT_SECURITY_POLICY } from './static-ui.js';
 
 export interface AdminServerOptions {

@@ -12,6 +12,7 @@ import {
   EXPORT_CONTENT_TYPES,
   EXPORT_KINDS,
   type ExportKind,
+  entryExportItems,
   exportFileName,
   writeExport,
 } from './export.js';
@@ -253,14 +254,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     filter: Parameters<RequestLog['scan']>[0],
   ): AsyncIterable<unknown> | Iterable<unknown> {
     if (kind === 'requests') return requestLog.scan(filter, 'oldest');
-    if (kind === 'blocks') return accessLists.eachBlock();
-    if (kind === 'allowlist') return accessLists.listAllowlist();
-    return deps.detection.flags.list().filter((f) => {
-      const seen = Date.parse(f.last_seen);
-      return (
-        (!filter.since || seen >= filter.since.getTime()) && (!filter.until || seen < filter.until.getTime())
-      );
-    });
+    return entryExportItems(kind, accessLists, () => deps.detection.flags.list(), filter);
   }
 
   detectionRoutes(router, deps, actor);

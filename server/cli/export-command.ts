@@ -4,10 +4,12 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import {
+  EXPORT_FILTERS,
   EXPORT_FORMATS,
   EXPORT_KINDS,
   type ExportFormat,
   type ExportKind,
+  entryExportItems,
   exportFileName,
   writeExport,
 } from '../admin/index.js';
@@ -31,8 +33,10 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
         );
       if (!EXPORT_FORMATS.includes(opts.format as ExportFormat))
         throw new CliError(`--format expects json, csv or ndjson, got ${JSON.stringify(opts.format)}`);
+      const takes = EXPORT_FILTERS[kind as ExportKind];
       if (
-        (kind === 'blocks' || kind === 'allowlist') &&
+        takes !== 'all' &&
+        !takes.includes('since') &&
         (opts.since !== undefined || opts.until !== undefined)
       )
         throw new CliError(
@@ -85,18 +89,7 @@ async function exportLocally(
     return;
   }
   const state = await openStateStore({ dataDir });
-  const items =
-    kind === 'blocks'
-      ? new AccessLists(state).eachBlock()
-      : kind === 'allowlist'
-        ? new AccessLists(state).listAllowlist()
-        : state.data.flags.filter((f) => {
-            const seen = Date.parse(f.last_seen);
-            return (
-              (!range.since || seen >= range.since.getTime()) &&
-              (!range.until || seen < range.until.getTime())
-            );
-          });
+  const items = entryExportItems(kind, new AccessLists(state), () => state.data.flags, range);
   await writeExport(kind, format, items, out);
 }
 
