@@ -11,6 +11,7 @@ import { createUpstream, forward } from './forward.js';
 import { forwardUpgrade } from './forward-node-client.js';
 import type { ForwardedHeaderName } from './forwarding-headers.js';
 import { rateLimit } from './rate-limit.js';
+import { RecordBatch } from './record-batch.js';
 import { createRequestPath } from './request-path.js';
 import { createSessionRegistry } from './session-registry.js';
 
@@ -60,8 +61,11 @@ export interface ProxyOptions {
   accessLists: AccessLists;
   counters: CountersClient;
   logger: Logger;
-  /** Receives every access record (request log append, live detection). */
-  onRecord: (record: AccessRecord) => void;
+  /**
+   * Receives the access records of each event-loop turn together, in the order their responses
+   * closed (request log append, live detection); see {@link RecordBatch}. Must not throw.
+   */
+  onRecords: (records: readonly AccessRecord[]) => void;
   /** While true, blocks are not enforced (the desktop app's "pause protection"). */
   isPaused?: () => boolean;
   /** While the counters store fails, rate-limited paths pass (`open`, default) or get 503 (`closed`). */
@@ -70,7 +74,7 @@ export interface ProxyOptions {
 
 export interface ProxyServer {
   readonly server: http.Server;
-  /** Emits `record` for every exchange, after `onRecord`. */
+  /** Emits `record` for every exchange, after `onRecords` has had its batch. */
   readonly events: EventEmitter<{ record: [AccessRecord] }>;
   /** Sockets the upstream pool holds: `active` (in an exchange) and `idle` (kept alive for reuse). */
   upstreamSockets(): { active: number; idle: number };
@@ -78,7 +82,10 @@ export interface ProxyServer {
   setRateLimits(rules: readonly RateLimitRuleConfig[]): void;
   /** Applies a new trusted-proxy list without a restart. */
   setTrustProxy(cidrs: readonly Cidr[]): void;
-  /** Stops accepting, lets in-flight exchanges finish (up to `graceMs`), then closes the rest. */
+  /**
+   * Stops accepting, lets in-flight exchanges finish (up to `graceMs`), then closes the rest and
+   * hands over the last access records.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -90,10 +97,11 @@ export interface ProxyServer {
 export function createProxyServer(options: ProxyOptions): ProxyServer {
   const { logger } = options;
   const events = new EventEmitter<{ record: [AccessRecord] }>();
-  const sink = (record: AccessRecord) => {
-    options.onRecord(record);
-    events.emit('record', record);
-  };
+  const records = new RecordBatch((batch) => {
+    options.onRecords(batch);
+    for (const record of batch) events.emit('record', record);
+  }, logger);
+  const sink = (record: AccessRecord) => records.push(record);
   const header = options.forwardedHeader ?? 'x-forwarded-for';
   let clientIps = { resolve: createClientIpResolver(options.trustProxy, header), header };
   const upstream = createUpstream(options.upstream, options.upstreamTimeoutMs);
@@ -200,12 +208,16 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     setTrustProxy: (cidrs) => {
       clientIps = { resolve: createClientIpResolver(cidrs, header), header };
     },
-    close: (graceMs = 10_000) => {
+    close: async (graceMs = 10_000) => {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
       for (const socket of upgraded) socket.destroy();
-      return closeGracefully(server, graceMs, () => {
+      await closeGracefully(server, graceMs, () => {
         upstream.destroy().catch(() => {});
       });
+      // The last responses' `close` events (queued as ticks) make their records; hand them over
+      // before the caller closes the request log.
+      await new Promise((resolve) => setImmediate(resolve));
+      records.drain();
     },
   };
 }

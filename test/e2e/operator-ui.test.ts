@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { flushRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
 import { APACHE_LOGS, type CombinedLine, parseCombined } from '../helpers/combined-log.js';
 import { replay, sendAs } from '../helpers/replay.js';
@@ -33,7 +33,7 @@ beforeAll(async () => {
     .filter((l) => l !== '')
     .map((l) => parseCombined(l) as CombinedLine);
   await replay(lines, app.addresses.proxyUrl);
-  await app.appliance.parts.requestLog.flush();
+  await flushRecords(app.appliance);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   page.on('pageerror', (err) => pageErrors.push(String(err)));
@@ -105,7 +105,7 @@ describe('operator UI', () => {
     const ua = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
     const hostilePath = '/<img/src=x/onerror=window.__pwned=3>';
     await sendAs(app.addresses.proxyUrl, hostileIp, hostilePath, { userAgent: ua });
-    await app.appliance.parts.requestLog.flush();
+    await flushRecords(app.appliance);
     await page.goto(`${app.addresses.adminUrl}/#/requests?ip=${hostileIp}`);
     const table = page.locator('[data-testid="request-table"]');
     await expect.poll(() => table.innerText(), { timeout: 5_000 }).toContain(ua);
@@ -121,7 +121,7 @@ describe('operator UI', () => {
       userAgent: '=HYPERLINK("http://evil.example","x")',
     });
     await sendAs(app.addresses.proxyUrl, ip, '/report2', { userAgent: 'normal' });
-    await app.appliance.parts.requestLog.flush();
+    await flushRecords(app.appliance);
     await page.goto(`${app.addresses.adminUrl}/#/requests?ip=${ip}`);
     await expect.poll(() => page.locator('[data-testid="request-table"]').innerText()).toContain('/report2');
 

@@ -60,9 +60,19 @@ export async function startTestAppliance(
   };
 }
 
-/** Flushes the request log and returns every record in it, oldest first. */
+/**
+ * Writes the records of every exchange answered so far. The proxy hands records over at the end of
+ * an event-loop turn (server/proxy/record-batch.ts): two turns let the last response's `close` make
+ * its record and the batch reach the log before the flush.
+ */
+export async function flushRecords(appliance: Appliance): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+  await appliance.parts.requestLog.flush();
+}
+
+/** Flushes the request log (see {@link flushRecords}) and returns every record in it, oldest first. */
 export async function allRecords(test: TestAppliance) {
-  await test.appliance.parts.requestLog.flush();
+  await flushRecords(test.appliance);
   const records = [];
   for await (const record of test.appliance.parts.requestLog.scan({}, 'oldest')) records.push(record);
   return records;

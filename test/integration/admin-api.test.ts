@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { flushRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 let upstream: TestUpstream;
@@ -217,7 +217,7 @@ describe('admin API', () => {
         headers: { 'x-forwarded-for': '81.2.69.142', 'user-agent': i === 3 ? hostile : 'ua' },
       });
     }
-    await app.appliance.parts.requestLog.flush();
+    await flushRecords(app.appliance);
     const first = (await (await app.admin('/api/requests?ip=81.2.69.142&limit=4')).json()) as {
       records: { url: { path: string } }[];
       nextCursor: string;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { flushRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 let upstream: TestUpstream;
@@ -116,7 +116,7 @@ describe('IP detail', () => {
   it('gathers an IP’s decision, requests, countries, flags and audit history', async () => {
     await proxyGet('/one', '81.2.69.142');
     await app.appliance.parts.accessLists.block({ target: '81.2.69.0/24', reason: 'range', actor: 'test' });
-    await app.appliance.parts.requestLog.flush();
+    await flushRecords(app.appliance);
     const detail = (await (await app.admin('/api/ips/81.2.69.142')).json()) as {
       decision: string;
       block: { target: string };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Appliance, type ApplianceAddresses, createAppliance } from '../../server/appliance.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
+import { flushRecords } from '../helpers/appliance.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /** Attacks on the admin side: no token, wrong token, DNS rebinding, cross-origin writes, the proxy port. */
@@ -137,7 +138,7 @@ describe('admin API authentication', () => {
     await raw(addresses.adminUrl, 'PUT', '/api/settings', { host, ...auth }, '{"bogus":1}');
     await raw(addresses.adminUrl, 'GET', '/api/blocks', { host, authorization: 'Bearer guessed-token-123' });
     await raw(addresses.proxyUrl, 'GET', `/?token=${token}`, { authorization: `Bearer ${token}` });
-    await appliance.parts.requestLog.flush();
+    await flushRecords(appliance);
     const text = logs.join('');
     expect(text).toContain('ipwarden started'); // the capture works
     expect(text).not.toContain(token);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportFileName, formulaSafe, writeExport } from '../../server/admin/export.js';
 import type { AccessRecord } from '../../server/store/index.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
+import { flushRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { runCli } from '../helpers/cli.js';
 import { parseCsv } from '../helpers/csv-parse.js';
 
@@ -110,7 +110,7 @@ describe('exports over the API and the CLI', () => {
       headers: { 'user-agent': '=HYPERLINK("http://evil.example")' },
     });
     await res.arrayBuffer();
-    await app.appliance.parts.requestLog.flush();
+    await flushRecords(app.appliance);
   });
   afterAll(() => app?.stop());
 

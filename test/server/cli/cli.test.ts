@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestAppliance } from '../../helpers/appliance.js';
+import { flushRecords, startTestAppliance } from '../../helpers/appliance.js';
 import { runCli } from '../../helpers/cli.js';
 
 let dir: string;
@@ -201,7 +201,7 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
       expect((await run('unblock', '192.0.2.9')).out).toBe('unblocked 192.0.2.9\n');
       expect((await run('unblock', '127.0.0.1')).out).toBe('unblocked 127.0.0.1\n');
       expect((await app.proxy('/')).status).toBe(200);
-      await app.appliance.parts.requestLog.flush();
+      await flushRecords(app.appliance);
       await run('export', 'requests', '--format', 'ndjson', '--out', 'requests.ndjson');
       const lines = (await readFile(path.join(dir, 'requests.ndjson'), 'utf8')).trim().split('\n');
       expect(
