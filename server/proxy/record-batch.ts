@@ -6,11 +6,12 @@ import type { AccessRecord } from '../store/index.js';
  * their responses closed, once the turn's I/O is done (`setImmediate`).
  *
  * Why not one at a time: each record used to go to the request log and live detection from its
- * response's `close` event, between HTTP work, so their code and tables were out of the CPU caches
- * every time. Handed over per turn (up to one record per connection), the consumer runs each part
- * over the whole batch: on the 2-core bench machine that cut ipwarden's CPU per proxied request by
- * about 7 µs (README "Performance"). A record waits under a millisecond, so it still dies young
- * (no more young-generation copying than before).
+ * response's `close` event, in between other requests' HTTP work. Handed over per turn (up to one
+ * record per connection), the consumer runs each part over the whole batch: on the 2-core bench
+ * machine that cut ipwarden's CPU per proxied request by 5–10 µs in A/B runs (README "Proxy
+ * throughput and latency"), most likely because each part's code and tables stay in the CPU caches
+ * over a batch. A record waits under a millisecond, so it still dies young (no more young-generation
+ * copying than before).
  */
 export class RecordBatch {
   #records: AccessRecord[] = [];
