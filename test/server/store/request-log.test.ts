@@ -289,12 +289,14 @@ describe('request log writer', () => {
 });
 
 describe('request log retention', () => {
-  it('lists segments oldest first and deletes only whole segments before a day', async () => {
-    const log = await open();
+  it('lists segments oldest first and deletes only whole segments before a day, with their IP indexes', async () => {
+    // Indexes built here, not in the background, so the files present do not depend on timing.
+    const log = await open({ indexInBackground: false });
     for (const day of ['2024-03-03', '2024-03-01', '2024-03-02']) {
       for (const record of recordsOnDay(day, 2)) log.append(record);
     }
     await log.flush();
+    expect(await log.buildIpIndexes()).toBe(3);
     await appendFile(path.join(dir, 'notes.txt'), 'not a segment');
     const segments = await log.listSegments();
     expect(segments.map((segment) => segment.day)).toEqual(['2024-03-01', '2024-03-02', '2024-03-03']);
@@ -302,7 +304,13 @@ describe('request log retention', () => {
     expect(segments[0]).toEqual({ name: '2024-03-01.ndjson', day: '2024-03-01', bytes });
 
     expect(await log.deleteSegmentsBefore('2024-03-02')).toEqual(['2024-03-01.ndjson']);
-    expect((await readdir(dir)).sort()).toEqual(['2024-03-02.ndjson', '2024-03-03.ndjson', 'notes.txt']);
+    expect((await readdir(dir)).sort()).toEqual([
+      '2024-03-02.ndjson',
+      '2024-03-02.ndjson.ip-index',
+      '2024-03-03.ndjson',
+      '2024-03-03.ndjson.ip-index',
+      'notes.txt',
+    ]);
     expect((await readAll(log)).map((record) => record['@timestamp'].slice(0, 10))).toEqual([
       '2024-03-02',
       '2024-03-02',
