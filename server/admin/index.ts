@@ -28,7 +28,7 @@ export {
   formulaSafe,
   writeExport,
 } from './export.js';
-export { EXPORT_FILTERS } from './query-schemas.js';
+export { unusedExportFilter } from './query-schemas.js';
 export { CONTENT_SECURITY_POLICY } from './static-ui.js';
 
 export interface AdminServerOptions {

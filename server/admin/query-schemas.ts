@@ -98,6 +98,17 @@ export const EXPORT_FILTERS: Record<ExportKind, readonly string[] | 'all'> = {
   allowlist: [],
 };
 
+/**
+ * The first of `fields` (query fields, or the CLI options given) that the `kind` export does not
+ * take, `format` aside; undefined when it takes them all (see {@link EXPORT_FILTERS}).
+ */
+export function unusedExportFilter(kind: ExportKind, fields: Iterable<string>): string | undefined {
+  const takes = EXPORT_FILTERS[kind];
+  if (takes === 'all') return undefined;
+  for (const field of fields) if (field !== 'format' && !takes.includes(field)) return field;
+  return undefined;
+}
+
 export const exportSchema = requestFilterSchema
   .extend({ format: z.enum(EXPORT_FORMATS).default('json') })
   .strict();

@@ -28,6 +28,7 @@ import {
   listQuerySchema,
   requestListSchema,
   statsSchema,
+  unusedExportFilter,
   validate,
 } from './query-schemas.js';
 
@@ -224,14 +225,13 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
         `unknown export ${JSON.stringify(kind)}; expected requests, flags, blocks or allowlist`,
       );
     const { format, ...filter } = validate(exportSchema, ctx.query, 'query');
-    const takes = EXPORT_FILTERS[kind];
-    if (takes !== 'all') {
-      const unused = Object.keys(ctx.query).find((key) => key !== 'format' && !takes.includes(key));
-      if (unused !== undefined)
-        throw new ApiError(
-          400,
-          `invalid query field "${unused}": the ${kind} export takes only format${takes.map((k) => `, ${k}`).join('')}`,
-        );
+    const unused = unusedExportFilter(kind, Object.keys(ctx.query));
+    if (unused !== undefined) {
+      const takes = EXPORT_FILTERS[kind] as readonly string[]; // not 'all': that kind leaves nothing unused
+      throw new ApiError(
+        400,
+        `invalid query field "${unused}": the ${kind} export takes only format${takes.map((k) => `, ${k}`).join('')}`,
+      );
     }
     const items = exportItems(kind, filter);
     ctx.set('Content-Type', EXPORT_CONTENT_TYPES[format]);

@@ -4,13 +4,13 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import {
-  EXPORT_FILTERS,
   EXPORT_FORMATS,
   EXPORT_KINDS,
   type ExportFormat,
   type ExportKind,
   entryExportItems,
   exportFileName,
+  unusedExportFilter,
   writeExport,
 } from '../admin/index.js';
 import { AccessLists, createRequestLog, openStateStore } from '../store/index.js';
@@ -33,15 +33,10 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
         );
       if (!EXPORT_FORMATS.includes(opts.format as ExportFormat))
         throw new CliError(`--format expects json, csv or ndjson, got ${JSON.stringify(opts.format)}`);
-      const takes = EXPORT_FILTERS[kind as ExportKind];
-      if (
-        takes !== 'all' &&
-        !takes.includes('since') &&
-        (opts.since !== undefined || opts.until !== undefined)
-      )
-        throw new CliError(
-          `--${opts.since !== undefined ? 'since' : 'until'} does not apply to the ${kind} export (it holds every entry)`,
-        );
+      const given = (['since', 'until'] as const).filter((option) => opts[option] !== undefined);
+      const unused = unusedExportFilter(kind as ExportKind, given);
+      if (unused !== undefined)
+        throw new CliError(`--${unused} does not apply to the ${kind} export (it holds every entry)`);
       const since = parseTime('--since', opts.since);
       const until = parseTime('--until', opts.until);
       const config = resolveConfig(cli, program);
