@@ -75,16 +75,17 @@ export function* newestBlocks(
 
 /**
  * The count of blocks in force, remembered until the list is another array (the state replaces a
- * list it changes) or its next block lapses: the dashboard and the lists page ask on every load,
- * and counting 1M blocks takes 7 ms.
+ * list it changes), its next block lapses, or the clock reads earlier than when it was counted (a
+ * clock stepped back can put a lapsed block in force again): the dashboard and the lists page ask
+ * on every load, and counting 1M blocks takes 7 ms.
  */
 export class ActiveBlockCount {
-  #known: { blocks: readonly BlockEntry[]; until: number; count: number } | undefined;
+  #known: { blocks: readonly BlockEntry[]; from: number; until: number; count: number } | undefined;
 
   /** Blocks of `blocks` in force at `now` (ms). */
   count(blocks: readonly BlockEntry[], now: number): number {
     const known = this.#known;
-    if (known?.blocks === blocks && now < known.until) return known.count;
+    if (known?.blocks === blocks && now >= known.from && now < known.until) return known.count;
     let count = 0;
     let until = Number.POSITIVE_INFINITY;
     for (const entry of blocks) {
@@ -93,7 +94,7 @@ export class ActiveBlockCount {
       count++;
       until = Math.min(until, lapses);
     }
-    this.#known = { blocks, until, count };
+    this.#known = { blocks, from: now, until, count };
     return count;
   }
 }

@@ -83,6 +83,15 @@ describe('AccessLists.blockPage and allowPage', () => {
     ]);
   });
 
+  it('counts a lapsed block in force again when the clock steps back before its end', async () => {
+    await lists.block({ target: '203.0.113.1', durationMs: MINUTE, actor: 'user:ann' });
+    clock.ms += MINUTE;
+    expect(lists.activeBlockCount()).toBe(0);
+    clock.ms -= 2 * MINUTE; // NTP stepped the clock back
+    expect(lists.activeBlockCount()).toBe(1);
+    expect(lists.blockPage({}).entries.map((e) => e.expired)).toEqual([false]);
+  });
+
   it('pages the allowlist the same way', async () => {
     for (const target of ['192.0.2.1', '192.0.2.2', '198.51.100.0/24'])
       await lists.allow({ target, reason: target.includes('/') ? 'office' : 'monitor', actor: 'user:ann' });
