@@ -33,7 +33,8 @@ export interface AccessRecord {
 
 /**
  * What the traffic summaries count of one access record, without the rest of it: the request log
- * keeps this, not the record, for a record waiting to be written (see {@link countedRequest}; summed by `RequestStatsAccumulator.addCounted`).
+ * keeps this, not the record, for a record waiting to be written to an hour whose rollup is cached
+ * or being built (see {@link countedRequest}; summed by `RequestStatsAccumulator.addCounted`).
  */
 export interface CountedRequest {
   /** The record's `@timestamp`. */

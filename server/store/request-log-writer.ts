@@ -19,10 +19,17 @@ export interface RequestLogWriterOptions {
   enrich?: (record: AccessRecord) => void;
   onError: (err: Error) => void;
   /**
-   * Told the requests whose records reached `day`'s segment after each write (for rollup caches);
-   * failed ones are retried, then told.
+   * True when records of the clock hour starting at `hourStart` (epoch ms, UTC) will be counted as
+   * they are written (a rollup of that hour is cached or being built): only then does a pending
+   * record keep its {@link CountedRequest}. Absent: never.
    */
-  onWritten?: (day: string, requests: CountedRequest[]) => void;
+  countsWanted?: (hourStart: number) => boolean;
+  /**
+   * Told after each write that put lines in `day`'s segment: the clock hours (epoch ms) of written
+   * lines that kept no counts, and the counted requests of the others, in order. Lines whose write
+   * failed are retried, then told.
+   */
+  onWritten?: (day: string, uncountedHours: readonly number[], requests: readonly CountedRequest[]) => void;
 }
 
 /**
@@ -38,14 +45,22 @@ export interface RequestLogWriterStats {
   writeErrors: number;
 }
 
+const HOUR_MS = 3_600_000;
+const NEWLINE = 0x0a;
+
 /**
- * A record waiting for its write: where its line's bytes are, and what the rollups count of it.
- * Kept small (no Buffer view, the day's shared text): at full load a second of these waits for the
- * flush, and the young-generation collector copies each one it finds alive.
+ * Pending lines that lie one after the other in one slab and belong to one clock hour: what waits
+ * for the flush is one of these per slab (about 150 lines), not an object per record, so at full
+ * load the garbage collector finds a few hundred objects to copy and promote, not a second's worth
+ * of records (README "Performance"). A line's end is its `\n`, the only newline byte in a line.
  */
-interface PendingLine extends LineBytes {
+interface PendingRun extends LineBytes {
   day: string;
-  request: CountedRequest;
+  /** Start of the lines' clock hour, epoch ms. */
+  hour: number;
+  lines: number;
+  /** What the rollups count of each line, in order, when they asked for it (`countsWanted`); else null. */
+  requests: CountedRequest[] | null;
 }
 
 /**
@@ -59,9 +74,12 @@ export class RequestLogWriter {
   readonly #options: RequestLogWriterOptions;
   readonly #timer: NodeJS.Timeout;
   readonly #encoder = new LineEncoder();
-  /** Encoded, waiting for a (retried) write; `#pendingHead` skips lines dropped as oldest. */
-  #pending: PendingLine[] = [];
+  /** Where the encoder put the last line (reused: an append allocates no position). */
+  readonly #line: LineBytes = { slab: EMPTY, start: 0, end: 0 };
+  /** Encoded, waiting for a (retried) write; `#pendingHead` skips runs dropped as oldest. */
+  #pending: PendingRun[] = [];
   #pendingHead = 0;
+  #pendingLines = 0;
   /** Lines appended since the last flush began (the `maxBatch` trigger; retries do not count). */
   #fresh = 0;
   readonly #problems = new AppendProblems();
@@ -79,7 +97,7 @@ export class RequestLogWriter {
     this.#options = options;
     this.#segments = new SegmentAppender(options.dir, (err) => this.#report(err));
     this.#timer = setInterval(() => {
-      if (this.#pendingCount() > 0 || this.#problems.any()) void this.flush();
+      if (this.#pendingLines > 0 || this.#problems.any()) void this.flush();
     }, options.flushIntervalMs);
     this.#timer.unref();
   }
@@ -93,13 +111,11 @@ export class RequestLogWriter {
    */
   append(record: AccessRecord): void {
     this.#appended++;
-    const line = this.#encode(record);
-    if (line === null) {
-      this.#failed++;
-    } else {
-      this.#pending.push(line);
+    if (this.#queue(record)) {
       this.#fresh++;
       if (this.#unwritten() > this.#options.maxPendingRecords) this.#dropOldest();
+    } else {
+      this.#failed++;
     }
     if (this.#fresh >= this.#options.maxBatch || this.#closed) void this.flush();
   }
@@ -146,17 +162,13 @@ export class RequestLogWriter {
   }
 
   #unwritten(): number {
-    return this.#pendingCount() + this.#inFlight;
+    return this.#pendingLines + this.#inFlight;
   }
 
-  #pendingCount(): number {
-    return this.#pending.length - this.#pendingHead;
-  }
-
-  /** The line of a record, or null (the problem noted) when it cannot be written. */
-  #encode(record: AccessRecord): PendingLine | null {
+  /** Encodes a record and adds its line to the pending runs; false (the problem noted) when it cannot be written. */
+  #queue(record: AccessRecord): boolean {
     const problems = this.#problems;
-    const { enrich } = this.#options;
+    const { enrich, countsWanted } = this.#options;
     if (enrich !== undefined) {
       try {
         enrich(record);
@@ -169,46 +181,77 @@ export class RequestLogWriter {
     const day = typeof timestamp === 'string' ? segmentDayOf(timestamp) : null;
     if (day === null) {
       problems.badTimestamp(timestamp);
-      return null;
+      return false;
     }
+    const hour = Math.floor(Date.parse(timestamp) / HOUR_MS) * HOUR_MS;
+    let request: CountedRequest | null;
     try {
       // The rollups' fields are read here too: a record without them is as unwritable as a cycle.
-      const line: PendingLine = { day, slab: EMPTY, start: 0, end: 0, request: countedRequest(record) };
-      this.#encoder.encode(serialiseAccessRecord(record), line);
-      return line;
+      const counted = countedRequest(record);
+      request = countsWanted?.(hour) === true ? counted : null;
+      this.#encoder.encode(serialiseAccessRecord(record), this.#line);
     } catch (err) {
       problems.unserialisable(err);
-      return null;
+      return false;
     }
+    const { slab, start, end } = this.#line;
+    const last = this.#pending.length > this.#pendingHead ? this.#pending.at(-1) : undefined;
+    if (
+      last !== undefined &&
+      last.slab === slab &&
+      last.end === start &&
+      last.hour === hour &&
+      (last.requests === null) === (request === null)
+    ) {
+      last.end = end;
+      last.lines++;
+      if (request !== null) last.requests?.push(request);
+    } else {
+      this.#pending.push({
+        day,
+        hour,
+        slab,
+        start,
+        end,
+        lines: 1,
+        requests: request === null ? null : [request],
+      });
+    }
+    this.#pendingLines++;
+    return true;
   }
 
+  /** Drops the oldest pending line (there is one: the caller just queued a line). */
   #dropOldest(): void {
-    if (++this.#pendingHead >= 1024 && this.#pendingHead * 8 >= this.#pending.length) {
-      // Compact once the dropped head is an eighth of the array: at most 8 moves a drop, and dropped
-      // lines held past the cap stay under a seventh of it (14,000 at the default 100,000). Dropping
-      // by `shift()` moved every line left: under a failing disk, 100,000 moves a request.
+    const run = this.#pending[this.#pendingHead] as PendingRun;
+    if (run.lines > 1) {
+      run.start = run.slab.indexOf(NEWLINE, run.start) + 1;
+      run.lines--;
+      run.requests?.shift();
+    } else if (++this.#pendingHead >= 16 && this.#pendingHead * 2 >= this.#pending.length) {
+      // Compact once dropped runs are half the array: each holds its slab, so they must not pile up
+      // under a disk that stays down; an element moves at most once per compaction.
       this.#pending = this.#pending.slice(this.#pendingHead);
       this.#pendingHead = 0;
     }
+    this.#pendingLines--;
     this.#failed++;
   }
 
   async #writeOnce(): Promise<void> {
     this.#fresh = 0;
     for (const err of this.#problems.take()) this.#report(err);
-    if (this.#pendingCount() === 0) return;
-    const lines = this.#pendingHead === 0 ? this.#pending : this.#pending.slice(this.#pendingHead);
+    if (this.#pendingLines === 0) return;
+    const runs = this.#pendingHead === 0 ? this.#pending : this.#pending.slice(this.#pendingHead);
     this.#pending = [];
     this.#pendingHead = 0;
-    this.#inFlight = lines.length;
+    this.#inFlight = this.#pendingLines;
+    this.#pendingLines = 0;
     const writtenByDay = new Map<string, number>();
-    for (const [day, dayLines] of groupByDay(lines)) {
-      const written = await this.#writeDay(day, dayLines);
+    for (const [day, dayRuns] of groupByDay(runs)) {
+      const written = await this.#writeDay(day, dayRuns);
       // Told at once, with no await in between, so no reader can see these lines and be told again.
-      this.#options.onWritten?.(
-        day,
-        dayLines.slice(0, written).map((l) => l.request),
-      );
+      if (written > 0) this.#tellWritten(day, dayRuns, written);
       writtenByDay.set(day, written);
       // Move them from in flight to written together, so stats() stays consistent mid-flush.
       this.#written += written;
@@ -217,37 +260,64 @@ export class RequestLogWriter {
     this.#inFlight = 0;
 
     // Retry what did not reach the disk, in the original order, before what came in meanwhile.
-    const unwritten = lines.filter(({ day }) => {
-      const skip = writtenByDay.get(day) ?? 0;
-      writtenByDay.set(day, skip - 1);
-      return skip <= 0;
-    });
+    const unwritten: PendingRun[] = [];
+    for (const run of runs) {
+      const skip = writtenByDay.get(run.day) ?? 0;
+      writtenByDay.set(run.day, Math.max(0, skip - run.lines));
+      if (skip < run.lines) {
+        unwritten.push(skip === 0 ? run : linesAfter(run, skip));
+        this.#pendingLines += run.lines - skip;
+      }
+    }
     if (unwritten.length > 0) {
-      const appendedMeanwhile = this.#pending.slice(this.#pendingHead);
-      this.#pending = unwritten.concat(appendedMeanwhile);
+      this.#pending = unwritten.concat(this.#pending.slice(this.#pendingHead));
       this.#pendingHead = 0;
-      const excess = this.#pendingCount() - this.#options.maxPendingRecords;
+      const excess = this.#pendingLines - this.#options.maxPendingRecords;
       for (let i = 0; i < excess; i++) this.#dropOldest();
     }
   }
 
+  /** Tells `onWritten` about the first `written` lines of `runs`, a day's runs in order. */
+  #tellWritten(day: string, runs: readonly PendingRun[], written: number): void {
+    const { onWritten } = this.#options;
+    if (onWritten === undefined) return;
+    const uncountedHours: number[] = [];
+    const requests: CountedRequest[] = [];
+    let left = written;
+    for (const run of runs) {
+      if (left <= 0) break;
+      const lines = Math.min(left, run.lines);
+      left -= lines;
+      if (run.requests === null) {
+        if (!uncountedHours.includes(run.hour)) uncountedHours.push(run.hour);
+      } else {
+        for (let i = 0; i < lines; i++) requests.push(run.requests[i] as CountedRequest);
+      }
+    }
+    onWritten(day, uncountedHours, requests);
+  }
+
   /**
-   * Writes a day's lines, normally in one write; only a backlog left by failures (more than
+   * Writes a day's runs, normally in one write; only a backlog left by failures (more than
    * `maxBatch` lines) is split, to bound the buffer. Returns how many leading lines reached the disk.
    */
-  async #writeDay(day: string, lines: PendingLine[]): Promise<number> {
+  async #writeDay(day: string, runs: readonly PendingRun[]): Promise<number> {
     const { maxBatch } = this.#options;
     let written = 0;
-    for (let from = 0; from < lines.length; from += maxBatch) {
-      const slice = lines.slice(from, from + maxBatch);
-      const { written: sliceWritten, failed } = await this.#segments.append(
-        day,
-        joinLines(slice),
-        slice.length,
-      );
+    for (let from = 0; from < runs.length; ) {
+      let to = from;
+      let lines = 0;
+      // At least one run per write, however long (a run is at most one slab).
+      while (to < runs.length && (to === from || lines + (runs[to] as PendingRun).lines <= maxBatch)) {
+        lines += (runs[to] as PendingRun).lines;
+        to++;
+      }
+      const body = joinLines(from === 0 && to === runs.length ? runs : runs.slice(from, to));
+      const { written: chunkWritten, failed } = await this.#segments.append(day, body, lines);
       if (failed) this.#writeErrors++;
-      written += sliceWritten;
-      if (sliceWritten < slice.length) break;
+      written += chunkWritten;
+      if (chunkWritten < lines) break;
+      from = to;
     }
     return written;
   }
@@ -262,15 +332,22 @@ export class RequestLogWriter {
   }
 }
 
-/** What a pending line points at before its encoding. */
+/** What the encoder's position points at before its first line. */
 const EMPTY = Buffer.alloc(0);
 
-function groupByDay(lines: PendingLine[]): Map<string, PendingLine[]> {
-  const byDay = new Map<string, PendingLine[]>();
-  for (const line of lines) {
-    const dayLines = byDay.get(line.day);
-    if (dayLines === undefined) byDay.set(line.day, [line]);
-    else dayLines.push(line);
+/** The lines of `run` after its first `skip` (0 < skip < run.lines), as a new run. */
+function linesAfter(run: PendingRun, skip: number): PendingRun {
+  let start = run.start;
+  for (let i = 0; i < skip; i++) start = run.slab.indexOf(NEWLINE, start) + 1;
+  return { ...run, start, lines: run.lines - skip, requests: run.requests?.slice(skip) ?? null };
+}
+
+function groupByDay(runs: readonly PendingRun[]): Map<string, PendingRun[]> {
+  const byDay = new Map<string, PendingRun[]>();
+  for (const run of runs) {
+    const dayRuns = byDay.get(run.day);
+    if (dayRuns === undefined) byDay.set(run.day, [run]);
+    else dayRuns.push(run);
   }
   return byDay;
 }

@@ -128,7 +128,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   await mkdir(dir, { recursive: true, mode: 0o700 });
 
   const reads: ReadCounters = { scannedLines: 0, skippedLines: 0 };
-  const rollups = new RollupCache(dir, reads);
+  const rollups = new RollupCache(dir, reads, () => writer.flush());
   const onError = options.onError ?? ((err) => process.emitWarning(err));
   const indexes = new IpIndexStore(dir, {
     onProblem: options.onIndexProblem ?? ((err) => process.emitWarning(err)),
@@ -136,10 +136,11 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   });
   let lastDay = '';
   const writer = new RequestLogWriter({
-    onWritten: (day, requests) => {
-      rollups.written(requests);
+    countsWanted: (hourStart) => rollups.countsWanted(hourStart),
+    onWritten: (day, uncountedHours, requests) => {
+      rollups.written(uncountedHours, requests);
       // A record of a new day means the previous day's segment is closed: index it.
-      if (requests.length > 0 && day > lastDay) {
+      if (day > lastDay) {
         if (lastDay !== '') indexes.schedule();
         lastDay = day;
       }

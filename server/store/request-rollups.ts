@@ -23,19 +23,27 @@ const HOURS_KEPT = 24 * 8;
  * A rollup is the full summary of one clock hour (counts, per-minute timeline, countries, status
  * codes, per-IP counts, top paths). Missing hours are built by one pass over the log for the whole
  * span needed; from then on every record the writer puts on disk is added to its hour's rollup as
- * it is written, so cached hours stay exact, the current one included. Range edges that are not
- * whole hours are scanned, except a range that ends at or after the last write, whose last partial
- * hour is its rollup. Memory: at most 8 days of hours (LRU).
+ * it is written, so cached hours stay exact, the current one included. The writer keeps a pending
+ * record's counts only for hours that are cached or being built ({@link countsWanted}): a build
+ * first flushes the log, so the records appended before it are on disk for its scan. Range edges
+ * that are not whole hours are scanned, except a range that ends at or after the last write, whose
+ * last partial hour is its rollup. Memory: at most 8 days of hours (LRU).
  */
 export class RollupCache {
   readonly #dir: string;
   readonly #counters: ReadCounters;
   readonly #now: () => number;
   readonly #hours = new LRUCache<number, RequestStatsAccumulator>({ max: HOURS_KEPT });
-  /** Hours being built by a scan; records written meanwhile make the result unreliable. */
-  readonly #building = new Map<number, boolean>();
+  /**
+   * Hours being built: `flushing` while the log writes what was appended before the build (those
+   * lines are in the scan), `scanning` while the log is read, `unreliable` once a write landed
+   * during the scan (it may or may not be in it: the hour is built again later).
+   */
+  readonly #building = new Map<number, 'flushing' | 'scanning' | 'unreliable'>();
   /** Builds in progress (from other callers), awaited before their hours are used. */
   readonly #builds = new Set<Promise<void>>();
+  /** Writes what the log has pending (the request log writer's flush); never rejects. */
+  readonly #flushLog: () => Promise<void>;
   /** The newest @timestamp (ms) in any rollup: nothing later is in the cached hours. */
   #latest = 0;
   /**
@@ -44,22 +52,52 @@ export class RollupCache {
    */
   #merged: { key: string; first: number; end: number; accumulator: RequestStatsAccumulator } | null = null;
 
-  constructor(dir: string, counters: ReadCounters, now: () => number = Date.now) {
+  constructor(
+    dir: string,
+    counters: ReadCounters,
+    flushLog: () => Promise<void>,
+    now: () => number = Date.now,
+  ) {
     this.#dir = dir;
     this.#counters = counters;
+    this.#flushLog = flushLog;
     this.#now = now;
   }
 
-  /** Adds requests whose records were just written to the log to their hours' rollups. */
-  written(requests: readonly CountedRequest[]): void {
+  /** True when records of the hour starting at `hourStart` (epoch ms) are to be counted as they are written. */
+  countsWanted(hourStart: number): boolean {
+    return this.#hours.has(hourStart) || this.#building.has(hourStart);
+  }
+
+  /**
+   * Adds requests whose records were just written to the log to their hours' rollups. Lines written
+   * without counts (`uncountedHours`, appended before their hour was wanted) make a cached hour
+   * stale: it is dropped and built again when next needed.
+   */
+  written(uncountedHours: readonly number[], requests: readonly CountedRequest[]): void {
+    for (const start of uncountedHours) {
+      if (!this.#wroteDuringBuild(start)) this.#hours.delete(start);
+      this.#changed(start);
+    }
     for (const request of requests) {
       const at = Date.parse(request.timestamp);
-      const start = at - (at % HOUR_MS);
-      if (this.#building.has(start)) this.#building.set(start, true);
-      else this.#hours.get(start)?.addCounted(request, at);
-      if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
+      const start = Math.floor(at / HOUR_MS) * HOUR_MS;
+      if (!this.#wroteDuringBuild(start)) this.#hours.get(start)?.addCounted(request, at);
+      this.#changed(start);
       if (at > this.#latest) this.#latest = at;
     }
+  }
+
+  /** True (and the hour marked unreliable if it was being scanned) when `start` is being built. */
+  #wroteDuringBuild(start: number): boolean {
+    const state = this.#building.get(start);
+    if (state === undefined) return false;
+    if (state === 'scanning') this.#building.set(start, 'unreliable');
+    return true;
+  }
+
+  #changed(start: number): void {
+    if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
   }
 
   /** Forgets every rollup (after retention deleted segments). */
@@ -145,23 +183,26 @@ export class RollupCache {
     const built = new Map<number, RequestStatsAccumulator>();
     for (const start of missing) {
       built.set(start, new RequestStatsAccumulator(HOUR_TOP, MINUTE_MS));
-      this.#building.set(start, false);
+      this.#building.set(start, 'flushing');
     }
     try {
+      // Records appended before now may be pending without counts: on disk, the scan sees them.
+      await this.#flushLog();
+      for (const start of missing) this.#building.set(start, 'scanning');
       const from = missing[0] as number;
       const to = (missing.at(-1) as number) + HOUR_MS;
       const filter = compileFilter({ since: new Date(from), until: new Date(to) });
       for await (const matches of matchBatches(this.#dir, filter, 'oldest', this.#counters)) {
         for (const { record } of matches) {
           const at = Date.parse(record['@timestamp']);
-          built.get(at - (at % HOUR_MS))?.add(record);
+          built.get(Math.floor(at / HOUR_MS) * HOUR_MS)?.add(record);
           if (at > this.#latest) this.#latest = at;
         }
       }
       for (const [start, rollup] of built) {
         // A write that landed in this hour during the scan may or may not be in it: build it again later.
-        if (this.#building.get(start) !== true) this.#hours.set(start, rollup);
-        if (this.#merged && start >= this.#merged.first && start < this.#merged.end) this.#merged = null;
+        if (this.#building.get(start) === 'scanning') this.#hours.set(start, rollup);
+        this.#changed(start);
       }
     } finally {
       for (const start of missing) this.#building.delete(start);

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AccessRecord, parseAccessRecord } from '../../../server/store/access-record.js';
-import { RequestLogWriter } from '../../../server/store/request-log-writer.js';
-import { makeTempDir, recordsOnDay } from './request-log-fixtures.js';
+import { RequestLogWriter, type RequestLogWriterOptions } from '../../../server/store/request-log-writer.js';
+import { makeRecord, makeTempDir, recordsOnDay } from './request-log-fixtures.js';
 
 /** When set, the next segment append writes only this many bytes, then fails like a full disk. */
 const disk = vi.hoisted(() => ({ failAfterBytes: null as number | null }));
@@ -39,16 +39,35 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-/** A writer on `root` that flushes only when asked (or at 1,000 records), reporting errors to `onError`. */
-function newWriter(onError: (err: Error) => void = () => {}): RequestLogWriter {
+/**
+ * A writer on `root` that flushes only when asked (or at 1,000 records), reporting errors to
+ * `onError`; `options` overrides the rest.
+ */
+function newWriter(
+  onError: (err: Error) => void = () => {},
+  options: Partial<RequestLogWriterOptions> = {},
+): RequestLogWriter {
   return new RequestLogWriter({
     dir: root,
     flushIntervalMs: 60_000,
     maxBatch: 1000,
     maxPendingRecords: 1000,
     onError,
+    ...options,
   });
 }
+
+/** Every parseable record in `day`'s segment, in file order. */
+async function segmentRecords(day: string): Promise<AccessRecord[]> {
+  const text = await readFile(path.join(root, `${day}.ndjson`), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map(parseAccessRecord)
+    .filter((record) => record !== null);
+}
+
+const HOUR = 3_600_000;
 
 describe('RequestLogWriter', () => {
   it('after a write torn by a full disk, retries only the lines that did not make it', async () => {
@@ -116,5 +135,70 @@ describe('RequestLogWriter', () => {
     await writer.close();
     expect(writer.stats()).toMatchObject({ appended: 2, written: 1, failed: 1, pendingRecords: 0 });
     expect(errors.map((err) => err.message)).toEqual([expect.stringContaining('could not be serialised')]);
+  });
+
+  it('after a write torn inside lines of two hours, with another day in between, retries each line once, in order', async () => {
+    const writer = newWriter();
+    const at = (time: string, ip: string) => makeRecord({ at: time, ip });
+    const day1 = [
+      at('2024-03-01T09:58:00.000Z', '192.0.2.1'),
+      at('2024-03-01T09:59:00.000Z', '192.0.2.2'),
+      at('2024-03-01T10:00:00.000Z', '192.0.2.4'),
+      at('2024-03-01T10:01:00.000Z', '192.0.2.5'),
+    ];
+    const day2 = [at('2024-03-02T00:00:00.000Z', '192.0.2.3')];
+    for (const record of [day1[0], day1[1], day2[0], day1[2], day1[3]]) writer.append(record as AccessRecord);
+    // The first day's write stops inside its fourth line: the second of 10:00, whose run it splits.
+    disk.failAfterBytes =
+      Buffer.byteLength(
+        day1
+          .slice(0, 3)
+          .map((r) => `${JSON.stringify(r)}\n`)
+          .join(''),
+      ) + 20;
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ written: 4, pendingRecords: 1, writeErrors: 1 });
+    await writer.close();
+    expect(await segmentRecords('2024-03-01')).toEqual(day1);
+    expect(await segmentRecords('2024-03-02')).toEqual(day2);
+    expect(writer.stats()).toMatchObject({ appended: 5, written: 5, failed: 0, pendingRecords: 0 });
+  });
+
+  it('keeps the counts of records only for the hours the rollups want, and tells which lines it wrote', async () => {
+    const wanted = Date.parse('2024-03-01T10:00:00.000Z');
+    const told: { day: string; hours: readonly number[]; ips: string[] }[] = [];
+    const writer = newWriter(undefined, {
+      countsWanted: (hour) => hour === wanted,
+      onWritten: (day, hours, requests) => told.push({ day, hours, ips: requests.map((r) => r.ip) }),
+    });
+    writer.append(makeRecord({ at: '2024-03-01T09:30:00.000Z', ip: '192.0.2.1' }));
+    writer.append(makeRecord({ at: '2024-03-01T10:15:00.000Z', ip: '192.0.2.2' }));
+    writer.append(makeRecord({ at: '2024-03-01T10:45:00.000Z', ip: '192.0.2.3' }));
+    writer.append(makeRecord({ at: '2024-03-02T00:10:00.000Z', ip: '192.0.2.4' }));
+    await writer.flush();
+    expect(told).toEqual([
+      { day: '2024-03-01', hours: [wanted - HOUR], ips: ['192.0.2.2', '192.0.2.3'] },
+      { day: '2024-03-02', hours: [Date.parse('2024-03-02T00:00:00.000Z')], ips: [] },
+    ]);
+  });
+
+  it('past maxPendingRecords drops the oldest lines with their counts, and tells only the lines written', async () => {
+    const told: string[] = [];
+    const writer = newWriter(undefined, {
+      maxPendingRecords: 3,
+      countsWanted: () => true,
+      onWritten: (_day, _hours, requests) => told.push(...requests.map((r) => r.ip)),
+    });
+    const records = Array.from({ length: 5 }, (_, i) =>
+      makeRecord({ at: `2024-03-01T10:0${i}:00.000Z`, ip: `192.0.2.${i + 1}` }),
+    );
+    for (const record of records.slice(0, 3)) writer.append(record);
+    disk.failAfterBytes = 0; // nothing of this write reaches the disk
+    await writer.flush();
+    for (const record of records.slice(3)) writer.append(record);
+    await writer.close();
+    expect(await segmentRecords('2024-03-01')).toEqual(records.slice(2));
+    expect(told).toEqual(['192.0.2.3', '192.0.2.4', '192.0.2.5']);
+    expect(writer.stats()).toMatchObject({ appended: 5, written: 3, failed: 2, pendingRecords: 0 });
   });
 });
