@@ -137,6 +137,9 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       upstream: upstream.origin,
       demo: demo !== undefined,
     };
+    // The hourly monitor and report, flag expiry, the daily auto-block and retention (README
+    // "Detection"); with `schedule: false` they run only through `ipwarden monitor`.
+    if (config.schedule) detection.jobs.start();
     await announce(config.dataDir, config.admin.host, addresses, logger);
     return addresses;
   }

@@ -18,25 +18,32 @@ export interface TestAppliance {
 
 /**
  * Starts a real appliance on 127.0.0.1 ports chosen by the OS, with its own temp data dir and a
- * silent logger. `flags` are the same keys `ipwarden start` takes (camelCase).
+ * silent logger. `flags` are the same keys `ipwarden start` takes (camelCase), plus `schedule` (the
+ * config-file key, false unless given: the scheduled jobs are off in tests that do not ask).
  */
 export async function startTestAppliance(
   flags: Record<string, unknown> = {},
   dataDir?: string,
 ): Promise<TestAppliance> {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'ipwarden-test-')));
-  const config = loadConfig({
-    flags: {
-      listen: '127.0.0.1:0',
-      admin: '127.0.0.1:0',
-      dataDir: dir,
-      logLevel: 'silent',
-      flushInterval: 100,
-      ...flags,
-    },
-    env: {},
-    cwd: dir,
-  });
+  // `schedule` is a config-file key, not a flag. Off unless asked for: a test that crosses :01
+  // must not find the hourly monitor's flags in its data.
+  const { schedule = false, ...optionFlags } = flags;
+  const config = {
+    ...loadConfig({
+      flags: {
+        listen: '127.0.0.1:0',
+        admin: '127.0.0.1:0',
+        dataDir: dir,
+        logLevel: 'silent',
+        flushInterval: 100,
+        ...optionFlags,
+      },
+      env: {},
+      cwd: dir,
+    }),
+    schedule: schedule === true,
+  };
   const appliance = createAppliance(config, { logger: createLogger('silent') });
   const addresses = await appliance.start();
   const token = appliance.parts.token;

@@ -85,3 +85,33 @@ describe('a scripted attack through the real proxy', () => {
     expect((await app.admin('/api/jobs/nope/run', { method: 'POST' })).status).toBe(404);
   });
 });
+
+describe('the scheduled jobs', () => {
+  type Jobs = { jobs: { name: string; nextRun: string | null }[] };
+
+  it('are scheduled when ipwarden starts (the default), each at its next UTC slot, and stop with it', async () => {
+    const scheduled = await startTestAppliance({ upstream: upstream.url.href, schedule: true });
+    const { jobs: runner } = scheduled.appliance.parts.detection;
+    try {
+      const { jobs } = (await (await scheduled.admin('/api/jobs')).json()) as Jobs;
+      const next = Object.fromEntries(jobs.map((j) => [j.name, j.nextRun]));
+      const now = Date.now();
+      for (const name of ['monitor', 'report']) {
+        const at = Date.parse(next[name] as string);
+        expect(at).toBeGreaterThan(now);
+        expect(at - now).toBeLessThanOrEqual(3_600_000);
+      }
+      expect(new Date(next.monitor as string).getUTCMinutes()).toBe(1);
+      expect(new Date(next.report as string).getUTCMinutes()).toBe(5);
+      expect(new Date(next.retention as string).toISOString()).toMatch(/T00:30:00\.000Z$/);
+    } finally {
+      await scheduled.stop();
+    }
+    expect(runner.describe().every((j) => j.nextRun === null)).toBe(true);
+  });
+
+  it('are left to `ipwarden monitor` with schedule: false', async () => {
+    const { jobs } = (await (await app.admin('/api/jobs')).json()) as Jobs;
+    expect(jobs.map((j) => j.nextRun)).toEqual([null, null, null, null, null]);
+  });
+});

@@ -28,11 +28,11 @@ beforeAll(async () => {
       admin: '127.0.0.1:0',
       dataDir,
       logLevel: 'trace',
-      schedule: false,
     },
     env: {},
     cwd: dataDir,
   });
+  config.schedule = false; // a config-file key: the scheduled jobs stay off in this test
   const capture = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       logs.push(chunk.toString('utf8'));
@@ -216,11 +216,11 @@ describe('admin server on a wildcard address', () => {
         adminHosts: 'ipwarden.lan',
         dataDir: dir,
         logLevel: 'silent',
-        schedule: false,
       },
       env: {},
       cwd: dir,
     });
+    config.schedule = false;
     const wild = createAppliance(config, { logger: createLogger('silent') });
     const { adminUrl } = await wild.start();
     try {
