@@ -107,3 +107,25 @@ export function parseDuration(value: string | number): number | null {
   const ms = Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1);
   return ms > 0 && Number.isSafeInteger(ms) ? ms : null;
 }
+
+/** `YYYY-MM-DD`, optionally `T` (or a space) `hh:mm[:ss[.fraction]]` and `Z` or an offset `±hh[:]mm`. */
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO 8601 date or date-time → epoch ms; NaN for anything else. `Date.parse` alone takes
+ * `Dec 7` (2001-12-07) or `1` (2001-01-01) and rolls `2026-02-30` over to March 2, so a typo in a
+ * `--since` silently exports the wrong years; this takes only what the CLI and the admin API
+ * document. A date alone is UTC midnight and a date-time without a zone is local time, as in
+ * `Date.parse`.
+ */
+export function parseIsoTime(text: string): number {
+  const match = ISO_8601.exec(text);
+  if (match === null) return Number.NaN;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(2000, month - 1, day)); // a leap year: 02-29 is checked below
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return Number.NaN;
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))
+    return Number.NaN;
+  return Date.parse(text);
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { duration, hostNames, hostPort, pathList, trustProxy } from './config-fields.js';
 
-export { parseDuration } from './config-fields.js';
+export { parseDuration, parseIsoTime } from './config-fields.js';
 
 /** Thrown when configuration is invalid; the message names the field, its source and the expected form. */
 export class ConfigError extends Error {

@@ -1,13 +1,13 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { ConfigError } from '../config.js';
+import { ConfigError, parseIsoTime } from '../config.js';
 import { dismissRangeSuggestion, parseCandidate, runBacktest, suggestRanges } from '../detection/index.js';
 import { ApiError } from './api-error.js';
 import { validate } from './query-schemas.js';
 import type { AdminRouteDeps } from './routes.js';
 
 const isoTime = z.string().transform((value, ctx) => {
-  const ms = Date.parse(value);
+  const ms = parseIsoTime(value);
   if (!Number.isFinite(ms)) {
     ctx.addIssue({
       code: 'custom',

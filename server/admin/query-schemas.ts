@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../config.js';
+import { parseDuration, parseIsoTime } from '../config.js';
 import { tryParseAddress } from '../net/index.js';
 import { ApiError } from './api-error.js';
 import { EXPORT_FORMATS, type ExportKind } from './export.js';
@@ -9,7 +9,7 @@ const time = z
   .transform((value, ctx) => {
     const ms = /^\d{10,13}$/.test(value)
       ? Number(value) * (value.length <= 10 ? 1000 : 1)
-      : Date.parse(value);
+      : parseIsoTime(value);
     if (!Number.isFinite(ms)) {
       ctx.addIssue({
         code: 'custom',

@@ -171,6 +171,7 @@ export function table(header: string[], rows: string[][]): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   const all = [header, ...rows.map((r) => r.map(clean))];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  // A reduce, not Math.max(...rows): a spread of 100,000+ rows overflows the call stack.
+  const widths = header.map((_, i) => all.reduce((width, r) => Math.max(width, (r[i] ?? '').length), 0));
   return `${all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n')}\n`;
 }

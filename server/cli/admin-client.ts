@@ -5,8 +5,12 @@ import { runtimeFilePath } from '../appliance.js';
 /** A running appliance's admin API, as found through `<data-dir>/admin.json`. */
 export interface AdminClient {
   readonly adminUrl: string;
-  /** Calls the admin API; resolves the JSON body. @throws CliError with the API's message on 4xx/5xx. */
-  json<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /**
+   * Calls the admin API; resolves the JSON body. Gives up after 10 s unless `long` (a job or a
+   * backtest, which runs as long as its range needs; Ctrl-C stops waiting).
+   * @throws CliError with the API's message on 4xx/5xx.
+   */
+  json<T>(method: string, path: string, body?: unknown, options?: { long?: boolean }): Promise<T>;
   /** Calls the admin API and returns the raw response (for streamed exports). */
   raw(path: string): Promise<Response>;
   /**
@@ -56,12 +60,12 @@ function makeClient(adminUrl: string, token: string): AdminClient {
   const headers = { authorization: `Bearer ${token}`, 'x-ipwarden-actor': 'cli' };
   return {
     adminUrl,
-    async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    async json<T>(method: string, path: string, body?: unknown, options?: { long?: boolean }): Promise<T> {
       const response = await fetch(new URL(path, adminUrl), {
         method,
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
+        signal: options?.long === true ? undefined : AbortSignal.timeout(10_000),
       });
       const payload = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
       if (!response.ok) throw new CliError(payload.error?.message ?? `admin API answered ${response.status}`);

@@ -39,11 +39,16 @@ export function registerBacktestCommand(program: Command, cli: CliContext): void
       const client = await connectToRunningAppliance(config.dataDir);
       const result = client
         ? (
-            await client.json<{ backtest: BacktestResult }>('POST', '/api/backtest', {
-              settings: candidate,
-              since: range.since.toISOString(),
-              until: range.until.toISOString(),
-            })
+            await client.json<{ backtest: BacktestResult }>(
+              'POST',
+              '/api/backtest',
+              {
+                settings: candidate,
+                since: range.since.toISOString(),
+                until: range.until.toISOString(),
+              },
+              { long: true },
+            )
           ).backtest
         : await backtestOffline(config, candidate, range, cli);
       cli.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatBacktest(result));

@@ -13,6 +13,7 @@ import {
   unusedExportFilter,
   writeExport,
 } from '../admin/index.js';
+import { parseIsoTime } from '../config.js';
 import { AccessLists, createRequestLog, openStateStore } from '../store/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
@@ -39,8 +40,9 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
         throw new CliError(`--${unused} does not apply to the ${kind} export (it holds every entry)`);
       const since = parseTime('--since', opts.since);
       const until = parseTime('--until', opts.until);
+      if (since && until && until <= since) throw new CliError('--until must be after --since');
       const config = resolveConfig(cli, program);
-      const target = opts.out ? await outputFile(path.resolve(cli.cwd, opts.out), kind, opts.format) : null;
+      const target = opts.out ? await outputFile(cli.cwd, opts.out, kind, opts.format) : null;
       const out: Writable = target ? await openOutput(target.partial) : process.stdout;
       const client = await connectToRunningAppliance(config.dataDir);
       const write = async () => {
@@ -95,16 +97,19 @@ async function exportLocally(
  * never leaves a truncated file under the final name. Exports hold client IPs: mode 0600.
  */
 async function outputFile(
-  resolved: string,
+  cwd: string,
+  out: string,
   kind: string,
   format: string,
 ): Promise<{ file: string; partial: string }> {
-  const isDir =
-    resolved.endsWith(path.sep) ||
-    (await stat(resolved).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ));
+  // path.resolve drops a trailing separator: look at what was typed.
+  const namedDir = out.endsWith('/') || out.endsWith(path.sep);
+  const resolved = path.resolve(cwd, out);
+  const isDir = await stat(resolved).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (namedDir && !isDir) throw new CliError(`--out: ${resolved} is not an existing directory`);
   const file = isDir ? path.join(resolved, exportFileName(kind, format, new Date())) : resolved;
   return { file, partial: `${file}.partial-${process.pid}` };
 }
@@ -122,7 +127,7 @@ async function openOutput(file: string): Promise<Writable> {
 
 function parseTime(flag: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
+  const ms = parseIsoTime(value);
   if (!Number.isFinite(ms))
     throw new CliError(
       `${flag} expects an ISO 8601 time like 2026-01-31T12:00:00Z, got ${JSON.stringify(value)}`,

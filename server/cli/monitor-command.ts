@@ -41,7 +41,13 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
               query.set('since', range.since.toISOString());
               query.set('until', range.until.toISOString());
             }
-            runs.push((await client.json<{ run: JobRun }>('POST', `/api/jobs/${task}/run?${query}`)).run);
+            runs.push(
+              (
+                await client.json<{ run: JobRun }>('POST', `/api/jobs/${task}/run?${query}`, undefined, {
+                  long: true,
+                })
+              ).run,
+            );
           }
         } else {
           const state = await openStateStore({ dataDir: config.dataDir });

@@ -1,3 +1,4 @@
+import { parseIsoTime } from '../config.js';
 import { CliError } from './admin-client.js';
 
 /**
@@ -14,8 +15,8 @@ export function parseRange(
     if (until !== undefined) throw new CliError('--until needs --since');
     return null;
   }
-  const s = Date.parse(since);
-  const u = until === undefined ? now : Date.parse(until);
+  const s = parseIsoTime(since);
+  const u = until === undefined ? now : parseIsoTime(until);
   if (!Number.isFinite(s))
     throw new CliError(`--since expects an ISO 8601 time, got ${JSON.stringify(since)}`);
   if (!Number.isFinite(u))

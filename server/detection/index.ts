@@ -186,7 +186,8 @@ function jobTable(d: JobTableDeps): Job[] {
           until: windows.at(-1)?.until.toISOString(),
           windows: windows.length,
           records: results.reduce((n, r) => n + r.records, 0),
-          ips: Math.max(0, ...results.map((r) => r.ips)),
+          // A reduce, not Math.max(...): a spread of 100,000+ windows overflows the call stack.
+          ips: results.reduce((most, r) => Math.max(most, r.ips), 0),
           findings: results.flatMap((r) => r.findings),
           autoBlocked,
         };

@@ -177,6 +177,9 @@ describe('admin API', () => {
         '/api/export/flags?path=/x',
         'invalid query field "path": the flags export takes only format, since, until',
       ],
+      // Date.parse would take these as 2001-12-07 and 2026-03-02.
+      ['/api/requests?since=Dec%207', 'invalid query field "since": expected an ISO 8601 time or epoch'],
+      ['/api/export/requests?until=2026-02-30', 'invalid query field "until": expected an ISO 8601 time'],
     ];
     for (const [path, message] of misspelt) {
       const refused = await app.admin(path);

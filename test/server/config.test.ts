@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, envName, loadConfig, parseDuration } from '../../server/config.js';
+import { ConfigError, envName, loadConfig, parseDuration, parseIsoTime } from '../../server/config.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 
 let cwd: string;
@@ -392,5 +392,31 @@ describe('parseDuration', () => {
 
   it.each([0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses the number %d', (input) => {
     expect(parseDuration(input)).toBeNull();
+  });
+});
+
+describe('parseIsoTime', () => {
+  it.each([
+    ['2026-01-31', Date.UTC(2026, 0, 31)],
+    ['2026-01-31T12:00Z', Date.UTC(2026, 0, 31, 12)],
+    ['2026-01-31T12:00:00.250Z', Date.UTC(2026, 0, 31, 12, 0, 0, 250)],
+    ['2026-01-31 12:00:00+02:00', Date.UTC(2026, 0, 31, 10)],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+  ])('%s → its epoch ms', (text, ms) => {
+    expect(parseIsoTime(text)).toBe(ms);
+  });
+
+  it.each([
+    'Dec 7',
+    '1',
+    '2026',
+    '2026-02-30',
+    '2025-02-29',
+    '2026-13-01',
+    '2026-01-31T25:00:00Z',
+    ' 2026-01-31',
+    '',
+  ])('refuses %j, which Date.parse would read as some time', (text) => {
+    expect(parseIsoTime(text)).toBeNaN();
   });
 });

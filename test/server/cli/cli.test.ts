@@ -92,6 +92,22 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     );
   });
 
+  it('refuses a --since that is not ISO 8601, a range that ends before it starts, and --out DIR/ that is no directory', async () => {
+    const loose = await run('export', 'requests', '--format', 'csv', '--since', 'Dec 7');
+    expect(loose.error?.message).toBe(
+      '--since expects an ISO 8601 time like 2026-01-31T12:00:00Z, got "Dec 7"',
+    );
+    const backwards = await run('export', 'flags', '--since', '2026-02-01', '--until', '2026-01-01');
+    expect(backwards.error?.message).toBe('--until must be after --since');
+    const monitor = await run('monitor', '--since', '2026-02-30T00:00:00Z', '--dry-run');
+    expect(monitor.error?.message).toBe('--since expects an ISO 8601 time, got "2026-02-30T00:00:00Z"');
+    const missingDir = await run('export', 'blocks', '--format', 'csv', '--out', 'no-such-dir/');
+    expect(missingDir.error?.message).toBe(
+      `--out: ${path.join(dir, 'no-such-dir')} is not an existing directory`,
+    );
+    await expect(stat(path.join(dir, 'no-such-dir'))).rejects.toThrow('ENOENT');
+  });
+
   it('says what to do when the blocklist is empty', async () => {
     expect((await run('blocks')).out).toContain('The blocklist is empty');
     expect((await run('blocks', '--search', 'x')).out).toContain('The blocklist is empty');
