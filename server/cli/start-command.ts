@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { createAppliance } from '../appliance.js';
 import { DEMO_CREDENTIALS } from '../demo/index.js';
@@ -52,7 +53,7 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
         [
           `ipwarden ${VERSION}`,
           `  proxy      ${addresses.proxyUrl}${wildcard(config.listen.host)}  →  ${upstream}`,
-          `  admin UI   ${addresses.adminUrl}${wildcard(config.admin.host)}  (sign-in link: npx ipwarden ui)`,
+          `  admin UI   ${addresses.adminUrl}${wildcard(config.admin.host)}  (sign-in link: npx ipwarden ui${dataDirFlag(cli.cwd, config.dataDir)})`,
           `  admin API  ${addresses.adminUrl}/api  (token in ${addresses.tokenFile})`,
           `  data dir   ${config.dataDir}`,
           '',
@@ -60,4 +61,13 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
       );
       cli.onStarted?.(() => appliance.stop());
     });
+}
+
+/**
+ * ` --data-dir DIR` when `dataDir` is not the default `./data` of `cwd`: the CLI commands find the
+ * running appliance through its data dir, so a hint without it would look in the wrong place.
+ */
+function dataDirFlag(cwd: string, dataDir: string): string {
+  if (path.resolve(cwd, 'data') === dataDir) return '';
+  return ` --data-dir ${/^[\w@%+=:,./-]+$/.test(dataDir) ? dataDir : `'${dataDir.replaceAll("'", `'\\''`)}'`}`;
 }

@@ -263,6 +263,8 @@ describe('ipwarden start', () => {
     }
     expect(stdout).toContain('built-in demo site; sign in with demo / demo');
     expect(stdout).toContain(path.join(dir, 'admin-token'));
+    // Not the default ./data: the hint names the data dir, or `ipwarden ui` would look elsewhere.
+    expect(stdout).toContain(`(sign-in link: npx ipwarden ui --data-dir ${dir})`);
     const proxyUrl = /proxy\s+(http:\/\/\S+)/.exec(stdout)?.[1] as string;
     const home = await fetch(proxyUrl);
     expect(await home.text()).toContain('Demo site behind ipwarden');
