@@ -3,7 +3,12 @@
  * bytes and records arrive, then saved through a Blob URL and an `<a download>` click.
  */
 import { failureOf } from './api.js';
-import { countLines, type ExportFormat, filenameFromDisposition, progressText } from './export-progress.js';
+import {
+  countRecordMarks,
+  type ExportFormat,
+  filenameFromDisposition,
+  progressText,
+} from './export-progress.js';
 import { buildQuery, type QueryValue } from './query.js';
 
 export type ExportKind = 'requests' | 'flags' | 'blocks' | 'allowlist';
@@ -36,7 +41,8 @@ export async function downloadExport(options: ExportOptions): Promise<{ filename
   if (!response.ok) throw await failureOf(response);
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let bytes = 0;
-  let lines = 0;
+  let marks = 0;
+  let lastByte: number | undefined;
   let summary = progressText(options.format, 0, 0);
   if (response.body !== null) {
     const reader = response.body.getReader();
@@ -45,8 +51,9 @@ export async function downloadExport(options: ExportOptions): Promise<{ filename
       if (done) break;
       chunks.push(value);
       bytes += value.byteLength;
-      lines += countLines(value);
-      summary = progressText(options.format, bytes, lines);
+      marks += countRecordMarks(options.format, value, lastByte);
+      lastByte = value.at(-1) ?? lastByte;
+      summary = progressText(options.format, bytes, marks);
       options.onProgress?.(summary);
     }
   }

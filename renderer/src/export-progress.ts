@@ -1,11 +1,8 @@
 /**
  * Bookkeeping for streamed exports: the file name from Content-Disposition and a progress line
- * from the bytes received. Pure.
+ * from the bytes and records received. Pure.
  */
 import { formatBytes, formatNumber } from './format.js';
-
-/** A request-log record is about this many bytes in an export (used for JSON estimates). */
-export const RECORD_BYTES_ESTIMATE = 300;
 
 export type ExportFormat = 'json' | 'csv' | 'ndjson';
 
@@ -29,26 +26,32 @@ function sanitiseFilename(name: string, fallback: string): string {
   return base === '' ? fallback : base;
 }
 
-/** Counts line feeds in a chunk (one per record in CSV and NDJSON). */
-export function countLines(chunk: Uint8Array): number {
-  let lines = 0;
-  for (const byte of chunk) if (byte === 10) lines++;
-  return lines;
-}
+const LINE_FEED = 10;
+const OPEN_BRACE = 123;
 
 /**
- * Records received so far: lines for NDJSON, lines less the header for CSV, an estimate from the
- * byte count for JSON.
+ * Counts what marks a record in a chunk of an export: a line feed in CSV (the header's included)
+ * and NDJSON; in JSON, a line feed followed by `{`, since the export writes one object per line
+ * after `[` (a line feed inside a string is escaped, so neither can occur in a value).
+ * `previousByte` is the last byte of the chunk before, for a mark split between two chunks.
  */
-export function recordsReceived(format: ExportFormat, bytes: number, lines: number): number {
-  if (format === 'ndjson') return lines;
-  if (format === 'csv') return Math.max(0, lines - 1);
-  return Math.floor(bytes / RECORD_BYTES_ESTIMATE);
+export function countRecordMarks(format: ExportFormat, chunk: Uint8Array, previousByte?: number): number {
+  let marks = 0;
+  let before = previousByte;
+  for (const byte of chunk) {
+    if (format === 'json' ? byte === OPEN_BRACE && before === LINE_FEED : byte === LINE_FEED) marks++;
+    before = byte;
+  }
+  return marks;
 }
 
-/** `1.2 MB received · 4,000 records` (JSON: `≈ 4,000 records`). */
-export function progressText(format: ExportFormat, bytes: number, lines: number, locale?: string): string {
-  const records = recordsReceived(format, bytes, lines);
-  const approx = format === 'json' ? '≈ ' : '';
-  return `${formatBytes(bytes, locale)} received · ${approx}${formatNumber(records, locale)} records`;
+/** Records received so far from the marks counted ({@link countRecordMarks}): CSV less its header. */
+export function recordsReceived(format: ExportFormat, marks: number): number {
+  return format === 'csv' ? Math.max(0, marks - 1) : marks;
+}
+
+/** `1.2 MB received · 4,000 records`. */
+export function progressText(format: ExportFormat, bytes: number, marks: number, locale?: string): string {
+  const records = recordsReceived(format, marks);
+  return `${formatBytes(bytes, locale)} received · ${formatNumber(records, locale)} ${records === 1 ? 'record' : 'records'}`;
 }

@@ -35,10 +35,11 @@ export function formatBytes(bytes: number, locale?: string): string {
     value /= 1000;
     unit++;
   }
+  // Whole bytes in words (`1 byte`, `97 bytes`): the short form says `97 byte`.
   return numberFormat(locale, {
     style: 'unit',
     unit: BYTE_UNITS[unit],
-    unitDisplay: 'short',
+    unitDisplay: unit === 0 ? 'long' : 'short',
     maximumFractionDigits: unit === 0 ? 0 : 1,
   }).format(value);
 }

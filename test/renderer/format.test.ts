@@ -19,7 +19,7 @@ describe('number formatting', () => {
 
   it('formats shares, sizes and durations', () => {
     expect(formatPercent(0.1234, 'en-US')).toBe('12.3%');
-    expect(formatBytes(12, 'en-US')).toBe('12 byte');
+    expect(formatBytes(12, 'en-US')).toBe('12 bytes');
     expect(formatBytes(1534, 'en-US')).toBe('1.5 kB');
     expect(formatBytes(2_500_000, 'en-US')).toBe('2.5 MB');
     expect(formatDurationNs(1_834_211, 'en-US')).toBe('1.8 ms');
