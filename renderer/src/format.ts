@@ -117,3 +117,12 @@ export function countryName(code: string, locale?: string): string {
     return code;
   }
 }
+
+/**
+ * The label of an axis tick that counts requests: the whole number formatted (`12,000`), or no
+ * label for a fractional tick, which a logarithmic scale puts between 1 and 10 (`1.50`).
+ */
+export function countTick(value: number | string, locale?: string): string {
+  const n = Number(value);
+  return Number.isInteger(n) ? formatNumber(n, locale) : '';
+}

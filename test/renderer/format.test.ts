@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   countryName,
+  countTick,
   formatBytes,
   formatDateTime,
   formatDurationNs,
@@ -47,5 +48,15 @@ describe('time formatting', () => {
     expect(countryName('GB', 'en')).toBe('United Kingdom');
     expect(countryName('DE', 'de')).toBe('Deutschland');
     expect(countryName('not-a-code', 'en')).toBe('not-a-code');
+  });
+
+  it('labels count ticks with whole numbers only', () => {
+    expect(['1', 1.5, 2, 10, 12_000].map((v) => countTick(v, 'en-US'))).toEqual([
+      '1',
+      '',
+      '2',
+      '10',
+      '12,000',
+    ]);
   });
 });

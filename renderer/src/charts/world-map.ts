@@ -9,7 +9,7 @@ import type { Feature, GeoJsonProperties, Geometry } from 'geojson';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import { featureAlpha2 } from '../country-codes.js';
-import { countryName, formatNumber } from '../format.js';
+import { countryName, countTick, formatNumber } from '../format.js';
 import type { CountryCount } from '../types.js';
 import { markRendered, palette, registerCharts } from './setup.js';
 
@@ -141,7 +141,7 @@ export async function createWorldMap(
             indicatorWidth: 6,
             margin: 4,
           },
-          ticks: { color: colors.muted },
+          ticks: { color: colors.muted, callback: (value) => countTick(value) },
         },
       },
     },
