@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { AccessRecord, RequestAction } from '../store/index.js';
 import type { ProxyContext as Context } from './context.js';
 
@@ -34,9 +35,9 @@ export function accessLog(sink: (record: AccessRecord) => void) {
     };
     if (q !== -1) record.url.query = cap(url.slice(q + 1));
     const ua = req.headers['user-agent'];
-    if (ua) record.user_agent = { original: cap(ua) };
+    if (ua) record.user_agent = { original: cap(clientText(ua)) };
     const referrer = req.headers.referer;
-    if (referrer) record.http.request.referrer = cap(referrer);
+    if (referrer) record.http.request.referrer = cap(clientText(referrer));
     const rule = (ctx.state.ruleName ?? ctx.state.rateLimitRule) as string | undefined;
     if (rule && record.event.action !== 'allowed') record.rule = { name: rule };
     return record;
@@ -54,6 +55,21 @@ function isoTime(ms: number): string {
     lastMs = ms;
   }
   return lastIso;
+}
+
+/** A byte of 0x80 or more, which Node hands over as one Latin-1 character. */
+const HIGH_BYTE = /[\x80-\xff]/;
+
+/**
+ * A header value as the client wrote it. Node decodes header bytes as Latin-1, so UTF-8 text
+ * (`日本語` in a user agent) would be recorded as mojibake: bytes that are valid UTF-8 are read as
+ * UTF-8, anything else stays as received (nothing is lost). The request target needs no such care:
+ * Node refuses a raw byte over 0x7F there (400), so a path holds only ASCII.
+ */
+export function clientText(text: string): string {
+  if (!HIGH_BYTE.test(text)) return text;
+  const bytes = Buffer.from(text, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : text;
 }
 
 function cap(text: string): string {

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Cidr } from '../net/index.js';
 import type { AccessLists, AccessRecord, CountersClient } from '../store/index.js';
 import { accessGuard } from './access-guard.js';
-import { accessLog } from './access-log.js';
+import { accessLog, clientText } from './access-log.js';
 import { clientIp, createClientIpResolver } from './client-ip.js';
 import { createUpstream, forward } from './forward.js';
 import { forwardUpgrade } from './forward-node-client.js';
@@ -176,7 +176,9 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
           action: blocked ? 'blocked' : 'allowed',
           duration: Number(process.hrtime.bigint() - started),
         },
-        ...(req.headers['user-agent'] ? { user_agent: { original: req.headers['user-agent'] } } : {}),
+        ...(req.headers['user-agent']
+          ? { user_agent: { original: clientText(req.headers['user-agent']) } }
+          : {}),
         ...(blocked && decision.kind === 'blocked'
           ? { rule: { name: `blocklist:${decision.entry.target}` } }
           : {}),

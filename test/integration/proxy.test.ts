@@ -394,6 +394,22 @@ describe('request log', () => {
     expect(sample?.event.duration).toBeGreaterThan(0);
   });
 
+  it('records UTF-8 in the user agent and referrer as text, and other high bytes as received', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    // What goes on the wire: the UTF-8 bytes (an http client writes a header string as Latin-1).
+    const wire = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+    await get(app.addresses.proxyUrl, '/utf8', {
+      'user-agent': wire('Mozilla/5.0 日本語 ñ'),
+      referer: wire('https://example.com/ü'),
+    });
+    await get(app.addresses.proxyUrl, '/latin1', { 'user-agent': 'caf\u00e9' }); // 0xE9 alone: not UTF-8
+    const records = await allRecords(app);
+    expect(records.map((r) => [r.url.path, r.user_agent?.original, r.http.request.referrer])).toEqual([
+      ['/utf8', 'Mozilla/5.0 日本語 ñ', 'https://example.com/ü'],
+      ['/latin1', 'café', undefined],
+    ]);
+  });
+
   it('flushes the log on stop', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href, flushInterval: '1h' });
     for (let i = 0; i < 5; i++) await app.proxy(`/n${i}`);
