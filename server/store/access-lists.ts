@@ -235,7 +235,14 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   ): Promise<BlockEntry | AllowEntry> {
     const cidr = parseTarget(target);
     const existing = this.entry(list, cidr.text);
-    if (!existing) throw new AccessListError(`${cidr.text} is not on the ${list}`, 404);
+    if (!existing) {
+      // An address can be blocked by a range around it: name the range the operator must lift.
+      const covering =
+        list === 'blocklist' && !cidr.text.includes('/') ? this.blockCovering(cidr.text) : undefined;
+      const hint =
+        covering === undefined ? '' : `; it is blocked by ${covering.target}: unblock that instead`;
+      throw new AccessListError(`${cidr.text} is not on the ${list}${hint}`, 404);
+    }
     const at = this.#now();
     const kept = (e: BlockEntry | AllowEntry) => e.target !== cidr.text;
     await this.#write(

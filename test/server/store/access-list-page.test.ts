@@ -115,6 +115,17 @@ describe('AccessLists.blockCovering', () => {
     expect(lists.blockCovering('198.51.100.1')).toBeUndefined();
   });
 
+  it('is named when an address it covers is unblocked, which cannot lift it', async () => {
+    await lists.block({ target: '203.0.113.0/24', actor: 'user:ann' });
+    await expect(lists.unblock('203.0.113.5', 'user:ann')).rejects.toThrow(
+      '203.0.113.5 is not on the blocklist; it is blocked by 203.0.113.0/24: unblock that instead',
+    );
+    await expect(lists.unblock('198.51.100.1', 'user:ann')).rejects.toThrow(
+      /^198\.51\.100\.1 is not on the blocklist$/,
+    );
+    expect(lists.decide('203.0.113.5').kind).toBe('blocked');
+  });
+
   it('names a block even where the allowlist wins, so the operator can lift it', async () => {
     await lists.block({ target: '203.0.113.0/24', actor: 'user:ann' });
     await lists.allow({ target: '203.0.113.7', actor: 'user:ann' });
