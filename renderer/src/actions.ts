@@ -3,6 +3,7 @@
  * a toast that says what happened, the server's warnings, or its error message.
  */
 import { ApiError, del, errorMessage, isQuiet, post } from './api.js';
+import { lockoutQuestion } from './lockout.js';
 import { withSegment } from './query.js';
 import { routeHash } from './route.js';
 import { toast } from './toast.js';
@@ -42,7 +43,7 @@ export async function blockTarget(
     if (duration !== '') body.duration = duration;
     const result = await postBlock(body);
     if (result === null) {
-      toast(`${target} was not blocked`);
+      toast(`${target} was not blocked`, { tone: 'info' });
       return false;
     }
     toast(`Blocked ${result?.entry?.target ?? target} ${durationText(duration)}`, {
@@ -65,7 +66,7 @@ async function postBlock(body: Record<string, string>): Promise<BlockResult | nu
     return await post<BlockResult>('/api/blocks', body);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 409)) throw error;
-    if (!window.confirm(`${error.message}\n\nBlock it anyway?`)) return null;
+    if (!window.confirm(lockoutQuestion(error.message))) return null;
     return post<BlockResult>('/api/blocks?force=true', body);
   }
 }

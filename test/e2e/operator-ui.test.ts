@@ -163,7 +163,10 @@ describe('operator UI', () => {
       await form.getByRole('button', { name: 'Add' }).click();
       await expect.poll(() => asked.length).toBe(1);
       expect(asked[0]).toContain('would block your own address');
-      await page.getByText('127.0.0.0/8 was not blocked').waitFor();
+      expect(asked[0]).not.toContain('CLI --force'); // the dialog's buttons are the answer here
+      const declined = page.getByTestId('toast').filter({ hasText: '127.0.0.0/8 was not blocked' });
+      await declined.waitFor();
+      expect(await declined.getAttribute('class')).toContain('toast-info');
       expect(blocked()).toBe(false);
       answer = true;
       await form.getByRole('button', { name: 'Add' }).click();
