@@ -86,6 +86,26 @@ describe('FlagStore refreshes', () => {
     expect(await flags.raise(evidence('198.51.100.7', 121, T0 + 2.5 * MIN), 'rule:live')).toBe('unchanged');
   });
 
+  it('keeps the sample paths that got a client flagged when a refresh brings others', async () => {
+    const probe = (count: number, at: number, samplePaths: string[]): FlagEvidence => ({
+      ...evidence('198.51.100.7', count, at),
+      reason: 'sensitive_paths',
+      details: { count, samplePaths },
+    });
+    await flags.raise(probe(6, T0, ['/.env', '/wp-login.php']), 'rule:live');
+    await flags.raise(probe(12, T0 + 2 * MIN, ['/.git/config', '/.env']), 'rule:live');
+    expect(flags.active('198.51.100.7', 'sensitive_paths')?.details.samplePaths).toEqual([
+      '/.env',
+      '/wp-login.php',
+      '/.git/config',
+    ]);
+    await flags.raise(probe(20, T0 + 4 * MIN, ['/a', '/b', '/c']), 'rule:live');
+    expect(flags.active('198.51.100.7', 'sensitive_paths')?.details).toEqual({
+      count: 20,
+      samplePaths: ['/.env', '/wp-login.php', '/.git/config', '/a', '/b'],
+    });
+  });
+
   it('says beforehand whether a raise would change anything', async () => {
     expect(flags.wouldChange('198.51.100.7', 'high_volume', 101, T0)).toBe(true); // no flag yet
     await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
