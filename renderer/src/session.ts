@@ -33,6 +33,7 @@ export function sessionControl(shell: Shell, hooks: SessionHooks): SessionContro
     shell.signIn.hidden = true;
     shell.shell.hidden = false;
     shell.signOut.hidden = false;
+    shell.liveIndicator.hidden = false;
     shell.signInToken.value = '';
     shell.signInError.textContent = '';
     if (!signedIn) {
@@ -49,6 +50,8 @@ export function sessionControl(shell: Shell, hooks: SessionHooks): SessionContro
     }
     shell.shell.hidden = true;
     shell.signOut.hidden = true;
+    // Signed out there is no live feed to report on: no "Offline" next to the sign-in form.
+    shell.liveIndicator.hidden = true;
     shell.signIn.hidden = false;
     shell.signInError.textContent = text;
     shell.signInToken.focus();

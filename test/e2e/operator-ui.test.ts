@@ -52,8 +52,13 @@ afterAll(async () => {
 
 describe('operator UI', () => {
   it('signs in from the link without keeping the token in the address bar', async () => {
+    await page.goto(app.addresses.adminUrl);
+    await page.getByLabel('Admin token').waitFor();
+    // No live feed before signing in, so no "Offline" badge beside the form.
+    expect(await page.getByTestId('live-indicator').isVisible()).toBe(false);
     await page.goto(`${app.addresses.adminUrl}/#token=${app.appliance.parts.token}`);
     await page.locator('#shell').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('live-indicator').isVisible()).toBe(true);
     expect(page.url()).not.toContain(app.appliance.parts.token);
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'ipwarden_session')).toMatchObject({
