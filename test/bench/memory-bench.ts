@@ -17,6 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/free-port.js';
+import { noScheduledJobs } from './proxy-fixtures.js';
 
 const CHECKPOINTS = (process.argv[2] ?? '10000,100000,1000000').split(',').map(Number);
 const IN_FLIGHT = 32;
@@ -87,6 +88,7 @@ try {
   const ipw = await start(
     path.join(root, 'dist/server/cli/main.js'),
     [
+      ...(await noScheduledJobs(work)),
       'start',
       '--upstream',
       `http://127.0.0.1:${upstreamPort}`,

@@ -36,6 +36,18 @@ export async function seedBlocklist(dataDir: string, total: number, cidrs: numbe
   await writeFile(path.join(dataDir, 'state.json'), JSON.stringify(state));
 }
 
+/**
+ * Writes a config file in `dir` that turns the scheduled jobs off and returns the global flags that
+ * load it (`--config FILE`, before the command): the hourly monitor (:01) and report (:05) would land
+ * in whichever round of a bench crosses those minutes, and their cost is the monitor bench's.
+ */
+export async function noScheduledJobs(dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'bench-config.json');
+  await writeFile(file, JSON.stringify({ schedule: false }));
+  return ['--config', file];
+}
+
 /** Lines in every request-log segment under `dir`. */
 export async function countRecords(dir: string): Promise<number> {
   let count = 0;

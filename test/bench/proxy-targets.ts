@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../helpers/free-port.js';
 import { processCpuMs } from './process-cpu.js';
-import { seedBlocklist, startChild, stopChild } from './proxy-fixtures.js';
+import { noScheduledJobs, seedBlocklist, startChild, stopChild } from './proxy-fixtures.js';
 
 const here = import.meta.dirname;
 const root = path.resolve(here, '../..');
@@ -47,6 +47,7 @@ export async function startBareUndiciProxy(upstream: string): Promise<Target> {
  * ipwarden with every feature on: the request log, geolocation (bundled database), a blocklist of
  * `blocks` entries (`cidrs` of them ranges), the seeds' login rate-limit rule and live detection
  * (in-process windows: no `--redis`). X-Forwarded-For is trusted from loopback so wrk can rotate client IPs.
+ * The scheduled jobs are off (`schedule: false`): their cost is the monitor bench's.
  * `cpuProfileDir` runs it under `node --cpu-prof` (the profile is written when it stops).
  */
 export async function startIpwarden(
@@ -55,8 +56,10 @@ export async function startIpwarden(
   options: { blocks: number; cidrs: number; cpuProfileDir?: string },
 ): Promise<Target> {
   await seedBlocklist(dataDir, options.blocks, options.cidrs);
+  const noJobs = await noScheduledJobs(dataDir);
   const port = await freePort();
   const args = [
+    ...noJobs,
     'start',
     ...['--upstream', upstream, '--listen', `127.0.0.1:${port}`],
     ...['--admin', `127.0.0.1:${await freePort()}`, '--data-dir', dataDir],

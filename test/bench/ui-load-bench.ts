@@ -13,6 +13,7 @@ import { createRequestLog } from '../../server/store/index.js';
 import { launchChromium } from '../helpers/browser.js';
 import { freePort } from '../helpers/free-port.js';
 import { record } from '../helpers/records.js';
+import { noScheduledJobs } from './proxy-fixtures.js';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);
 const COUNTRIES = [
@@ -92,6 +93,7 @@ async function startApplianceProcess(dataDir: string) {
   const child: ChildProcess = fork(
     path.join(root, 'server/cli/main.ts'),
     [
+      ...(await noScheduledJobs(dataDir)),
       'start',
       '--data-dir',
       dataDir,
