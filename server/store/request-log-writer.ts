@@ -30,6 +30,11 @@ export interface RequestLogWriterOptions {
    * failed are retried, then told.
    */
   onWritten?: (day: string, uncountedHours: readonly number[], requests: readonly CountedRequest[]) => void;
+  /**
+   * Told the clock hours (epoch ms) of a day's lines just before they are written: a reader that
+   * scans the log meanwhile may see them before `onWritten` (for rollups being built).
+   */
+  onWriting?: (hours: readonly number[]) => void;
 }
 
 /**
@@ -106,7 +111,8 @@ export class RequestLogWriter {
    * Enriches, serialises and queues a record for the next flush: no I/O, never throws. The record
    * is not kept: later changes to it are not written. A record that cannot be written (an invalid
    * `@timestamp`, not serialisable) is counted in `failed` and reported at the next flush. Past
-   * `maxPendingRecords` unwritten records, the oldest is dropped and counted in `failed`. After
+   * `maxPendingRecords` unwritten records, the oldest one still waiting is dropped and counted in
+   * `failed` (lines a write has under way cannot be: during one, the newest go). After
    * {@link close}, each append flushes at once so nothing is stranded.
    */
   append(record: AccessRecord): void {
@@ -249,9 +255,10 @@ export class RequestLogWriter {
     this.#pendingLines = 0;
     const writtenByDay = new Map<string, number>();
     for (const [day, dayRuns] of groupByDay(runs)) {
+      // A scan running meanwhile may read these lines before they are told written below.
+      this.#tell(() => this.#options.onWriting?.(hoursOf(dayRuns)));
       const written = await this.#writeDay(day, dayRuns);
-      // Told at once, with no await in between, so no reader can see these lines and be told again.
-      if (written > 0) this.#tellWritten(day, dayRuns, written);
+      if (written > 0) this.#tell(() => this.#tellWritten(day, dayRuns, written));
       writtenByDay.set(day, written);
       // Move them from in flight to written together, so stats() stays consistent mid-flush.
       this.#written += written;
@@ -322,6 +329,15 @@ export class RequestLogWriter {
     return written;
   }
 
+  /** Runs a hook; one that throws is reported, and the write goes on (its lines must not be lost). */
+  #tell(hook: () => void): void {
+    try {
+      hook();
+    } catch (err) {
+      this.#report(new RequestLogWriteError('request log: a write hook failed', null, err));
+    }
+  }
+
   #report(err: Error): void {
     try {
       this.#options.onError(err);
@@ -334,6 +350,13 @@ export class RequestLogWriter {
 
 /** What the encoder's position points at before its first line. */
 const EMPTY = Buffer.alloc(0);
+
+/** The distinct clock hours of `runs`. */
+function hoursOf(runs: readonly PendingRun[]): number[] {
+  const hours: number[] = [];
+  for (const run of runs) if (!hours.includes(run.hour)) hours.push(run.hour);
+  return hours;
+}
 
 /** The lines of `run` after its first `skip` (0 < skip < run.lines), as a new run. */
 function linesAfter(run: PendingRun, skip: number): PendingRun {

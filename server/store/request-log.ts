@@ -137,6 +137,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   let lastDay = '';
   const writer = new RequestLogWriter({
     countsWanted: (hourStart) => rollups.countsWanted(hourStart),
+    onWriting: (hours) => rollups.writing(hours),
     onWritten: (day, uncountedHours, requests) => {
       rollups.written(uncountedHours, requests);
       // A record of a new day means the previous day's segment is closed: index it.

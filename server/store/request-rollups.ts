@@ -25,7 +25,8 @@ const HOURS_KEPT = 24 * 8;
  * span needed; from then on every record the writer puts on disk is added to its hour's rollup as
  * it is written, so cached hours stay exact, the current one included. The writer keeps a pending
  * record's counts only for hours that are cached or being built ({@link countsWanted}): a build
- * first flushes the log, so the records appended before it are on disk for its scan. Range edges
+ * first flushes the log, so the records appended before it are on disk for its scan, and a write
+ * that begins while it scans makes the hour unreliable ({@link writing}). Range edges
  * that are not whole hours are scanned, except a range that ends at or after the last write, whose
  * last partial hour is its rollup. Memory: at most 8 days of hours (LRU).
  */
@@ -86,6 +87,14 @@ export class RollupCache {
       this.#changed(start);
       if (at > this.#latest) this.#latest = at;
     }
+  }
+
+  /**
+   * Told before lines of these hours are written: a scan under way may read them before
+   * {@link written} is called, so an hour being scanned can no longer be trusted.
+   */
+  writing(hours: readonly number[]): void {
+    for (const start of hours) this.#wroteDuringBuild(start);
   }
 
   /** True (and the hour marked unreliable if it was being scanned) when `start` is being built. */

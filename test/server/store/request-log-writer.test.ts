@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -200,5 +201,33 @@ describe('RequestLogWriter', () => {
     expect(await segmentRecords('2024-03-01')).toEqual(records.slice(2));
     expect(told).toEqual(['192.0.2.3', '192.0.2.4', '192.0.2.5']);
     expect(writer.stats()).toMatchObject({ appended: 5, written: 3, failed: 2, pendingRecords: 0 });
+  });
+
+  it('tells the hours of a write before its lines reach the disk, and survives hooks that throw', async () => {
+    const seen: { hours: readonly number[]; onDisk: boolean }[] = [];
+    const errors: Error[] = [];
+    const writer = newWriter((err) => errors.push(err), {
+      onWriting: (hours) => {
+        seen.push({ hours, onDisk: existsSync(path.join(root, '2024-03-01.ndjson')) });
+      },
+      onWritten: () => {
+        throw new Error('rollups broke');
+      },
+    });
+    const records = [
+      makeRecord({ at: '2024-03-01T09:59:00.000Z' }),
+      makeRecord({ at: '2024-03-01T10:00:00.000Z' }),
+    ];
+    for (const record of records) writer.append(record);
+    await writer.close();
+    expect(seen).toEqual([
+      {
+        hours: [Date.parse('2024-03-01T09:00:00.000Z'), Date.parse('2024-03-01T10:00:00.000Z')],
+        onDisk: false,
+      },
+    ]);
+    expect(await segmentRecords('2024-03-01')).toEqual(records);
+    expect(writer.stats()).toMatchObject({ appended: 2, written: 2, failed: 0, pendingRecords: 0 });
+    expect(errors.map((err) => err.message)).toEqual(['request log: a write hook failed']);
   });
 });

@@ -80,6 +80,18 @@ describe('hourly rollups behind summarise', () => {
     expect(after).toEqual(await summariseRequests(dir, range, {}));
   });
 
+  it('do not keep an hour that a write began in while it was being scanned', async () => {
+    const hour = start + 3 * H;
+    // The writer tells `writing` when a write begins; here one begins while the scan reads.
+    const rollups: RollupCache = new RollupCache(dir, { scannedLines: 0, skippedLines: 0 }, async () => {
+      setImmediate(() => rollups.writing([hour]));
+    });
+    const range = { since: new Date(start), until: new Date(start + 6 * H) };
+    expect((await rollups.summarise(range)).total).toBe(3000);
+    expect(rollups.countsWanted(hour)).toBe(false); // built again when next needed
+    expect(rollups.countsWanted(hour - H)).toBe(true);
+  });
+
   it('answer a range ending now from the current hour, and one ending earlier in it by scanning', async () => {
     const now = Date.now();
     const hour = Math.floor(now / H) * H;
