@@ -5,6 +5,7 @@ import {
   serialiseAccessRecord,
 } from './access-record.js';
 import { joinLines, type LineBytes, LineEncoder } from './encode-lines.js';
+import { groupByDay, hoursOf, type PendingRun, PendingRuns } from './pending-runs.js';
 import { AppendProblems, RequestLogWriteError } from './request-log-errors.js';
 import { SegmentAppender } from './segment-append.js';
 import { segmentDayOf } from './segment-files.js';
@@ -51,22 +52,6 @@ export interface RequestLogWriterStats {
 }
 
 const HOUR_MS = 3_600_000;
-const NEWLINE = 0x0a;
-
-/**
- * Pending lines that lie one after the other in one slab and belong to one clock hour: what waits
- * for the flush is one of these per slab (about 150 lines), not an object per record, so at full
- * load the garbage collector finds a few hundred objects to copy and promote, not a second's worth
- * of records (README "Performance"). A line's end is its `\n`, the only newline byte in a line.
- */
-interface PendingRun extends LineBytes {
-  day: string;
-  /** Start of the lines' clock hour, epoch ms. */
-  hour: number;
-  lines: number;
-  /** What the rollups count of each line, in order, when they asked for it (`countsWanted`); else null. */
-  requests: CountedRequest[] | null;
-}
 
 /**
  * Appends access records to the day segments off the request path. `append` enriches, serialises
@@ -81,10 +66,8 @@ export class RequestLogWriter {
   readonly #encoder = new LineEncoder();
   /** Where the encoder put the last line (reused: an append allocates no position). */
   readonly #line: LineBytes = { slab: EMPTY, start: 0, end: 0 };
-  /** Encoded, waiting for a (retried) write; `#pendingHead` skips runs dropped as oldest. */
-  #pending: PendingRun[] = [];
-  #pendingHead = 0;
-  #pendingLines = 0;
+  /** Encoded, waiting for a (retried) write. */
+  readonly #pending = new PendingRuns();
   /** Lines appended since the last flush began (the `maxBatch` trigger; retries do not count). */
   #fresh = 0;
   readonly #problems = new AppendProblems();
@@ -102,7 +85,7 @@ export class RequestLogWriter {
     this.#options = options;
     this.#segments = new SegmentAppender(options.dir, (err) => this.#report(err));
     this.#timer = setInterval(() => {
-      if (this.#pendingLines > 0 || this.#problems.any()) void this.flush();
+      if (this.#pending.lines > 0 || this.#problems.any()) void this.flush();
     }, options.flushIntervalMs);
     this.#timer.unref();
   }
@@ -168,7 +151,7 @@ export class RequestLogWriter {
   }
 
   #unwritten(): number {
-    return this.#pendingLines + this.#inFlight;
+    return this.#pending.lines + this.#inFlight;
   }
 
   /** Encodes a record and adds its line to the pending runs; false (the problem noted) when it cannot be written. */
@@ -200,59 +183,22 @@ export class RequestLogWriter {
       problems.unserialisable(err);
       return false;
     }
-    const { slab, start, end } = this.#line;
-    const last = this.#pending.length > this.#pendingHead ? this.#pending.at(-1) : undefined;
-    if (
-      last !== undefined &&
-      last.slab === slab &&
-      last.end === start &&
-      last.hour === hour &&
-      (last.requests === null) === (request === null)
-    ) {
-      last.end = end;
-      last.lines++;
-      if (request !== null) last.requests?.push(request);
-    } else {
-      this.#pending.push({
-        day,
-        hour,
-        slab,
-        start,
-        end,
-        lines: 1,
-        requests: request === null ? null : [request],
-      });
-    }
-    this.#pendingLines++;
+    this.#pending.push(day, hour, this.#line, request);
     return true;
   }
 
-  /** Drops the oldest pending line (there is one: the caller just queued a line). */
+  /** Drops the oldest line still waiting (there is one: the caller just queued a line). */
   #dropOldest(): void {
-    const run = this.#pending[this.#pendingHead] as PendingRun;
-    if (run.lines > 1) {
-      run.start = run.slab.indexOf(NEWLINE, run.start) + 1;
-      run.lines--;
-      run.requests?.shift();
-    } else if (++this.#pendingHead >= 16 && this.#pendingHead * 2 >= this.#pending.length) {
-      // Compact once dropped runs are half the array: each holds its slab, so they must not pile up
-      // under a disk that stays down; an element moves at most once per compaction.
-      this.#pending = this.#pending.slice(this.#pendingHead);
-      this.#pendingHead = 0;
-    }
-    this.#pendingLines--;
+    this.#pending.dropOldest();
     this.#failed++;
   }
 
   async #writeOnce(): Promise<void> {
     this.#fresh = 0;
     for (const err of this.#problems.take()) this.#report(err);
-    if (this.#pendingLines === 0) return;
-    const runs = this.#pendingHead === 0 ? this.#pending : this.#pending.slice(this.#pendingHead);
-    this.#pending = [];
-    this.#pendingHead = 0;
-    this.#inFlight = this.#pendingLines;
-    this.#pendingLines = 0;
+    if (this.#pending.lines === 0) return;
+    this.#inFlight = this.#pending.lines;
+    const runs = this.#pending.take();
     const writtenByDay = new Map<string, number>();
     for (const [day, dayRuns] of groupByDay(runs)) {
       // A scan running meanwhile may read these lines before they are told written below.
@@ -265,21 +211,9 @@ export class RequestLogWriter {
       this.#inFlight -= written;
     }
     this.#inFlight = 0;
-
     // Retry what did not reach the disk, in the original order, before what came in meanwhile.
-    const unwritten: PendingRun[] = [];
-    for (const run of runs) {
-      const skip = writtenByDay.get(run.day) ?? 0;
-      writtenByDay.set(run.day, Math.max(0, skip - run.lines));
-      if (skip < run.lines) {
-        unwritten.push(skip === 0 ? run : linesAfter(run, skip));
-        this.#pendingLines += run.lines - skip;
-      }
-    }
-    if (unwritten.length > 0) {
-      this.#pending = unwritten.concat(this.#pending.slice(this.#pendingHead));
-      this.#pendingHead = 0;
-      const excess = this.#pendingLines - this.#options.maxPendingRecords;
+    if (this.#pending.putBack(runs, writtenByDay) > 0) {
+      const excess = this.#pending.lines - this.#options.maxPendingRecords;
       for (let i = 0; i < excess; i++) this.#dropOldest();
     }
   }
@@ -350,27 +284,3 @@ export class RequestLogWriter {
 
 /** What the encoder's position points at before its first line. */
 const EMPTY = Buffer.alloc(0);
-
-/** The distinct clock hours of `runs`. */
-function hoursOf(runs: readonly PendingRun[]): number[] {
-  const hours: number[] = [];
-  for (const run of runs) if (!hours.includes(run.hour)) hours.push(run.hour);
-  return hours;
-}
-
-/** The lines of `run` after its first `skip` (0 < skip < run.lines), as a new run. */
-function linesAfter(run: PendingRun, skip: number): PendingRun {
-  let start = run.start;
-  for (let i = 0; i < skip; i++) start = run.slab.indexOf(NEWLINE, start) + 1;
-  return { ...run, start, lines: run.lines - skip, requests: run.requests?.slice(skip) ?? null };
-}
-
-function groupByDay(runs: readonly PendingRun[]): Map<string, PendingRun[]> {
-  const byDay = new Map<string, PendingRun[]>();
-  for (const run of runs) {
-    const dayRuns = byDay.get(run.day);
-    if (dayRuns === undefined) byDay.set(run.day, [run]);
-    else dayRuns.push(run);
-  }
-  return byDay;
-}
