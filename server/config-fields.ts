@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Cidr, compilePathPattern, parseCidr } from './net/index.js';
+import { isValidDay } from './store/index.js';
 
 /** Field schemas shared by the config file, the environment, flags and run-time settings (config.ts). */
 
@@ -109,8 +110,7 @@ export function parseDuration(value: string | number): number | null {
 }
 
 /** `YYYY-MM-DD`, optionally `T` (or a space) `hh:mm[:ss[.fraction]]` and `Z` or an offset `±hh[:]mm`. */
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
  * An ISO 8601 date or date-time → epoch ms; NaN for anything else. `Date.parse` alone takes
@@ -120,12 +120,6 @@ const ISO_8601 =
  * `Date.parse`.
  */
 export function parseIsoTime(text: string): number {
-  const match = ISO_8601.exec(text);
-  if (match === null) return Number.NaN;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(2000, month - 1, day)); // a leap year: 02-29 is checked below
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return Number.NaN;
-  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))
-    return Number.NaN;
+  if (!ISO_8601.test(text) || !isValidDay(text.slice(0, 10))) return Number.NaN;
   return Date.parse(text);
 }

@@ -21,6 +21,7 @@ export { type CountersClient, createCounters } from './counters.js';
 export { ListSync } from './list-sync.js';
 export { OperatorAddresses } from './operator-addresses.js';
 export * from './request-log.js';
+export { isValidDay } from './segment-files.js';
 export {
   type AllowEntry,
   type AuditEntry,
