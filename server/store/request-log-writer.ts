@@ -211,11 +211,9 @@ export class RequestLogWriter {
       this.#inFlight -= written;
     }
     this.#inFlight = 0;
-    // Retry what did not reach the disk, in the original order, before what came in meanwhile.
-    if (this.#pending.putBack(runs, writtenByDay) > 0) {
-      const excess = this.#pending.lines - this.#options.maxPendingRecords;
-      for (let i = 0; i < excess; i++) this.#dropOldest();
-    }
+    // Retry what did not reach the disk, in the original order, before what came in meanwhile. No
+    // cap to apply again: the lines put back were counted in flight while appends kept within it.
+    this.#pending.putBack(runs, writtenByDay);
   }
 
   /** Tells `onWritten` about the first `written` lines of `runs`, a day's runs in order. */
