@@ -54,6 +54,8 @@ export interface RangeSuggestion {
   legitimate: { requests: number; ips: number };
   flaggedRequests: number;
   allowlisted: string[];
+  /** Addresses the operator uses inside or around the range (blocking it asks to confirm). */
+  operator: string[];
 }
 
 export interface RangeSuggestionsAnswer {

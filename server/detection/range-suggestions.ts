@@ -14,6 +14,11 @@ export interface RangeSuggestion extends RangeGroup {
   flaggedRequests: number;
   /** Allowlist entries inside or around the range: they stay reachable, since the allowlist wins. */
   allowlisted: string[];
+  /**
+   * Addresses the operator uses inside or around the range (loopback, the admin address, recent
+   * admin sessions): blocking it asks for confirmation (`force`), since it could lock them out.
+   */
+  operator: string[];
 }
 
 export interface RangeSuggestionDeps {
@@ -37,7 +42,7 @@ export const DISMISS_ACTION = 'dismiss-range-suggestion';
 /**
  * Range suggestions from the active flags (grouping: {@link groupFlaggedIps}). Skipped: ranges a live
  * block already covers, and ranges an operator dismissed — until more IPs in them are flagged than
- * at the dismissal. Ranges touching the allowlist are kept and list those entries. Legitimate traffic
+ * at the dismissal. Ranges touching the allowlist or the operator's addresses are kept and list them. Legitimate traffic
  * is counted in one streamed pass over the window of the request log.
  */
 export async function suggestRanges(
@@ -55,7 +60,14 @@ export async function suggestRanges(
     if (blocks.some((b) => covers(b, cidr))) continue;
     if ((dismissed.get(group.range) ?? -1) >= group.ips.length) continue;
     const allowlisted = allow.filter((a) => covers(a, cidr) || covers(cidr, a)).map((a) => a.text);
-    suggestions.push({ ...group, legitimate: { requests: 0, ips: 0 }, flaggedRequests: 0, allowlisted });
+    const operator = deps.lists.operator.within(cidr);
+    suggestions.push({
+      ...group,
+      legitimate: { requests: 0, ips: 0 },
+      flaggedRequests: 0,
+      allowlisted,
+      operator,
+    });
   }
   if (suggestions.length > 0) await countTraffic(deps, options.windowMs, suggestions, byIp);
   return suggestions;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Cidr } from '../net/index.js';
 import { AccessIndex } from './access-index.js';
+import { newAllowEntry, newBlockEntry } from './access-list-entry.js';
 import { AccessListError } from './access-list-error.js';
 import {
   ActiveBlockCount,
@@ -140,8 +141,8 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   }
 
   /**
-   * Blocks an IP or CIDR (replacing an existing block of the same target) and records it in the audit
-   * trail. The result's warnings come from {@link checkBlock}.
+   * Blocks an IP or CIDR (replacing a block of the same target; a blank reason keeps its reason) and
+   * records it in the audit trail. The result's warnings come from {@link checkBlock}.
    * @throws AccessListError (400) naming the target when it is not an IP or CIDR;
    *   AccessListError (409) when it covers an operator's address and `force` is not set.
    */
@@ -149,14 +150,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     const cidr = parseTarget(request.target);
     const now = this.#now();
     checkDuration(now, request.durationMs);
-    // Frozen, so the state keeps this very object (state-draft.ts) and the index shares it.
-    const entry: BlockEntry = Object.freeze({
-      target: cidr.text,
-      reason: (request.reason ?? '').slice(0, 500),
-      createdAt: new Date(now).toISOString(),
-      createdBy: request.actor,
-      expiresAt: request.durationMs === undefined ? null : new Date(now + request.durationMs).toISOString(),
-    });
+    const entry = newBlockEntry(cidr, request, now, this.#replaced('blocklist', cidr));
     const warnings = checkBlock(cidr, this.#store.data.allowlist, this.operator, request.force === true);
     await this.#add('blocklist', cidr, entry, now);
     return { entry, warnings };
@@ -171,18 +165,14 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
   }
 
   /**
-   * Adds an IP or CIDR to the allowlist (never blocked, rate-limited or flagged).
+   * Adds an IP or CIDR to the allowlist (never blocked, rate-limited or flagged), replacing an entry of
+   * the same target (a blank reason keeps its reason).
    * @throws AccessListError (400) naming the target when it is not an IP or CIDR.
    */
   async allow(request: AllowRequest): Promise<AllowEntry> {
     const cidr = parseTarget(request.target);
     const at = this.#now();
-    const entry: AllowEntry = Object.freeze({
-      target: cidr.text,
-      reason: (request.reason ?? '').slice(0, 500),
-      createdAt: new Date(at).toISOString(),
-      createdBy: request.actor,
-    });
+    const entry = newAllowEntry(cidr, request, at, this.#replaced('allowlist', cidr));
     await this.#add('allowlist', cidr, entry, at);
     return entry;
   }
@@ -193,6 +183,12 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    */
   disallow(target: string, actor: string): Promise<AllowEntry> {
     return this.#remove('allowlist', target, actor) as Promise<AllowEntry>;
+  }
+
+  /** The entry on `list` for exactly `cidr`: looked for when the index holds it or a write is under way. */
+  #replaced(list: AccessListChange['list'], cidr: Cidr): BlockEntry | AllowEntry | undefined {
+    const mayHold = this.#writing > 0 || this.#index.has(list, cidr);
+    return mayHold ? this.entry(list, cidr.text) : undefined;
   }
 
   /** Puts `entry` on `list` in place of any entry for its target, audits it, indexes it and emits `change`. */

@@ -113,4 +113,27 @@ describe('flags: range suggestions', () => {
     });
     expect(app.appliance.parts.accessLists.decide('198.51.100.9').kind).toBe('none');
   });
+
+  it("warns when a suggested range holds the operator's address, and blocks it only when confirmed", async () => {
+    const { flags } = app.appliance.parts.detection;
+    // An admin session from an address in the range (the UI's own requests come from loopback).
+    app.appliance.parts.accessLists.operator.note('192.0.2.200');
+    for (const ip of ['192.0.2.5', '192.0.2.6', '192.0.2.7'])
+      await flags.raise({ ip, reason: 'high_volume', count: 500, details: {}, seenAt: Date.now() }, 'test');
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await page.reload(); // the last test left the page on #/flags: load the suggestions afresh
+    const panel = page.getByTestId('range-suggestions');
+    await expect.poll(() => panel.innerText(), { timeout: 5_000 }).toContain('Block 192.0.2.0/24?');
+    expect(await panel.innerText()).toMatch(/your address inside\s*192\.0\.2\.200: you use this address/);
+
+    const questions: string[] = [];
+    page.once('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.getByRole('button', { name: 'Block range 192.0.2.0/24' }).click();
+    await expect.poll(() => questions.length).toBe(1);
+    expect(questions[0]).toContain('192.0.2.200');
+    expect(app.appliance.parts.accessLists.decide('192.0.2.5').kind).toBe('none');
+  });
 });

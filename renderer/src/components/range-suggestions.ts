@@ -148,6 +148,14 @@ function card(
           badge('allowlisted inside', 'warning'),
           ` ${s.allowlisted.join(', ')} stay reachable: the allowlist wins over a range block.`,
         ),
+    s.operator.length === 0
+      ? null
+      : h(
+          'p',
+          { class: 'small' },
+          badge('your address inside', 'danger'),
+          ` ${s.operator.join(', ')}: you use ${s.operator.length === 1 ? 'this address' : 'these addresses'} (loopback, the admin address or a recent admin session). Blocking the range could lock you out, so it asks you first.`,
+        ),
     h('div', { class: 'row-actions' }, block, dismiss),
   );
 }

@@ -50,6 +50,7 @@ describe('suggestRanges', () => {
         legitimate: { requests: 5, ips: 2 },
         flaggedRequests: 4,
         allowlisted: [],
+        operator: [],
       },
     ]);
   });
@@ -57,6 +58,15 @@ describe('suggestRanges', () => {
   it('marks a range holding an allowlisted address', async () => {
     await f.lists.allow({ target: '203.0.113.100', reason: 'office', actor: 'test' });
     expect((await suggest())[0]?.allowlisted).toEqual(['203.0.113.100']);
+  });
+
+  it('marks a range holding an address the operator uses, so blocking it asks first', async () => {
+    f.lists.operator.note('203.0.113.200');
+    const [suggestion] = await suggest();
+    expect(suggestion?.operator).toEqual(['203.0.113.200']);
+    await expect(
+      f.lists.block({ target: suggestion?.range ?? '', reason: 'range', actor: 'test' }),
+    ).rejects.toMatchObject({ status: 409 });
   });
 
   it('skips a range a live block covers, and suggests it again when the block expires', async () => {

@@ -107,6 +107,35 @@ describe('AccessLists.block and decide', () => {
     expect(decision.kind === 'blocked' && decision.entry.reason).toBe('second');
   });
 
+  it('re-blocking or re-allowing without a reason keeps the reason of the entry it replaces', async () => {
+    await lists.block({ target: '192.0.2.1', reason: 'brute force on /login', actor: 'cli' });
+    nowMs += MINUTE;
+    const { entry } = await lists.block({
+      target: '192.0.2.1',
+      reason: '',
+      durationMs: 7 * MINUTE,
+      actor: 'cli',
+    });
+    expect(entry).toMatchObject({
+      reason: 'brute force on /login',
+      expiresAt: new Date(nowMs + 7 * MINUTE).toISOString(),
+    });
+    expect(store.data.blocks).toEqual([entry]);
+    expect(store.data.audit.at(-1)).toMatchObject({ action: 'block', reason: 'brute force on /login' });
+    await lists.block({ target: '192.0.2.1', reason: '  ', actor: 'cli' });
+    expect(store.data.blocks[0]?.reason).toBe('brute force on /login');
+    await lists.block({ target: '192.0.2.1', reason: 'changed my mind', actor: 'cli' });
+    expect(store.data.blocks[0]?.reason).toBe('changed my mind');
+    // A new target has nothing to keep; nor does a target once its entry is gone.
+    expect((await lists.block({ target: '192.0.2.2', actor: 'cli' })).entry.reason).toBe('');
+    await lists.unblock('192.0.2.1', 'cli');
+    expect((await lists.block({ target: '192.0.2.1', actor: 'cli' })).entry.reason).toBe('');
+
+    await lists.allow({ target: '198.51.100.0/24', reason: 'office', actor: 'cli' });
+    expect((await lists.allow({ target: '198.51.100.0/24', actor: 'cli' })).reason).toBe('office');
+    expect(store.data.allowlist).toHaveLength(1);
+  });
+
   it('cuts an over-long reason to 500 characters', async () => {
     const { entry } = await lists.block({ target: '192.0.2.1', reason: 'x'.repeat(600), actor: 'cli' });
     expect(entry.reason).toHaveLength(500);
