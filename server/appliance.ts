@@ -19,7 +19,9 @@ import {
   createCluster,
   createCounters,
   createRequestLog,
+  type DataDirLock,
   ListSync,
+  lockDataDir,
   OperatorAddresses,
   openStateStore,
   type RequestLog,
@@ -79,11 +81,23 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   let admin: import('node:http').Server | undefined;
   let paused = false;
   let listSync: ListSync | undefined;
+  let lock: DataDirLock | undefined;
   const problems: string[] = [];
 
   async function start(): Promise<ApplianceAddresses> {
     // Client IPs and user agents are personal data: a new data dir is for the operator only.
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    // One process per data dir: a second would overwrite the first's state from its memory.
+    lock = await lockDataDir(config.dataDir, 'start');
+    try {
+      return await startParts();
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  async function startParts(): Promise<ApplianceAddresses> {
     const state = await setupState();
     const geo = await openGeoip({ file: config.geoip, bundledDir: deps.geoipDir });
     const requestLog = await setupRequestLog(geo);
@@ -284,6 +298,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     });
     await demo?.close();
     await rm(runtimeFilePath(config.dataDir), { force: true });
+    await lock?.release();
     logger.info('ipwarden stopped; request log flushed');
   }
 

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config.js';
-import { AccessLists, type BlockEntry, openStateStore } from '../store/index.js';
-import { CliError, connectToRunningAppliance } from './admin-client.js';
+import { AccessLists, type BlockEntry } from '../store/index.js';
+import { type AdminClient, CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { openLocalState, reachDataDir } from './local-files.js';
 
 /** `block`, `unblock`, `allow`, `disallow` and `blocks`: through the admin API when the appliance runs, on the state file otherwise. */
 export function registerAccessCommands(program: Command, cli: CliContext): void {
@@ -16,7 +17,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
       const durationMs = opts.for === undefined ? undefined : parseDuration(opts.for);
       if (durationMs === null)
         throw new CliError(`--for expects a duration like 30m, 12h or 7d, got ${JSON.stringify(opts.for)}`);
-      const result = await withAccessLists(cli, program, {
+      const result = await withAccessLists(cli, program, 'block', {
         api: (c) =>
           c.json<{ entry: BlockEntry; warnings: string[] }>(
             'POST',
@@ -36,7 +37,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .command('unblock <target>')
     .description('remove the block on an IP or CIDR range')
     .action(async (target: string) => {
-      await withAccessLists(cli, program, {
+      await withAccessLists(cli, program, 'unblock', {
         api: (c) => c.json('DELETE', `/api/blocks/${encodeURIComponent(target)}`),
         local: (lists) => lists.unblock(target, 'cli'),
       });
@@ -48,7 +49,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .description('allowlist an IP or CIDR range: never blocked, rate-limited or flagged')
     .option('--reason <text>', 'why, for the audit trail', '')
     .action(async (target: string, opts: { reason: string }) => {
-      const result = await withAccessLists(cli, program, {
+      const result = await withAccessLists(cli, program, 'allow', {
         api: (c) =>
           c.json<{ entry: { target: string } }>('POST', '/api/allowlist', { target, reason: opts.reason }),
         local: async (lists) => ({ entry: await lists.allow({ target, reason: opts.reason, actor: 'cli' }) }),
@@ -60,7 +61,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .command('disallow <target>')
     .description('remove an IP or CIDR range from the allowlist')
     .action(async (target: string) => {
-      await withAccessLists(cli, program, {
+      await withAccessLists(cli, program, 'disallow', {
         api: (c) => c.json('DELETE', `/api/allowlist/${encodeURIComponent(target)}`),
         local: (lists) => lists.disallow(target, 'cli'),
       });
@@ -75,7 +76,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .option('--json', 'print JSON')
     .action(async (opts: { search?: string; limit?: string; json?: boolean }) => {
       const query = blocksQuery(opts);
-      const { blocks, matched, total } = await withAccessLists(cli, program, {
+      const { blocks, matched, total } = await withAccessLists(cli, program, 'blocks', {
         api: (c) =>
           c.json<{ blocks: (BlockEntry & { expired: boolean })[]; matched: number; total: number }>(
             'GET',
@@ -147,22 +148,22 @@ function blocksQuery(opts: { search?: string; limit?: string }): {
 async function withAccessLists<T>(
   cli: CliContext,
   program: Command,
+  purpose: string,
   how: {
-    api: (client: NonNullable<Awaited<ReturnType<typeof connectToRunningAppliance>>>) => Promise<T>;
+    api: (client: AdminClient) => Promise<T>;
     local: (lists: AccessLists) => Promise<T>;
   },
 ): Promise<T> {
   const config = resolveConfig(cli, program);
-  const client = await connectToRunningAppliance(config.dataDir);
+  const { client, lock } = await reachDataDir(config.dataDir, `cli ${purpose}`);
   if (client) return how.api(client);
-  const state = await openStateStore({ dataDir: config.dataDir });
-  if (state.corruption)
-    cli.err(`warning: ${state.corruption.file} was corrupt and was moved to ${state.corruption.movedTo}\n`);
   try {
-    return await how.local(new AccessLists(state));
+    return await how.local(new AccessLists(await openLocalState(cli, config.dataDir)));
   } catch (err) {
     if ((err as Error).name === 'AccessListError') throw new CliError((err as Error).message);
     throw err;
+  } finally {
+    await lock.release();
   }
 }
 

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config.js';
-import { type BacktestDeps, type BacktestResult, parseCandidate, runBacktest } from '../detection/index.js';
+import { type BacktestResult, parseCandidate, runBacktest } from '../detection/index.js';
 import { initialSettings } from '../settings.js';
-import { AccessLists, createRequestLog, openStateStore } from '../store/index.js';
+import { AccessLists, createRequestLog } from '../store/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { formatBacktest } from './backtest-report.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { readLocalState } from './local-files.js';
 import { parseRange } from './time-range.js';
 
 /**
@@ -87,20 +87,16 @@ async function readCandidate(file: string): Promise<unknown> {
   }
 }
 
-const NO_LISTS: BacktestDeps['lists'] = { decide: () => ({ kind: 'none' }), isAllowlisted: () => false };
-
 async function backtestOffline(
   config: ReturnType<typeof resolveConfig>,
   input: unknown,
   range: { since: Date; until: Date },
   cli: CliContext,
 ): Promise<BacktestResult> {
-  // Opening the state store creates a missing state file, and a backtest writes nothing: without
-  // one (a data dir that only holds an import) the config's settings and empty lists apply.
-  const hasState = existsSync(path.join(config.dataDir, 'state.json'));
-  const state = hasState ? await openStateStore({ dataDir: config.dataDir }) : null;
-  const lists = state ? new AccessLists(state) : NO_LISTS;
-  const saved = state?.data.settings ?? {};
+  // Without a state file (a data dir that only holds an import) the config's settings and empty lists apply.
+  const state = await readLocalState(config.dataDir);
+  const lists = new AccessLists(state);
+  const saved = state.data.settings;
   const current = initialSettings(config, saved, (message) => cli.err(`ipwarden: ${message}\n`));
   let candidate: ReturnType<typeof parseCandidate>;
   try {

@@ -14,9 +14,10 @@ import {
   writeExport,
 } from '../admin/index.js';
 import { parseIsoTime } from '../config.js';
-import { AccessLists, createRequestLog, openStateStore } from '../store/index.js';
+import { AccessLists, createRequestLog } from '../store/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { readLocalState } from './local-files.js';
 
 /** `ipwarden export requests|flags|blocks|allowlist --format json|csv|ndjson [--since T] [--until T] [--out FILE]`. */
 export function registerExportCommand(program: Command, cli: CliContext): void {
@@ -85,7 +86,7 @@ async function exportLocally(
     }
     return;
   }
-  const state = await openStateStore({ dataDir });
+  const state = await readLocalState(dataDir);
   const items = entryExportItems(kind, new AccessLists(state), () => state.data.flags, range);
   await writeExport(kind, format, items, out);
 }

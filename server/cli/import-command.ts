@@ -12,9 +12,10 @@ import {
   importFile,
   progressLine,
 } from '../import/index.js';
-import { CliError, connectToRunningAppliance } from './admin-client.js';
+import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
 import { importThroughApi } from './import-upload.js';
+import { reachDataDir } from './local-files.js';
 
 /**
  * `ipwarden import <file|-> [--format …] [--json]`: an existing access log into the request log —
@@ -36,7 +37,7 @@ export function registerImportCommand(program: Command, cli: CliContext): void {
         );
       }
       const config = resolveConfig(cli, program);
-      const client = await connectToRunningAppliance(config.dataDir);
+      const { client, lock } = await reachDataDir(config.dataDir, 'cli import');
       const progress = cli.errIsTTY && !opts.json ? progressLine(cli.err) : undefined;
       const source = file === '-' ? 'stdin' : file;
       const run = {
@@ -52,6 +53,7 @@ export function registerImportCommand(program: Command, cli: CliContext): void {
           : await importLocally(run, config, cli);
       } finally {
         progress?.clear();
+        await lock?.release();
       }
       cli.out(
         opts.json ? `${JSON.stringify({ source, ...summary }, null, 2)}\n` : formatSummary(summary, source),

@@ -1,10 +1,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../config.js';
 import { createDetection, JOB_NAMES, type JobName, type JobRun } from '../detection/index.js';
 import { createLogger } from '../log.js';
-import { AccessLists, createCounters, createRequestLog, openStateStore } from '../store/index.js';
-import { CliError, connectToRunningAppliance } from './admin-client.js';
+import { initialSettings } from '../settings.js';
+import { AccessLists, createCounters, createRequestLog } from '../store/index.js';
+import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { openLocalState, reachDataDir } from './local-files.js';
 import { parseRange } from './time-range.js';
 
 /** `ipwarden monitor [--task …] [--dry-run] [--since T --until T]`: the scheduled jobs, on demand. */
@@ -32,7 +35,7 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
         if (range && opts.task !== 'monitor') throw new CliError('--since/--until go with --task monitor');
         const dryRun = opts.dryRun ?? false;
         const config = resolveConfig(cli, program);
-        const client = await connectToRunningAppliance(config.dataDir);
+        const { client, lock } = await reachDataDir(config.dataDir, 'cli monitor');
         const runs: JobRun[] = [];
         if (client) {
           for (const task of tasks) {
@@ -50,31 +53,12 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
             );
           }
         } else {
-          const state = await openStateStore({ dataDir: config.dataDir });
-          const lists = new AccessLists(state);
-          const requestLog = await createRequestLog({
-            dir: path.join(config.dataDir, 'requests'),
-            indexInBackground: false,
-          });
-          const counters = createCounters({ prefix: config.redisPrefix });
-          const logger = createLogger(opts.json ? 'silent' : 'warn');
-          const detection = createDetection({
-            config: config.detection,
-            dataDir: config.dataDir,
-            state,
-            lists,
-            requestLog,
-            counters,
-            logger,
-          });
           try {
-            for (const task of tasks) {
-              runs.push(await detection.jobs.run(task, { dryRun, range: range ?? undefined }));
-            }
+            runs.push(
+              ...(await runLocally(cli, config, tasks, { dryRun, range: range ?? undefined }, opts.json)),
+            );
           } finally {
-            await detection.close();
-            await requestLog.close();
-            await counters.quit();
+            await lock.release();
           }
         }
         if (opts.json) cli.out(`${JSON.stringify(runs, null, 2)}\n`);
@@ -82,6 +66,42 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
         if (runs.some((r) => r.outcome === 'failed')) throw new CliError('a job failed (see above)');
       },
     );
+}
+
+/** Runs `tasks` on the data dir's files (locked by the caller) with the settings saved there. */
+async function runLocally(
+  cli: CliContext,
+  config: Config,
+  tasks: readonly JobName[],
+  options: { dryRun: boolean; range?: { since: Date; until: Date } },
+  json: boolean | undefined,
+): Promise<JobRun[]> {
+  const state = await openLocalState(cli, config.dataDir);
+  // The thresholds, flag lifetime and retention an operator saved in the UI, as `start` uses.
+  const settings = initialSettings(config, state.data.settings, (m) => cli.err(`ipwarden: ${m}\n`));
+  const requestLog = await createRequestLog({
+    dir: path.join(config.dataDir, 'requests'),
+    indexInBackground: false,
+  });
+  const counters = createCounters({ prefix: config.redisPrefix });
+  const detection = createDetection({
+    config: settings.detection,
+    dataDir: config.dataDir,
+    state,
+    lists: new AccessLists(state),
+    requestLog,
+    counters,
+    logger: createLogger(json ? 'silent' : 'warn'),
+  });
+  const runs: JobRun[] = [];
+  try {
+    for (const task of tasks) runs.push(await detection.jobs.run(task, options));
+  } finally {
+    await detection.close();
+    await requestLog.close();
+    await counters.quit();
+  }
+  return runs;
 }
 
 /** One human-readable paragraph per run. */

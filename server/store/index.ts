@@ -18,6 +18,12 @@ export {
 } from './access-record.js';
 export { type Cluster, createCluster, type RedisFailurePolicy } from './cluster.js';
 export { type CountersClient, createCounters } from './counters.js';
+export {
+  type DataDirLock,
+  DataDirLockedError,
+  type LockHolder,
+  lockDataDir,
+} from './data-dir-lock.js';
 export { ListSync } from './list-sync.js';
 export { OperatorAddresses } from './operator-addresses.js';
 export * from './request-log.js';
@@ -31,4 +37,9 @@ export {
   flagSchema,
   type State,
 } from './state-schema.js';
-export { type CorruptStateReport, openStateStore, type StateStore } from './state-store.js';
+export {
+  CorruptStateError,
+  type CorruptStateReport,
+  openStateStore,
+  type StateStore,
+} from './state-store.js';

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
@@ -11,6 +12,11 @@ import { StateText } from './state-text.js';
 /** A write refused because the state it would write is not valid (nothing was written). */
 export class InvalidStateError extends Error {
   override name = 'InvalidStateError';
+}
+
+/** A state file that is not a valid state, found by a read-only open (which moves nothing). */
+export class CorruptStateError extends Error {
+  override readonly name = 'CorruptStateError';
 }
 
 /** A state file that could not be read, and where it was moved. */
@@ -46,31 +52,44 @@ class ValidatingJsonFile implements Adapter<State> {
   readonly #file: string;
   readonly #onCorrupt: (report: CorruptStateReport) => void;
   readonly #now: () => Date;
+  readonly #readOnly: boolean;
   /** Validates and serialises only the fields a commit replaced (see state-draft.ts). */
   readonly #serialiser = new StateText();
 
-  constructor(file: string, onCorrupt: (report: CorruptStateReport) => void, now: () => Date) {
+  constructor(
+    file: string,
+    onCorrupt: (report: CorruptStateReport) => void,
+    now: () => Date,
+    readOnly: boolean,
+  ) {
     this.#file = file;
     this.#onCorrupt = onCorrupt;
     this.#now = now;
+    this.#readOnly = readOnly;
   }
 
   async read(): Promise<State | null> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.#file, 'utf8');
+      bytes = await readFile(this.#file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
     let problem: string;
-    try {
-      const parsed = stateSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data;
-      problem = describeFirstIssue(parsed.error);
-    } catch (err) {
-      problem = `not valid JSON: ${(err as Error).message}`;
+    // A damaged byte must not be read as U+FFFD and written back, changing recorded text for good.
+    if (!isUtf8(bytes)) problem = 'not valid UTF-8';
+    else {
+      try {
+        const parsed = stateSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+        if (parsed.success) return parsed.data;
+        problem = describeFirstIssue(parsed.error);
+      } catch (err) {
+        problem = `not valid JSON: ${(err as Error).message}`;
+      }
     }
+    if (this.#readOnly)
+      throw new CorruptStateError(`${this.#file} is corrupt (${problem}); start ipwarden to move it aside`);
     const movedTo = `${this.#file}.corrupt-${this.#now().toISOString().replace(/[:.]/g, '-')}`;
     await rename(this.#file, movedTo);
     this.#onCorrupt({ file: this.#file, movedTo, problem });
@@ -78,6 +97,7 @@ class ValidatingJsonFile implements Adapter<State> {
   }
 
   async write(data: State): Promise<void> {
+    if (this.#readOnly) throw new InvalidStateError(`${this.#file} was opened read-only`);
     let chunks: Buffer[];
     try {
       chunks = this.#serialise(data);
@@ -109,16 +129,23 @@ export interface StateStoreOptions {
   /** The data directory; the state lives in `<dataDir>/state.json`. */
   dataDir: string;
   now?: () => Date;
+  /**
+   * Reads without writing anything (an export, a backtest): a missing file reads as the empty state
+   * and is not created, a corrupt one is left where it is (CorruptStateError), and `update` rejects.
+   */
+  readOnly?: boolean;
 }
 
 /**
  * Opens (or creates) the state file under the data dir.
- * @throws the underlying fs error when the file exists but cannot be read or moved aside.
+ * @throws the underlying fs error when the file exists but cannot be read or moved aside;
+ *   CorruptStateError when `readOnly` and the file is not a valid state.
  */
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
   const file = path.join(options.dataDir, 'state.json');
+  const readOnly = options.readOnly === true;
   // Owner only, as `ipwarden start` makes it: a CLI command may be the first to create it.
-  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  if (!readOnly) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   let corruption: CorruptStateReport | null = null;
   const adapter = new ValidatingJsonFile(
     file,
@@ -126,13 +153,14 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       corruption = report;
     },
     options.now ?? (() => new Date()),
+    readOnly,
   );
   const initial = emptyState();
   const db = new Low<State>(adapter, initial);
   await db.read();
   freezeStateElements(db.data);
   // Missing or moved aside: write the empty state now, so the file exists from the first open on.
-  if (db.data === initial) await db.write();
+  if (db.data === initial && !readOnly) await db.write();
   // Group commit: changes that arrive while a write is in flight are applied together to one draft
   // and written once (an attack that raises a thousand flags must not mean a thousand rewrites).
   let waiting: PendingChange[] = [];

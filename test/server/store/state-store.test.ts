@@ -302,6 +302,25 @@ describe('corrupt state files', () => {
     ).toMatch(/invalid state at audit\.0/);
   });
 
+  it('keeps a file with a damaged UTF-8 byte aside instead of rewriting the text with U+FFFD', async () => {
+    const text = JSON.stringify({ ...emptyState(), blocks: [{ ...block('1.2.3.4'), reason: 'Müller' }] });
+    const bytes = Buffer.from(text, 'utf8');
+    bytes[bytes.indexOf(0xc3)] = 0xff; // the first byte of ü
+    await writeFile(stateFile(), bytes);
+    const store = await open();
+    expect(store.corruption?.problem).toBe('not valid UTF-8');
+    expect((await readFile(path.join(dataDir, corruptMovedTo))).equals(bytes)).toBe(true);
+    expect(store.data.blocks).toEqual([]);
+  });
+
+  it('opened read-only, leaves a corrupt file where it is and names it', async () => {
+    await writeFile(stateFile(), '{"version": 1,');
+    await expect(openStateStore({ dataDir, readOnly: true })).rejects.toThrow(
+      `${stateFile()} is corrupt (not valid JSON:`,
+    );
+    expect(await readdir(dataDir)).toEqual(['state.json']);
+  });
+
   it('a reopened store after a corruption is healthy and keeps new writes', async () => {
     await writeFile(stateFile(), '{');
     const store = await open();

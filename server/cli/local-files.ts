@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CorruptStateError,
+  type DataDirLock,
+  DataDirLockedError,
+  lockDataDir,
+  openStateStore,
+  type StateStore,
+} from '../store/index.js';
+import { type AdminClient, CliError, connectToRunningAppliance } from './admin-client.js';
+import type { CliContext } from './context.js';
+
+/** How a command reaches the data dir: through the running appliance, or on the files under a lock. */
+export type DataDirAccess =
+  | { client: AdminClient; lock?: undefined }
+  | { client?: undefined; lock: DataDirLock };
+
+/** How long a command waits for the process holding the data dir (an appliance starting, another command). */
+const WAIT_MS = 10_000;
+
+/**
+ * The running appliance's admin API for `dataDir`, or, when none runs, the data dir locked for
+ * this command (see lockDataDir): a command never edits the files behind another process's back,
+ * which would then overwrite the change from memory. While another process holds the data dir
+ * without an admin API yet (starting) or for a command of its own, this waits for it (`waitMs`, 10 s).
+ * Release the lock when done.
+ * @throws CliError naming the process that still holds the data dir after `waitMs`.
+ */
+export async function reachDataDir(
+  dataDir: string,
+  purpose: string,
+  waitMs = WAIT_MS,
+): Promise<DataDirAccess> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const client = await connectToRunningAppliance(dataDir);
+    if (client) return { client };
+    try {
+      return { lock: await lockDataDir(dataDir, purpose) };
+    } catch (err) {
+      if (!(err instanceof DataDirLockedError)) throw err;
+      if (Date.now() >= deadline)
+        throw new CliError(`${err.message}; try again when it has started or finished`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Opens the state for a command working on the files (the data dir locked by {@link reachDataDir}).
+ * A corrupt file is moved aside, as `start` does, and reported on stderr.
+ */
+export async function openLocalState(cli: CliContext, dataDir: string): Promise<StateStore> {
+  const state = await openStateStore({ dataDir });
+  if (state.corruption) {
+    const { file, problem, movedTo } = state.corruption;
+    cli.err(
+      `ipwarden: warning: ${file} was corrupt (${problem}); it was moved to ${movedTo} and an empty state was started\n`,
+    );
+  }
+  return state;
+}
+
+/**
+ * Opens the state to read only (an export, a backtest): nothing is created, moved or written.
+ * @throws CliError naming the file when it is corrupt.
+ */
+export async function readLocalState(dataDir: string): Promise<StateStore> {
+  try {
+    return await openStateStore({ dataDir, readOnly: true });
+  } catch (err) {
+    if (err instanceof CorruptStateError) throw new CliError(err.message);
+    throw err;
+  }
+}

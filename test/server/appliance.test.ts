@@ -1,0 +1,48 @@
+import { readdir } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestAppliance } from '../helpers/appliance.js';
+import { makeTempDir } from './helpers/temp-dir.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+});
+afterEach(() => cleanup());
+
+describe('one appliance per data dir', () => {
+  it('refuses a second start on the same data dir, naming the first, and leaves the first running', async () => {
+    const first = await startTestAppliance({}, dir);
+    try {
+      await expect(startTestAppliance({}, dir)).rejects.toThrow(
+        `the data dir ${dir} is in use by ipwarden (pid ${process.pid}`,
+      );
+      await first.appliance.parts.accessLists.block({ target: '192.0.2.1', actor: 'test' });
+      expect((await first.proxy('/')).status).toBe(200);
+      expect(first.appliance.parts.state.data.blocks).toHaveLength(1);
+    } finally {
+      await first.stop();
+    }
+    expect(await readdir(dir)).not.toContain('ipwarden.lock');
+    const next = await startTestAppliance({}, dir);
+    expect(next.appliance.parts.state.data.blocks).toHaveLength(1);
+    await next.stop();
+  });
+
+  it('gives the data dir up when its start fails', async () => {
+    const first = await startTestAppliance({}, dir);
+    const { port } = new URL(first.addresses.proxyUrl);
+    await first.stop();
+    const other = await makeTempDir();
+    const holder = await startTestAppliance({ listen: `127.0.0.1:${port}` }, other.dir);
+    try {
+      await expect(startTestAppliance({ listen: `127.0.0.1:${port}` }, dir)).rejects.toThrow(
+        /EADDRINUSE|in use/,
+      );
+      expect(await readdir(dir)).not.toContain('ipwarden.lock');
+    } finally {
+      await holder.stop();
+      await other.cleanup();
+    }
+  });
+});
