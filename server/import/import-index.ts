@@ -35,6 +35,8 @@ export class ImportIndex {
   readonly #dayIsLogged: (day: string) => Promise<boolean>;
   /** Days whose ids file is stale: the next save replaces it instead of appending. */
   readonly #stale = new Set<string>();
+  /** Days whose ids file does not end in a newline (torn): the next append starts a fresh line. */
+  readonly #tornTails = new Set<string>();
   readonly #days = new Map<string, Set<string>>();
   readonly #unsaved = new Map<string, string[]>();
   /** Ids taken for saving whose save has not finished (several batches may be in flight). */
@@ -97,8 +99,10 @@ export class ImportIndex {
     }
     for (const [day, ids] of unsaved) {
       const text = `${ids.join('\n')}\n`;
+      const torn = this.#tornTails.delete(day);
       if (this.#stale.delete(day)) await writeFile(this.#file(day), text);
-      else await appendFile(this.#file(day), text);
+      // A file cut short (a crash mid-append) gets its line ended first, so no id is glued to it.
+      else await appendFile(this.#file(day), torn ? `\n${text}` : text);
     }
     this.#saving.delete(unsaved);
   }
@@ -123,6 +127,7 @@ export class ImportIndex {
       text = '';
       this.#stale.add(day);
     }
+    if (text !== '' && !text.endsWith('\n')) this.#tornTails.add(day);
     const ids = new Set(text.split('\n'));
     ids.delete('');
     // A day evicted before its commit: its new ids are not in the file yet.
