@@ -37,6 +37,16 @@ export const duration = z.union([z.number().int().positive(), z.string()]).trans
   return ms;
 });
 
+/**
+ * A {@link duration} of at least `minMs`: for lifetimes whose typo would delete data (a bare `90`
+ * is 90 ms, and a 90 ms retention deletes every past day of the request log at the next run).
+ */
+export function durationAtLeast(minMs: number, minText: string) {
+  return duration.refine((ms) => ms >= minMs, {
+    message: `must be at least ${minText} (a number without a unit is milliseconds: write 90d, not 90)`,
+  });
+}
+
 /** Comma-separated (or listed) CIDRs, `loopback` for 127.0.0.0/8 and ::1 → canonical CIDRs. */
 export const trustProxy = z
   .union([z.string(), z.array(z.string())])

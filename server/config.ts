@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { duration, hostNames, hostPort, pathList, trustProxy } from './config-fields.js';
+import { duration, durationAtLeast, hostNames, hostPort, pathList, trustProxy } from './config-fields.js';
+
+const HOUR_MS = 3_600_000;
 
 export { parseDuration, parseIsoTime } from './config-fields.js';
 
@@ -70,10 +72,11 @@ const detection = z
     loginPaths: pathList.default(['/login', '/api/login/']),
     /** Upstream statuses on a login path that count as a failed login (429 from the rate limit always counts). */
     failedLoginStatuses: z.array(z.number().int().min(100).max(599)).default([401, 403]),
-    flagTtl: duration.prefault('7d'),
+    flagTtl: durationAtLeast(HOUR_MS, '1h').prefault('7d'),
     autoBlockReasons: z.number().int().min(1).max(6).default(3),
     autoBlockFor: duration.prefault('7d'),
-    retention: duration.prefault('90d'),
+    /** At least a day: the request log is kept in day segments, deleted whole. */
+    retention: durationAtLeast(24 * HOUR_MS, '1d').prefault('90d'),
     /**
      * Range suggestions: a /24 (IPv6 /64 or /48) holding at least `minIps` flagged IPs is suggested
      * for a range block; `window` is how far back its legitimate traffic is counted.

@@ -23,6 +23,43 @@ export function parseSettings(input: unknown): Settings {
   throw new ConfigError(`invalid settings: ${lines.join('; ')}`);
 }
 
+/**
+ * `patch`, a partial settings object (plain JSON, the shape of {@link settingsToJson}), merged over
+ * `current` — objects merge key by key, arrays and values replace — then validated like a whole
+ * settings object. `{"detection":{"thresholds":{"high_volume":50}}}` changes one threshold and keeps
+ * everything else, so a change never resets the fields it leaves out to their defaults.
+ * @throws ConfigError naming the bad field and the expected form (also for a patch that is not an
+ *   object, and for a `__proto__`, `constructor` or `prototype` key).
+ */
+export function mergeSettings(current: Settings, patch: unknown): Settings {
+  if (!isPlainObject(patch)) {
+    throw new ConfigError(
+      'invalid settings: (root): expected a JSON object like {"detection":{"thresholds":{"high_volume":50}}}',
+    );
+  }
+  return parseSettings(deepMerge(settingsToJson(current), patch, ''));
+}
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function deepMerge(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+  at: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (UNSAFE_KEYS.has(key)) throw new ConfigError(`invalid settings: ${at}${key}: not a settings key`);
+    const under = out[key];
+    out[key] = isPlainObject(value) && isPlainObject(under) ? deepMerge(under, value, `${at}${key}.`) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Settings as JSON (CIDRs as text, durations in ms), the form the API returns and the state keeps. */
 export function settingsToJson(settings: Settings): Record<string, unknown> {
   return {
@@ -65,11 +102,12 @@ export class SettingsService {
   }
 
   /**
-   * Validates `input` (the whole settings object), saves it, applies it and records who changed it.
+   * Merges `input` (the whole settings object, or only the fields to change: {@link mergeSettings})
+   * over the settings in force, validates, saves and applies the result and records who changed it.
    * @throws ConfigError naming the bad field; nothing is saved or applied then.
    */
   async update(input: unknown, actor: string): Promise<Record<string, unknown>> {
-    const next = parseSettings(input);
+    const next = mergeSettings(this.#current, input);
     const json = settingsToJson(next);
     await this.#state.update((state) => {
       state.settings = json;

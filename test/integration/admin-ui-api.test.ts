@@ -184,6 +184,26 @@ describe('settings', () => {
     expect(await proxyGet('/search', '198.51.100.3')).toBe(429); // one client now: the socket peer
     expect(app.appliance.parts.state.data.settings).toMatchObject({ trustProxy: [] });
     expect(app.appliance.parts.state.data.audit.at(-1)).toMatchObject({ action: 'settings' });
+
+    // A partial change keeps everything it leaves out, and a bare 90 for a retention is refused.
+    const partial = await app.admin('/api/settings', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ detection: { thresholds: { high_volume: 500 } } }),
+    });
+    expect(partial.status).toBe(200);
+    expect(app.appliance.parts.state.data.settings).toMatchObject({
+      trustProxy: [],
+      rateLimits: [expect.objectContaining({ name: 'search' })],
+      detection: { thresholds: { high_volume: 500, admin_access: 3 } },
+    });
+    const typo = await app.admin('/api/settings', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ detection: { retention: '90' } }),
+    });
+    expect(typo.status).toBe(400);
+    expect(await typo.text()).toContain('detection.retention: must be at least 1d');
   });
 });
 

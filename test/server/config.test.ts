@@ -345,6 +345,22 @@ describe('loadConfig errors name the field and where it came from', () => {
     );
   });
 
+  it('refuses a retention under a day and a flag lifetime under an hour: a bare 90 is 90 ms, and would delete history', async () => {
+    await writeJson('ipwarden.config.json', { detection: { retention: '90', flagTtl: 7 } });
+    const message = configErrorOf({ env: {}, cwd });
+    expect(message).toContain('detection.retention');
+    expect(message).toContain(
+      'must be at least 1d (a number without a unit is milliseconds: write 90d, not 90)',
+    );
+    expect(message).toContain('detection.flagTtl');
+    expect(message).toContain('must be at least 1h');
+    await writeJson('ipwarden.config.json', { detection: { retention: '1d', flagTtl: '1h' } });
+    expect(loadConfig({ env: {}, cwd }).detection).toMatchObject({
+      retention: 86_400_000,
+      flagTtl: 3_600_000,
+    });
+  });
+
   it('reports every bad field at once', () => {
     const message = configErrorOf({ env: { IPWARDEN_LISTEN: 'x', IPWARDEN_ADMIN: 'y' }, cwd });
     expect(message).toContain('listen (from IPWARDEN_LISTEN)');
