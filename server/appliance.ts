@@ -103,7 +103,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const requestLog = await setupRequestLog(geo);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
     const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
-    const cluster = setupCluster(counters, accessLists);
+    const cluster = setupCluster(counters, accessLists, state);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
     const detection = createDetection({
@@ -169,7 +169,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   }
 
   /** The link to other instances on a shared Redis; with one, the access lists are kept in sync. */
-  function setupCluster(counters: CountersClient, accessLists: AccessLists): Cluster {
+  function setupCluster(counters: CountersClient, accessLists: AccessLists, state: StateStore): Cluster {
     const cluster = createCluster({
       counters,
       prefix: config.redisPrefix,
@@ -178,7 +178,14 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger,
     });
     if (cluster.shared) {
-      listSync = new ListSync({ lists: accessLists, counters, cluster, logger, now });
+      listSync = new ListSync({
+        lists: accessLists,
+        audit: () => state.data.audit,
+        counters,
+        cluster,
+        logger,
+        now,
+      });
       listSync.start();
     }
     return cluster;

@@ -1,9 +1,11 @@
 import type { Logger } from '../log.js';
+import { AUDIT_ACTIONS } from './access-list-remote.js';
 import type { AccessListChange, AccessLists } from './access-lists.js';
 import type { Cluster } from './cluster.js';
 import type { CountersClient } from './counters.js';
 import {
   type AllowEntry,
+  type AuditEntry,
   allowEntrySchema,
   auditEntrySchema,
   type BlockEntry,
@@ -65,6 +67,8 @@ interface ListScripts {
 
 export interface ListSyncOptions {
   lists: AccessLists;
+  /** The audit trail of the same state: it remembers removals made here across a restart. */
+  audit: () => readonly AuditEntry[];
   counters: CountersClient;
   cluster: Cluster;
   logger: Logger;
@@ -81,8 +85,9 @@ export interface ListSyncOptions {
  *
  * Reconcile rule, on every (re)connect: per target, the change with the latest time wins. Local
  * changes that could not be written (Redis down) are kept and pushed; a local entry Redis does not
- * know (a Redis restarted empty, a first instance with an existing state) is pushed; everything
- * else is taken from Redis.
+ * know (a Redis restarted empty, a first instance with an existing state) is pushed; a removal made
+ * here after Redis's entry (found in the audit trail, so it survives a restart while Redis was
+ * down) is pushed as a tombstone; everything else is taken from Redis.
  */
 export class ListSync {
   readonly #o: Required<ListSyncOptions>;
@@ -151,6 +156,7 @@ export class ListSync {
       const changes: (AccessListChange & { from: string })[] = [];
       const cutoff = this.#o.now() - TOMBSTONE_TTL_MS;
       const locals = new Map(this.#o.lists.entries(list).map((e) => [e.target, e] as const));
+      const removals = lastRemovals(this.#o.audit(), list);
       for (const [target, record] of await this.#read(list)) {
         if (record.entry === null && record.at < cutoff) {
           await this.#scripts.ipwardenListPrune(HASH[list], target, JSON.stringify(record));
@@ -158,6 +164,11 @@ export class ListSync {
         const change = toChange(list, target, record);
         const local = locals.get(target);
         if (change.action === 'remove' && local && Date.parse(local.createdAt) > record.at) continue;
+        const removed = local === undefined && change.action === 'add' ? removals.get(target) : undefined;
+        if (removed !== undefined && removed.at > record.at) {
+          const tombstone = { ...removed, by: this.#o.cluster.instance, entry: null };
+          if (await this.#put(list, target, tombstone)) continue;
+        }
         changes.push(change);
       }
       await this.#o.lists.applyRemote(changes);
@@ -243,6 +254,19 @@ export class ListSync {
     if (mine && mine.at > parsed.at) return; // ours is newer and will win when it is written
     await this.#o.lists.applyRemote([{ ...toChange(list, target, parsed), from }]);
   }
+}
+
+/** The latest removal from `list` of each target in the audit trail: its time (epoch ms) and actor. */
+function lastRemovals(audit: readonly AuditEntry[], list: List): Map<string, { at: number; actor: string }> {
+  const action = AUDIT_ACTIONS[list].remove;
+  const out = new Map<string, { at: number; actor: string }>();
+  for (const entry of audit) {
+    if (entry.action !== action) continue;
+    const at = Date.parse(entry.at);
+    if (at > (out.get(entry.target)?.at ?? Number.NEGATIVE_INFINITY))
+      out.set(entry.target, { at, actor: entry.actor });
+  }
+  return out;
 }
 
 function toChange(list: List, target: string, record: ListRecord): AccessListChange & { from: string } {

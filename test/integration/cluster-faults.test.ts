@@ -47,28 +47,36 @@ afterAll(async () => {
 });
 
 interface Instance {
+  dir: string;
   state: StateStore;
   lists: AccessLists;
   cluster: Cluster;
   counters: CountersClient;
 }
 
-/** An instance's state, lists, cluster link and list sync; `onConnect` runs during each resync. */
-async function instance(prefix: string, onConnect?: () => Promise<void>): Promise<Instance> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ipwarden-cluster-faults-'));
+/**
+ * An instance's state, lists, cluster link and list sync; `onConnect` runs during each resync. With
+ * `dataDir`, it starts on that instance's files (a restart), which its first start removes at the end.
+ */
+async function instance(
+  prefix: string,
+  onConnect?: () => Promise<void>,
+  dataDir?: string,
+): Promise<Instance> {
+  const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'ipwarden-cluster-faults-')));
   const state = await openStateStore({ dataDir: dir });
   const lists = new AccessLists(state);
   const counters = createCounters({ url: redis.url, prefix });
   const logger = createLogger('silent');
   const cluster = createCluster({ counters, prefix, shared: true, failure: 'open', logger });
-  new ListSync({ lists, counters, cluster, logger }).start();
+  new ListSync({ lists, audit: () => state.data.audit, counters, cluster, logger }).start();
   if (onConnect) cluster.onConnect(onConnect);
   cleanups.push(async () => {
     await cluster.close();
     counters.disconnect();
-    await rm(dir, { recursive: true, force: true });
+    if (dataDir === undefined) await rm(dir, { recursive: true, force: true });
   });
-  return { state, lists, cluster, counters };
+  return { dir, state, lists, cluster, counters };
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -139,6 +147,30 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     await until(async () => (await admin.pubsub('NUMSUB', channel))[1] === 2, 5_000);
     await b.lists.block({ target: '203.0.113.77', actor: 'user:op' });
     await until(() => a.lists.decide('203.0.113.77').kind === 'blocked', 2_000);
+  });
+
+  it('keeps an unblock made while Redis was unreachable across a restart: the older block in Redis does not come back', async () => {
+    const prefix = `faults${++suite}:`;
+    const target = '203.0.113.66';
+    const a = await instance(prefix);
+    await a.cluster.start(5_000);
+    await a.lists.block({ target, actor: 'user:op' });
+    await until(async () => (await admin.hkeys(`${prefix}lists:blocklist`)).includes(target), 2_000);
+    // Redis out of reach: the unblock is only in the state file (and its audit trail), then a restart.
+    await a.cluster.close();
+    a.counters.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await a.lists.unblock(target, 'cli');
+    const restarted = await instance(prefix, undefined, a.dir);
+    await restarted.cluster.start(5_000);
+    expect(restarted.lists.decide(target).kind).toBe('none');
+    expect(JSON.parse((await admin.hget(`${prefix}lists:blocklist`, target)) ?? 'null')).toMatchObject({
+      actor: 'cli',
+      entry: null,
+    });
+    const b = await instance(prefix);
+    await b.cluster.start(5_000);
+    expect(b.lists.decide(target).kind).toBe('none');
   });
 
   it('skips a malformed record in the shared lists and applies the others', async () => {
