@@ -3,22 +3,21 @@ import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
 import { type ApplianceAddresses, announce, listen, runtimeFilePath, urlOf } from './appliance-addresses.js';
+import { setupProxy, setupRequestLog } from './appliance-setup.js';
 import type { Config } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
 import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
-import { closeGracefully, createProxyServer, type ProxyServer } from './proxy/index.js';
+import { closeGracefully, type ProxyServer } from './proxy/index.js';
 import type { Settings } from './settings.js';
 import { initialSettings, SettingsService } from './settings.js';
 import {
   AccessLists,
-  type AccessRecord,
   type Cluster,
   type CountersClient,
   createCluster,
   createCounters,
-  createRequestLog,
   type DataDirLock,
   ListSync,
   lockDataDir,
@@ -100,7 +99,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   async function startParts(): Promise<ApplianceAddresses> {
     const state = await setupState();
     const geo = await openGeoip({ file: config.geoip, bundledDir: deps.geoipDir });
-    const requestLog = await setupRequestLog(geo);
+    const requestLog = await setupRequestLog(config, geo, logger, problems);
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
     const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists, state);
@@ -120,9 +119,16 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     demo = config.upstream ? undefined : await startDemoSite(config.sessionCookie);
     const upstream = config.upstream ? new URL(config.upstream) : (demo as DemoSite).url;
     // Each part takes the whole batch in turn, so its code and tables stay in the CPU caches.
-    const proxy = setupProxy(upstream, accessLists, counters, settings, (records) => {
-      for (const record of records) requestLog.append(record);
-      for (const record of records) detection.live.observe(record);
+    const proxy = setupProxy(config, logger, {
+      upstream,
+      accessLists,
+      counters,
+      settings,
+      onRecords: (records) => {
+        for (const record of records) requestLog.append(record);
+        for (const record of records) detection.live.observe(record);
+      },
+      isPaused: () => paused,
     });
     const settingsService = setupSettings(settings, state, proxy, detection);
     const imports = new ImportJobs({ requestLog, geo, dataDir: config.dataDir, now });
@@ -189,61 +195,6 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       listSync.start();
     }
     return cluster;
-  }
-
-  function setupRequestLog(geo: GeoLookup): Promise<RequestLog> {
-    let failing = false;
-    return createRequestLog({
-      dir: path.join(config.dataDir, 'requests'),
-      flushIntervalMs: config.flushInterval,
-      enrich: (record: AccessRecord) => {
-        if (record.source.geo !== undefined) return; // imported records come geolocated
-        const location = geo.lookup(record.source.ip);
-        if (location) record.source.geo = location;
-      },
-      onError: (err: Error) => {
-        if (!failing) problems.push(`request log writes are failing: ${err.message}`);
-        failing = true;
-        logger.error(
-          { 'error.message': err.message },
-          'request log write failed; records are kept in memory and retried',
-        );
-      },
-      // Indexes are derived data: a problem slows one-IP queries (they scan), never loses records.
-      onIndexProblem: (err: Error) => {
-        problems.push(`request log IP index: ${err.message}`);
-        logger.warn({ 'error.message': err.message }, 'request log IP index problem');
-      },
-    });
-  }
-
-  function setupProxy(
-    upstream: URL,
-    accessLists: AccessLists,
-    counters: CountersClient,
-    settings: Settings,
-    onRecords: (records: readonly AccessRecord[]) => void,
-  ): ProxyServer {
-    return createProxyServer({
-      upstream,
-      upstreamTimeoutMs: config.upstreamTimeout,
-      clientTimeouts: {
-        headersMs: config.headersTimeout,
-        requestMs: config.requestTimeout,
-        idleMs: config.idleTimeout,
-      },
-      trustProxy: settings.trustProxy,
-      forwardedHeader: config.forwardedHeader,
-      rateLimits: settings.rateLimits,
-      sessionCookie: config.sessionCookie,
-      sessionTtlMs: config.sessionTtl,
-      accessLists,
-      counters,
-      logger,
-      onRecords,
-      rateLimitFailure: config.redisFailure,
-      isPaused: () => paused,
-    });
   }
 
   /** Run-time settings: a change is applied to the proxy and detection and saved in the state. */

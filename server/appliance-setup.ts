@@ -1,0 +1,82 @@
+import path from 'node:path';
+import type { GeoLookup } from '../geoip/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { createProxyServer, type ProxyServer } from './proxy/index.js';
+import type { Settings } from './settings.js';
+import {
+  type AccessLists,
+  type AccessRecord,
+  type CountersClient,
+  createRequestLog,
+  type RequestLog,
+} from './store/index.js';
+
+/**
+ * The request log under `<data-dir>/requests`, geolocating each live record as it is written. A
+ * failing write or IP index is logged and added to `problems` (shown in `GET /api/health`).
+ */
+export function setupRequestLog(
+  config: Config,
+  geo: GeoLookup,
+  logger: Logger,
+  problems: string[],
+): Promise<RequestLog> {
+  let failing = false;
+  return createRequestLog({
+    dir: path.join(config.dataDir, 'requests'),
+    flushIntervalMs: config.flushInterval,
+    enrich: (record: AccessRecord) => {
+      if (record.source.geo !== undefined) return; // imported records come geolocated
+      const location = geo.lookup(record.source.ip);
+      if (location) record.source.geo = location;
+    },
+    onError: (err: Error) => {
+      if (!failing) problems.push(`request log writes are failing: ${err.message}`);
+      failing = true;
+      logger.error(
+        { 'error.message': err.message },
+        'request log write failed; records are kept in memory and retried',
+      );
+    },
+    // Indexes are derived data: a problem slows one-IP queries (they scan), never loses records.
+    onIndexProblem: (err: Error) => {
+      problems.push(`request log IP index: ${err.message}`);
+      logger.warn({ 'error.message': err.message }, 'request log IP index problem');
+    },
+  });
+}
+
+/** What the proxy needs besides the config: its upstream, stores, settings in force and record sink. */
+export interface ProxyParts {
+  upstream: URL;
+  accessLists: AccessLists;
+  counters: CountersClient;
+  settings: Settings;
+  onRecords: (records: readonly AccessRecord[]) => void;
+  isPaused: () => boolean;
+}
+
+/** The reverse proxy, with the timeouts and session cookie of `config` and the rules of `parts.settings`. */
+export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): ProxyServer {
+  return createProxyServer({
+    upstream: parts.upstream,
+    upstreamTimeoutMs: config.upstreamTimeout,
+    clientTimeouts: {
+      headersMs: config.headersTimeout,
+      requestMs: config.requestTimeout,
+      idleMs: config.idleTimeout,
+    },
+    trustProxy: parts.settings.trustProxy,
+    forwardedHeader: config.forwardedHeader,
+    rateLimits: parts.settings.rateLimits,
+    sessionCookie: config.sessionCookie,
+    sessionTtlMs: config.sessionTtl,
+    accessLists: parts.accessLists,
+    counters: parts.counters,
+    logger,
+    onRecords: parts.onRecords,
+    rateLimitFailure: config.redisFailure,
+    isPaused: parts.isPaused,
+  });
+}
