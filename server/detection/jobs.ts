@@ -44,6 +44,29 @@ export interface JobRun {
 /** Runs kept in the state file (oldest dropped first): enough for weeks of hourly history. */
 const KEPT_RUNS = 1_000;
 
+/** Items of a list in a run's summary kept in the state file (a monitor over a year finds 100,000s). */
+export const KEPT_SUMMARY_ITEMS = 100;
+
+/**
+ * The run as the state file keeps it: each list in its summary cut to its first
+ * {@link KEPT_SUMMARY_ITEMS}, with the full lengths in `summary.truncated` (`{ findings: 48213 }`),
+ * so one long `ipwarden monitor --since` cannot swell every later write of the state. The caller
+ * (CLI, admin API) still gets the whole run.
+ */
+export function storedRun(run: JobRun): JobRun {
+  if (run.summary === undefined) return run;
+  const truncated: Record<string, number> = {};
+  const summary: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(run.summary)) {
+    if (Array.isArray(value) && value.length > KEPT_SUMMARY_ITEMS) {
+      summary[key] = value.slice(0, KEPT_SUMMARY_ITEMS);
+      truncated[key] = value.length;
+    } else summary[key] = value;
+  }
+  if (Object.keys(truncated).length === 0) return run;
+  return { ...run, summary: { ...summary, truncated } };
+}
+
 /**
  * Takes the cluster-wide lock for one scheduled run (`name`, scheduled time in ms since epoch);
  * true when this instance is the one to run it. Rejects when the lock store is unreachable.
@@ -213,7 +236,7 @@ export class JobRunner {
     if (!ctx.dryRun) {
       await this.#state
         .update((state) => {
-          state.jobRuns.push(run);
+          state.jobRuns.push(storedRun(run));
           if (state.jobRuns.length > KEPT_RUNS) state.jobRuns.splice(0, state.jobRuns.length - KEPT_RUNS);
         })
         .catch((err: Error) =>

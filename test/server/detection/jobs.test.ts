@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Job, type JobName, JobRunner } from '../../../server/detection/index.js';
+import { KEPT_SUMMARY_ITEMS } from '../../../server/detection/jobs.js';
 import { createLogger } from '../../../server/log.js';
 import { record } from '../../helpers/records.js';
 import { type DetectionFixture, detectionFixture } from './detection-fixture.js';
@@ -120,6 +121,36 @@ describe('monitor (hourly, from the request log)', () => {
     const { latest, reports } = await listReports(f.detection.reportsDir);
     expect(reports[0]?.name).toBe('report-2026-03-02T10.json');
     expect(latest?.volume.total).toBe(10);
+  });
+});
+
+describe('recorded runs', () => {
+  it('keep the first 100 items of a long list and its length; the caller gets the whole run', async () => {
+    const findings = Array.from({ length: 2_500 }, (_, i) => ({ ip: `198.51.100.${i % 250}`, n: i }));
+    const runner = new JobRunner(
+      [
+        {
+          name: 'monitor',
+          schedule: '1 * * * *',
+          description: 'm',
+          run: async () => ({ findings, records: 9 }),
+        },
+      ],
+      f.state,
+      createLogger('silent'),
+      f.clock.now,
+    );
+    const run = await runner.run('monitor');
+    expect(run.summary?.findings).toHaveLength(2_500);
+    const [kept] = runner.runs(1);
+    expect(kept?.summary).toEqual({
+      findings: findings.slice(0, KEPT_SUMMARY_ITEMS),
+      records: 9,
+      truncated: { findings: 2_500 },
+    });
+    expect(JSON.parse(await readFile(f.state.file, 'utf8')).jobRuns.at(-1).summary.truncated).toEqual({
+      findings: 2_500,
+    });
   });
 });
 
