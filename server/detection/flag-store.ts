@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { AccessLists, Flag, StateStore } from '../store/index.js';
 import { ActiveFlagIndex, type ActiveFlags } from './active-flag-index.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
-import { flagKey, mergeFlag, type PendingRefresh, PendingRefreshes } from './pending-refreshes.js';
+import {
+  flagKey,
+  mergeFlag,
+  type PendingRefresh,
+  PendingRefreshes,
+  withEarlierSamples,
+} from './pending-refreshes.js';
 
 export type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
 
@@ -251,9 +257,13 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     return this.#end(match, { actor, action: 'dismiss' });
   }
 
-  /** Deactivates active flags whose last_seen is before `cutoffMs` (the daily cleanup). */
+  /**
+   * Deactivates active flags whose last_seen is before `cutoffMs` (the daily cleanup), counting a
+   * sighting that is still waiting to be written (one may arrive while the expiry commits).
+   */
   async expireBefore(cutoffMs: number, actor: string): Promise<Flag[]> {
-    return this.#end((f) => Date.parse(f.last_seen) < cutoffMs, { actor, action: 'unflag' });
+    const expired = (f: Flag) => Date.parse(this.#refreshes.overlay(f).last_seen) < cutoffMs;
+    return this.#end(expired, { actor, action: 'unflag' });
   }
 
   async #end(match: (f: Flag) => boolean, meta: FlagChangeMeta): Promise<Flag[]> {
@@ -288,22 +298,4 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     }
     return ended;
   }
-}
-
-/** Paths a flag's evidence names at most: the detectors' own sample size. */
-const MAX_SAMPLE_PATHS = 5;
-
-/**
- * A refresh's evidence with the sample paths the flag already named kept first (then the new ones,
- * up to {@link MAX_SAMPLE_PATHS}): a refresh's samples come from its own batch or window only, and
- * the paths that got the client flagged are the evidence an operator wants to see.
- */
-function withEarlierSamples(
-  next: Record<string, unknown>,
-  earlier: Record<string, unknown>,
-): Record<string, unknown> {
-  const before = earlier.samplePaths;
-  const now = next.samplePaths;
-  if (!Array.isArray(before) || !Array.isArray(now) || before.length === 0) return next;
-  return { ...next, samplePaths: [...new Set([...before, ...now])].slice(0, MAX_SAMPLE_PATHS) };
 }

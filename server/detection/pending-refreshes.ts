@@ -86,3 +86,21 @@ export class PendingRefreshes {
     }
   }
 }
+
+/** Paths a flag's evidence names at most: the detectors' own sample size. */
+const MAX_SAMPLE_PATHS = 5;
+
+/**
+ * A refresh's evidence with the sample paths the flag already named kept first (then the new ones,
+ * up to {@link MAX_SAMPLE_PATHS}): a refresh's samples come from its own batch or window only, and
+ * the paths that got the client flagged are the evidence an operator wants to see.
+ */
+export function withEarlierSamples(
+  next: Record<string, unknown>,
+  earlier: Record<string, unknown>,
+): Record<string, unknown> {
+  const before = earlier.samplePaths;
+  const now = next.samplePaths;
+  if (!Array.isArray(before) || !Array.isArray(now) || before.length === 0) return next;
+  return { ...next, samplePaths: [...new Set([...before, ...now])].slice(0, MAX_SAMPLE_PATHS) };
+}

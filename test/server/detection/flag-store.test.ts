@@ -123,6 +123,20 @@ describe('FlagStore refreshes', () => {
     expect(flags.active('198.51.100.7', 'high_volume')).toBeDefined();
   });
 
+  it('does not expire a flag sighted again while the expiry is being committed', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    const expiring = flags.expireBefore(T0 + 24 * 60 * MIN, 'job:cleanup');
+    // Queued after the expiry wrote the waiting refreshes, before its commit reads last_seen.
+    expect(await flags.raise(evidence('198.51.100.7', 101, T0 + 3 * 24 * 60 * MIN), 'rule:live')).toBe(
+      'updated',
+    );
+    expect(await expiring).toEqual([]);
+    await flags.writeRefreshes();
+    expect(await onDisk()).toEqual([
+      expect.objectContaining({ is_active: true, last_seen: new Date(T0 + 3 * 24 * 60 * MIN).toISOString() }),
+    ]);
+  });
+
   it('keeps refreshes whose write failed and writes them next time; close() writes what waits', async () => {
     await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
     await flags.raise(evidence('198.51.100.7', 200, T0 + 2 * MIN), 'rule:live');
