@@ -118,6 +118,12 @@ describe('operator UI', () => {
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await table.locator('script, img').count()).toBe(0);
     await shot('requests');
+    // Every column, the user agent too, fits a 1,280 px window without scrolling sideways.
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    const fit = async () =>
+      table.evaluate((t) => t.scrollWidth <= (t.closest('.card') as HTMLElement).clientWidth);
+    await expect.poll(fit).toBe(true);
+    await page.setViewportSize({ width: 1400, height: 1000 });
   });
 
   it('exports the current filter as CSV (spreadsheet-safe) and JSON', async () => {

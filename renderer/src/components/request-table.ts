@@ -71,7 +71,7 @@ export function requestRow(record: EcsRecord, options: { showIp?: boolean } = {}
     badge(String(status), statusTone(status)),
     badge(ACTION_LABELS[action] ?? action, ACTION_TONES[action] ?? 'neutral', record.rule?.name),
     h('span', { class: 'num' }, formatDurationNs(record.event.duration)),
-    h('div', { class: 'ua', attrs: { title: ua } }, ua),
+    h('td', { class: 'cell-ua' }, h('div', { class: 'ua', attrs: { title: ua } }, ua)),
   ].filter((cell) => cell !== undefined);
   return row(...cells);
 }
