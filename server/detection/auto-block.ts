@@ -27,6 +27,11 @@ export interface AutoBlockDecision {
  */
 export class AutoBlocker {
   readonly #o: AutoBlockOptions;
+  /**
+   * IPs whose block is being written: the flags that qualify an IP are often raised together (one
+   * batch of requests crosses three thresholds), and each asks; one block and one audit entry is right.
+   */
+  readonly #blocking = new Set<string>();
 
   constructor(options: AutoBlockOptions) {
     this.#o = options;
@@ -49,7 +54,7 @@ export class AutoBlocker {
   }
 
   #decide(ip: string, reasons: ReadonlySet<string>): AutoBlockDecision | undefined {
-    if (reasons.size < this.#o.reasons) return undefined;
+    if (reasons.size < this.#o.reasons || this.#blocking.has(ip)) return undefined;
     if (this.#o.lists.decide(ip).kind !== 'none') return undefined; // allowlisted or already blocked
     if (this.#o.lists.operator.has(ip)) return undefined; // never lock the operator out
     return { ip, reasons: [...reasons].sort() };
@@ -71,12 +76,17 @@ export class AutoBlocker {
   }
 
   async #block(decision: AutoBlockDecision): Promise<void> {
-    await this.#o.lists.block({
-      target: decision.ip,
-      reason: `auto-block: ${decision.reasons.join(', ')}`,
-      durationMs: this.#o.durationMs,
-      actor: 'job:auto-block',
-    });
+    this.#blocking.add(decision.ip);
+    try {
+      await this.#o.lists.block({
+        target: decision.ip,
+        reason: `auto-block: ${decision.reasons.join(', ')}`,
+        durationMs: this.#o.durationMs,
+        actor: 'job:auto-block',
+      });
+    } finally {
+      this.#blocking.delete(decision.ip);
+    }
     this.#o.logger.warn(
       { 'source.ip': decision.ip, reasons: decision.reasons },
       `auto-blocked ${decision.ip}: ${decision.reasons.join(', ')}`,

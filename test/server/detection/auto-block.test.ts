@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AutoBlocker } from '../../../server/detection/auto-block.js';
 import { FlagStore } from '../../../server/detection/flag-store.js';
 import { createLogger } from '../../../server/log.js';
-import { AccessLists, OperatorAddresses, openStateStore } from '../../../server/store/index.js';
+import {
+  AccessLists,
+  OperatorAddresses,
+  openStateStore,
+  type StateStore,
+} from '../../../server/store/index.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const NOW = Date.parse('2026-03-02T10:00:00Z');
@@ -13,11 +18,12 @@ let lists: AccessLists;
 let flags: FlagStore;
 let blocker: AutoBlocker;
 let operator: OperatorAddresses;
+let state: StateStore;
 
 beforeEach(async () => {
   let dir: string;
   ({ dir, cleanup } = await makeTempDir());
-  const state = await openStateStore({ dataDir: dir, now: () => new Date(NOW) });
+  state = await openStateStore({ dataDir: dir, now: () => new Date(NOW) });
   operator = new OperatorAddresses(['192.0.2.10']);
   lists = new AccessLists(state, () => NOW, operator);
   flags = new FlagStore(state, lists);
@@ -55,6 +61,16 @@ describe('auto-block never locks the operator out', () => {
     expect(await blocker.consider('203.0.113.5')).toBe(false);
     expect(await blocker.consider('127.0.0.2')).toBe(false);
     expect(lists.listBlocks()).toEqual([]);
+  });
+});
+
+describe('auto-block after live flags', () => {
+  it('blocks once when the flags that qualify an IP ask together', async () => {
+    await flagThreeTimes('203.0.113.50');
+    const asked = await Promise.all([1, 2, 3].map(() => blocker.consider('203.0.113.50')));
+    expect(asked.filter(Boolean)).toHaveLength(1);
+    expect(lists.listBlocks().map((b) => b.target)).toEqual(['203.0.113.50']);
+    expect(state.data.audit.filter((e) => e.action === 'block')).toHaveLength(1);
   });
 });
 
