@@ -120,8 +120,7 @@ describe('operator UI', () => {
     await shot('requests');
     // Every column, the user agent too, fits a 1,280 px window without scrolling sideways.
     await page.setViewportSize({ width: 1280, height: 1000 });
-    const fit = async () =>
-      table.evaluate((t) => t.scrollWidth <= (t.closest('.card') as HTMLElement).clientWidth);
+    const fit = async () => table.evaluate((t) => t.scrollWidth <= (t.closest('.card')?.clientWidth ?? 0));
     await expect.poll(fit).toBe(true);
     await page.setViewportSize({ width: 1400, height: 1000 });
   });
