@@ -114,6 +114,19 @@ describe('flags: range suggestions', () => {
     expect(app.appliance.parts.accessLists.decide('198.51.100.9').kind).toBe('none');
   });
 
+  it('drops a suggestion at once when its range is blocked from a flag row', async () => {
+    const { flags } = app.appliance.parts.detection;
+    for (const ip of ['198.18.7.5', '198.18.7.6', '198.18.7.7'])
+      await flags.raise({ ip, reason: 'admin_access', count: 9, details: {}, seenAt: Date.now() }, 'test');
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await page.reload();
+    const panel = page.getByTestId('range-suggestions');
+    await expect.poll(() => panel.innerText(), { timeout: 5_000 }).toContain('Block 198.18.7.0/24?');
+    await page.getByRole('button', { name: 'Block 198.18.7.0/24' }).first().click();
+    await expect.poll(() => app.appliance.parts.accessLists.decide('198.18.7.5').kind).toBe('blocked');
+    await expect.poll(() => panel.innerText(), { timeout: 3_000 }).not.toContain('198.18.7.0/24');
+  });
+
   it("warns when a suggested range holds the operator's address, and blocks it only when confirmed", async () => {
     const { flags } = app.appliance.parts.detection;
     // An admin session from an address in the range (the UI's own requests come from loopback).

@@ -249,7 +249,8 @@ export const flagsView: View = (root, ctx) => {
     if (target instanceof HTMLButtonElement) await busy(target, action);
     else await action();
     ctx.refreshFlagCount();
-    await load();
+    // The suggestions reload at once too: a block from a row may be the range one suggests.
+    await Promise.all([load(), suggestions.load()]);
   }
 
   async function bulk(kind: 'block' | 'unblock'): Promise<void> {
@@ -268,7 +269,7 @@ export const flagsView: View = (root, ctx) => {
     }
     selected.clear();
     ctx.refreshFlagCount();
-    await load();
+    await Promise.all([load(), suggestions.load()]);
   }
 
   // New flags show within a second; decisions made elsewhere (CLI, another window) too.
