@@ -3,7 +3,7 @@ import { parseDuration } from '../config.js';
 import { AccessLists, type BlockEntry } from '../store/index.js';
 import { type AdminClient, CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
-import { openLocalState, reachDataDir } from './local-files.js';
+import { changedFilesNote, openLocalState, reachDataDir, requireDataDir } from './local-files.js';
 
 /** `block`, `unblock`, `allow`, `disallow` and `blocks`: through the admin API when the appliance runs, on the state file otherwise. */
 export function registerAccessCommands(program: Command, cli: CliContext): void {
@@ -155,10 +155,15 @@ async function withAccessLists<T>(
   },
 ): Promise<T> {
   const config = resolveConfig(cli, program);
+  const adds = purpose === 'block' || purpose === 'allow';
+  // Only an addition may start a data dir (a blocklist made before the first start).
+  if (!adds) requireDataDir(config.dataDir);
   const { client, lock } = await reachDataDir(config.dataDir, `cli ${purpose}`);
   if (client) return how.api(client);
   try {
-    return await how.local(new AccessLists(await openLocalState(cli, config.dataDir)));
+    const result = await how.local(new AccessLists(await openLocalState(cli, config.dataDir)));
+    if (purpose !== 'blocks') cli.err(changedFilesNote(config.dataDir));
+    return result;
   } catch (err) {
     if ((err as Error).name === 'AccessListError') throw new CliError((err as Error).message);
     throw err;

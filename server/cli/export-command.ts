@@ -17,7 +17,7 @@ import { parseIsoTime } from '../config.js';
 import { AccessLists, createRequestLog } from '../store/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
-import { readLocalState } from './local-files.js';
+import { readLocalState, requireDataDir } from './local-files.js';
 
 /** `ipwarden export requests|flags|blocks|allowlist --format json|csv|ndjson [--since T] [--until T] [--out FILE]`. */
 export function registerExportCommand(program: Command, cli: CliContext): void {
@@ -27,7 +27,10 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
     .option('--format <format>', 'json, csv or ndjson', 'json')
     .option('--since <time>', 'from this ISO 8601 time (requests and flags)')
     .option('--until <time>', 'up to this ISO 8601 time, exclusive')
-    .option('--out <file>', 'write to this file instead of standard output')
+    .option(
+      '--out <file|dir/>',
+      'write to this file, or a generated name in this directory, instead of standard output',
+    )
     .action(async (kind: string, opts: { format: string; since?: string; until?: string; out?: string }) => {
       if (!EXPORT_KINDS.includes(kind as ExportKind))
         throw new CliError(
@@ -78,6 +81,7 @@ async function exportLocally(
   out: Writable,
 ): Promise<void> {
   if (kind === 'requests') {
+    requireDataDir(dataDir);
     const log = await createRequestLog({ dir: path.join(dataDir, 'requests'), indexInBackground: false });
     try {
       await writeExport(kind, format, log.scan(range, 'oldest'), out);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CorruptStateError,
@@ -62,10 +63,29 @@ export async function openLocalState(cli: CliContext, dataDir: string): Promise<
 }
 
 /**
+ * Refuses a data dir that does not exist, for a command that only reads or removes: a forgotten or
+ * mistyped `--data-dir` must not answer "empty" from a directory made up on the spot.
+ * @throws CliError naming the directory.
+ */
+export function requireDataDir(dataDir: string): void {
+  if (!existsSync(dataDir)) {
+    throw new CliError(
+      `no data dir at ${dataDir}: give the one ipwarden uses with --data-dir (or IPWARDEN_DATA_DIR)`,
+    );
+  }
+}
+
+/** What a command that changed the files says, so a change made beside the running ipwarden is noticed. */
+export function changedFilesNote(dataDir: string): string {
+  return `ipwarden is not running on ${dataDir}: the change is saved in its state file and applies when ipwarden starts there\n`;
+}
+
+/**
  * Opens the state to read only (an export, a backtest): nothing is created, moved or written.
- * @throws CliError naming the file when it is corrupt.
+ * @throws CliError naming the file when it is corrupt, or the data dir when it does not exist.
  */
 export async function readLocalState(dataDir: string): Promise<StateStore> {
+  requireDataDir(dataDir);
   try {
     return await openStateStore({ dataDir, readOnly: true });
   } catch (err) {

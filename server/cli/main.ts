@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { CliError } from './admin-client.js';
+import { describeError } from './error-message.js';
 import { buildProgram } from './program.js';
 
 /** The `ipwarden` executable: runs the CLI, turns signals into a graceful stop and errors into exit codes. */
@@ -38,18 +38,6 @@ async function main(): Promise<void> {
     process.stderr.write(`ipwarden: ${describeError(err as NodeJS.ErrnoException)}\n`);
     process.exit(1);
   }
-}
-
-/** One line an operator can act on; a stack trace only for errors no one anticipated. */
-function describeError(err: NodeJS.ErrnoException): string {
-  if (err instanceof CliError || err.name === 'AccessListError' || err.name === 'ConfigError')
-    return err.message;
-  if (err.code === 'EADDRINUSE')
-    return `${err.message}: another program is using that port; choose another with --listen or --admin`;
-  if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
-    return `${err.message}: cannot listen there; check --listen / --admin`;
-  if (err.message?.startsWith('GeoIP database')) return `${err.message} (check --geoip)`;
-  return err.stack ?? String(err);
 }
 
 // A reader that goes away (`ipwarden export … | head`) is not an error.

@@ -18,6 +18,8 @@ export function buildProgram(cli: CliContext): Command {
     .version(VERSION)
     .option('--config <file>', 'config file (default: ./ipwarden.config.json if present)')
     .option('--data-dir <dir>', 'data directory (default ./data)')
+    // Every command's --help lists --data-dir and --config: they need them whenever the data dir is not ./data.
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .configureOutput({ writeOut: cli.out, writeErr: cli.err });
   registerStartCommand(program, cli);

@@ -57,6 +57,31 @@ describe('commands on the files lock the data dir', () => {
   });
 });
 
+describe('a forgotten or mistyped --data-dir', () => {
+  it('is refused by commands that only read or remove, which create nothing', async () => {
+    const missing = path.join(dir, 'nope');
+    const expected = `no data dir at ${missing}: give the one ipwarden uses with --data-dir (or IPWARDEN_DATA_DIR)`;
+    for (const args of [
+      ['blocks'],
+      ['unblock', '192.0.2.1'],
+      ['disallow', '192.0.2.1'],
+      ['export', 'blocks'],
+      ['export', 'requests'],
+    ])
+      expect((await runCli(missing, ...args)).error?.message, args.join(' ')).toBe(expected);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('is noticed by a change made on the files: the command says ipwarden is not running there', async () => {
+    const result = await run('block', '192.0.2.1');
+    expect(result.out).toBe('blocked 192.0.2.1\n');
+    expect(result.err).toBe(
+      `ipwarden is not running on ${dir}: the change is saved in its state file and applies when ipwarden starts there\n`,
+    );
+    expect((await run('blocks')).err).toBe('');
+  });
+});
+
 describe('ipwarden monitor on the files', () => {
   it('applies the settings saved in the UI: a 365-day retention keeps a 100-day-old segment', async () => {
     const app = await startTestAppliance({}, dir);
