@@ -131,7 +131,8 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       isPaused: () => paused,
     });
     const settingsService = setupSettings(settings, state, proxy, detection);
-    const imports = new ImportJobs({ requestLog, geo, dataDir: config.dataDir, now });
+    const retentionMs = () => settingsService.inForce().detection.retention;
+    const imports = new ImportJobs({ requestLog, geo, dataDir: config.dataDir, retentionMs, now });
     const token = await ensureAdminToken(config.dataDir);
     parts = {
       config,

@@ -235,6 +235,8 @@ export interface ImportSummary extends ImportProgress {
   latest: string | null;
   rejections: { line: number; reason: string }[];
   linesPerSecond: number;
+  /** Set when records are older than the request log's retention: their days go at the next retention run. */
+  beyondRetention?: { retentionDays: number; firstKeptDay: string };
 }
 
 /** An import job (`GET /api/imports`, `POST /api/import`). */

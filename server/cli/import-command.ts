@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { openGeoip } from '../../geoip/index.js';
 import type { Config } from '../config.js';
 import {
+  beyondRetention,
   formatSummary,
   IMPORT_FORMATS,
   ImportError,
@@ -12,10 +14,11 @@ import {
   importFile,
   progressLine,
 } from '../import/index.js';
+import { initialSettings } from '../settings.js';
 import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
 import { importThroughApi } from './import-upload.js';
-import { reachDataDir } from './local-files.js';
+import { reachDataDir, readLocalState } from './local-files.js';
 
 /**
  * `ipwarden import <file|-> [--format …] [--json]`: an existing access log into the request log —
@@ -58,6 +61,12 @@ export function registerImportCommand(program: Command, cli: CliContext): void {
       cli.out(
         opts.json ? `${JSON.stringify({ source, ...summary }, null, 2)}\n` : formatSummary(summary, source),
       );
+      // Exit 1 when nothing came in but rejections: a script must not take that for an import.
+      if (summary.rejected > 0 && summary.imported + summary.duplicates === 0) {
+        throw new CliError(
+          `every line was rejected (${summary.rejected.toLocaleString('en')}); is the log in ${summary.format} format? Name another with --format`,
+        );
+      }
     });
 }
 
@@ -72,8 +81,9 @@ async function importLocally(
   cli: CliContext,
 ): Promise<ImportSummary> {
   const geo = await openGeoip({ file: config.geoip });
+  const retentionMs = await retentionInForce(config, cli);
   try {
-    return await importFile({
+    const summary = await importFile({
       file: run.file,
       format: run.format,
       dataDir: config.dataDir,
@@ -82,6 +92,7 @@ async function importLocally(
       onProgress: run.onProgress,
       onWriteError: (err) => cli.err(`ipwarden: ${err.message}\n`),
     });
+    return beyondRetention(summary, retentionMs, Date.now());
   } catch (err) {
     if (err instanceof ImportError) throw new CliError(err.message);
     const code = (err as NodeJS.ErrnoException).code;
@@ -91,4 +102,11 @@ async function importLocally(
       throw new CliError(`${run.source} looks like gzip but does not decompress: ${(err as Error).message}`);
     throw err;
   }
+}
+
+/** The request log's retention for `config.dataDir`: the settings saved there over the config's, as `start` applies them. */
+async function retentionInForce(config: Config, cli: CliContext): Promise<number> {
+  const hasState = existsSync(path.join(config.dataDir, 'state.json'));
+  const saved = hasState ? (await readLocalState(config.dataDir)).data.settings : {};
+  return initialSettings(config, saved, (message) => cli.err(`ipwarden: ${message}\n`)).detection.retention;
 }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { GeoLookup } from '../../geoip/index.js';
 import type { RequestLog } from '../store/index.js';
+import { beyondRetention } from './format-summary.js';
 import type { ImportFormat } from './formats.js';
 import { ImportError } from './import-errors.js';
 import { openImportIndex } from './import-index.js';
@@ -31,6 +32,8 @@ export interface ImportJobsOptions {
   geo: GeoLookup;
   /** The data directory: imported ids go to `<dataDir>/imports`, shared with `ipwarden import`. */
   dataDir: string;
+  /** The request log's retention in force (ms): an import older than it is warned about. */
+  retentionMs: () => number;
   /** Clock, ms since the epoch; default Date.now. */
   now?: () => number;
 }
@@ -118,7 +121,7 @@ export class ImportJobs extends EventEmitter<{ progress: [ImportJob]; finished: 
   async #run(job: ImportJob, body: Readable): Promise<ImportJob> {
     let lastEvent = Number.NEGATIVE_INFINITY;
     try {
-      job.summary = await runImport({
+      const summary = await runImport({
         source: lineSource(body, job.progress.totalBytes),
         format: job.format,
         requestLog: this.#options.requestLog,
@@ -132,6 +135,7 @@ export class ImportJobs extends EventEmitter<{ progress: [ImportJob]; finished: 
           this.emit('progress', structuredClone(job));
         },
       });
+      job.summary = beyondRetention(summary, this.#options.retentionMs(), this.#now());
       job.state = 'done';
     } catch (err) {
       job.state = 'failed';

@@ -1,6 +1,6 @@
 /** Importing existing access logs (Apache/nginx combined and common, nginx JSON, ECS NDJSON) into the request log. */
 export { DETECT_LINES, detectFormat } from './detect-format.js';
-export { formatSummary } from './format-summary.js';
+export { beyondRetention, formatSummary } from './format-summary.js';
 export { IMPORT_FORMATS, type ImportFormat, PARSERS } from './formats.js';
 export { ImportError } from './import-errors.js';
 export { type ImportFileOptions, importFile } from './import-file.js';

@@ -42,6 +42,11 @@ export interface ImportSummary {
   latest: string | null;
   /** The first {@link REPORTED_REJECTIONS} rejected lines: 1-based line number and reason. */
   rejections: { line: number; reason: string }[];
+  /**
+   * Set when records are older than the request log's retention (see {@link beyondRetention}): the
+   * daily retention job deletes their days (UTC) before `firstKeptDay` at its next run.
+   */
+  beyondRetention?: { retentionDays: number; firstKeptDay: string };
   elapsedMs: number;
   /** linesRead per second of elapsed time. */
   linesPerSecond: number;

@@ -5,7 +5,7 @@
  * reasons quote the file's lines: they are shown as text only.
  */
 import { errorMessage, get, isQuiet, upload } from '../api.js';
-import { button, field, h, select } from '../dom.js';
+import { badge, button, field, h, select } from '../dom.js';
 import {
   importedRequestsHash,
   importPercent,
@@ -51,6 +51,16 @@ function summaryView(source: string, summary: ImportSummary): HTMLElement {
       { class: 'import-counts' },
       ...summaryRows(summary).flatMap(([label, value]) => [h('dt', null, label), h('dd', null, value)]),
     ),
+    summary.beyondRetention === undefined
+      ? null
+      : h(
+          'p',
+          { data: { testid: 'import-retention' } },
+          badge('deleted at the next retention run', 'warning'),
+          ` Records before ${summary.beyondRetention.firstKeptDay} are older than the ${summary.beyondRetention.retentionDays}-day retention: the retention job deletes them at its next run (00:30 UTC). To keep them, raise "Keep request log for" in `,
+          h('a', { attrs: { href: '#/settings' } }, 'Settings'),
+          '.',
+        ),
     summary.rejections.length === 0
       ? null
       : h(

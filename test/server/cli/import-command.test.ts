@@ -27,13 +27,35 @@ describe('ipwarden import', () => {
     expect(text.error).toBeUndefined();
     expect(text.out).toMatch(/lines read\s+2\n\s+imported\s+1\n\s+duplicates skipped\s+0\n\s+rejected\s+1/);
     expect(text.out).toContain('line 2: not combined format');
+    expect(text.out).toMatch(
+      /warning: records before \d{4}-\d\d-\d\d are older than the 90-day retention: the retention job deletes them at its next run \(00:30 UTC\); raise detection.retention/,
+    );
     expect(text.err).toBe('');
+    // Records within the retention get no warning.
+    const recent = path.join(dir, 'recent.log');
+    const stamp = new Date()
+      .toUTCString()
+      .replace(/^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1/$2/$3:$4 +0000');
+    await writeFile(recent, `1.2.3.5 - - [${stamp}] "GET / HTTP/1.1" 200 1 "-" "ua"\n`);
+    const fresh = await run('import', recent, '--format', 'combined');
+    expect(fresh.out).toMatch(/imported\s+1\n/);
+    expect(fresh.out).not.toContain('warning');
 
     const json = JSON.parse((await run('import', APACHE_LOGS.pathname, '--json')).out) as Record<
       string,
       unknown
     >;
     expect(json).toMatchObject({ format: 'combined', linesRead: 10_000, imported: 10_000, rejected: 0 });
+  });
+
+  it('exits with an error after the summary when every line was rejected', async () => {
+    const file = path.join(dir, 'combined.log');
+    await writeFile(file, '1.2.3.4 - - [01/Jan/2024:00:00:01 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" extra\n');
+    const result = await run('import', file, '--format', 'nginx-json');
+    expect(result.out).toMatch(/rejected\s+1/);
+    expect(result.error?.message).toBe(
+      'every line was rejected (1); is the log in nginx-json format? Name another with --format',
+    );
   });
 
   it('refuses bad input with a message saying what is expected', async () => {
