@@ -123,6 +123,19 @@ describe('operator UI', () => {
     const fit = async () => table.evaluate((t) => t.scrollWidth <= (t.closest('.card')?.clientWidth ?? 0));
     await expect.poll(fit).toBe(true);
     await page.setViewportSize({ width: 1400, height: 1000 });
+    // The filter's date-and-time inputs keep to their own cells (they ran into From, To and Apply).
+    const boxes = await Promise.all(
+      [
+        page.getByLabel('From', { exact: true }),
+        page.getByLabel('To', { exact: true }),
+        page.getByRole('button', { name: 'Apply' }),
+      ].map(async (l) => (await l.boundingBox()) ?? { x: 0, y: 0, width: 0, height: 0 }),
+    );
+    for (let i = 1; i < boxes.length; i++) {
+      const [left, right] = [boxes[i - 1], boxes[i]] as const;
+      if (left && right && Math.abs(left.y - right.y) < 10)
+        expect(left.x + left.width).toBeLessThanOrEqual(right.x);
+    }
   });
 
   it('exports the current filter as CSV (spreadsheet-safe) and JSON', async () => {

@@ -33,6 +33,9 @@ describe('time formatting', () => {
   it('says how long ago, in the largest fitting unit', () => {
     expect(formatRelative(NOW - 3 * 60_000, NOW, 'en')).toBe('3 minutes ago');
     expect(formatRelative(NOW - 5_000, NOW, 'en')).toBe('now');
+    // A 7-day block made a moment ago: rounded, not cut to 6 days.
+    expect(formatRelative(NOW + 7 * 86_400_000 - 1_500, NOW, 'en')).toBe('in 7 days');
+    expect(formatRelative(NOW - (3 * 60_000 + 40_000), NOW, 'en')).toBe('4 minutes ago');
     expect(formatRelative(NOW - 2 * 3_600_000, NOW, 'en')).toBe('2 hours ago');
     expect(formatRelative(NOW - 86_400_000, NOW, 'en')).toBe('yesterday');
     expect(formatRelative(NOW + 7 * 86_400_000, NOW, 'en')).toBe('next week');

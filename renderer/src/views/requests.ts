@@ -163,6 +163,7 @@ export const requestsView: View = (root, ctx, route) => {
       cursor = page.nextCursor;
       render();
     } catch (error) {
+      status.textContent = ''; // the count was the last filter's
       showError(results, error, () => void reload());
     }
   }
