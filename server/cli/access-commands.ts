@@ -30,6 +30,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
       cli.out(
         `blocked ${result.entry.target}${result.entry.expiresAt ? ` until ${result.entry.expiresAt}` : ''}\n`,
       );
+      noteRange(cli, target, result.entry.target);
       for (const warning of result.warnings) cli.err(`warning: ${warning}\n`);
     });
 
@@ -55,6 +56,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
         local: async (lists) => ({ entry: await lists.allow({ target, reason: opts.reason, actor: 'cli' }) }),
       });
       cli.out(`allowlisted ${result.entry.target}\n`);
+      noteRange(cli, target, result.entry.target);
     });
 
   program
@@ -143,6 +145,15 @@ function blocksQuery(opts: { search?: string; limit?: string }): {
     page.limit = limit;
   }
   return { params, page };
+}
+
+/**
+ * Says so when a range was typed with host bits set (`10.0.0.1/24` is the range `10.0.0.0/24`): the
+ * whole range is what is blocked, which a typo for an address would not want.
+ */
+function noteRange(cli: CliContext, typed: string, stored: string): void {
+  if (typed.includes('/') && stored !== typed.trim().toLowerCase())
+    cli.err(`note: ${typed} is the range ${stored}\n`);
 }
 
 async function withAccessLists<T>(

@@ -44,6 +44,16 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect(state.audit.every((a) => a.actor === 'cli')).toBe(true);
   });
 
+  it('says when a range was typed with host bits set, since the whole range is blocked', async () => {
+    const hostBits = await run('block', '10.0.0.1/24');
+    expect(hostBits.out).toBe('blocked 10.0.0.0/24\n');
+    expect(hostBits.err).toContain('note: 10.0.0.1/24 is the range 10.0.0.0/24\n');
+    expect((await run('allow', '192.0.2.77/30')).err).toContain(
+      'note: 192.0.2.77/30 is the range 192.0.2.76/30\n',
+    );
+    expect((await run('block', '2001:DB8::/32')).err).not.toContain('note');
+  });
+
   it('lists the newest blocks up to --limit and those matching --search, refusing a bad --limit', async () => {
     const blocks: [string, string][] = [
       ['192.0.2.1', 'scanner'],
