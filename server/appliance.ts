@@ -65,6 +65,9 @@ export interface ApplianceDeps {
   geoipDir?: string;
 }
 
+/** How long a start waits for a CLI command that holds the data dir (ms). */
+const CLI_LOCK_WAIT_MS = 60_000;
+
 /** How long a start waits for a shared Redis before serving from the local state (ms). */
 const CLUSTER_START_TIMEOUT_MS = 3_000;
 
@@ -86,8 +89,16 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   async function start(): Promise<ApplianceAddresses> {
     // Client IPs and user agents are personal data: a new data dir is for the operator only.
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    // One process per data dir: a second would overwrite the first's state from its memory.
-    lock = await lockDataDir(config.dataDir, 'start');
+    // One process per data dir: a second would overwrite the first's state from its memory. A CLI
+    // command working on the files (an import, a monitor run) is waited for, up to a minute.
+    lock = await lockDataDir(config.dataDir, 'start', {
+      waitMs: CLI_LOCK_WAIT_MS,
+      waitFor: (holder) => holder.purpose !== 'start',
+      onWait: (holder) =>
+        logger.warn(
+          `waiting for ipwarden ${holder.purpose} (pid ${holder.pid}) to finish with ${config.dataDir}`,
+        ),
+    });
     try {
       return await startParts();
     } catch (err) {
@@ -246,18 +257,22 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     if (!parts) return;
     const current = parts;
     parts = undefined;
-    await Promise.all([current.proxy.close(), admin ? closeGracefully(admin, 2_000) : undefined]);
-    await current.detection.close();
-    await current.requestLog.close();
-    await current.cluster.close();
-    await current.counters.quit().catch((err: Error) => {
-      // Redis unreachable: stop reconnecting instead.
-      current.counters.disconnect();
-      logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly');
-    });
-    await demo?.close();
-    await rm(runtimeFilePath(config.dataDir), { force: true });
-    await lock?.release();
+    try {
+      await Promise.all([current.proxy.close(), admin ? closeGracefully(admin, 2_000) : undefined]);
+      await current.detection.close();
+      await current.requestLog.close();
+      await current.cluster.close();
+      await current.counters.quit().catch((err: Error) => {
+        // Redis unreachable: stop reconnecting instead.
+        current.counters.disconnect();
+        logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly');
+      });
+      await demo?.close();
+    } finally {
+      // Even after a failed close, nothing here writes any more: a restart (the desktop app's) may start.
+      await rm(runtimeFilePath(config.dataDir), { force: true });
+      await lock?.release();
+    }
     logger.info('ipwarden stopped; request log flushed');
   }
 

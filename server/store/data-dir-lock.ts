@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { holderIsAlive, type LockHolder, parseHolder, processStartMark, readHolder } from './lock-holder.js';
 
-/** Who holds a data dir: written into `<data-dir>/ipwarden.lock` as JSON. */
-export interface LockHolder {
-  pid: number;
-  /** What holds it: `start`, or a CLI command working on the files (`cli block`). */
-  purpose: string;
-  /** When it was taken, ISO 8601. */
-  since: string;
-  /** Tells this holder's lock from an earlier one with the same pid (a restarted container). */
-  token: string;
-}
+export type { LockHolder } from './lock-holder.js';
 
 /** The data dir is held by another live process (or by another part of this one). */
 export class DataDirLockedError extends Error {
@@ -34,7 +27,19 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
+/** Waiting for a data dir another process holds (see {@link lockDataDir}). */
+export interface LockWait {
+  /** How long to wait at most (ms). */
+  waitMs: number;
+  /** Whether this holder is worth waiting for (default: any); otherwise refuse at once. */
+  waitFor?: (holder: LockHolder) => boolean;
+  /** Told once, when the wait begins. */
+  onWait?: (holder: LockHolder) => void;
+}
+
 const LOCK_FILE = 'ipwarden.lock';
+/** Rounds of "create, else take a stale lock over" before giving up (20 ms apart while another takes over). */
+const TAKEOVER_ROUNDS = 50;
 
 /** Lock files held by this process, by path: a second holder in one process is refused too. */
 const heldHere = new Map<string, LockHolder>();
@@ -42,40 +47,45 @@ const heldHere = new Map<string, LockHolder>();
 /**
  * Takes the data dir for one process, so that two never write its state file and request log at
  * once (each would overwrite the other's blocks, flags and settings with what it holds in memory).
- * The lock is `<data-dir>/ipwarden.lock`, created exclusively (a hard link) and holding the pid. A lock
- * whose process is gone (a crash, `kill -9`) or that cannot be read is taken over at once. The
- * lock file is removed at {@link DataDirLock.release} and, failing that, when the process exits.
- * A missing data dir is created (mode 0700).
- * @throws DataDirLockedError naming the holder when a live process holds it.
+ * The lock is `<data-dir>/ipwarden.lock`, created exclusively (a hard link) and holding the pid and,
+ * on Linux, which process that pid was. A lock whose process is gone (a crash, `kill -9`, a
+ * reboot) or that cannot be read is taken over (see {@link acquire}: of several processes taking
+ * over one stale lock, only one wins). With `wait`, a live holder it accepts is
+ * waited for. The lock file is removed at {@link DataDirLock.release} and, failing that, when the
+ * process exits. A missing data dir is created (mode 0700).
+ * @throws DataDirLockedError naming the holder when a live process holds it (after `wait.waitMs`).
  */
-export async function lockDataDir(dataDir: string, purpose: string): Promise<DataDirLock> {
+export async function lockDataDir(dataDir: string, purpose: string, wait?: LockWait): Promise<DataDirLock> {
+  const deadline = Date.now() + (wait?.waitMs ?? 0);
+  let told = false;
+  for (;;) {
+    try {
+      return await tryLock(dataDir, purpose);
+    } catch (err) {
+      if (!(err instanceof DataDirLockedError) || wait === undefined || Date.now() >= deadline) throw err;
+      if (wait.waitFor !== undefined && !wait.waitFor(err.holder)) throw err;
+      if (!told) wait.onWait?.(err.holder);
+      told = true;
+    }
+    await sleep(100);
+  }
+}
+
+async function tryLock(dataDir: string, purpose: string): Promise<DataDirLock> {
   const file = path.join(path.resolve(dataDir), LOCK_FILE);
+  const started = processStartMark(process.pid);
   const holder: LockHolder = {
     pid: process.pid,
     purpose,
     since: new Date().toISOString(),
     token: randomUUID(),
+    ...(started === null ? {} : { started }),
   };
-  const text = `${JSON.stringify(holder)}\n`;
   const here = heldHere.get(file);
   if (here !== undefined) throw new DataDirLockedError(dataDir, here);
   // Owner only, as `ipwarden start` makes it (client IPs are personal data).
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${holder.token}`;
-  if (!(await createExclusive(file, text, temp))) {
-    const current = await readHolder(file);
-    if (current !== null && current.token !== holder.token && isAlive(current.pid)) {
-      throw new DataDirLockedError(dataDir, current);
-    }
-    // Stale: replace it whole (a rename), then make sure no other process replaced it meanwhile.
-    // Two processes taking over the same stale lock within the same instant could both succeed.
-    await writeFile(temp, text, { mode: 0o600 });
-    await rename(temp, file);
-    const now = await readHolder(file);
-    if (now?.token !== holder.token) {
-      throw new DataDirLockedError(dataDir, now ?? { ...holder, pid: -1, purpose: 'another process' });
-    }
-  }
+  await acquire(dataDir, file, holder);
   heldHere.set(file, holder);
   const onExit = () => releaseSync(file, holder);
   process.once('exit', onExit);
@@ -93,6 +103,50 @@ export async function lockDataDir(dataDir: string, purpose: string): Promise<Dat
 }
 
 /**
+ * Creates the lock for `holder`. A stale lock is removed only under a second, short-lived lock
+ * (`ipwarden.lock.takeover`), after checking it is still the stale one: of several processes taking
+ * over one stale lock, exactly one removes it, and no live lock is ever removed.
+ * @throws DataDirLockedError
+ */
+async function acquire(dataDir: string, file: string, holder: LockHolder): Promise<void> {
+  const text = `${JSON.stringify(holder)}\n`;
+  const temp = `${file}.${process.pid}.${holder.token}`;
+  const takeover = `${file}.takeover`;
+  for (let round = 0; round < TAKEOVER_ROUNDS; round++) {
+    if (await createExclusive(file, text, temp)) return;
+    const stale = await readHolder(file);
+    if (stale !== null && holderIsAlive(stale)) throw new DataDirLockedError(dataDir, stale);
+    if (await createExclusive(takeover, text, temp)) {
+      try {
+        const still = await readHolder(file);
+        if (still?.token === stale?.token) await rm(file, { force: true });
+      } finally {
+        await rm(takeover, { force: true });
+      }
+    } else {
+      await clearStaleTakeover(takeover);
+      await sleep(20); // another process is taking over: see what it left
+    }
+  }
+  const now = await readHolder(file);
+  throw new DataDirLockedError(dataDir, now ?? { ...holder, pid: -1, purpose: 'another process' });
+}
+
+/** How old a takeover lock whose process is gone must be before it is removed (ms). */
+const STALE_TAKEOVER_MS = 5_000;
+
+/** Removes a takeover lock left by a process that died while taking over (rare: a crash in a few ms). */
+async function clearStaleTakeover(takeover: string): Promise<void> {
+  const left = await readHolder(takeover);
+  if (left !== null && holderIsAlive(left)) return;
+  const age = await stat(takeover).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => 0,
+  );
+  if (age > STALE_TAKEOVER_MS) await rm(takeover, { force: true });
+}
+
+/**
  * Creates `file` holding `text` unless it exists; false when it does. The file appears whole (a
  * hard link to a written temp file), so a reader never finds a holder's lock empty.
  */
@@ -106,38 +160,6 @@ async function createExclusive(file: string, text: string, temp: string): Promis
     throw err;
   } finally {
     await rm(temp, { force: true });
-  }
-}
-
-/** The holder written in `file`, or null when it is missing or unreadable (then it holds nothing). */
-async function readHolder(file: string): Promise<LockHolder | null> {
-  return parseHolder(await readFile(file, 'utf8').catch(() => ''));
-}
-
-function parseHolder(text: string): LockHolder | null {
-  let parsed: Partial<LockHolder>;
-  try {
-    parsed = JSON.parse(text) as Partial<LockHolder>;
-  } catch {
-    return null; // not JSON: no process can be said to hold it
-  }
-  if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return null;
-  return {
-    pid: parsed.pid,
-    purpose: String(parsed.purpose ?? 'unknown'),
-    since: String(parsed.since ?? '?'),
-    token: parsed.token,
-  };
-}
-
-/** The lock's process is running. Our own pid in a lock we do not hold is an earlier process's. */
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

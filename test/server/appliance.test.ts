@@ -29,6 +29,17 @@ describe('one appliance per data dir', () => {
     await next.stop();
   });
 
+  it('gives the data dir up when its stop fails part-way, so the desktop app can start again', async () => {
+    const first = await startTestAppliance({}, dir);
+    const { requestLog } = first.appliance.parts;
+    requestLog.close = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    await expect(first.appliance.stop()).rejects.toThrow('ENOSPC');
+    expect(await readdir(dir)).not.toContain('ipwarden.lock');
+    expect(await readdir(dir)).not.toContain('admin.json');
+    const next = await startTestAppliance({}, dir);
+    await next.stop();
+  });
+
   it('gives the data dir up when its start fails', async () => {
     const first = await startTestAppliance({}, dir);
     const { port } = new URL(first.addresses.proxyUrl);

@@ -71,6 +71,93 @@ describe('lockDataDir', () => {
     }
   });
 
+  it('takes over a lock whose pid now belongs to another process (after a reboot, in a container)', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      const reused = {
+        pid: child.pid,
+        purpose: 'start',
+        since: 'then',
+        token: 'old',
+        started: 'another-boot:1',
+      };
+      await writeFile(lockFile(), JSON.stringify(reused));
+      const lock = await lockDataDir(dir, 'start');
+      expect(lock.holder.started).toMatch(/^[\w-]+:\d+$/);
+      await lock.release();
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('lets exactly one of several processes take over a stale lock at once', async () => {
+    await writeFile(
+      lockFile(),
+      JSON.stringify({ pid: deadPid(), purpose: 'start', since: 'then', token: 'dead' }),
+    );
+    const at = Date.now() + 2_500;
+    const script = `
+      const { lockDataDir } = await import(${JSON.stringify(path.resolve('server/store/data-dir-lock.ts'))});
+      while (Date.now() < ${at}) {}
+      try { await lockDataDir(${JSON.stringify(dir)}, 'race'); console.log('GOT'); await new Promise((r) => setTimeout(r, 1000)); }
+      catch (err) { console.log(err.name); }`;
+    const runs = Array.from(
+      { length: 5 },
+      () =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+          let out = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+          });
+          child.on('exit', () => resolve(out.trim()));
+        }),
+    );
+    const outcomes = (await Promise.all(runs)).sort();
+    expect(outcomes).toEqual([
+      'DataDirLockedError',
+      'DataDirLockedError',
+      'DataDirLockedError',
+      'DataDirLockedError',
+      'GOT',
+    ]);
+  });
+
+  it('waits for a holder it is told to wait for, and refuses one it is not', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(
+        lockFile(),
+        JSON.stringify({ pid: child.pid, purpose: 'cli import', since: 'then', token: 't' }),
+      );
+      const waited: string[] = [];
+      setTimeout(() => child.kill(), 300);
+      const lock = await lockDataDir(dir, 'start', {
+        waitMs: 5_000,
+        waitFor: (h) => h.purpose !== 'start',
+        onWait: (h) => waited.push(h.purpose),
+      });
+      expect(waited).toEqual(['cli import']);
+      await lock.release();
+    } finally {
+      child.kill();
+    }
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(
+        lockFile(),
+        JSON.stringify({ pid: other.pid, purpose: 'start', since: 'then', token: 'u' }),
+      );
+      const started = Date.now();
+      await expect(
+        lockDataDir(dir, 'start', { waitMs: 5_000, waitFor: (h) => h.purpose !== 'start' }),
+      ).rejects.toThrow('is in use by ipwarden (pid');
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      other.kill();
+    }
+  });
+
   it('does not remove a lock that another holder took over since', async () => {
     const lock = await lockDataDir(dir, 'start');
     const theirs = JSON.stringify({ pid: deadPid(), purpose: 'start', since: 'then', token: 'theirs' });
