@@ -83,6 +83,7 @@ export class SettingsService {
   readonly #state: StateStore;
   readonly #targets: SettingsTargets;
   readonly #logger: Logger;
+  #updating: Promise<unknown> = Promise.resolve();
 
   constructor(initial: Settings, state: StateStore, targets: SettingsTargets, logger: Logger) {
     this.#current = initial;
@@ -106,7 +107,14 @@ export class SettingsService {
    * over the settings in force, validates, saves and applies the result and records who changed it.
    * @throws ConfigError naming the bad field; nothing is saved or applied then.
    */
-  async update(input: unknown, actor: string): Promise<Record<string, unknown>> {
+  update(input: unknown, actor: string): Promise<Record<string, unknown>> {
+    // One at a time: each merges over what the one before it saved, so none undoes another.
+    const result = this.#updating.then(() => this.#update(input, actor));
+    this.#updating = result.catch(() => undefined);
+    return result;
+  }
+
+  async #update(input: unknown, actor: string): Promise<Record<string, unknown>> {
     const next = mergeSettings(this.#current, input);
     const json = settingsToJson(next);
     await this.#state.update((state) => {
@@ -135,10 +143,66 @@ export function initialSettings(
     trustProxy: config.trustProxy,
   };
   if (Object.keys(saved).length === 0) return fromConfig;
-  try {
-    return parseSettings({ ...settingsToJson(fromConfig), ...saved });
-  } catch (err) {
-    onInvalid(`saved settings ignored: ${(err as Error).message}`);
-    return fromConfig;
+  const base = settingsToJson(fromConfig);
+  let merged: Record<string, unknown> = { ...base, ...saved };
+  // A saved value that no longer validates (a rule tightened by an upgrade) costs only that value:
+  // ignoring every saved setting would also drop trusted proxies and rate limits.
+  for (let round = 0; round < MAX_REPAIRS; round++) {
+    const parsed = settingsSchema.safeParse(merged);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const repaired = withoutInvalid(merged, base, issue);
+    if (repaired === null) break;
+    onInvalid(`saved setting ${repaired.at} ignored (${issue.message}); the config's value applies`);
+    merged = repaired.settings;
   }
+  onInvalid(`saved settings ignored: ${describeIssues(merged)}`);
+  return fromConfig;
+}
+
+/** Saved values replaced by the config's before the whole saved settings are given up. */
+const MAX_REPAIRS = 20;
+
+function describeIssues(input: unknown): string {
+  try {
+    parseSettings(input);
+    return 'unknown problem';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * `settings` (a copy) without what `issue` is about: unknown keys removed, or the value replaced by
+ * `base`'s at the deepest object key on its path (an array is replaced whole). Null when nothing
+ * narrower than the whole settings can be replaced.
+ */
+function withoutInvalid(
+  settings: Record<string, unknown>,
+  base: Record<string, unknown>,
+  issue: z.core.$ZodIssue,
+): { settings: Record<string, unknown>; at: string } | null {
+  const copy = structuredClone(settings);
+  const at = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    let node: unknown = copy;
+    for (const key of at) node = isPlainObject(node) ? node[key] : undefined;
+    if (!isPlainObject(node)) return null;
+    for (const key of issue.keys) delete node[key];
+    return { settings: copy, at: [...at, issue.keys.join(', ')].join('.') };
+  }
+  let node: Record<string, unknown> = copy;
+  let baseNode: unknown = base;
+  for (const [i, key] of at.entries()) {
+    const next = node[key];
+    const baseNext = isPlainObject(baseNode) ? baseNode[key] : undefined;
+    if (!isPlainObject(next) || !isPlainObject(baseNext) || i === at.length - 1) {
+      if (baseNext === undefined) delete node[key];
+      else node[key] = structuredClone(baseNext);
+      return { settings: copy, at: at.slice(0, i + 1).join('.') };
+    }
+    node = next;
+    baseNode = baseNext;
+  }
+  return null;
 }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.js';
-import { mergeSettings, type Settings, settingsToJson } from '../../server/settings.js';
+import { createLogger } from '../../server/log.js';
+import {
+  initialSettings,
+  mergeSettings,
+  type Settings,
+  SettingsService,
+  settingsToJson,
+} from '../../server/settings.js';
+import { openStateStore } from '../../server/store/index.js';
+import { makeTempDir } from './helpers/temp-dir.js';
 
 const config = loadConfig({ env: {}, cwd: '/', flags: { trustProxy: '10.0.0.0/8' } });
 const current: Settings = {
@@ -32,5 +41,76 @@ describe('mergeSettings', () => {
     expect(() => mergeSettings(current, JSON.parse('{"detection": {"__proto__": {"x": 1}}}'))).toThrow(
       'invalid settings: detection.__proto__: not a settings key',
     );
+  });
+});
+
+describe('initialSettings', () => {
+  const saved = {
+    ...settingsToJson(current),
+    detection: {
+      ...current.detection,
+      retention: 43_200_000,
+      thresholds: { ...current.detection.thresholds, high_volume: 5_000 },
+    },
+    rateLimits: [],
+    trustProxy: ['127.0.0.0/8'],
+  };
+
+  it('ignores only a saved value that no longer validates (a 12 h retention, now under the 1 d minimum)', () => {
+    const problems: string[] = [];
+    const settings = initialSettings(config, saved, (m) => problems.push(m));
+    expect(settings.detection.retention).toBe(config.detection.retention);
+    expect(settings.detection.thresholds.high_volume).toBe(5_000);
+    expect(settings.rateLimits).toEqual([]);
+    expect(settings.trustProxy.map((c) => c.text)).toEqual(['127.0.0.0/8']);
+    expect(problems).toEqual([
+      "saved setting detection.retention ignored (must be at least 1d (a number without a unit is milliseconds: write 90d, not 90)); the config's value applies",
+    ]);
+  });
+
+  it('drops unknown saved keys (from a newer version) and keeps the rest', () => {
+    const problems: string[] = [];
+    const withExtra = {
+      ...saved,
+      detection: { ...saved.detection, retention: '30d', future: 1 },
+      later: true,
+    };
+    const settings = initialSettings(config, withExtra, (m) => problems.push(m));
+    expect(settings.detection.retention).toBe(30 * 86_400_000);
+    expect(settings.detection.thresholds.high_volume).toBe(5_000);
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/saved setting later ignored/);
+    expect(problems.join('\n')).toMatch(/saved setting detection\.future ignored/);
+  });
+});
+
+describe('SettingsService', () => {
+  it('applies two partial changes made at once, each over the other', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      const state = await openStateStore({ dataDir: dir });
+      const applied: Settings[] = [];
+      const service = new SettingsService(
+        current,
+        state,
+        { apply: (s) => applied.push(s) },
+        createLogger('silent'),
+      );
+      await Promise.all([
+        service.update({ detection: { thresholds: { high_volume: 500 } } }, 'user:a'),
+        service.update({ detection: { retention: '30d' } }, 'user:b'),
+        service.update({ detection: { retention: '1' } }, 'user:c').catch((err: Error) => err.message),
+      ]);
+      expect(service.inForce().detection).toMatchObject({
+        retention: 30 * 86_400_000,
+        thresholds: { high_volume: 500 },
+      });
+      expect(state.data.settings).toMatchObject({
+        detection: { retention: 30 * 86_400_000, thresholds: { high_volume: 500 } },
+      });
+      expect(applied).toHaveLength(2);
+    } finally {
+      await cleanup();
+    }
   });
 });
