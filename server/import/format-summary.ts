@@ -25,12 +25,18 @@ export function formatSummary(summary: ImportSummary, source: string): string {
 
 const DAY_MS = 86_400_000;
 
+/** When the retention job runs each day, ms after UTC midnight (its schedule, `30 0 * * *`, in detection/index.ts). */
+const RETENTION_RUN_MS = 30 * 60_000;
+
 /**
  * `summary` with {@link ImportSummary.beyondRetention} set when its earliest record lies on a UTC day
- * before the first day the retention job keeps (`nowMs - retentionMs`, as the job computes it).
+ * before the first day the retention job keeps at its next run (the run's time minus the retention,
+ * as the job computes it).
  */
 export function beyondRetention(summary: ImportSummary, retentionMs: number, nowMs: number): ImportSummary {
-  const firstKeptDay = new Date(nowMs - retentionMs).toISOString().slice(0, 10);
+  const todaysRun = Math.floor(nowMs / DAY_MS) * DAY_MS + RETENTION_RUN_MS;
+  const nextRun = todaysRun > nowMs ? todaysRun : todaysRun + DAY_MS;
+  const firstKeptDay = new Date(nextRun - retentionMs).toISOString().slice(0, 10);
   if (summary.earliest === null || summary.earliest.slice(0, 10) >= firstKeptDay) return summary;
   return { ...summary, beyondRetention: { retentionDays: Math.round(retentionMs / DAY_MS), firstKeptDay } };
 }
