@@ -60,11 +60,19 @@ export class AutoBlocker {
     return { ip, reasons: [...reasons].sort() };
   }
 
-  /** Blocks every IP the plan names (unless `dryRun`); returns the decisions. */
+  /** Blocks every IP the plan names (unless `dryRun`), each decided again just before; returns the blocks made (or planned). */
   async run(dryRun = false): Promise<AutoBlockDecision[]> {
     const decisions = this.plan();
-    if (!dryRun) for (const decision of decisions) await this.#block(decision);
-    return decisions;
+    if (dryRun) return decisions;
+    const made: AutoBlockDecision[] = [];
+    for (const planned of decisions) {
+      // Decided again: a live flag's auto-block or an operator may have blocked it meanwhile.
+      const decision = this.#decide(planned.ip, this.#o.flags.activeReasons(planned.ip));
+      if (decision === undefined) continue;
+      await this.#block(decision);
+      made.push(decision);
+    }
+    return made;
   }
 
   /** Blocks `ip` if it now qualifies (called after a new flag). */

@@ -65,6 +65,19 @@ describe('auto-block never locks the operator out', () => {
 });
 
 describe('auto-block after live flags', () => {
+  it('blocks once when the daily run and a live flag decide the same IP at the same time', async () => {
+    await flagThreeTimes('203.0.113.51');
+    await flagThreeTimes('203.0.113.52');
+    const [made] = await Promise.all([blocker.run(), blocker.consider('203.0.113.52')]);
+    expect(made.map((d) => d.ip)).toEqual(['203.0.113.51']);
+    expect(
+      state.data.audit
+        .filter((e) => e.action === 'block')
+        .map((e) => e.target)
+        .sort(),
+    ).toEqual(['203.0.113.51', '203.0.113.52']);
+  });
+
   it('blocks once when the flags that qualify an IP ask together', async () => {
     await flagThreeTimes('203.0.113.50');
     const asked = await Promise.all([1, 2, 3].map(() => blocker.consider('203.0.113.50')));
