@@ -86,8 +86,8 @@ const RELATIVE_STEPS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
 
 /**
  * A time relative to `now` (ms since epoch): `3 minutes ago`, `in 2 days`, `now`. Differences under
- * ten seconds read as "now". The largest unit the difference is under, rounded to the nearest: a
- * 7-day block made a moment ago lapses `in 7 days`, not `in 6 days`.
+ * ten seconds read as "now". Rounded to the nearest in the largest unit it stays under once rounded:
+ * a 7-day block made a moment ago lapses `next week`, not `in 6 days`, and 59.6 s reads `in 1 minute`.
  */
 export function formatRelative(iso: string | number | Date, now: number, locale?: string): string {
   const then = new Date(iso).getTime();
@@ -96,7 +96,8 @@ export function formatRelative(iso: string | number | Date, now: number, locale?
   let value = (then - now) / 1000;
   if (Math.abs(value) < 10) return format.format(0, 'second');
   for (const [unit, size] of RELATIVE_STEPS) {
-    if (Math.abs(value) < size) return format.format(Math.round(value), unit);
+    const rounded = Math.round(value);
+    if (Math.abs(rounded) < size) return format.format(rounded, unit);
     value /= size;
   }
   return format.format(Math.round(value), 'year');

@@ -34,7 +34,10 @@ describe('time formatting', () => {
     expect(formatRelative(NOW - 3 * 60_000, NOW, 'en')).toBe('3 minutes ago');
     expect(formatRelative(NOW - 5_000, NOW, 'en')).toBe('now');
     // A 7-day block made a moment ago: rounded, not cut to 6 days.
-    expect(formatRelative(NOW + 7 * 86_400_000 - 1_500, NOW, 'en')).toBe('in 7 days');
+    expect(formatRelative(NOW + 7 * 86_400_000 - 1_500, NOW, 'en')).toBe('next week');
+    expect(formatRelative(NOW + 6 * 86_400_000 - 1_500, NOW, 'en')).toBe('in 6 days');
+    expect(formatRelative(NOW + 59_600, NOW, 'en')).toBe('in 1 minute');
+    expect(formatRelative(NOW + 23.7 * 3_600_000, NOW, 'en')).toBe('tomorrow');
     expect(formatRelative(NOW - (3 * 60_000 + 40_000), NOW, 'en')).toBe('4 minutes ago');
     expect(formatRelative(NOW - 2 * 3_600_000, NOW, 'en')).toBe('2 hours ago');
     expect(formatRelative(NOW - 86_400_000, NOW, 'en')).toBe('yesterday');
