@@ -14,9 +14,13 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .option('--for <duration>', 'lapse after this long (30m, 12h, 7d); default: permanent')
     .option('--force', 'block even a range that covers your own address (loopback, the admin address)')
     .action(async (target: string, opts: { reason: string; for?: string; force?: boolean }) => {
-      const durationMs = opts.for === undefined ? undefined : parseDuration(opts.for);
-      if (durationMs === null)
-        throw new CliError(`--for expects a duration like 30m, 12h or 7d, got ${JSON.stringify(opts.for)}`);
+      // A unit is required: a bare `--for 90` (meant as days) would be 90 ms, over before it is seen.
+      const parsed = opts.for === undefined || /^\s*\d+\s*$/.test(opts.for) ? null : parseDuration(opts.for);
+      if (opts.for !== undefined && parsed === null)
+        throw new CliError(
+          `--for expects a duration with a unit like 30m, 12h or 7d, got ${JSON.stringify(opts.for)}`,
+        );
+      const durationMs = parsed ?? undefined;
       const result = await withAccessLists(cli, program, 'block', {
         api: (c) =>
           c.json<{ entry: BlockEntry; warnings: string[] }>(

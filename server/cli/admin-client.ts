@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { adminTokenPath } from '../admin/index.js';
 import { runtimeFilePath } from '../appliance.js';
+import { processRuns } from '../store/index.js';
 
 /** A running appliance's admin API, as found through `<data-dir>/admin.json`. */
 export interface AdminClient {
@@ -43,7 +44,7 @@ export async function connectToRunningAppliance(dataDir: string): Promise<AdminC
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new CliError(`cannot read ${runtimeFilePath(dataDir)}: ${(err as Error).message}`);
   }
-  if (!isAlive(runtime.pid)) return null;
+  if (!processRuns(runtime.pid)) return null;
   const token = (await readFile(adminTokenPath(dataDir), 'utf8')).trim();
   const client = makeClient(runtime.adminUrl, token);
   try {
@@ -89,13 +90,4 @@ function makeClient(adminUrl: string, token: string): AdminClient {
       return response;
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

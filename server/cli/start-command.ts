@@ -67,7 +67,7 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
  * ` --data-dir DIR` when `dataDir` is not the default `./data` of `cwd`: the CLI commands find the
  * running appliance through its data dir, so a hint without it would look in the wrong place.
  */
-function dataDirFlag(cwd: string, dataDir: string): string {
+export function dataDirFlag(cwd: string, dataDir: string): string {
   if (path.resolve(cwd, 'data') === dataDir) return '';
   return ` --data-dir ${/^[\w@%+=:,./-]+$/.test(dataDir) ? dataDir : `'${dataDir.replaceAll("'", `'\\''`)}'`}`;
 }

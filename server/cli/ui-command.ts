@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { adminTokenPath } from '../admin/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
+import { dataDirFlag } from './start-command.js';
 
 /**
  * `ipwarden ui`: prints the operator UI's sign-in link. The token travels in the URL fragment,
@@ -19,7 +20,9 @@ export function registerUiCommand(program: Command, cli: CliContext): void {
       const config = resolveConfig(cli, program);
       const client = await connectToRunningAppliance(config.dataDir);
       if (!client)
-        throw new CliError(`ipwarden is not running on ${config.dataDir}; start it with: npx ipwarden start`);
+        throw new CliError(
+          `ipwarden is not running on ${config.dataDir}; start it with: npx ipwarden start${dataDirFlag(cli.cwd, config.dataDir)}`,
+        );
       const token = (await readFile(adminTokenPath(config.dataDir), 'utf8')).trim();
       cli.out(`${client.adminUrl}/#token=${token}\n`);
     });

@@ -25,6 +25,7 @@ export {
   lockDataDir,
 } from './data-dir-lock.js';
 export { ListSync } from './list-sync.js';
+export { processRuns } from './lock-holder.js';
 export { OperatorAddresses } from './operator-addresses.js';
 export * from './request-log.js';
 export { isValidDay } from './segment-files.js';

@@ -46,14 +46,30 @@ export function parseHolder(text: string): LockHolder | null {
  * lock we do not hold is an earlier process's.
  */
 export function holderIsAlive(holder: LockHolder): boolean {
-  if (holder.pid === process.pid) return false;
+  if (holder.pid === process.pid || !processRuns(holder.pid)) return false;
+  const now = processStartMark(holder.pid);
+  return holder.started === undefined || now === null || now === holder.started;
+}
+
+/**
+ * True when `pid` is a running process: it answers signal 0 (EPERM: it runs as another user) and,
+ * on Linux, is not a zombie — a process killed with `kill -9` stays one until its parent reaps it,
+ * which a container's PID 1 may never do (proc(5): state `Z` in /proc/<pid>/stat).
+ */
+export function processRuns(pid: number): boolean {
   try {
-    process.kill(holder.pid, 0);
+    process.kill(pid, 0);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const now = processStartMark(holder.pid);
-  return holder.started === undefined || now === null || now === holder.started;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true; // no /proc here (macOS, Windows): signal 0 is all there is to go on
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 /**

@@ -32,6 +32,10 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect(bad.error?.message).toContain('203.0.113.999');
     const badFor = await run('block', '203.0.113.8', '--for', 'tomorrow');
     expect(badFor.error?.message).toContain('--for');
+    // A bare number would be milliseconds: a block over before anyone sees it.
+    expect((await run('block', '203.0.113.8', '--for', '90')).error?.message).toBe(
+      '--for expects a duration with a unit like 30m, 12h or 7d, got "90"',
+    );
     expect((await run('unblock', '203.0.113.9')).out).toBe('unblocked 203.0.113.9\n');
     expect((await run('unblock', '203.0.113.9')).error?.message).toContain('not on the blocklist');
 
@@ -42,6 +46,12 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect(state.blocks).toHaveLength(1);
     expect(state.audit.map((a) => a.action)).toEqual(['block', 'block', 'unblock']);
     expect(state.audit.every((a) => a.actor === 'cli')).toBe(true);
+  });
+
+  it('ui says how to start ipwarden on the data dir it was given', async () => {
+    expect((await run('ui')).error?.message).toBe(
+      `ipwarden is not running on ${dir}; start it with: npx ipwarden start --data-dir ${dir}`,
+    );
   });
 
   it('says when a range was typed with host bits set, since the whole range is blocked', async () => {

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, lockDataDir } from '../../../server/store/index.js';
+import { DataDirLockedError, lockDataDir, processRuns } from '../../../server/store/index.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
@@ -89,6 +90,33 @@ describe('lockDataDir', () => {
       child.kill();
     }
   });
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'takes over the lock of a process killed but not reaped (a zombie)',
+    async () => {
+      // `sleep 61` replaces the shell and never reaps its child `sleep 60`, killed below: a zombie.
+      const parent = spawn('sh', ['-c', 'sleep 60 & echo $!; exec sleep 61'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      try {
+        const pid = Number(
+          await new Promise<string>((resolve) =>
+            parent.stdout.once('data', (b: Buffer) => resolve(b.toString())),
+          ),
+        );
+        process.kill(pid, 'SIGKILL');
+        await expect.poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');
+        expect(processRuns(pid)).toBe(false);
+        await writeFile(
+          lockFile(),
+          JSON.stringify({ pid, purpose: 'start', since: 'then', token: 'zombie' }),
+        );
+        await (await lockDataDir(dir, 'start')).release();
+      } finally {
+        parent.kill('SIGKILL');
+      }
+    },
+  );
 
   it('lets exactly one of several processes take over a stale lock at once', async () => {
     await writeFile(
