@@ -187,6 +187,57 @@ export function fromFormValues(values: SettingsFormValues, base: Settings): Sett
   };
 }
 
+/**
+ * What `next` changes of `base`, as a partial settings object for `PUT /api/settings` (which merges
+ * it over the settings in force): objects key by key, arrays and values whole. Sending only this,
+ * not the whole form, keeps a change made elsewhere since the page loaded (another tab, the API).
+ * Empty when nothing changed.
+ */
+export function settingsChanges(next: Settings, base: Settings): Record<string, unknown> {
+  return objectChanges(
+    next as unknown as Record<string, unknown>,
+    base as unknown as Record<string, unknown>,
+  );
+}
+
+function objectChanges(
+  next: Record<string, unknown>,
+  base: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    const before = base[key];
+    if (isPlainObject(value) && isPlainObject(before)) {
+      const inner = objectChanges(value, before);
+      if (Object.keys(inner).length > 0) out[key] = inner;
+    } else if (!sameValue(value, before)) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Deep equality of JSON values, whatever the order of object keys; a duration as the form writes it
+ * (`7d`) equals the milliseconds the server sent (604800000).
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'number') return parseDuration(a) === b;
+  if (typeof a === 'number' && typeof b === 'string') return parseDuration(b) === a;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+    );
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((k) => sameValue(a[k], b[k]));
+  }
+  return a === b;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** True when `result` is a {@link FieldError}. */
 export function isFieldError(result: Settings | FieldError): result is FieldError {
   return isError(result);

@@ -77,6 +77,44 @@ describe('settings: test against history', () => {
   });
 });
 
+describe('settings: save', () => {
+  it('saves only the fields changed in the form, keeping a change made elsewhere since the page loaded', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    const highVolume = page.locator('[data-field="detection.thresholds.high_volume"]');
+    await highVolume.waitFor();
+    // Another tab, or the API, changes two other settings meanwhile.
+    const elsewhere = await app.admin('/api/settings', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ detection: { thresholds: { brute_force: 250 }, flagTtl: '3d' } }),
+    });
+    expect(elsewhere.status).toBe(200);
+    await highVolume.fill('80');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Saved — applied without restart.');
+    expect(app.appliance.parts.state.data.settings).toMatchObject({
+      detection: { thresholds: { high_volume: 80, brute_force: 250 }, flagTtl: 3 * 86_400_000 },
+    });
+    // The form now shows the settings in force, the other tab's change included.
+    expect(await page.locator('[data-field="detection.thresholds.brute_force"]').inputValue()).toBe('250');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Nothing to save: no field was changed.');
+    // Put the thresholds back for the tests that follow.
+    await app.admin('/api/settings', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        detection: { thresholds: { high_volume: 100, brute_force: 200 }, flagTtl: '7d' },
+      }),
+    });
+  });
+});
+
 describe('flags: range suggestions', () => {
   it('suggests a /24 with three flagged IPs; one click blocks it (audited), another dismisses one', async () => {
     const { flags } = app.appliance.parts.detection;

@@ -4,6 +4,7 @@ import {
   fromFormValues,
   isFieldError,
   parseLines,
+  settingsChanges,
   toFormValues,
 } from '../../renderer/src/settings-form.js';
 import type { Settings } from '../../renderer/src/types.js';
@@ -132,5 +133,19 @@ describe('settings form', () => {
 
   it('splits textareas into trimmed lines', () => {
     expect(parseLines(' a \r\n\n b\n')).toEqual(['a', 'b']);
+  });
+});
+
+describe('settingsChanges', () => {
+  it('keeps only what the form changed: objects key by key, arrays whole', () => {
+    const values = toFormValues(settings);
+    expect(settingsChanges(fromFormValues(values, settings) as Settings, settings)).toEqual({});
+    values.thresholds.high_volume = '80';
+    values.trustProxy = '127.0.0.1/32\n10.0.0.0/8';
+    const next = fromFormValues(values, settings) as Settings;
+    expect(settingsChanges(next, settings)).toEqual({
+      detection: { thresholds: { high_volume: 80 } },
+      trustProxy: ['127.0.0.1/32', '10.0.0.0/8'],
+    });
   });
 });

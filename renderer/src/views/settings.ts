@@ -13,6 +13,7 @@ import {
   fromFormValues,
   isFieldError,
   type SettingsFormValues,
+  settingsChanges,
   THRESHOLD_NAMES,
   toFormValues,
 } from '../settings-form.js';
@@ -73,8 +74,9 @@ export const settingsView: View = (root, ctx) => {
     }
   }
 
-  function settingsForm(initial: Settings): HTMLFormElement {
-    let base = initial;
+  /** The form for `initial`, the settings in force; `notice` is shown in its message line. */
+  function settingsForm(initial: Settings, notice = ''): HTMLFormElement {
+    const base = initial;
     const v = toFormValues(initial);
     const thresholds = Object.fromEntries(
       THRESHOLD_NAMES.map((name) => [
@@ -100,6 +102,7 @@ export const settingsView: View = (root, ctx) => {
       attrs: { role: 'alert', id: 'settings-message' },
       data: { testid: 'settings-message' },
     });
+    message.textContent = notice;
     const save = button('Save', () => undefined, { type: 'submit', variant: 'primary' });
 
     const form = h(
@@ -208,11 +211,18 @@ export const settingsView: View = (root, ctx) => {
         markInvalid(next.field);
         return;
       }
+      const changes = settingsChanges(next, base);
+      if (Object.keys(changes).length === 0) {
+        message.textContent = 'Nothing to save: no field was changed.';
+        return;
+      }
       save.disabled = true;
-      put<{ settings: Settings }>('/api/settings', next, ctx.signal)
+      put<{ settings: Settings }>('/api/settings', changes, ctx.signal)
         .then((answer) => {
-          base = answer?.settings ?? next;
-          message.textContent = 'Saved — applied without restart.';
+          // The form shows the settings now in force, changes made elsewhere included.
+          const fresh = settingsForm(answer?.settings ?? next, 'Saved — applied without restart.');
+          form.replaceWith(fresh);
+          fresh.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus();
           toast('Saved — applied without restart');
         })
         .catch((error: unknown) => {
