@@ -75,7 +75,11 @@ async function postBlock(body: Record<string, string>): Promise<BlockResult | nu
 export async function unblockTarget(target: string): Promise<boolean> {
   try {
     await del(withSegment('/api/blocks', target));
-    toast(`Unblocked ${target}`);
+    toast(
+      target.includes('/')
+        ? `Unblocked ${target}`
+        : `Unblocked ${target}. Auto-block leaves it alone until it is flagged again.`,
+    );
     return true;
   } catch (error) {
     return failed(`Unblocking ${target}`, error);

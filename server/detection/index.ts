@@ -95,6 +95,7 @@ export function createDetection(deps: DetectionDeps): Detection {
   const autoBlocker = new AutoBlocker({
     flags,
     lists,
+    audit: () => state.data.audit,
     logger,
     reasons: config.autoBlockReasons,
     durationMs: config.autoBlockFor,

@@ -19,17 +19,20 @@ let flags: FlagStore;
 let blocker: AutoBlocker;
 let operator: OperatorAddresses;
 let state: StateStore;
+let nowMs = NOW;
 
 beforeEach(async () => {
   let dir: string;
   ({ dir, cleanup } = await makeTempDir());
   state = await openStateStore({ dataDir: dir, now: () => new Date(NOW) });
   operator = new OperatorAddresses(['192.0.2.10']);
-  lists = new AccessLists(state, () => NOW, operator);
+  nowMs = NOW;
+  lists = new AccessLists(state, () => nowMs, operator);
   flags = new FlagStore(state, lists);
   blocker = new AutoBlocker({
     flags,
     lists,
+    audit: () => state.data.audit,
     logger: createLogger('silent'),
     reasons: 3,
     durationMs: 3_600_000,
@@ -61,6 +64,29 @@ describe('auto-block never locks the operator out', () => {
     expect(await blocker.consider('203.0.113.5')).toBe(false);
     expect(await blocker.consider('127.0.0.2')).toBe(false);
     expect(lists.listBlocks()).toEqual([]);
+  });
+});
+
+describe("auto-block respects an operator's unblock", () => {
+  it('does not block again an IP unblocked after its flags were raised, until a new flag comes', async () => {
+    await flagThreeTimes('203.0.113.60');
+    expect(await blocker.consider('203.0.113.60')).toBe(true);
+    await lists.unblock('203.0.113.60', 'user:op');
+    expect(await blocker.run()).toEqual([]);
+    expect(await blocker.consider('203.0.113.60')).toBe(false);
+    expect(lists.decide('203.0.113.60').kind).toBe('none');
+    // A job's own unblock (a lapsed block's cleanup, say) does not count as the operator's word.
+    await flagThreeTimes('203.0.113.61');
+    await blocker.run();
+    await lists.unblock('203.0.113.61', 'job:cleanup');
+    expect((await blocker.run()).map((d) => d.ip)).toEqual(['203.0.113.61']);
+    // A flag raised after the unblock counts again.
+    nowMs += 60_000;
+    await flags.raise(
+      { ip: '203.0.113.60', reason: 'high_volume', count: 500, details: {}, seenAt: nowMs },
+      'test',
+    );
+    expect(await blocker.consider('203.0.113.60')).toBe(true);
   });
 });
 
