@@ -11,7 +11,7 @@ import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
 import { closeGracefully, type ProxyServer } from './proxy/index.js';
 import type { Settings } from './settings.js';
-import { initialSettings, SettingsService } from './settings.js';
+import { initialSettings, overriddenConfig, SettingsService } from './settings.js';
 import {
   AccessLists,
   type Cluster,
@@ -115,6 +115,11 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists, state);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
+    const overridden = overriddenConfig(config, settings);
+    if (overridden.length > 0)
+      logger.warn(
+        `settings saved in the UI apply instead of the config (flags, environment, file) for: ${overridden.join(', ')}`,
+      );
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
     const detection = createDetection({
       config: settings.detection,

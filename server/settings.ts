@@ -160,6 +160,28 @@ export function initialSettings(
   return fromConfig;
 }
 
+/**
+ * The settings (dotted paths, arrays whole) where `settings` differs from what `config` alone gives:
+ * what settings saved in the UI override at start, so the start can say that a flag or config-file
+ * value did not take effect.
+ */
+export function overriddenConfig(config: Config, settings: Settings): string[] {
+  const fromConfig = settingsToJson({
+    detection: config.detection,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
+  });
+  return differingPaths(fromConfig, settingsToJson(settings), '');
+}
+
+function differingPaths(a: unknown, b: unknown, at: string): string[] {
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((key) => differingPaths(a[key], b[key], at === '' ? key : `${at}.${key}`));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
+}
+
 /** Saved values replaced by the config's before the whole saved settings are given up. */
 const MAX_REPAIRS = 20;
 

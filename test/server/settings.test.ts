@@ -4,6 +4,7 @@ import { createLogger } from '../../server/log.js';
 import {
   initialSettings,
   mergeSettings,
+  overriddenConfig,
   type Settings,
   SettingsService,
   settingsToJson,
@@ -112,5 +113,17 @@ describe('SettingsService', () => {
     } finally {
       await cleanup();
     }
+  });
+});
+
+describe('overriddenConfig', () => {
+  it('names the settings saved in the UI that differ from the config, so the start can say so', () => {
+    expect(overriddenConfig(config, current)).toEqual(['detection.retention']);
+    const next = mergeSettings(current, { rateLimits: [], detection: { thresholds: { brute_force: 300 } } });
+    expect(overriddenConfig(config, next)).toEqual([
+      'detection.thresholds.brute_force',
+      'detection.retention',
+      'rateLimits',
+    ]);
   });
 });
