@@ -43,7 +43,7 @@ export const duration = z.union([z.number().int().positive(), z.string()]).trans
  */
 export function durationAtLeast(minMs: number, minText: string) {
   return duration.refine((ms) => ms >= minMs, {
-    message: `must be at least ${minText} (a number without a unit is milliseconds: write 90d, not 90)`,
+    message: `must be at least ${minText} (a number without a unit counts as milliseconds)`,
   });
 }
 

@@ -173,7 +173,7 @@ async function withAccessLists<T>(
   const adds = purpose === 'block' || purpose === 'allow';
   // Only an addition may start a data dir (a blocklist made before the first start).
   if (!adds) requireDataDir(config.dataDir);
-  const { client, lock } = await reachDataDir(config.dataDir, `cli ${purpose}`);
+  const { client, lock } = await reachDataDir(cli, config.dataDir, `cli ${purpose}`);
   if (client) return how.api(client);
   try {
     const result = await how.local(new AccessLists(await openLocalState(cli, config.dataDir)));

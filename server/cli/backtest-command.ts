@@ -39,16 +39,21 @@ export function registerBacktestCommand(program: Command, cli: CliContext): void
       const client = await connectToRunningAppliance(config.dataDir);
       const result = client
         ? (
-            await client.json<{ backtest: BacktestResult }>(
-              'POST',
-              '/api/backtest',
-              {
-                settings: candidate,
-                since: range.since.toISOString(),
-                until: range.until.toISOString(),
-              },
-              { long: true },
-            )
+            await client
+              .json<{ backtest: BacktestResult }>(
+                'POST',
+                '/api/backtest',
+                {
+                  settings: candidate,
+                  since: range.since.toISOString(),
+                  until: range.until.toISOString(),
+                },
+                { long: true },
+              )
+              .catch((err: Error) => {
+                // The same words as offline: the API names the body field the candidate went in.
+                throw new CliError(err.message.replace(/^invalid body field "settings": /, '--config: '));
+              })
           ).backtest
         : await backtestOffline(config, candidate, range, cli);
       cli.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatBacktest(result));

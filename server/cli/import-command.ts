@@ -40,7 +40,7 @@ export function registerImportCommand(program: Command, cli: CliContext): void {
         );
       }
       const config = resolveConfig(cli, program);
-      const { client, lock } = await reachDataDir(config.dataDir, 'cli import');
+      const { client, lock } = await reachDataDir(cli, config.dataDir, 'cli import');
       const progress = cli.errIsTTY && !opts.json ? progressLine(cli.err) : undefined;
       const source = file === '-' ? 'stdin' : file;
       const run = {

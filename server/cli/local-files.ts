@@ -24,15 +24,17 @@ const WAIT_MS = 10_000;
  * this command (see lockDataDir): a command never edits the files behind another process's back,
  * which would then overwrite the change from memory. While another process holds the data dir
  * without an admin API yet (starting) or for a command of its own, this waits for it (`waitMs`, 10 s).
- * Release the lock when done.
+ * Says once on stderr that it waits. Release the lock when done.
  * @throws CliError naming the process that still holds the data dir after `waitMs`.
  */
 export async function reachDataDir(
+  cli: CliContext,
   dataDir: string,
   purpose: string,
   waitMs = WAIT_MS,
 ): Promise<DataDirAccess> {
   const deadline = Date.now() + waitMs;
+  let told = false;
   for (;;) {
     const client = await connectToRunningAppliance(dataDir);
     if (client) return { client };
@@ -42,6 +44,8 @@ export async function reachDataDir(
       if (!(err instanceof DataDirLockedError)) throw err;
       if (Date.now() >= deadline)
         throw new CliError(`${err.message}; try again when it has started or finished`);
+      if (!told) cli.err(`ipwarden: waiting: ${err.message}\n`);
+      told = true;
     }
     await sleep(100);
   }

@@ -35,7 +35,7 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
         if (range && opts.task !== 'monitor') throw new CliError('--since/--until go with --task monitor');
         const dryRun = opts.dryRun ?? false;
         const config = resolveConfig(cli, program);
-        const { client, lock } = await reachDataDir(config.dataDir, 'cli monitor');
+        const { client, lock } = await reachDataDir(cli, config.dataDir, 'cli monitor');
         const runs: JobRun[] = [];
         if (client) {
           for (const task of tasks) {

@@ -350,7 +350,7 @@ describe('loadConfig errors name the field and where it came from', () => {
     const message = configErrorOf({ env: {}, cwd });
     expect(message).toContain('detection.retention');
     expect(message).toContain(
-      'must be at least 1d (a number without a unit is milliseconds: write 90d, not 90)',
+      'must be at least 1d (a number without a unit counts as milliseconds)',
     );
     expect(message).toContain('detection.flagTtl');
     expect(message).toContain('must be at least 1h');

@@ -65,7 +65,7 @@ describe('initialSettings', () => {
     expect(settings.rateLimits).toEqual([]);
     expect(settings.trustProxy.map((c) => c.text)).toEqual(['127.0.0.0/8']);
     expect(problems).toEqual([
-      "saved setting detection.retention ignored (must be at least 1d (a number without a unit is milliseconds: write 90d, not 90)); the config's value applies",
+      "saved setting detection.retention ignored (must be at least 1d (a number without a unit counts as milliseconds)); the config's value applies",
     ]);
   });
 

@@ -138,7 +138,7 @@ function card(
       'p',
       { class: 'muted small' },
       `Legitimate traffic in the last ${hours} h: ${formatNumber(s.legitimate.requests)} requests from ` +
-        `${formatNumber(s.legitimate.ips)} unflagged IPs in the range (flagged IPs: ${formatNumber(s.flaggedRequests)} requests).`,
+        `${formatNumber(s.legitimate.ips)} unflagged ${s.legitimate.ips === 1 ? 'IP' : 'IPs'} in the range (flagged IPs: ${formatNumber(s.flaggedRequests)} requests).`,
     ),
     s.allowlisted.length === 0
       ? null

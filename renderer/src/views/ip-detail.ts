@@ -80,8 +80,13 @@ function countriesSection(detail: IpDetail): HTMLElement {
   return h(
     'ul',
     { class: 'inline-list' },
+    // Counted over the most recent requests the page shows (up to 100), not the IP's whole history.
     ...detail.countries.map((c) =>
-      h('li', null, `${c.name ?? countryName(c.code)} (${c.code}) · ${formatNumber(c.count)} requests`),
+      h(
+        'li',
+        null,
+        `${c.name ?? countryName(c.code)} (${c.code}) · ${formatNumber(c.count)} of the ${formatNumber(detail.requests.length)} most recent requests`,
+      ),
     ),
   );
 }

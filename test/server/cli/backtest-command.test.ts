@@ -121,6 +121,11 @@ describe('ipwarden backtest over the imported apache_logs', () => {
       const result = JSON.parse(cli.out) as BacktestResult;
       expect(result.diff.newlyFlagged.map((e) => e.ip)).toEqual(['130.237.218.86']);
       expect(JSON.stringify(app.appliance.parts.state.data)).toBe(stateBefore);
+      // A bad candidate gets the same words as without a running appliance.
+      await writeFile(path.join(dir, 'bad.json'), '{"detection":{"thresholds":{"high_volume":-5}}}');
+      expect((await run('backtest', '--config', 'bad.json', ...RANGE)).error?.message).toMatch(
+        /^--config: invalid settings: detection\.thresholds\.high_volume/,
+      );
     } finally {
       await app.stop();
     }

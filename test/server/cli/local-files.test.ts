@@ -50,10 +50,15 @@ describe('commands on the files lock the data dir', () => {
 
   it('gives up naming the holder when it keeps the data dir, and changes nothing', async () => {
     const pid = await holdLock();
-    await expect(reachDataDir(dir, 'cli block', 300)).rejects.toThrow(
+    const err: string[] = [];
+    const cli = { out: () => undefined, err: (t: string) => err.push(t), env: {}, cwd: dir };
+    await expect(reachDataDir(cli, dir, 'cli block', 300)).rejects.toThrow(
       `the data dir ${dir} is in use by ipwarden (pid ${pid}, since 2026-12-07T00:00:00Z); try again when it has started or finished`,
     );
     expect(await readdir(dir)).toEqual(['ipwarden.lock']);
+    expect(err).toEqual([
+      `ipwarden: waiting: the data dir ${dir} is in use by ipwarden (pid ${pid}, since 2026-12-07T00:00:00Z)\n`,
+    ]);
   });
 });
 
