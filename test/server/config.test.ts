@@ -349,9 +349,7 @@ describe('loadConfig errors name the field and where it came from', () => {
     await writeJson('ipwarden.config.json', { detection: { retention: '90', flagTtl: 7 } });
     const message = configErrorOf({ env: {}, cwd });
     expect(message).toContain('detection.retention');
-    expect(message).toContain(
-      'must be at least 1d (a number without a unit counts as milliseconds)',
-    );
+    expect(message).toContain('must be at least 1d (a number without a unit counts as milliseconds)');
     expect(message).toContain('detection.flagTtl');
     expect(message).toContain('must be at least 1h');
     await writeJson('ipwarden.config.json', { detection: { retention: '1d', flagTtl: '1h' } });
