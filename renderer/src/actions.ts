@@ -28,7 +28,7 @@ function durationText(duration: string): string {
 }
 
 function failed(action: string, error: unknown): false {
-  if (!isQuiet(error)) toast(`${action} failed: ${errorMessage(error)}`, { tone: 'error' });
+  if (!isQuiet(error)) toast(`${action} failed: ${errorMessage(error)}`, { tone: 'warning' });
   return false;
 }
 
@@ -74,12 +74,17 @@ async function postBlock(body: Record<string, string>): Promise<BlockResult | nu
 /** Removes a blocklist entry (an IP or the exact CIDR that was blocked). */
 export async function unblockTarget(target: string): Promise<boolean> {
   try {
-    await del(withSegment('/api/blocks', target));
-    toast(
-      target.includes('/')
-        ? `Unblocked ${target}`
-        : `Unblocked ${target}. Auto-block leaves it alone until it is flagged again.`,
-    );
+    const answer = await del<{ stillBlockedBy?: string }>(withSegment('/api/blocks', target));
+    if (answer?.stillBlockedBy !== undefined)
+      toast(`Unblocked ${target}, but it is still blocked by the range ${answer.stillBlockedBy}`, {
+        tone: 'error',
+      });
+    else
+      toast(
+        target.includes('/')
+          ? `Unblocked ${target}`
+          : `Unblocked ${target}. Auto-block leaves it alone until it is flagged again.`,
+      );
     return true;
   } catch (error) {
     return failed(`Unblocking ${target}`, error);

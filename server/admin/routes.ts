@@ -156,7 +156,9 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.delete('/blocks/:target', async (ctx) => {
     const removed = await accessLists.unblock(ctx.params.target ?? '', actor(ctx.get('x-ipwarden-actor')));
-    ctx.body = { removed };
+    // An address a range still covers stays blocked: say by which block.
+    const still = removed.target.includes('/') ? undefined : accessLists.blockCovering(removed.target);
+    ctx.body = { removed, ...(still ? { stillBlockedBy: still.target } : {}) };
   });
 
   router.get('/allowlist', (ctx) => {

@@ -127,6 +127,17 @@ describe('admin API', () => {
     });
     expect(((await warn.json()) as { warnings: string[] }).warnings[0]).toContain('10.0.0.0/8');
     expect((await app.admin('/api/allowlist/10.0.0.0%2F8', { method: 'DELETE' })).status).toBe(200);
+    // Unblocking an address a range still covers says which range.
+    await app.admin('/api/blocks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '10.1.2.3' }),
+    });
+    const lifted = await app.admin('/api/blocks/10.1.2.3', { method: 'DELETE' });
+    expect(await lifted.json()).toMatchObject({
+      removed: { target: '10.1.2.3' },
+      stillBlockedBy: '10.1.0.0/16',
+    });
     expect((await app.admin('/api/blocks/10.1.0.0%2F16', { method: 'DELETE' })).status).toBe(200);
   });
 
