@@ -5,5 +5,5 @@
  */
 export function lockoutQuestion(serverMessage: string): string {
   const risk = serverMessage.replace(/\.?\s*Repeat with force \([^)]*\) to block it anyway\.?$/, '');
-  return `${risk}.\n\nBlock it anyway?`;
+  return `${risk.charAt(0).toUpperCase()}${risk.slice(1)}.\n\nBlock it anyway?`;
 }

@@ -37,7 +37,7 @@ export function checkBlock(
   const hostBits = (range.network.family === 4 ? 32 : 128) - range.prefix;
   if (hostBits >= (range.network.family === 4 ? 24 : 96)) {
     warnings.push(
-      `${range.text} covers 2^${hostBits} addresses: a large part of the internet is now blocked`,
+      `${range.text} covers 2^${hostBits} addresses${range.network.family === 4 ? ` (${(2 ** hostBits).toLocaleString('en')})` : ''}: check that a block this wide is what you meant`,
     );
   }
   return warnings;

@@ -14,8 +14,8 @@ describe('the lockout question', () => {
     }
     expect(message).toContain('Repeat with force');
     expect(lockoutQuestion(message)).toBe(
-      'blocking 127.0.0.0/24 would block your own address (127.0.0.0/8: loopback, the admin address or an admin session) and may lock you out of your own site.\n\nBlock it anyway?',
+      'Blocking 127.0.0.0/24 would block your own address (127.0.0.0/8: loopback, the admin address or an admin session) and may lock you out of your own site.\n\nBlock it anyway?',
     );
-    expect(lockoutQuestion('something else')).toBe('something else.\n\nBlock it anyway?');
+    expect(lockoutQuestion('something else')).toBe('Something else.\n\nBlock it anyway?');
   });
 });

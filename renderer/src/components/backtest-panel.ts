@@ -111,7 +111,7 @@ function renderResult(r: BacktestResult): Child[] {
     'Requests',
     'Flagged IPs',
     'Auto-blocked IPs',
-    '429s',
+    '429 answers',
   ]);
   for (const [name, side] of [
     ['Current settings', r.current],
@@ -195,7 +195,7 @@ function rateLimitTable(rows: BacktestResult['diff']['rateLimited']): HTMLElemen
   if (rows.length === 0) return h('div', null, heading);
   const { table: element, body } = table(
     'Rate limits',
-    ['IP', 'Rule', '429s now', '429s with these settings'],
+    ['IP', 'Rule', '429 answers now', '429 answers with these settings'],
     {
       hiddenCaption: true,
     },
