@@ -114,8 +114,11 @@ export async function unblockCovering(pairs: readonly (readonly [string, string]
 /** Adds an IP or CIDR to the allowlist (never blocked, limited or flagged). */
 export async function allowTarget(target: string, reason: string): Promise<boolean> {
   try {
-    await post('/api/allowlist', { target, reason });
-    toast(`Added ${target} to the allowlist`);
+    const answer = await post<{ warnings?: string[] }>('/api/allowlist', { target, reason });
+    const warnings = answer?.warnings ?? [];
+    if (warnings.length > 0)
+      toast(`Added ${target} to the allowlist. ${warnings.join(' ')}`, { tone: 'warning' });
+    else toast(`Added ${target} to the allowlist`);
     return true;
   } catch (error) {
     return failed(`Allowlisting ${target}`, error);

@@ -4,7 +4,7 @@ import { type Detection, JOB_NAMES, type JobName, listReports } from '../detecti
 import type { ImportJobs } from '../import/index.js';
 import { cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
 import type { SettingsService } from '../settings.js';
-import type { AccessLists, RequestLog, StateStore } from '../store/index.js';
+import { type AccessLists, checkAllow, type RequestLog, type StateStore } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import { SESSION_COOKIE, sessionValue } from './auth.js';
 import { detectionRoutes } from './detection-routes.js';
@@ -168,7 +168,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.post('/allowlist', async (ctx) => {
     const body = validate(allowBodySchema, ctx.request.body, 'body');
     ctx.status = 201;
-    ctx.body = { entry: await accessLists.allow({ ...body, actor: actor(ctx.get('x-ipwarden-actor')) }) };
+    const entry = await accessLists.allow({ ...body, actor: actor(ctx.get('x-ipwarden-actor')) });
+    ctx.body = { entry, warnings: checkAllow(entry.target, (ip) => accessLists.blockCovering(ip)) };
   });
   router.delete('/allowlist/:target', async (ctx) => {
     ctx.body = {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config.js';
-import { AccessLists, type BlockEntry } from '../store/index.js';
+import { AccessLists, type BlockEntry, checkAllow } from '../store/index.js';
 import { type AdminClient, CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
 import { changedFilesNote, openLocalState, reachDataDir, requireDataDir } from './local-files.js';
@@ -56,11 +56,18 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
     .action(async (target: string, opts: { reason: string }) => {
       const result = await withAccessLists(cli, program, 'allow', {
         api: (c) =>
-          c.json<{ entry: { target: string } }>('POST', '/api/allowlist', { target, reason: opts.reason }),
-        local: async (lists) => ({ entry: await lists.allow({ target, reason: opts.reason, actor: 'cli' }) }),
+          c.json<{ entry: { target: string }; warnings: string[] }>('POST', '/api/allowlist', {
+            target,
+            reason: opts.reason,
+          }),
+        local: async (lists) => {
+          const entry = await lists.allow({ target, reason: opts.reason, actor: 'cli' });
+          return { entry, warnings: checkAllow(entry.target, (ip) => lists.blockCovering(ip)) };
+        },
       });
       cli.out(`allowlisted ${result.entry.target}\n`);
       noteRange(cli, target, result.entry.target);
+      for (const warning of result.warnings) cli.err(`warning: ${warning}\n`);
     });
 
   program

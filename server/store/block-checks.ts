@@ -1,7 +1,7 @@
 import { type Cidr, cidrsOverlap, parseCidr } from '../net/index.js';
 import { AccessListError } from './access-list-error.js';
 import type { OperatorAddresses } from './operator-addresses.js';
-import type { AllowEntry } from './state-schema.js';
+import type { AllowEntry, BlockEntry } from './state-schema.js';
 
 /**
  * Checks a block of `range` before it is applied (lockout prevention, issue 5):
@@ -41,4 +41,17 @@ export function checkBlock(
     );
   }
   return warnings;
+}
+
+/**
+ * What an allowlist entry for `target` (canonical IP or CIDR) overrides: the live block covering
+ * its first address, which no longer applies there (the allowlist wins). Returns the warnings, for
+ * the API's `warnings` array and the CLI.
+ */
+export function checkAllow(target: string, blockCovering: (ip: string) => BlockEntry | undefined): string[] {
+  const block = blockCovering(parseCidr(target).network.text);
+  if (block === undefined) return [];
+  return [
+    `${block.target} is blocked; ${target} is let through all the same (the allowlist wins over blocks)`,
+  ];
 }

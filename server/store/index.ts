@@ -16,6 +16,7 @@ export {
   type RequestAction,
   serialiseAccessRecord,
 } from './access-record.js';
+export { checkAllow } from './block-checks.js';
 export { type Cluster, createCluster, type RedisFailurePolicy } from './cluster.js';
 export { type CountersClient, createCounters } from './counters.js';
 export {

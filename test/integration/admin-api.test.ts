@@ -127,6 +127,16 @@ describe('admin API', () => {
     });
     expect(((await warn.json()) as { warnings: string[] }).warnings[0]).toContain('10.0.0.0/8');
     expect((await app.admin('/api/allowlist/10.0.0.0%2F8', { method: 'DELETE' })).status).toBe(200);
+    // Allowlisting an address inside a blocked range says the block no longer applies to it.
+    const inside = await app.admin('/api/allowlist', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ target: '10.1.9.9' }),
+    });
+    expect(((await inside.json()) as { warnings: string[] }).warnings).toEqual([
+      '10.1.0.0/16 is blocked; 10.1.9.9 is let through all the same (the allowlist wins over blocks)',
+    ]);
+    expect((await app.admin('/api/allowlist/10.1.9.9', { method: 'DELETE' })).status).toBe(200);
     // Unblocking an address a range still covers says which range.
     await app.admin('/api/blocks', {
       method: 'POST',

@@ -48,6 +48,16 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
     expect(state.audit.every((a) => a.actor === 'cli')).toBe(true);
   });
 
+  it('warns when an allowlisted address lies in a blocked range, which no longer applies to it', async () => {
+    await run('block', '192.0.2.0/24');
+    const allowed = await run('allow', '192.0.2.9');
+    expect(allowed.out).toBe('allowlisted 192.0.2.9\n');
+    expect(allowed.err).toContain(
+      'warning: 192.0.2.0/24 is blocked; 192.0.2.9 is let through all the same (the allowlist wins over blocks)\n',
+    );
+    expect((await run('allow', '198.51.100.1')).err).not.toContain('warning');
+  });
+
   it('ui says how to start ipwarden on the data dir it was given', async () => {
     expect((await run('ui')).error?.message).toBe(
       `ipwarden is not running on ${dir}; start it with: npx ipwarden start --data-dir ${dir}`,
