@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { type Cidr, cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
 import type { AccessLists, AuditEntry } from '../store/index.js';
 import type { FlagStore } from './flag-store.js';
 
@@ -7,6 +8,8 @@ export interface AutoBlockOptions {
   lists: AccessLists;
   /** The state's audit trail: an operator's unblock there is respected (see {@link AutoBlocker}). */
   audit: () => readonly AuditEntry[];
+  /** Clock, epoch ms. */
+  now: () => number;
   logger: Logger;
   /** Distinct active reasons that trigger a block (seed: 3). */
   reasons: number;
@@ -25,8 +28,9 @@ export interface AutoBlockDecision {
  * reasons are blocked with reason "auto-block: <reasons>" for `durationMs`. Allowlisted and
  * already-blocked IPs are skipped, and so are the operator's own addresses (loopback, the admin
  * address, recent admin sessions: `AccessLists.operator`), so auto-block can never lock them out.
- * So is an IP an operator unblocked after all of its active flags were raised: the unblock said
- * those flags do not warrant a block, and only a flag raised after it counts again.
+ * So is an IP an operator unblocked (it or a range holding it, from the UI, the CLI, the API or
+ * another instance) within the last `durationMs`: an unblock says the block was wrong, and it holds
+ * as long as an auto-block would have. After that, flags still active block it again.
  * Runs after each new live flag, after each monitor run and daily.
  */
 export class AutoBlocker {
@@ -50,49 +54,59 @@ export class AutoBlocker {
   /** What a run would block now. */
   plan(): AutoBlockDecision[] {
     const decisions: AutoBlockDecision[] = [];
-    const unblocked = operatorUnblocks(this.#o.audit());
+    const unblocked = this.#recentUnblocks();
     for (const [ip, reasons] of this.#o.flags.activeReasonsByIp()) {
-      const decision = this.#decide(ip, reasons, unblocked.get(ip));
+      const decision = this.#decide(ip, reasons, unblocked);
       if (decision) decisions.push(decision);
     }
     return decisions;
   }
 
-  /** `unblockedAt`: when an operator last unblocked exactly `ip` (epoch ms), if ever. */
   #decide(
     ip: string,
     reasons: ReadonlySet<string>,
-    unblockedAt: number | undefined,
+    unblocked: readonly Cidr[],
   ): AutoBlockDecision | undefined {
     if (reasons.size < this.#o.reasons || this.#blocking.has(ip)) return undefined;
     if (this.#o.lists.decide(ip).kind !== 'none') return undefined; // allowlisted or already blocked
     if (this.#o.lists.operator.has(ip)) return undefined; // never lock the operator out
-    if (unblockedAt !== undefined && this.#newestFlag(ip, reasons) <= unblockedAt) return undefined;
+    if (unblocked.length > 0) {
+      const address = tryParseAddress(ip);
+      if (address && unblocked.some((range) => cidrContains(range, address))) return undefined;
+    }
     return { ip, reasons: [...reasons].sort() };
   }
 
-  /** When the newest of `ip`'s active flags was first raised (epoch ms). */
-  #newestFlag(ip: string, reasons: ReadonlySet<string>): number {
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const reason of reasons) {
-      const flag = this.#o.flags.active(ip, reason);
-      if (flag) newest = Math.max(newest, Date.parse(flag.first_seen));
+  /**
+   * The targets unblocked within the last `durationMs`, read from the newest audit entry back to the
+   * first older than that (the trail is in time order), so the cost is that of the recent entries.
+   */
+  #recentUnblocks(): Cidr[] {
+    const audit = this.#o.audit();
+    const since = this.#o.now() - this.#o.durationMs;
+    const out: Cidr[] = [];
+    for (let i = audit.length - 1; i >= 0; i--) {
+      const entry = audit[i] as AuditEntry;
+      if (Date.parse(entry.at) < since) break;
+      if (entry.action !== 'unblock') continue;
+      try {
+        out.push(parseCidr(entry.target));
+      } catch {
+        // Not an address or range: an unblock's target always is one, so nothing to respect here.
+      }
     }
-    return newest;
+    return out;
   }
 
   /** Blocks every IP the plan names (unless `dryRun`), each decided again just before; returns the blocks made (or planned). */
   async run(dryRun = false): Promise<AutoBlockDecision[]> {
     const decisions = this.plan();
     if (dryRun) return decisions;
+    const unblocked = this.#recentUnblocks();
     const made: AutoBlockDecision[] = [];
     for (const planned of decisions) {
       // Decided again: a live flag's auto-block or an operator may have blocked it meanwhile.
-      const decision = this.#decide(
-        planned.ip,
-        this.#o.flags.activeReasons(planned.ip),
-        lastOperatorUnblock(this.#o.audit(), planned.ip),
-      );
+      const decision = this.#decide(planned.ip, this.#o.flags.activeReasons(planned.ip), unblocked);
       if (decision === undefined) continue;
       await this.#block(decision);
       made.push(decision);
@@ -102,11 +116,7 @@ export class AutoBlocker {
 
   /** Blocks `ip` if it now qualifies (called after a new flag). */
   async consider(ip: string): Promise<boolean> {
-    const decision = this.#decide(
-      ip,
-      this.#o.flags.activeReasons(ip),
-      lastOperatorUnblock(this.#o.audit(), ip),
-    );
+    const decision = this.#decide(ip, this.#o.flags.activeReasons(ip), this.#recentUnblocks());
     if (!decision) return false;
     await this.#block(decision);
     return true;
@@ -129,20 +139,4 @@ export class AutoBlocker {
       `auto-blocked ${decision.ip}: ${decision.reasons.join(', ')}`,
     );
   }
-}
-
-/** An unblock an operator made (the UI, the CLI, the API), not a job. */
-const byOperator = (e: AuditEntry) => e.action === 'unblock' && !e.actor.startsWith('job:');
-
-/** The latest operator unblock of each target (epoch ms), in one pass over the audit trail. */
-function operatorUnblocks(audit: readonly AuditEntry[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const entry of audit) if (byOperator(entry)) out.set(entry.target, Date.parse(entry.at));
-  return out;
-}
-
-/** The latest operator unblock of exactly `ip` (epoch ms), searched from the newest entry back. */
-function lastOperatorUnblock(audit: readonly AuditEntry[], ip: string): number | undefined {
-  const entry = audit.findLast((e) => e.target === ip && byOperator(e));
-  return entry === undefined ? undefined : Date.parse(entry.at);
 }

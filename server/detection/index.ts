@@ -96,6 +96,7 @@ export function createDetection(deps: DetectionDeps): Detection {
     flags,
     lists,
     audit: () => state.data.audit,
+    now,
     logger,
     reasons: config.autoBlockReasons,
     durationMs: config.autoBlockFor,

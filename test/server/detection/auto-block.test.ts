@@ -33,6 +33,7 @@ beforeEach(async () => {
     flags,
     lists,
     audit: () => state.data.audit,
+    now: () => nowMs,
     logger: createLogger('silent'),
     reasons: 3,
     durationMs: 3_600_000,
@@ -68,25 +69,20 @@ describe('auto-block never locks the operator out', () => {
 });
 
 describe("auto-block respects an operator's unblock", () => {
-  it('does not block again an IP unblocked after its flags were raised, until a new flag comes', async () => {
+  it('leaves an IP unblocked (or in a range unblocked) alone for as long as an auto-block lasts', async () => {
     await flagThreeTimes('203.0.113.60');
     expect(await blocker.consider('203.0.113.60')).toBe(true);
     await lists.unblock('203.0.113.60', 'user:op');
     expect(await blocker.run()).toEqual([]);
     expect(await blocker.consider('203.0.113.60')).toBe(false);
-    expect(lists.decide('203.0.113.60').kind).toBe('none');
-    // A job's own unblock (a lapsed block's cleanup, say) does not count as the operator's word.
-    await flagThreeTimes('203.0.113.61');
-    await blocker.run();
-    await lists.unblock('203.0.113.61', 'job:cleanup');
-    expect((await blocker.run()).map((d) => d.ip)).toEqual(['203.0.113.61']);
-    // A flag raised after the unblock counts again.
-    nowMs += 60_000;
-    await flags.raise(
-      { ip: '203.0.113.60', reason: 'high_volume', count: 500, details: {}, seenAt: nowMs },
-      'test',
-    );
-    expect(await blocker.consider('203.0.113.60')).toBe(true);
+    // A range unblock covers the flagged IPs inside it.
+    await lists.block({ target: '198.51.100.0/24', actor: 'user:op' });
+    await flagThreeTimes('198.51.100.7');
+    await lists.unblock('198.51.100.0/24', 'cli');
+    expect(await blocker.run()).toEqual([]);
+    // The flags stay active; once an auto-block would have lapsed (1 h here), they count again.
+    nowMs += 3_600_000 + 1;
+    expect((await blocker.run()).map((d) => d.ip).sort()).toEqual(['198.51.100.7', '203.0.113.60']);
   });
 });
 
