@@ -28,7 +28,7 @@ function durationText(duration: string): string {
 }
 
 function failed(action: string, error: unknown): false {
-  if (!isQuiet(error)) toast(`${action} failed: ${errorMessage(error)}`, { tone: 'warning' });
+  if (!isQuiet(error)) toast(`${action} failed: ${errorMessage(error)}`, { tone: 'error' });
   return false;
 }
 
@@ -77,13 +77,13 @@ export async function unblockTarget(target: string): Promise<boolean> {
     const answer = await del<{ stillBlockedBy?: string }>(withSegment('/api/blocks', target));
     if (answer?.stillBlockedBy !== undefined)
       toast(`Unblocked ${target}, but it is still blocked by the range ${answer.stillBlockedBy}`, {
-        tone: 'error',
+        tone: 'warning',
       });
     else
       toast(
         target.includes('/')
           ? `Unblocked ${target}`
-          : `Unblocked ${target}. Auto-block leaves it alone until it is flagged again.`,
+          : `Unblocked ${target}. Auto-block leaves it alone for as long as an auto-block lasts (Settings; 7 days by default).`,
       );
     return true;
   } catch (error) {

@@ -4,7 +4,13 @@ import { type Detection, JOB_NAMES, type JobName, listReports } from '../detecti
 import type { ImportJobs } from '../import/index.js';
 import { cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
 import type { SettingsService } from '../settings.js';
-import { type AccessLists, checkAllow, type RequestLog, type StateStore } from '../store/index.js';
+import {
+  type AccessLists,
+  type BlockEntry,
+  checkAllow,
+  type RequestLog,
+  type StateStore,
+} from '../store/index.js';
 import { ApiError } from './api-error.js';
 import { SESSION_COOKIE, sessionValue } from './auth.js';
 import { detectionRoutes } from './detection-routes.js';
@@ -157,8 +163,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.delete('/blocks/:target', async (ctx) => {
     const removed = await accessLists.unblock(ctx.params.target ?? '', actor(ctx.get('x-ipwarden-actor')));
     // An address a range still covers stays blocked: say by which block.
-    const still = removed.target.includes('/') ? undefined : accessLists.blockCovering(removed.target);
-    ctx.body = { removed, ...(still ? { stillBlockedBy: still.target } : {}) };
+    const still = removed.target.includes('/') ? undefined : accessLists.decide(removed.target);
+    ctx.body = { removed, ...(still?.kind === 'blocked' ? { stillBlockedBy: still.entry.target } : {}) };
   });
 
   router.get('/allowlist', (ctx) => {
@@ -169,7 +175,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const body = validate(allowBodySchema, ctx.request.body, 'body');
     ctx.status = 201;
     const entry = await accessLists.allow({ ...body, actor: actor(ctx.get('x-ipwarden-actor')) });
-    ctx.body = { entry, warnings: checkAllow(entry.target, (ip) => accessLists.blockCovering(ip)) };
+    ctx.body = {
+      entry,
+      warnings: checkAllow(entry.target, accessLists.entries('blocklist') as BlockEntry[], deps.now()),
+    };
   });
   router.delete('/allowlist/:target', async (ctx) => {
     ctx.body = {

@@ -62,7 +62,8 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
           }),
         local: async (lists) => {
           const entry = await lists.allow({ target, reason: opts.reason, actor: 'cli' });
-          return { entry, warnings: checkAllow(entry.target, (ip) => lists.blockCovering(ip)) };
+          const blocks = lists.entries('blocklist') as BlockEntry[];
+          return { entry, warnings: checkAllow(entry.target, blocks, Date.now()) };
         },
       });
       cli.out(`allowlisted ${result.entry.target}\n`);

@@ -44,14 +44,20 @@ export function checkBlock(
 }
 
 /**
- * What an allowlist entry for `target` (canonical IP or CIDR) overrides: the live block covering
- * its first address, which no longer applies there (the allowlist wins). Returns the warnings, for
- * the API's `warnings` array and the CLI.
+ * What an allowlist entry for `target` (canonical IP or CIDR) overrides: the live blocks (of
+ * `blocks`, at `nowMs`) covering it or inside it, which no longer apply there (the allowlist wins).
+ * Returns the warnings, for the API's `warnings` array and the CLI; one pass over the blocklist.
  */
-export function checkAllow(target: string, blockCovering: (ip: string) => BlockEntry | undefined): string[] {
-  const block = blockCovering(parseCidr(target).network.text);
-  if (block === undefined) return [];
+export function checkAllow(target: string, blocks: readonly BlockEntry[], nowMs: number): string[] {
+  const range = parseCidr(target);
+  const hit: string[] = [];
+  for (const block of blocks) {
+    if (block.expiresAt !== null && Date.parse(block.expiresAt) <= nowMs) continue;
+    if (cidrsOverlap(range, parseCidr(block.target))) hit.push(block.target);
+  }
+  if (hit.length === 0) return [];
+  const named = hit.slice(0, 5).join(', ') + (hit.length > 5 ? ` and ${hit.length - 5} more` : '');
   return [
-    `${block.target} is blocked; ${target} is let through all the same (the allowlist wins over blocks)`,
+    `${named} ${hit.length === 1 ? 'is' : 'are'} blocked; ${target} is let through all the same (the allowlist wins over blocks)`,
   ];
 }

@@ -94,7 +94,7 @@ describe('settings: save', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect
       .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart.');
+      .toBe('Saved — applied without restart. The form also shows changes made elsewhere.');
     expect(app.appliance.parts.state.data.settings).toMatchObject({
       detection: { thresholds: { high_volume: 80, brute_force: 250 }, flagTtl: 3 * 86_400_000 },
     });
@@ -104,6 +104,15 @@ describe('settings: save', () => {
     await expect
       .poll(() => page.getByTestId('settings-message').innerText())
       .toBe('Nothing to save: no field was changed.');
+    // A save with nothing else changed meanwhile keeps the form as it is.
+    await highVolume.fill('90');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Saved — applied without restart.');
+    expect(app.appliance.parts.state.data.settings).toMatchObject({
+      detection: { thresholds: { high_volume: 90 } },
+    });
     // Put the thresholds back for the tests that follow.
     await app.admin('/api/settings', {
       method: 'PUT',

@@ -76,7 +76,7 @@ export const settingsView: View = (root, ctx) => {
 
   /** The form for `initial`, the settings in force; `notice` is shown in its message line. */
   function settingsForm(initial: Settings, notice = ''): HTMLFormElement {
-    const base = initial;
+    let base = initial;
     const v = toFormValues(initial);
     const thresholds = Object.fromEntries(
       THRESHOLD_NAMES.map((name) => [
@@ -217,13 +217,24 @@ export const settingsView: View = (root, ctx) => {
         return;
       }
       save.disabled = true;
+      form.inert = true; // nothing typed while the change is on its way can be lost
       put<{ settings: Settings }>('/api/settings', changes, ctx.signal)
         .then((answer) => {
-          // The form shows the settings now in force, changes made elsewhere included.
-          const fresh = settingsForm(answer?.settings ?? next, 'Saved — applied without restart.');
+          const inForce = answer?.settings ?? next;
+          toast('Saved — applied without restart');
+          if (Object.keys(settingsChanges(inForce, next)).length === 0) {
+            // The form already shows the settings in force; it stays, with any backtest result.
+            base = inForce;
+            message.textContent = 'Saved — applied without restart.';
+            return;
+          }
+          // Changes made elsewhere came in too: show the settings now in force.
+          const fresh = settingsForm(
+            inForce,
+            'Saved — applied without restart. The form also shows changes made elsewhere.',
+          );
           form.replaceWith(fresh);
           fresh.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus();
-          toast('Saved — applied without restart');
         })
         .catch((error: unknown) => {
           if (isQuiet(error)) return;
@@ -236,6 +247,7 @@ export const settingsView: View = (root, ctx) => {
         })
         .finally(() => {
           save.disabled = false;
+          form.inert = false;
         });
     });
     return form;

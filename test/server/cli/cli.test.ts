@@ -56,6 +56,12 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
       'warning: 192.0.2.0/24 is blocked; 192.0.2.9 is let through all the same (the allowlist wins over blocks)\n',
     );
     expect((await run('allow', '198.51.100.1')).err).not.toContain('warning');
+    // A range allowlisted over blocks inside it: they no longer apply either.
+    await run('block', '203.0.113.5');
+    await run('block', '203.0.113.6', '--for', '1h');
+    expect((await run('allow', '203.0.113.0/24')).err).toContain(
+      'warning: 203.0.113.5, 203.0.113.6 are blocked; 203.0.113.0/24 is let through all the same',
+    );
   });
 
   it('ui says how to start ipwarden on the data dir it was given', async () => {
