@@ -19,8 +19,18 @@ export type Settings = z.output<typeof settingsSchema>;
 export function parseSettings(input: unknown): Settings {
   const parsed = settingsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  throw new ConfigError(`invalid settings: ${lines.join('; ')}`);
+  throw new ConfigError(describeIssues(parsed.error));
+}
+
+/** `invalid settings: detection.retention: …; rateLimits.0.paths: …`. */
+function describeIssues(error: z.ZodError): string {
+  const lines = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  return `invalid settings: ${lines.join('; ')}`;
+}
+
+/** The settings the config alone gives (flags, environment, file, defaults). */
+function configSettings(config: Config): Settings {
+  return { detection: config.detection, rateLimits: config.rateLimits, trustProxy: config.trustProxy };
 }
 
 /**
@@ -137,26 +147,24 @@ export function initialSettings(
   saved: Record<string, unknown>,
   onInvalid: (message: string) => void,
 ): Settings {
-  const fromConfig: Settings = {
-    detection: config.detection,
-    rateLimits: config.rateLimits,
-    trustProxy: config.trustProxy,
-  };
+  const fromConfig = configSettings(config);
   if (Object.keys(saved).length === 0) return fromConfig;
   const base = settingsToJson(fromConfig);
   let merged: Record<string, unknown> = { ...base, ...saved };
   // A saved value that no longer validates (a rule tightened by an upgrade) costs only that value:
   // ignoring every saved setting would also drop trusted proxies and rate limits.
+  let problem = '';
   for (let round = 0; round < MAX_REPAIRS; round++) {
     const parsed = settingsSchema.safeParse(merged);
     if (parsed.success) return parsed.data;
+    problem = describeIssues(parsed.error);
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     const repaired = withoutInvalid(merged, base, issue);
     if (repaired === null) break;
     onInvalid(`saved setting ${repaired.at} ignored (${issue.message}); the config's value applies`);
     merged = repaired.settings;
   }
-  onInvalid(`saved settings ignored: ${describeIssues(merged)}`);
+  onInvalid(`saved settings ignored: ${problem}`);
   return fromConfig;
 }
 
@@ -166,12 +174,7 @@ export function initialSettings(
  * value did not take effect.
  */
 export function overriddenConfig(config: Config, settings: Settings): string[] {
-  const fromConfig = settingsToJson({
-    detection: config.detection,
-    rateLimits: config.rateLimits,
-    trustProxy: config.trustProxy,
-  });
-  return differingPaths(fromConfig, settingsToJson(settings), '');
+  return differingPaths(settingsToJson(configSettings(config)), settingsToJson(settings), '');
 }
 
 function differingPaths(a: unknown, b: unknown, at: string): string[] {
@@ -184,15 +187,6 @@ function differingPaths(a: unknown, b: unknown, at: string): string[] {
 
 /** Saved values replaced by the config's before the whole saved settings are given up. */
 const MAX_REPAIRS = 20;
-
-function describeIssues(input: unknown): string {
-  try {
-    parseSettings(input);
-    return 'unknown problem';
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 /**
  * `settings` (a copy) without what `issue` is about: unknown keys removed, or the value replaced by
