@@ -4,13 +4,7 @@ import { type Detection, JOB_NAMES, type JobName, listReports } from '../detecti
 import type { ImportJobs } from '../import/index.js';
 import { cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
 import type { SettingsService } from '../settings.js';
-import {
-  type AccessLists,
-  type BlockEntry,
-  checkAllow,
-  type RequestLog,
-  type StateStore,
-} from '../store/index.js';
+import { type AccessLists, checkAllow, type RequestLog, type StateStore } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import { SESSION_COOKIE, sessionValue } from './auth.js';
 import { detectionRoutes } from './detection-routes.js';
@@ -177,7 +171,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const entry = await accessLists.allow({ ...body, actor: actor(ctx.get('x-ipwarden-actor')) });
     ctx.body = {
       entry,
-      warnings: checkAllow(entry.target, accessLists.entries('blocklist') as BlockEntry[], deps.now()),
+      warnings: checkAllow(entry.target, accessLists, deps.now()),
     };
   });
   router.delete('/allowlist/:target', async (ctx) => {

@@ -62,8 +62,7 @@ export function registerAccessCommands(program: Command, cli: CliContext): void 
           }),
         local: async (lists) => {
           const entry = await lists.allow({ target, reason: opts.reason, actor: 'cli' });
-          const blocks = lists.entries('blocklist') as BlockEntry[];
-          return { entry, warnings: checkAllow(entry.target, blocks, Date.now()) };
+          return { entry, warnings: checkAllow(entry.target, lists, Date.now()) };
         },
       });
       cli.out(`allowlisted ${result.entry.target}\n`);

@@ -44,16 +44,29 @@ export function checkBlock(
 }
 
 /**
- * What an allowlist entry for `target` (canonical IP or CIDR) overrides: the live blocks (of
- * `blocks`, at `nowMs`) covering it or inside it, which no longer apply there (the allowlist wins).
- * Returns the warnings, for the API's `warnings` array and the CLI; one pass over the blocklist.
+ * What an allowlist entry for `target` (canonical IP or CIDR) overrides: the live blocks covering it
+ * or inside it (at `nowMs`), which no longer apply there (the allowlist wins). For an address, the
+ * index's answer (`lists.blockCovering`); for a range, one pass over the blocklist. Returns the warnings, for the
+ * API's `warnings` array and the CLI.
  */
-export function checkAllow(target: string, blocks: readonly BlockEntry[], nowMs: number): string[] {
-  const range = parseCidr(target);
+export function checkAllow(
+  target: string,
+  lists: {
+    blockCovering(ip: string): BlockEntry | undefined;
+    entries(list: 'blocklist'): readonly (BlockEntry | AllowEntry)[];
+  },
+  nowMs: number,
+): string[] {
   const hit: string[] = [];
-  for (const block of blocks) {
-    if (block.expiresAt !== null && Date.parse(block.expiresAt) <= nowMs) continue;
-    if (cidrsOverlap(range, parseCidr(block.target))) hit.push(block.target);
+  if (!target.includes('/')) {
+    const block = lists.blockCovering(target);
+    if (block !== undefined) hit.push(block.target);
+  } else {
+    const range = parseCidr(target);
+    for (const block of lists.entries('blocklist') as readonly BlockEntry[]) {
+      if (block.expiresAt !== null && Date.parse(block.expiresAt) <= nowMs) continue;
+      if (cidrsOverlap(range, parseCidr(block.target))) hit.push(block.target);
+    }
   }
   if (hit.length === 0) return [];
   const named = hit.slice(0, 5).join(', ') + (hit.length > 5 ? ` and ${hit.length - 5} more` : '');
