@@ -48,7 +48,7 @@ const TITLES: Readonly<Record<RouteName, string>> = {
 };
 
 /** What the router needs from the app besides the route: everything in a ViewContext but the per-view parts. */
-export type AppContext = Omit<ViewContext, 'signal' | 'onLeave'>;
+export type AppContext = Omit<ViewContext, 'signal' | 'onLeave' | 'guardLeave'>;
 
 export interface Router {
   start(): void;
@@ -57,15 +57,20 @@ export interface Router {
 
 export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContext): Router {
   let leave: (() => void) | undefined;
+  let unsaved: (() => string | null) | undefined;
+  /** The address of the view on screen, to go back to when the operator stays. */
+  let shown = location.href;
 
   function mount(route: Route, focus: boolean): void {
     leave?.();
+    shown = location.href;
     const controller = new AbortController();
     const cleanups: (() => void)[] = [];
     leave = () => {
       controller.abort();
       for (const cleanup of cleanups.splice(0)) cleanup();
       leave = undefined;
+      unsaved = undefined;
     };
     main.replaceChildren();
     window.scrollTo(0, 0); // a new view starts at its top, not where the last one was scrolled to
@@ -78,23 +83,45 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
     main.dataset.view = route.name;
     VIEWS[route.name](
       main,
-      { ...app, signal: controller.signal, onLeave: (cleanup) => cleanups.push(cleanup) },
+      {
+        ...app,
+        signal: controller.signal,
+        onLeave: (cleanup) => cleanups.push(cleanup),
+        guardLeave: (check) => {
+          unsaved = check;
+        },
+      },
       route,
     );
     if (focus) main.focus({ preventScroll: false });
   }
 
-  const onHashChange = () => mount(parseRoute(location.hash), true);
+  const onHashChange = () => {
+    const question = unsaved?.();
+    if (question && !window.confirm(`${question}\n\nLeave this page anyway?`)) {
+      // The address already changed: put the shown view's back, without a new history entry.
+      history.replaceState(history.state, '', shown);
+      return;
+    }
+    mount(parseRoute(location.hash), true);
+  };
+  const onBeforeUnload = (event: BeforeUnloadEvent) => {
+    if (!unsaved?.()) return;
+    event.preventDefault();
+    event.returnValue = ''; // older browsers ask only when this is set
+  };
 
   return {
     start() {
       window.addEventListener('hashchange', onHashChange);
+      window.addEventListener('beforeunload', onBeforeUnload);
       if (location.hash === '' || location.hash === '#' || location.hash === '#/')
         history.replaceState(null, '', '#/dashboard');
       mount(parseRoute(location.hash), false);
     },
     stop() {
       window.removeEventListener('hashchange', onHashChange);
+      window.removeEventListener('beforeunload', onBeforeUnload);
       leave?.();
       main.replaceChildren();
     },

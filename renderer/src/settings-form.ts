@@ -13,7 +13,10 @@ export const THRESHOLD_NAMES: readonly ThresholdName[] = [
   'admin_access',
 ];
 
-/** One rate-limit rule as text fields; paths and methods are comma- or space-separated. */
+/**
+ * One rate-limit rule as text fields: paths one per line (a path may hold a comma or a space),
+ * methods comma- or space-separated.
+ */
 export interface RateLimitRow {
   name: string;
   paths: string;
@@ -80,7 +83,7 @@ export function toFormValues(settings: Settings): SettingsFormValues {
     retention: formatDuration(d.retention),
     rateLimits: settings.rateLimits.map((rule) => ({
       name: rule.name,
-      paths: rule.paths.join(', '),
+      paths: rule.paths.join('\n'),
       methods: rule.methods.join(', '),
       anonMax: String(rule.anonymous.max),
       anonPeriod: formatDuration(rule.anonymous.period),
@@ -125,7 +128,7 @@ function rateLimitRule(row: RateLimitRow, i: number): RateLimitRule | FieldError
   const field = `rateLimits.${i}`;
   if (row.name.trim() === '')
     return { field: `${field}.name`, message: `${field}.name: give the rule a name` };
-  const paths = parseList(row.paths);
+  const paths = parseLines(row.paths);
   if (paths.length === 0)
     return { field: `${field}.paths`, message: `${field}.paths: list at least one path` };
   const anonymous = budget(row.anonMax, row.anonPeriod, `${field}.anonymous`);

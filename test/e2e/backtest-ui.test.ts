@@ -74,6 +74,8 @@ describe('settings: test against history', () => {
       .poll(() => page.getByTestId('backtest-status').innerText())
       .toMatch(/high_volume|whole number/i);
     expect(await highVolume.getAttribute('aria-invalid')).toBe('true');
+    // The first test's result answered other settings: it goes.
+    expect(await page.getByTestId('backtest-result').innerText()).toBe('');
   });
 });
 
@@ -120,6 +122,94 @@ describe('settings: save', () => {
       body: JSON.stringify({
         detection: { thresholds: { high_volume: 100, brute_force: 200 }, flagTtl: '7d' },
       }),
+    });
+  });
+
+  it('saves a change beside a rate-limit rule whose paths hold a comma and a space', async () => {
+    const rule = {
+      name: 'search',
+      paths: ['/search,advanced', '/my page/**'],
+      methods: ['GET'],
+      anonymous: { max: 30, period: '1m' },
+    };
+    const put = (body: unknown) =>
+      app.admin('/api/settings', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const before = app.appliance.parts.state.data.settings?.rateLimits;
+    expect((await put({ rateLimits: [rule] })).status).toBe(200);
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    const paths = page.getByRole('textbox', { name: 'Rule 1 paths' });
+    expect(await paths.inputValue()).toBe('/search,advanced\n/my page/**');
+    await page.locator('[data-field="detection.thresholds.admin_access"]').fill('4');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Saved — applied without restart.');
+    expect(app.appliance.parts.state.data.settings).toMatchObject({
+      detection: { thresholds: { admin_access: 4 } },
+      rateLimits: [expect.objectContaining({ name: 'search', paths: rule.paths })],
+    });
+    expect((await put({ detection: { thresholds: { admin_access: 3 } }, rateLimits: before })).status).toBe(
+      200,
+    );
+  });
+
+  it('asks before leaving with unsaved changes, and a failed save takes back the earlier "Saved"', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    // Toasts of the earlier tests' saves are another page's: close them.
+    await page.evaluate("for (const shown of document.querySelectorAll('.toast')) shown.remove()");
+    const highVolume = page.locator('[data-field="detection.thresholds.high_volume"]');
+    await highVolume.fill('77');
+    const questions: string[] = [];
+    page.once('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.locator('nav a[data-route="dashboard"]').click();
+    await expect.poll(() => questions.length).toBe(1);
+    expect(questions[0]).toMatch(/changes that are not saved/);
+    expect(new URL(page.url()).hash).toBe('#/settings');
+    expect(await highVolume.inputValue()).toBe('77');
+
+    // Saved once, then the next save fails: the failure is what stays on screen.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Saved — applied without restart.');
+    await expect
+      .poll(() => page.getByTestId('toast').allInnerTexts())
+      .toContainEqual(expect.stringContaining('Saved'));
+    await page.route('**/api/settings', (route) =>
+      route.request().method() === 'PUT'
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: '{"error":{"message":"store busy"}}',
+          })
+        : route.fallback(),
+    );
+    await highVolume.fill('78');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByTestId('settings-message').innerText()).toMatch(/^Not saved: /);
+    expect(await page.getByTestId('toast').allInnerTexts()).not.toContainEqual(
+      expect.stringContaining('Saved'),
+    );
+    await page.unroute('**/api/settings');
+
+    // Typing the saved value back is nothing to lose: the next page opens without a question.
+    await highVolume.fill('77');
+    await page.locator('nav a[data-route="dashboard"]').click();
+    await expect.poll(() => new URL(page.url()).hash).toBe('#/dashboard');
+    expect(questions).toHaveLength(1);
+    await app.admin('/api/settings', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ detection: { thresholds: { high_volume: 100 } } }),
     });
   });
 });

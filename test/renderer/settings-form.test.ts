@@ -48,7 +48,7 @@ describe('settings form', () => {
     expect(values.retention).toBe('90d');
     expect(values.sensitivePaths).toBe('/admin/**\n/login');
     expect(values.rateLimits[0]).toMatchObject({
-      paths: '/login, /api/login/',
+      paths: '/login\n/api/login/',
       anonPeriod: '1m',
       authMax: '10',
     });
@@ -137,6 +137,26 @@ describe('settings form', () => {
 });
 
 describe('settingsChanges', () => {
+  it('sees no change in a rate-limit rule whose paths hold commas and spaces', () => {
+    // These were split on commas and spaces, so any Save that included the rule was refused.
+    const odd: Settings = {
+      ...settings,
+      rateLimits: [
+        {
+          name: 'odd',
+          paths: ['/search,advanced', '/my page/**', '/a, /b'],
+          methods: ['GET', 'POST'],
+          anonymous: { max: 5, period: '1m' },
+        },
+      ],
+    };
+    const values = toFormValues(odd);
+    expect(values.rateLimits[0]?.paths).toBe('/search,advanced\n/my page/**\n/a, /b');
+    const next = fromFormValues(values, odd) as Settings;
+    expect(next.rateLimits[0]?.paths).toEqual(odd.rateLimits[0]?.paths);
+    expect(settingsChanges(next, odd)).toEqual({});
+  });
+
   it('keeps only what the form changed: objects key by key, arrays whole', () => {
     const values = toFormValues(settings);
     expect(settingsChanges(fromFormValues(values, settings) as Settings, settings)).toEqual({});

@@ -62,6 +62,7 @@ export function backtestPanel(options: BacktestPanelOptions): HTMLElement {
   }
 
   function fail(message: string): void {
+    result.replaceChildren(); // an earlier result no longer answers what the form now says
     status.textContent = message;
     status.classList.add('is-error');
   }

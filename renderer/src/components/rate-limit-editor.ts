@@ -12,15 +12,18 @@ const COLUMNS: readonly {
   field: string;
   placeholder: string;
   size?: string;
+  /** One item per line (paths may hold commas and spaces); grows with its lines. */
+  multiline?: boolean;
 }[] = [
   { key: 'name', label: 'Name', name: 'name', field: 'name', placeholder: 'login' },
   {
     key: 'paths',
-    label: 'Paths',
+    label: 'Paths, one per line',
     name: 'paths',
     field: 'paths',
-    placeholder: '/login, /api/**',
+    placeholder: '/login\n/api/**',
     size: 'wide',
+    multiline: true,
   },
   { key: 'methods', label: 'Methods', name: 'methods', field: 'methods', placeholder: 'POST' },
   {
@@ -68,7 +71,7 @@ export function rateLimitEditor(initial: readonly RateLimitRow[]): RateLimitEdit
 
   function renumber(): void {
     rows.forEach((r, i) => {
-      for (const input of r.element.querySelectorAll<HTMLInputElement>('input[data-column]')) {
+      for (const input of r.element.querySelectorAll<HTMLElement>('[data-column]')) {
         const column = COLUMNS.find((c) => c.key === input.dataset.column);
         if (column === undefined) continue;
         input.dataset.field = `rateLimits.${i}.${column.field}`;
@@ -83,14 +86,22 @@ export function rateLimitEditor(initial: readonly RateLimitRow[]): RateLimitEdit
   function addRow(values: RateLimitRow): void {
     const entry = { values: { ...values }, element: h('div', { class: 'rule-row' }) };
     for (const column of COLUMNS) {
-      const input = h('input', {
+      const options = {
         class: column.size === undefined ? '' : `input-${column.size}`,
-        attrs: { type: 'text', placeholder: column.placeholder, autocomplete: 'off', spellcheck: 'false' },
+        attrs: { placeholder: column.placeholder, autocomplete: 'off', spellcheck: 'false' },
         data: { column: column.key },
-      });
+      };
+      const input = column.multiline
+        ? h('textarea', options)
+        : h('input', { ...options, attrs: { ...options.attrs, type: 'text' } });
       input.value = entry.values[column.key];
+      const fit = () => {
+        if (input instanceof HTMLTextAreaElement) input.rows = Math.max(1, input.value.split('\n').length);
+      };
+      fit();
       input.addEventListener('input', () => {
         entry.values[column.key] = input.value;
+        fit();
       });
       entry.element.append(
         h(

@@ -64,6 +64,11 @@ export const settingsView: View = (root, ctx) => {
     pageHeader('Settings', 'Detection, rate limits and retention. Changes apply as soon as they are saved.'),
     body,
   );
+  /** What the form on screen would lose on leaving, if anything (see `unsavedChanges`). */
+  let unsaved: () => string | null = () => null;
+  ctx.guardLeave(() => unsaved());
+  /** Closes the "Saved" toasts still up: they must not stand over a later save's failure. */
+  const savedToasts: (() => void)[] = [];
 
   async function load(): Promise<void> {
     try {
@@ -183,6 +188,15 @@ export const settingsView: View = (root, ctx) => {
       trustProxy: trustProxy.value,
     });
 
+    let shownValues = JSON.stringify(values());
+    unsaved = () => {
+      const now = values();
+      if (JSON.stringify(now) === shownValues) return null;
+      const next = fromFormValues(now, base);
+      if (!isFieldError(next) && Object.keys(settingsChanges(next, base)).length === 0) return null;
+      return 'The settings form has changes that are not saved.';
+    };
+
     const markInvalid = (text: string) => {
       const fields = [...form.querySelectorAll<HTMLElement>('[data-field]')];
       const name = fieldInMessage(
@@ -221,10 +235,11 @@ export const settingsView: View = (root, ctx) => {
       put<{ settings: Settings }>('/api/settings', changes, ctx.signal)
         .then((answer) => {
           const inForce = answer?.settings ?? next;
-          toast('Saved — applied without restart');
+          savedToasts.push(toast('Saved — applied without restart'));
           if (Object.keys(settingsChanges(inForce, next)).length === 0) {
             // The form already shows the settings in force; it stays, with any backtest result.
             base = inForce;
+            shownValues = JSON.stringify(values());
             message.textContent = 'Saved — applied without restart.';
             return;
           }
@@ -238,6 +253,7 @@ export const settingsView: View = (root, ctx) => {
         })
         .catch((error: unknown) => {
           if (isQuiet(error)) return;
+          for (const close of savedToasts.splice(0)) close();
           message.textContent =
             error instanceof ApiError && error.status === 400
               ? errorMessage(error)

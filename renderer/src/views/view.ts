@@ -12,6 +12,12 @@ export interface ViewContext {
   signal: AbortSignal;
   /** Registers a cleanup (an unsubscribe, a timer, a chart) to run when the view is left. */
   onLeave(cleanup: () => void): void;
+  /**
+   * Registers what leaving would lose: while `unsaved` returns a message, going to another page
+   * asks the operator first (and stays on a No), and reloading or closing the tab asks the browser's
+   * own question. Ends with the view.
+   */
+  guardLeave(unsaved: () => string | null): void;
   /** The latest health answer (for the proxy address in empty states), if any. */
   health(): Health | undefined;
   /** Asks the navigation to recount active flags (after a block or dismiss). */
