@@ -46,6 +46,14 @@ export interface AdminGuardOptions {
   onAuthenticated?: (ip: string) => void;
 }
 
+/**
+ * Whether `path` is under the admin API, in any letter case: the guard must not let `/API/blocks`
+ * by as a UI file when a router, or a future one, matches it case-insensitively.
+ */
+export function isApiPath(path: string): boolean {
+  return /^\/api(?:\/|$)/i.test(path);
+}
+
 /** Name of the UI session cookie. */
 export const SESSION_COOKIE = 'ipwarden_session';
 
@@ -62,8 +70,9 @@ export function sessionValue(token: string): string {
  * Admin API gatekeeper: the Host header must name the admin server (DNS-rebinding defence), a
  * state-changing request with an Origin header must come from the admin UI's own origin, and a
  * state-changing request authenticated by the session cookie must carry that Origin (a malicious
- * page cannot drive the operator's browser). Every `/api` route but `GET /api/health` needs
- * `Authorization: Bearer <token>` or the UI session cookie (SameSite=Strict, HttpOnly).
+ * page cannot drive the operator's browser). Every request but `GET /api/health` and reading the
+ * UI's files (GET or HEAD outside `/api`, in any letter case) needs `Authorization: Bearer <token>`
+ * or the UI session cookie (SameSite=Strict, HttpOnly).
  */
 export function adminGuard(options: AdminGuardOptions) {
   const { token } = options;
@@ -88,7 +97,8 @@ export function adminGuard(options: AdminGuardOptions) {
     const sameOrigin = origin !== '' && isSameOrigin(origin, host);
     if (origin && changing && !sameOrigin) throw new ApiError(403, 'cross-origin request refused');
     if (ctx.path === '/api/health' && ctx.method === 'GET') return next();
-    if (!ctx.path.startsWith('/api/')) return next();
+    // Deny by default: only reading the UI's own files needs no token.
+    if (!isApiPath(ctx.path) && (ctx.method === 'GET' || ctx.method === 'HEAD')) return next();
     const header = ctx.get('authorization');
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (presented && safeEqual(presented, token)) return authenticated(ctx, next);

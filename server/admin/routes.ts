@@ -54,7 +54,8 @@ const DAY_MS = 86_400_000;
 /** The admin API routes (all under `/api`). */
 export function adminRoutes(deps: AdminRouteDeps): Router {
   const { accessLists, requestLog, state } = deps;
-  const router = new Router({ prefix: '/api' });
+  // Case-sensitive, like the guard's public paths: `/API/...` is no route.
+  const router = new Router({ prefix: '/api', sensitive: true });
   const actor = (header: string | undefined) =>
     header && /^[\w:.@-]{1,64}$/.test(header) ? header : 'admin-api';
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
 import serve from 'koa-static';
+import { isApiPath } from './auth.js';
 
 /**
  * Content-Security-Policy of every admin-server response: no inline script or style, nothing from
@@ -27,7 +28,7 @@ export const CONTENT_SECURITY_POLICY = [
 export function staticUi(dir: string) {
   const files = serve(dir, { index: 'index.html', maxage: 0, gzip: false, brotli: false });
   return async function serveUi(ctx: Context, next: Next): Promise<void> {
-    if (ctx.path.startsWith('/api/')) return next();
+    if (isApiPath(ctx.path)) return next();
     if (!existsSync(path.join(dir, 'index.html'))) {
       if (ctx.path === '/') {
         ctx.type = 'text/plain';

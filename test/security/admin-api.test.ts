@@ -126,6 +126,42 @@ describe('admin API authentication', () => {
     },
   );
 
+  it.each(
+    ROUTES.flatMap(([method, route]) => [
+      [method, route.replace('/api/', '/API/')],
+      [method, route.replace('/api/', '/Api/')],
+      [method, route.toUpperCase()],
+    ]),
+  )('%s %s: a route in other letter case is no way around the token', async (method, route) => {
+    const host = new URL(addresses.adminUrl).host;
+    const before = stateNow();
+    const json = { host, 'content-type': 'application/json' };
+    const res = await raw(addresses.adminUrl, method, route, json, method === 'GET' ? undefined : body);
+    expect(res.status).toBe(401);
+    expect(stateNow()).toBe(before);
+    // With the token it is no route at all: the API's paths are lower case.
+    const authed = await raw(
+      addresses.adminUrl,
+      method,
+      route,
+      { ...json, authorization: `Bearer ${token}` },
+      method === 'GET' ? undefined : body,
+    );
+    expect(authed.status).toBe(404);
+    expect(stateNow()).toBe(before);
+  });
+
+  it('needs the token for anything but reading the UI files', async () => {
+    const host = new URL(addresses.adminUrl).host;
+    for (const [method, route] of [
+      ['POST', '/'],
+      ['PUT', '/index.html'],
+      ['DELETE', '/anything'],
+    ] as const)
+      expect((await raw(addresses.adminUrl, method, route, { host }, '{}')).status).toBe(401);
+    expect((await raw(addresses.adminUrl, 'GET', '/', { host })).status).not.toBe(401);
+  });
+
   it('answers health without a token, and nothing else', async () => {
     expect((await raw(addresses.adminUrl, 'GET', '/api/health')).status).toBe(200);
   });
