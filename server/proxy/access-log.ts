@@ -17,31 +17,36 @@ export function accessLog(sink: (record: AccessRecord) => void) {
     const startedAt = Date.now();
     // `on`, not `once`: a response closes once, and `once` costs a wrapper and its state per request.
     ctx.res.on('close', () => {
-      sink(buildRecord(ctx, startedAt, Math.round((performance.now() - started) * 1e6)));
+      sink(accessRecord(ctx, startedAt, Math.round((performance.now() - started) * 1e6)));
     });
     return true;
   };
+}
 
-  function buildRecord(ctx: Context, startedAt: number, durationNs: number): AccessRecord {
-    const req = ctx.req;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const record: AccessRecord = {
-      '@timestamp': isoTime(startedAt),
-      source: { ip: (ctx.state.clientIp as string | undefined) ?? '0.0.0.0' },
-      http: { request: { method: req.method ?? 'GET' }, response: { status_code: ctx.res.statusCode } },
-      url: { path: cap(q === -1 ? url : url.slice(0, q)) },
-      event: { action: (ctx.state.action as RequestAction | undefined) ?? 'allowed', duration: durationNs },
-    };
-    if (q !== -1) record.url.query = cap(url.slice(q + 1));
-    const ua = req.headers['user-agent'];
-    if (ua) record.user_agent = { original: cap(clientText(ua)) };
-    const referrer = req.headers.referer;
-    if (referrer) record.http.request.referrer = cap(clientText(referrer));
-    const rule = (ctx.state.ruleName ?? ctx.state.rateLimitRule) as string | undefined;
-    if (rule && record.event.action !== 'allowed') record.rule = { name: rule };
-    return record;
-  }
+/**
+ * The ECS access record of an exchange: `ctx`'s request, response status and request-path state,
+ * begun at `startedAt` (epoch ms) and lasting `durationNs`. Client text is capped at 4,096
+ * characters per field.
+ */
+export function accessRecord(ctx: Context, startedAt: number, durationNs: number): AccessRecord {
+  const req = ctx.req;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const record: AccessRecord = {
+    '@timestamp': isoTime(startedAt),
+    source: { ip: (ctx.state.clientIp as string | undefined) ?? '0.0.0.0' },
+    http: { request: { method: req.method ?? 'GET' }, response: { status_code: ctx.res.statusCode } },
+    url: { path: cap(q === -1 ? url : url.slice(0, q)) },
+    event: { action: (ctx.state.action as RequestAction | undefined) ?? 'allowed', duration: durationNs },
+  };
+  if (q !== -1) record.url.query = cap(url.slice(q + 1));
+  const ua = req.headers['user-agent'];
+  if (ua) record.user_agent = { original: cap(clientText(ua)) };
+  const referrer = req.headers.referer;
+  if (referrer) record.http.request.referrer = cap(clientText(referrer));
+  const rule = (ctx.state.ruleName ?? ctx.state.rateLimitRule) as string | undefined;
+  if (rule && record.event.action !== 'allowed') record.rule = { name: rule };
+  return record;
 }
 
 // Requests arriving in the same millisecond share one timestamp text (a dozen a millisecond at full load).

@@ -3,6 +3,7 @@
  * hostile can be reflected into them.
  */
 const TITLES: Record<number, [string, string]> = {
+  400: ['Bad Request', 'The address of this request is not one this site answers.'],
   403: [
     'Forbidden',
     'Your address is blocked from this site. If you think this is a mistake, contact the site owner.',
@@ -15,7 +16,7 @@ const TITLES: Record<number, [string, string]> = {
 
 const cache = new Map<number, string>();
 
-/** The HTML body for a proxy-generated status (403, 429, 502, 503, 504). */
+/** The HTML body for a proxy-generated status (400, 403, 429, 502, 503, 504). */
 export function errorPage(status: number): string {
   let page = cache.get(status);
   if (page === undefined) {

@@ -67,8 +67,9 @@ export function forwardThroughNodeClient(
 }
 
 /**
- * Relays a WebSocket (or any HTTP/1.1 Upgrade) handshake to the upstream and then splices the two
- * sockets. `onDone(status)` is called once with the handshake status (101 on success, 502/504 on failure).
+ * Relays a WebSocket (or any HTTP/1.1 Upgrade) handshake to the upstream at `path` and then splices
+ * the two sockets. `onDone(status)` is called once with the handshake status (101 on success,
+ * 502/504 on failure). A client that leaves before the upstream answers aborts the upstream request.
  */
 export function forwardUpgrade(
   upstream: Upstream,
@@ -76,10 +77,9 @@ export function forwardUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  peer: string,
-  peerTrusted: boolean,
-  onDone: (status: number) => void,
+  options: { path: string; peer: string; peerTrusted: boolean; onDone: (status: number) => void },
 ): void {
+  const { peer, peerTrusted, onDone } = options;
   const headers = forwardedHeaders(req.headers, peer, peerTrusted, upstream.url.host);
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
@@ -87,11 +87,21 @@ export function forwardUpgrade(
     hostname: upstream.url.hostname,
     port: upstream.url.port,
     method: req.method,
-    path: req.url,
+    path: options.path,
     headers,
     timeout: timeoutMs,
   });
+  let answered = false;
+  // The client left (a server socket is half-open: its end alone does not close it).
+  const left = () => {
+    if (answered) return;
+    upstreamReq.destroy();
+    socket.destroy();
+  };
+  socket.once('end', left);
+  socket.once('close', left);
   upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+    answered = true;
     upstreamSocket.setTimeout(0);
     let reply = `HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage}\r\n`;
     const raw = upstreamRes.rawHeaders;
@@ -105,6 +115,7 @@ export function forwardUpgrade(
     onDone(upstreamRes.statusCode ?? 101);
   });
   upstreamReq.on('response', (upstreamRes) => {
+    answered = true;
     // The upstream refused the upgrade: relay its plain answer.
     let reply = `HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage}\r\nconnection: close\r\n`;
     const raw = upstreamRes.rawHeaders;

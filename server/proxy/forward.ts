@@ -90,6 +90,11 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Upstream failures that mean "too slow" (504) rather than "unreachable or broken" (502). */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** The path an upstream URL puts before every request's (`http://host/app/` → `/app`), or ''. */
+export function upstreamBasePath(url: URL): string {
+  return url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+}
+
 /**
  * The request path's last step: streams the request to the upstream and the answer back, keeping
  * `Host`, setting X-Forwarded-For / X-Forwarded-Proto, and answering 502 (refused, reset) or 504
@@ -100,7 +105,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
  */
 export function forward(options: ForwardOptions) {
   const { upstream, logger, onResponse } = options;
-  const basePath = upstream.url.pathname === '/' ? '' : upstream.url.pathname.replace(/\/$/, '');
+  const basePath = upstreamBasePath(upstream.url);
   const hostHeader = upstream.url.host;
 
   return function forwardToUpstream(ctx: Context): void {

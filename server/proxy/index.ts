@@ -5,15 +5,16 @@ import type { Logger } from '../log.js';
 import type { Cidr } from '../net/index.js';
 import type { AccessLists, AccessRecord, CountersClient } from '../store/index.js';
 import { accessGuard } from './access-guard.js';
-import { accessLog, clientText } from './access-log.js';
+import { accessLog } from './access-log.js';
 import { clientIp, createClientIpResolver } from './client-ip.js';
-import { createUpstream, forward } from './forward.js';
-import { forwardUpgrade } from './forward-node-client.js';
+import { createUpstream, forward, upstreamBasePath } from './forward.js';
 import type { ForwardedHeaderName } from './forwarding-headers.js';
 import { rateLimit } from './rate-limit.js';
 import { RecordBatch } from './record-batch.js';
 import { createRequestPath } from './request-path.js';
+import { requestTarget } from './request-target.js';
 import { createSessionRegistry } from './session-registry.js';
+import { upgradeHandler } from './upgrade.js';
 
 export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } from './client-ip.js';
 export { errorPage } from './error-pages.js';
@@ -91,8 +92,9 @@ export interface ProxyServer {
 
 /**
  * Builds the proxy server (DESIGN.md "The request path"): access record → client IP (trusted
- * proxies only) → allowlist/blocklist guard (403) → rate limit (429) → streaming forward to the
- * upstream, plus WebSocket upgrades through the same client-IP and blocklist checks.
+ * proxies only) → allowlist/blocklist guard (403) → origin-form target (400) → rate limit (429) →
+ * streaming forward to the upstream, plus WebSocket upgrades through the same steps
+ * ({@link upgradeHandler}).
  */
 export function createProxyServer(options: ProxyOptions): ProxyServer {
   const { logger } = options;
@@ -118,11 +120,16 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     logger,
     failure: options.rateLimitFailure,
   });
+  const resolveClientIp = clientIp(() => clientIps);
+  const guardAccess = accessGuard(options.accessLists, options.isPaused);
+  const basePath = upstreamBasePath(options.upstream);
+  const checkTarget = requestTarget({ basePath });
   const handleRequest = createRequestPath(
     {
       logAccess: accessLog(sink),
-      resolveClientIp: clientIp(() => clientIps),
-      guardAccess: accessGuard(options.accessLists, options.isPaused),
+      resolveClientIp,
+      guardAccess,
+      requestTarget: checkTarget,
       rateLimit: limiter,
       forward: forward({
         upstream,
@@ -153,53 +160,20 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   // after the upstream timeout could have answered 504 on it.
   server.timeout = options.upstreamTimeoutMs + timeouts.headersMs;
   const upgraded = new Set<import('node:stream').Duplex>();
+  const handleUpgrade = upgradeHandler({
+    resolveClientIp,
+    guardAccess,
+    requestTarget: checkTarget,
+    rateLimit: limiter,
+    upstream,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    basePath,
+    sink,
+  });
   server.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    const address = clientIps.resolve(req.socket.remoteAddress, req.headers[header] as string | undefined);
-    const started = process.hrtime.bigint();
-    const startedAt = Date.now();
-    const decision = options.accessLists.decide(address.client);
-    const blocked = decision.kind === 'blocked' && !(options.isPaused?.() ?? false);
-    let logged = false;
-    const log = (status: number) => {
-      if (logged) return;
-      logged = true;
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      sink({
-        '@timestamp': new Date(startedAt).toISOString(),
-        source: { ip: address.client },
-        http: { request: { method: req.method ?? 'GET' }, response: { status_code: status } },
-        url: q === -1 ? { path: url } : { path: url.slice(0, q), query: url.slice(q + 1) },
-        event: {
-          action: blocked ? 'blocked' : 'allowed',
-          duration: Number(process.hrtime.bigint() - started),
-        },
-        ...(req.headers['user-agent']
-          ? { user_agent: { original: clientText(req.headers['user-agent']) } }
-          : {}),
-        ...(blocked && decision.kind === 'blocked'
-          ? { rule: { name: `blocklist:${decision.entry.target}` } }
-          : {}),
-      });
-    };
-    socket.on('error', () => socket.destroy());
-    if (blocked) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      log(403);
-      return;
-    }
-    forwardUpgrade(
-      upstream,
-      options.upstreamTimeoutMs,
-      req,
-      socket,
-      head,
-      address.peer,
-      address.peerTrusted,
-      log,
-    );
+    handleUpgrade(req, socket, head);
   });
 
   return {
