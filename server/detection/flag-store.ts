@@ -3,11 +3,11 @@ import type { AccessLists, Flag, StateStore } from '../store/index.js';
 import { ActiveFlagIndex, type ActiveFlags } from './active-flag-index.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
 import {
+  flagDetails,
   flagKey,
   mergeFlag,
   type PendingRefresh,
   PendingRefreshes,
-  withEarlierSamples,
 } from './pending-refreshes.js';
 
 export type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
@@ -116,7 +116,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
         ...existing,
         last_seen: seen,
         request_count: evidence.count,
-        details: withEarlierSamples(evidence.details, existing.details),
+        details: flagDetails(evidence.details, existing.details),
       };
       this.#refresh(update, { actor, action: 'refresh' });
       return 'updated';
@@ -125,7 +125,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     const flag: Flag = {
       ip: evidence.ip,
       reason: evidence.reason,
-      details: evidence.details,
+      details: flagDetails(evidence.details),
       request_count: evidence.count,
       first_seen: seen,
       last_seen: seen,

@@ -91,16 +91,41 @@ export class PendingRefreshes {
 const MAX_SAMPLE_PATHS = 5;
 
 /**
- * A refresh's evidence with the sample paths the flag already named kept first (then the new ones,
- * up to {@link MAX_SAMPLE_PATHS}): a refresh's samples come from its own batch or window only, and
- * the paths that got the client flagged are the evidence an operator wants to see.
+ * The evidence a flag keeps: `next`'s, each sample path cut by {@link cappedSamples}, and on a
+ * refresh the sample paths the flag already named (`earlier`) kept first, then the new ones, up to
+ * {@link MAX_SAMPLE_PATHS}. A refresh's samples come from its own batch or window only, and the
+ * paths that got the client flagged are the evidence an operator wants to see.
  */
-export function withEarlierSamples(
+export function flagDetails(
   next: Record<string, unknown>,
-  earlier: Record<string, unknown>,
+  earlier: Record<string, unknown> = {},
 ): Record<string, unknown> {
+  const capped = cappedSamples(next);
   const before = earlier.samplePaths;
-  const now = next.samplePaths;
-  if (!Array.isArray(before) || !Array.isArray(now) || before.length === 0) return next;
-  return { ...next, samplePaths: [...new Set([...before, ...now])].slice(0, MAX_SAMPLE_PATHS) };
+  const now = capped.samplePaths;
+  if (!Array.isArray(before) || !Array.isArray(now) || before.length === 0) return capped;
+  return { ...capped, samplePaths: [...new Set([...before, ...now])].slice(0, MAX_SAMPLE_PATHS) };
+}
+
+/** Longest sample path a flag keeps (characters); longer ones are cut and end in `…`. */
+export const MAX_SAMPLE_PATH_LENGTH = 256;
+
+/**
+ * Evidence with each sample path cut to {@link MAX_SAMPLE_PATH_LENGTH} characters. A record keeps
+ * paths of up to 4,096 characters, and flags live in the state file, which is rewritten whole on
+ * every change: five such paths per flag let anonymous clients grow it by 8 KB a request (a
+ * security review measured 1.66 MB from 200 requests).
+ */
+export function cappedSamples(details: Record<string, unknown>): Record<string, unknown> {
+  const paths = details.samplePaths;
+  if (!Array.isArray(paths) || !paths.some((p) => typeof p === 'string' && p.length > MAX_SAMPLE_PATH_LENGTH))
+    return details;
+  return {
+    ...details,
+    samplePaths: paths.map((p) =>
+      typeof p === 'string' && p.length > MAX_SAMPLE_PATH_LENGTH
+        ? `${p.slice(0, MAX_SAMPLE_PATH_LENGTH - 1)}…`
+        : p,
+    ),
+  };
 }

@@ -106,6 +106,21 @@ describe('FlagStore refreshes', () => {
     });
   });
 
+  it('keeps at most 256 characters of a sample path, new flag or refresh', async () => {
+    const long = (c: string) => `/${c.repeat(4_095)}`;
+    const probe = (count: number, at: number, samplePaths: string[]): FlagEvidence => ({
+      ...evidence('198.51.100.7', count, at),
+      reason: 'sensitive_paths',
+      details: { count, samplePaths },
+    });
+    await flags.raise(probe(6, T0, [long('a'), '/.env']), 'rule:live');
+    await flags.raise(probe(12, T0 + 2 * MIN, [long('b')]), 'rule:live');
+    const kept = flags.active('198.51.100.7', 'sensitive_paths')?.details.samplePaths as string[];
+    expect(kept.map((p) => p.length)).toEqual([256, 5, 256]);
+    expect(kept[0]).toBe(`/${'a'.repeat(254)}…`);
+    expect(kept[2]?.startsWith('/bbb')).toBe(true);
+  });
+
   it('says beforehand whether a raise would change anything', async () => {
     expect(flags.wouldChange('198.51.100.7', 'high_volume', 101, T0)).toBe(true); // no flag yet
     await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
