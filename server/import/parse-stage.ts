@@ -2,6 +2,7 @@ import { DETECT_LINES, detectFormat } from './detect-format.js';
 import { type ImportFormat, PARSERS } from './formats.js';
 import { ImportError } from './import-errors.js';
 import { LineIds } from './line-ids.js';
+import { MAX_LINE_LENGTH } from './line-splitter.js';
 import { addRecord, emptyColumns, type ParsedColumns } from './parsed-batch.js';
 import type { LineParser } from './parsers/parse-result.js';
 
@@ -96,7 +97,10 @@ export class ParseStage {
   }
 
   #handle(line: string, lineNo: number, parse: LineParser): void {
-    const parsed = parse(line);
+    const parsed =
+      line.length > MAX_LINE_LENGTH
+        ? `longer than ${MAX_LINE_LENGTH.toLocaleString('en')} characters`
+        : parse(line);
     if (typeof parsed === 'string') {
       this.#rejected++;
       if (this.#rejections.length < REPORTED_REJECTIONS)

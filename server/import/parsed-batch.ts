@@ -1,6 +1,6 @@
 // The record module itself, not the store's face (index.ts): this runs in the parser thread, whose
 // start the whole store (lowdb, ioredis…) would slow by ~175 ms.
-import { type AccessRecord, REQUEST_ACTIONS } from '../store/access-record.js';
+import { type AccessRecord, capText, REQUEST_ACTIONS } from '../store/access-record.js';
 
 /**
  * Parsed records in columns: what the parser thread sends the import for one chunk of input. A
@@ -44,20 +44,28 @@ export function emptyColumns(): ParsedColumns {
   };
 }
 
-/** Appends one parsed record and its id to `columns`; any `event.id` the record has is replaced by `id`. */
+/**
+ * Appends one parsed record and its id to `columns`; any `event.id` the record has is replaced by
+ * `id`. Client text (path, query, referrer, user agent) is cut to 4,096 characters, as the proxy cuts it.
+ */
 export function addRecord(columns: ParsedColumns, record: AccessRecord, id: string): void {
   columns.timestamp.push(record['@timestamp']);
   columns.ip.push(record.source.ip);
   columns.method.push(record.http.request.method);
-  columns.referrer.push(record.http.request.referrer);
+  columns.referrer.push(optionalText(record.http.request.referrer));
   columns.status.push(record.http.response.status_code);
-  columns.path.push(record.url.path);
-  columns.query.push(record.url.query);
+  columns.path.push(capText(record.url.path));
+  columns.query.push(optionalText(record.url.query));
   columns.action.push(REQUEST_ACTIONS.indexOf(record.event.action));
   columns.duration.push(record.event.duration);
-  columns.userAgent.push(record.user_agent?.original);
+  columns.userAgent.push(optionalText(record.user_agent?.original));
   columns.rule.push(record.rule?.name);
   columns.id.push(id);
+}
+
+/** Client text cut as the proxy cuts it ({@link capText}); absent stays absent. */
+function optionalText(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : capText(text);
 }
 
 /**

@@ -1,9 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { AccessRecord, RequestAction } from '../store/index.js';
+import { type AccessRecord, capText as cap, type RequestAction } from '../store/index.js';
 import type { ProxyContext as Context } from './context.js';
-
-/** Longest path / query / user agent / referrer kept in a record (characters). */
-const MAX_FIELD = 4096;
 
 /**
  * The request path's first step: turns every exchange — allowed, blocked or
@@ -25,8 +22,8 @@ export function accessLog(sink: (record: AccessRecord) => void) {
 
 /**
  * The ECS access record of an exchange: `ctx`'s request, response status and request-path state,
- * begun at `startedAt` (epoch ms) and lasting `durationNs`. Client text is capped at 4,096
- * characters per field.
+ * begun at `startedAt` (epoch ms) and lasting `durationNs`. Client text is cut to
+ * `MAX_TEXT_FIELD` (4,096) characters per field.
  */
 export function accessRecord(ctx: Context, startedAt: number, durationNs: number): AccessRecord {
   const req = ctx.req;
@@ -75,8 +72,4 @@ export function clientText(text: string): string {
   if (!HIGH_BYTE.test(text)) return text;
   const bytes = Buffer.from(text, 'latin1');
   return isUtf8(bytes) ? bytes.toString('utf8') : text;
-}
-
-function cap(text: string): string {
-  return text.length > MAX_FIELD ? text.slice(0, MAX_FIELD) : text;
 }

@@ -6,6 +6,17 @@ export type RequestAction = 'allowed' | 'blocked' | 'rate_limited';
 /** Every {@link RequestAction}, for validation and iteration. */
 export const REQUEST_ACTIONS: readonly RequestAction[] = ['allowed', 'blocked', 'rate_limited'];
 
+/**
+ * Longest client-written text a record keeps per field (path, query, user agent, referrer), in
+ * characters: the proxy and the import cut longer text to this.
+ */
+export const MAX_TEXT_FIELD = 4096;
+
+/** `text` cut to {@link MAX_TEXT_FIELD} characters. */
+export function capText(text: string): string {
+  return text.length > MAX_TEXT_FIELD ? text.slice(0, MAX_TEXT_FIELD) : text;
+}
+
 /** ECS `source.geo.*`: where the client address geolocates to. */
 export interface GeoFields {
   country_iso_code: string;

@@ -10,7 +10,9 @@ export {
 } from './access-lists.js';
 export {
   type AccessRecord,
+  capText,
   type GeoFields,
+  MAX_TEXT_FIELD,
   parseAccessRecord,
   REQUEST_ACTIONS,
   type RequestAction,

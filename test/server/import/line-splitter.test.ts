@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../../server/import/line-splitter.js';
+import { LineSplitter, MAX_LINE_LENGTH } from '../../../server/import/line-splitter.js';
 
 /** Splits `bytes` at every offset in `cuts` and feeds the pieces through one splitter. */
 function splitAt(bytes: Uint8Array, cuts: number[]): string[] {
@@ -26,5 +26,22 @@ describe('LineSplitter', () => {
   it('ends with no extra line after a final newline, and turns invalid UTF-8 into U+FFFD', () => {
     expect(splitAt(new TextEncoder().encode('a\nb\n'), [])).toEqual(['a', 'b']);
     expect(splitAt(Uint8Array.of(0x61, 0xff, 0x62, 0x0a), [])).toEqual(['a\ufffdb']);
+  });
+
+  it('hands on a line too long cut to one character over the limit, and the lines around it whole', () => {
+    const splitter = new LineSplitter();
+    const lines: string[] = [];
+    lines.push(...splitter.push(new TextEncoder().encode('before\n')));
+    // 4 MiB without a newline, in 64 KiB chunks, then the line's end and one more line.
+    const chunk = new Uint8Array(65_536).fill(0x61);
+    for (let i = 0; i < 64; i++) lines.push(...splitter.push(chunk));
+    lines.push(...splitter.push(new TextEncoder().encode('zz\r\nafter\n')));
+    lines.push(...splitter.end());
+    expect(lines.map((l) => l.length)).toEqual([6, MAX_LINE_LENGTH + 1, 5]);
+    expect(lines[0]).toBe('before');
+    expect(lines[2]).toBe('after');
+    expect(splitAt(new TextEncoder().encode('a'.repeat(MAX_LINE_LENGTH)), [1000])).toEqual([
+      'a'.repeat(MAX_LINE_LENGTH),
+    ]);
   });
 });

@@ -7,6 +7,17 @@ const line = (second: number, path = `/${second}`) =>
   `198.51.100.7 - - [02/Jan/2024:00:00:0${second} +0000] "GET ${path}?q=1 HTTP/1.1" 404 1 "https://ref.example/" "ua \\"quoted\\""`;
 
 describe('ParseStage', () => {
+  it('rejects a line over the length limit by its number, and cuts long client text as the proxy does', () => {
+    const stage = new ParseStage('combined');
+    stage.add([line(1, `/${'p'.repeat(10_000)}`), `${line(2)}${' '.repeat(70_000)}`]);
+    const batch = stage.take(true);
+    expect(batch).toMatchObject({
+      rejected: 1,
+      rejections: [{ line: 2, reason: 'longer than 65,536 characters' }],
+    });
+    expect(recordAt(batch.records, 0).url.path).toHaveLength(4_096);
+  });
+
   it('parses lines into records with ids, counting blank and rejected lines by line number', () => {
     const stage = new ParseStage('combined');
     stage.add([line(1), '', 'not a log line', '   ']);
