@@ -15,6 +15,8 @@ export interface AutoBlockOptions {
   reasons: number;
   /** Block lifetime (ms; seed default 7 days). */
   durationMs: number;
+  /** Flag lifetime (ms; seed default 7 days): a flag last seen longer ago than this counts for nothing. */
+  flagTtlMs: number;
 }
 
 /** A block auto-block made, or would make in a dry run. */
@@ -24,8 +26,8 @@ export interface AutoBlockDecision {
 }
 
 /**
- * Auto-block (the seeds' daily task): IPs with active flags for `reasons` (3) or more distinct
- * reasons are blocked with reason "auto-block: <reasons>" for `durationMs`. Allowlisted and
+ * Auto-block (the seeds' daily task): IPs with active flags, seen within the flag lifetime
+ * (`flagTtlMs`, 7 days), for `reasons` (3) or more distinct reasons are blocked with reason "auto-block: <reasons>" for `durationMs`. Allowlisted and
  * already-blocked IPs are skipped, and so are the operator's own addresses (loopback, the admin
  * address, recent admin sessions: `AccessLists.operator`), so auto-block can never lock them out.
  * So is an IP an operator unblocked (it or a range holding it, from the UI, the CLI, the API or
@@ -45,10 +47,11 @@ export class AutoBlocker {
     this.#o = options;
   }
 
-  /** Changes the reason count and block lifetime (settings changed). */
-  configure(reasons: number, durationMs: number): void {
+  /** Changes the reason count, block lifetime and flag lifetime (settings changed). */
+  configure(reasons: number, durationMs: number, flagTtlMs: number): void {
     this.#o.reasons = reasons;
     this.#o.durationMs = durationMs;
+    this.#o.flagTtlMs = flagTtlMs;
   }
 
   /** What a run would block now. */
@@ -74,7 +77,15 @@ export class AutoBlocker {
       const address = tryParseAddress(ip);
       if (address && unblocked.some((range) => cidrContains(range, address))) return undefined;
     }
-    return { ip, reasons: [...reasons].sort() };
+    // Only flags seen within their lifetime: a monitor run over imported old logs raises flags
+    // last seen years ago, which the next cleanup ends; they must not block anyone today.
+    const since = this.#o.now() - this.#o.flagTtlMs;
+    const fresh = [...reasons].filter((reason) => {
+      const flag = this.#o.flags.active(ip, reason);
+      return flag !== undefined && Date.parse(flag.last_seen) >= since;
+    });
+    if (fresh.length < this.#o.reasons) return undefined;
+    return { ip, reasons: fresh.sort() };
   }
 
   /**

@@ -100,6 +100,7 @@ export function createDetection(deps: DetectionDeps): Detection {
     logger,
     reasons: config.autoBlockReasons,
     durationMs: config.autoBlockFor,
+    flagTtlMs: config.flagTtl,
   });
   const live = new LiveDetector({
     rules,
@@ -143,7 +144,7 @@ export function createDetection(deps: DetectionDeps): Detection {
       monitorOptions.rules = nextRules;
       monitorOptions.ml = next.ml;
       tableDeps.config = next;
-      autoBlocker.configure(next.autoBlockReasons, next.autoBlockFor);
+      autoBlocker.configure(next.autoBlockReasons, next.autoBlockFor, next.flagTtl);
     },
     async close() {
       await jobs.stop();

@@ -37,6 +37,7 @@ beforeEach(async () => {
     logger: createLogger('silent'),
     reasons: 3,
     durationMs: 3_600_000,
+    flagTtlMs: 7 * 86_400_000,
   });
 });
 afterEach(() => cleanup());
@@ -65,6 +66,26 @@ describe('auto-block never locks the operator out', () => {
     expect(await blocker.consider('203.0.113.5')).toBe(false);
     expect(await blocker.consider('127.0.0.2')).toBe(false);
     expect(lists.listBlocks()).toEqual([]);
+  });
+});
+
+describe('auto-block counts only flags seen within their lifetime', () => {
+  it('does not block today for flags a monitor run over old logs raised', async () => {
+    const old = NOW - 30 * 86_400_000; // a window of an imported log, a month back
+    for (const reason of REASONS)
+      await flags.raise({ ip: '100.64.7.7', reason, count: 50, details: {}, seenAt: old }, 'job:monitor');
+    expect(flags.activeReasons('100.64.7.7').size).toBe(3); // active until the next cleanup
+    expect(await blocker.consider('100.64.7.7')).toBe(false);
+    expect(await blocker.run()).toEqual([]);
+    // Two stale reasons and one fresh: still not three.
+    await flags.raise(
+      { ip: '100.64.7.7', reason: 'admin_access', count: 80, details: {}, seenAt: NOW },
+      'test',
+    );
+    expect(await blocker.run()).toEqual([]);
+    // All three seen again within 7 days: blocked.
+    await flagThreeTimes('100.64.7.7');
+    expect((await blocker.run()).map((d) => d.ip)).toEqual(['100.64.7.7']);
   });
 });
 
