@@ -66,11 +66,22 @@ export function formatDateTime(iso: string | number | Date, locale?: string, tim
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium', timeZone }).format(date);
 }
 
-/** A short time-of-day label for chart axes; dates are added when `withDate` is true. */
-export function formatAxisTime(ms: number, withDate: boolean, locale?: string, timeZone?: string): string {
-  const options: Intl.DateTimeFormatOptions = withDate
-    ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone }
-    : { hour: '2-digit', minute: '2-digit', timeZone };
+/**
+ * A short label for a chart axis bucket starting at `ms`: a time of day, a date and time, or a date
+ * with its year. Dates of day buckets are UTC days (the server's buckets), so they are shown in UTC.
+ */
+export function formatAxisTime(
+  ms: number,
+  labels: 'time' | 'date-time' | 'date',
+  locale?: string,
+  timeZone?: string,
+): string {
+  const options: Intl.DateTimeFormatOptions =
+    labels === 'date'
+      ? { year: 'numeric', month: 'short', day: 'numeric', timeZone: timeZone ?? 'UTC' }
+      : labels === 'date-time'
+        ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone }
+        : { hour: '2-digit', minute: '2-digit', timeZone };
   return new Intl.DateTimeFormat(locale, options).format(new Date(ms));
 }
 

@@ -4,7 +4,7 @@
 import type { RequestAction, TimelinePoint } from './types.js';
 
 export type RangePreset = '1h' | '24h' | '7d';
-export type Bucket = 'minute' | 'hour';
+export type Bucket = 'minute' | 'hour' | 'day';
 
 /** A half-open range `[since, until)` in ms since epoch; `live` ranges follow the clock. */
 export interface TimeRange {
@@ -15,6 +15,7 @@ export interface TimeRange {
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 const PRESET_MS: Readonly<Record<RangePreset, number>> = {
   '1h': HOUR_MS,
   '24h': 24 * HOUR_MS,
@@ -50,14 +51,29 @@ function localMidnight(text: string): number | null {
   return Number.isNaN(date.getTime()) ? null : date.getTime();
 }
 
-/** The API bucket for a range: per minute up to two hours (the "last hour" preset), per hour beyond. */
+/**
+ * The API bucket for a range: per minute up to two hours (the "last hour" preset), per hour up to
+ * eight days (the "7 days" preset, or a custom week), per UTC day beyond, so a custom range of years
+ * is a few thousand bars, not a hundred thousand.
+ */
 export function bucketFor(range: Pick<TimeRange, 'since' | 'until'>): Bucket {
-  return range.until - range.since <= 2 * HOUR_MS ? 'minute' : 'hour';
+  const length = range.until - range.since;
+  if (length <= 2 * HOUR_MS) return 'minute';
+  return length <= 8 * DAY_MS ? 'hour' : 'day';
 }
 
 /** The bucket length in ms. */
 export function bucketMs(bucket: Bucket): number {
-  return bucket === 'minute' ? MINUTE_MS : HOUR_MS;
+  return bucket === 'minute' ? MINUTE_MS : bucket === 'hour' ? HOUR_MS : DAY_MS;
+}
+
+/** How the timeline's axis labels a range's buckets: times, dates and times, or dates (with the year). */
+export type AxisLabels = 'time' | 'date-time' | 'date';
+
+/** The axis labels for `range`: times within a day, dates and times up to day buckets, dates beyond. */
+export function axisLabelsFor(range: Pick<TimeRange, 'since' | 'until'>): AxisLabels {
+  if (bucketFor(range) === 'day') return 'date';
+  return range.until - range.since > DAY_MS ? 'date-time' : 'time';
 }
 
 /** The start of the bucket holding `t` (UTC-aligned, like the server's buckets). */

@@ -28,7 +28,8 @@ const HOURS_KEPT = 24 * 8;
  * first flushes the log, so the records appended before it are on disk for its scan, and a write
  * that begins while it scans makes the hour unreliable ({@link writing}). Range edges
  * that are not whole hours are scanned, except a range that ends at or after the last write, whose
- * last partial hour is its rollup. Memory: at most 8 days of hours (LRU).
+ * last partial hour is its rollup. Memory: at most 8 days of hours (LRU); a longer range is
+ * summarised by one scan, whatever its length.
  */
 export class RollupCache {
   readonly #dir: string;
@@ -128,6 +129,12 @@ export class RollupCache {
     const untilHour = Math.floor(until.getTime() / HOUR_MS) * HOUR_MS;
     const currentHour = Math.floor(this.#now() / HOUR_MS) * HOUR_MS;
     if (firstWhole >= untilHour + (untilHour === currentHour ? HOUR_MS : 0)) {
+      return summariseRequests(this.#dir, range, options, this.#counters);
+    }
+    if ((untilHour - firstWhole) / HOUR_MS > HOURS_KEPT) {
+      // More hours than the cache keeps: rollups of them all would be built (16 KB each, empty or
+      // not: 1.9 GB for eleven years), then evicted and scanned again one by one. One pass instead.
+      await this.#flushLog();
       return summariseRequests(this.#dir, range, options, this.#counters);
     }
     await Promise.all([...this.#builds]); // an hour another caller is building is awaited, not re-read

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addToTimeline,
+  axisLabelsFor,
   bucketFor,
   countsOf,
   dateRange,
@@ -17,6 +18,17 @@ describe('dashboard ranges', () => {
     expect(bucketFor(presetRange('1h', NOW))).toBe('minute');
     expect(bucketFor(presetRange('24h', NOW))).toBe('hour');
     expect(bucketFor(presetRange('7d', NOW))).toBe('hour');
+  });
+
+  it('uses day buckets, labelled with their year, for ranges over eight days', () => {
+    const years = dateRange('2015-05-17', '2026-12-07', NOW);
+    if (years === null) throw new Error('a valid range');
+    expect(bucketFor(years)).toBe('day');
+    expect(axisLabelsFor(years)).toBe('date');
+    // About 4,220 bars for eleven and a half years, where hour buckets made over 100,000.
+    expect(fillTimeline([], years, 'day').length).toBeLessThan(4_300);
+    expect(axisLabelsFor(presetRange('7d', NOW))).toBe('date-time');
+    expect(axisLabelsFor(presetRange('1h', NOW))).toBe('time');
   });
 
   it('starts presets on a whole hour so the server answers from hourly rollups', () => {

@@ -1,12 +1,12 @@
 /** Requests over time: stacked bars of allowed, rate-limited and blocked requests per bucket. */
 import type { Chart } from 'chart.js';
 import { formatAxisTime, formatNumber } from '../format.js';
-import type { Slot } from '../time-range.js';
+import type { AxisLabels, Slot } from '../time-range.js';
 import { markRendered, palette, registerCharts } from './setup.js';
 
 export interface TimelineChart {
-  /** Redraws with these buckets; `withDate` adds dates to the axis labels (ranges over a day). */
-  update(slots: readonly Slot[], withDate: boolean): void;
+  /** Redraws with these buckets, labelled as `labels` says. */
+  update(slots: readonly Slot[], labels: AxisLabels): void;
   destroy(): void;
 }
 
@@ -51,8 +51,8 @@ export function createTimelineChart(container: HTMLElement, canvas: HTMLCanvasEl
     },
   });
   return {
-    update(slots, withDate) {
-      chart.data.labels = slots.map((slot) => formatAxisTime(slot.t, withDate));
+    update(slots, labels) {
+      chart.data.labels = slots.map((slot) => formatAxisTime(slot.t, labels));
       const [allowed, rateLimited, blocked] = chart.data.datasets;
       if (allowed) allowed.data = slots.map((slot) => slot.allowed);
       if (rateLimited) rateLimited.data = slots.map((slot) => slot.rateLimited);

@@ -95,13 +95,13 @@ export function rateLimitEditor(initial: readonly RateLimitRow[]): RateLimitEdit
         ? h('textarea', options)
         : h('input', { ...options, attrs: { ...options.attrs, type: 'text' } });
       input.value = entry.values[column.key];
-      const fit = () => {
+      const fitRows = () => {
         if (input instanceof HTMLTextAreaElement) input.rows = Math.max(1, input.value.split('\n').length);
       };
-      fit();
+      fitRows();
       input.addEventListener('input', () => {
         entry.values[column.key] = input.value;
-        fit();
+        fitRows();
       });
       entry.element.append(
         h(

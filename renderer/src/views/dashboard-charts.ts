@@ -10,12 +10,12 @@ import { createTopCountriesChart, type TopCountriesChart } from '../charts/top-c
 import { createWorldMap, type WorldMap } from '../charts/world-map.js';
 import { h } from '../dom.js';
 import { THEME_EVENT } from '../theme.js';
-import type { Slot } from '../time-range.js';
+import type { AxisLabels, Slot } from '../time-range.js';
 import type { CountryCount } from '../types.js';
 
 export interface ChartData {
   slots: Slot[];
-  withDate: boolean;
+  labels: AxisLabels;
   countries: CountryCount[];
   topCountries: CountryCount[];
   statusCodes: Record<string, number>;
@@ -52,7 +52,7 @@ export interface DashboardCharts {
   /** Draws `data` (creating the charts on first use). */
   show(data: ChartData): void;
   /** Redraws the timeline alone (live updates). */
-  showTimeline(slots: Slot[], withDate: boolean): void;
+  showTimeline(slots: Slot[], labels: AxisLabels): void;
   destroy(): void;
 }
 
@@ -89,7 +89,7 @@ export function createDashboardCharts(): DashboardCharts {
   };
   const draw = (data: ChartData) => {
     if (timeline === undefined) build();
-    timeline?.update(data.slots, data.withDate);
+    timeline?.update(data.slots, data.labels);
     countries?.update(data.topCountries);
     status?.update(data.statusCodes);
     const pending = map;
@@ -114,9 +114,9 @@ export function createDashboardCharts(): DashboardCharts {
       const answered = Object.values(data.statusCodes).some((count) => count > 0);
       cards.status.note.textContent = answered ? '' : 'No responses in this range.';
     },
-    showTimeline(slots, withDate) {
-      if (last !== undefined) last = { ...last, slots, withDate };
-      timeline?.update(slots, withDate);
+    showTimeline(slots, labels) {
+      if (last !== undefined) last = { ...last, slots, labels };
+      timeline?.update(slots, labels);
     },
     destroy() {
       window.removeEventListener(THEME_EVENT, onTheme);

@@ -13,6 +13,7 @@ import { routeHash } from '../route.js';
 import {
   type ActionCounts,
   addToTimeline,
+  axisLabelsFor,
   bucketFor,
   countsOf,
   fillTimeline,
@@ -22,8 +23,6 @@ import {
 import type { Stats } from '../types.js';
 import { createDashboardCharts } from './dashboard-charts.js';
 import { pageHeader, showError, throttle, type View } from './view.js';
-
-const DAY_MS = 86_400_000;
 
 function topIpsTable(stats: Stats): HTMLElement {
   if (stats.topIps.length === 0) return h('p', { class: 'muted' }, 'No clients in this range.');
@@ -120,7 +119,7 @@ export const dashboardView: View = (root, ctx) => {
     slots = fillTimeline(stats.timeline ?? [], current, bucketFor(current));
     charts.show({
       slots,
-      withDate: current.until - current.since > DAY_MS,
+      labels: axisLabelsFor(current),
       countries: stats.countries ?? stats.topCountries,
       topCountries: stats.topCountries,
       statusCodes: stats.statusCodes,
@@ -165,7 +164,7 @@ export const dashboardView: View = (root, ctx) => {
     counters.add('blocked', counts.blocked);
     counters.add('rateLimited', counts.rateLimited);
     addToTimeline(slots, t, counts, bucketFor(range));
-    charts.showTimeline(slots, range.until - range.since > DAY_MS);
+    charts.showTimeline(slots, axisLabelsFor(range));
     refresh();
   };
   // Servers that send `tick` count exactly with it (request events are sampled under load).

@@ -48,6 +48,19 @@ describe('hourly rollups behind summarise', () => {
     }
   });
 
+  it('summarise a range longer than the cache keeps with one scan, building no hour of it', async () => {
+    const rollups = new RollupCache(dir, { scannedLines: 0, skippedLines: 0 }, async () => {});
+    // Eleven years of hours (a dashboard's custom range back to an imported log).
+    const range = { since: new Date(start - 11 * 365 * 24 * H), until: new Date(start + 6 * H) };
+    expect(await rollups.summarise(range, { top: 10, bucketMs: 86_400_000 })).toEqual(
+      await summariseRequests(dir, range, { top: 10, bucketMs: 86_400_000 }),
+    );
+    for (const hour of [start, start + 5 * H]) expect(rollups.countsWanted(hour)).toBe(false);
+    // Eight days still come from rollups, and are kept.
+    await rollups.summarise({ since: new Date(start - 7 * 24 * H), until: new Date(start + 6 * H) });
+    expect(rollups.countsWanted(start + 5 * H)).toBe(true);
+  });
+
   it('see records written later into an hour they already summarised', async () => {
     const range = { since: new Date(start), until: new Date(start + 6 * H) };
     const before = await log.summarise(range);
