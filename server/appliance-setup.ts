@@ -72,6 +72,7 @@ export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): P
     rateLimits: parts.settings.rateLimits,
     sessionCookie: config.sessionCookie,
     sessionTtlMs: config.sessionTtl,
+    sessionFrom: config.sessionFrom,
     accessLists: parts.accessLists,
     counters: parts.counters,
     logger,

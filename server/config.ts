@@ -137,6 +137,8 @@ export const configSchema = z
       .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected a cookie name')
       .default('sessionid'),
     sessionTtl: duration.prefault('14d'),
+    /** Which upstream answers vouch for a session they set: any 2xx/3xx, or only a 3xx redirect. */
+    sessionFrom: z.enum(['success', 'redirect'], { error: 'expected "success" or "redirect"' }).default('success'),
     rateLimits: z.array(rateLimitRule).prefault(DEFAULT_RATE_LIMITS),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     detection,
@@ -172,6 +174,7 @@ export const OPTION_KEYS = [
   'flushInterval',
   'sessionCookie',
   'sessionTtl',
+  'sessionFrom',
   'logLevel',
 ] as const satisfies readonly (keyof ConfigInput)[];
 

@@ -40,6 +40,10 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
     .option('--idle-timeout <duration>', 'idle keep-alive connections are closed after (default 5s)')
     .option('--flush-interval <duration>', 'request log flush interval (default 1s)')
     .option('--session-cookie <name>', "the site's session cookie name (default sessionid)")
+    .option(
+      '--session-from <answers>',
+      'answers that vouch for a session they set: success (any 2xx/3xx) or redirect (3xx only); default success',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (opts: Record<string, unknown>) => {
       const config = resolveConfig(cli, program, opts);

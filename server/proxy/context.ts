@@ -16,6 +16,8 @@ export interface ProxyState {
   /** The rate-limit rule that covered the request (`ratelimit:<name>`). */
   rateLimitRule?: string;
   rateLimitKey?: string;
+  /** The budget of the vouched-for session the request carried (see session-registry.ts), or null. */
+  sessionBudget?: string | null;
 }
 
 /**

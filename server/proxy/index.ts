@@ -13,7 +13,7 @@ import { rateLimit } from './rate-limit.js';
 import { RecordBatch } from './record-batch.js';
 import { createRequestPath } from './request-path.js';
 import { requestTarget } from './request-target.js';
-import { createSessionRegistry } from './session-registry.js';
+import { createSessionRegistry, type SessionVouch } from './session-registry.js';
 import { upgradeHandler } from './upgrade.js';
 
 export { type ClientAddress, createClientIpResolver, normaliseSocketAddress } from './client-ip.js';
@@ -59,6 +59,8 @@ export interface ProxyOptions {
   rateLimits: readonly RateLimitRuleConfig[];
   sessionCookie: string;
   sessionTtlMs: number;
+  /** Which upstream answers vouch for a session they set (default `success`). */
+  sessionFrom?: SessionVouch;
   accessLists: AccessLists;
   counters: CountersClient;
   logger: Logger;
@@ -111,6 +113,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     counters: options.counters,
     cookieName: options.sessionCookie,
     defaultTtlMs: options.sessionTtlMs,
+    vouchedBy: options.sessionFrom,
   });
 
   const limiter = rateLimit({
@@ -136,7 +139,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         logger,
         onResponse: (ctx, status, setCookies) => {
           if (ctx.state.rateLimitRule === undefined) return;
-          sessions.learn(status, setCookies).catch((err: Error) => {
+          sessions.learn(status, setCookies, ctx.state.sessionBudget).catch((err: Error) => {
             logger.error({ 'error.message': err.message }, 'could not record the upstream session');
           });
         },

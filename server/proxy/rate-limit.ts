@@ -67,8 +67,10 @@ export function rateLimit(options: RateLimitOptions) {
       return Promise.resolve();
     };
     try {
-      const session = rule.authenticated ? await sessions.identify(ctx.headers) : null;
-      ctx.state.rateLimitKey = session
+      // Identified even for a rule without a signed-in budget: a session set in answer inherits it.
+      const session = await sessions.identify(ctx.headers);
+      ctx.state.sessionBudget = session;
+      ctx.state.rateLimitKey = session && rule.authenticated
         ? `${rule.name}:session:${session}`
         : `${rule.name}:ip:${ctx.state.clientIp}`;
       const koaCtx = koa.createContext(ctx.req, ctx.res);

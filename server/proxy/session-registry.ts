@@ -7,26 +7,48 @@ import type { CountersClient } from '../store/index.js';
  * as authenticated only when it presents a session cookie that the upstream set in its answer to a
  * successful login through this proxy. Only a SHA-256 hash of the cookie value is kept (in the
  * counters store, with the cookie's own expiry), never the secret; unknown or made-up cookies are
- * anonymous, so rotating fake cookies cannot buy fresh rate-limit budgets.
+ * anonymous, so rotating fake cookies cannot buy fresh rate-limit budgets. A session the upstream
+ * sets in answer to a request that carried a vouched-for one (a rotation, or a failed login answered
+ * with a new cookie) shares that session's budget, so chaining sessions buys none either.
  */
 export interface SessionRegistry {
-  /** The session hash when the request carries a vouched-for session cookie, else null. */
+  /**
+   * The rate-limit budget of the vouched-for session cookie the request carries (a session hash),
+   * else null.
+   */
   identify(headers: IncomingHttpHeaders): Promise<string | null>;
-  /** Learns (or forgets, on logout) sessions from an upstream answer to a login request: its status and Set-Cookie lines. */
-  learn(status: number, setCookies: readonly string[]): Promise<void>;
+  /**
+   * Learns (or forgets, on logout) sessions from an upstream answer to a request a rate-limit rule
+   * covers: its status and Set-Cookie lines. `budget` is the budget of the session the request
+   * itself carried (from {@link identify}); a session set in answer to it shares that budget.
+   */
+  learn(status: number, setCookies: readonly string[], budget?: string | null): Promise<void>;
 }
+
+/**
+ * Which upstream answers vouch for a session they set: any success (`success`: 2xx or 3xx, the
+ * default) or only a redirect (`redirect`: 3xx, for a site that answers a failed form login with
+ * 200 and a session cookie, where `success` would learn a session per failed attempt).
+ */
+export type SessionVouch = 'success' | 'redirect';
 
 export interface SessionRegistryOptions {
   counters: CountersClient;
   cookieName: string;
   /** Used when the Set-Cookie carries neither Max-Age nor Expires (ms). */
   defaultTtlMs: number;
+  /** Which answers vouch for a session; default `success`. */
+  vouchedBy?: SessionVouch;
   now?: () => number;
 }
 
-/** Builds the session registry over the counters store (keys `session:<sha256>`). */
+/**
+ * Builds the session registry over the counters store: key `session:<sha256 of the cookie>`, value
+ * the session's budget (its own hash, or the hash of the session it was set in answer to).
+ */
 export function createSessionRegistry(options: SessionRegistryOptions): SessionRegistry {
   const { counters, cookieName, defaultTtlMs } = options;
+  const vouchedBy = options.vouchedBy ?? 'success';
   const now = options.now ?? Date.now;
   const prefix = `${cookieName}=`;
 
@@ -35,16 +57,18 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       const value = readCookie(headers.cookie, cookieName);
       if (value === null) return null;
       const hash = hashSecret(value);
-      return (await counters.exists(`session:${hash}`)) === 1 ? hash : null;
+      const budget = await counters.get(`session:${hash}`);
+      if (budget === null) return null;
+      return budget === '1' ? hash : budget; // '1': learned by an earlier version, its own budget
     },
-    async learn(status, setCookies) {
-      if (status >= 400) return;
+    async learn(status, setCookies, budget = null) {
+      if (status >= 400 || (vouchedBy === 'redirect' && (status < 300 || status === 304))) return;
       for (const line of setCookies) {
         if (!line.startsWith(prefix)) continue;
         const { value, ttlMs } = parseSetCookie(line.slice(prefix.length), now(), defaultTtlMs);
-        const key = `session:${hashSecret(value)}`;
-        if (value === '' || ttlMs <= 0) await counters.del(key);
-        else await counters.set(key, '1', 'PX', ttlMs);
+        const hash = hashSecret(value);
+        if (value === '' || ttlMs <= 0) await counters.del(`session:${hash}`);
+        else await counters.set(`session:${hash}`, budget ?? hash, 'PX', ttlMs);
       }
     },
   };

@@ -18,7 +18,8 @@ export interface TestUpstream {
 /**
  * A real upstream for integration tests on 127.0.0.1:0. Routes:
  * `POST /login` — 302 + `Set-Cookie: sessionid=<random>` (and `other=1`, unless `cookies=one`) for
- * `user=ok`, else 401;
+ * `user=ok`; for `user=form`, a failed form login the way many sites answer it: 200 with a new
+ * `Set-Cookie: sessionid=<random>`; else 401;
  * `POST /echo` — streams the request body back; `GET /big?bytes=N` — N bytes of a known pattern;
  * `GET /slow?ms=N` — answers after N ms; `GET /status/N` — answers status N; anything else 200 "ok".
  */
@@ -57,6 +58,8 @@ export async function startUpstream(): Promise<TestUpstream> {
               ...(url.searchParams.get('cookies') === 'one' ? [] : ['other=1']),
             ],
           });
+        } else if (url.searchParams.get('user') === 'form') {
+          res.writeHead(200, { 'set-cookie': `sessionid=f-${Math.random().toString(36).slice(2)}; Path=/` });
         } else {
           res.writeHead(401);
         }

@@ -118,6 +118,49 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     expect(withSession[10]).toBe(429);
   });
 
+  it('gives a session set in answer to a request with a vouched-for one no budget of its own', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const ip = { 'x-forwarded-for': '198.51.100.5' };
+    const first = await post('/login?user=ok&cookies=one', ip);
+    let cookie = String(first.headers['set-cookie']?.[0]).split(';')[0] as string;
+    // Each answer sets a new session, which the next attempt presents: one budget of 10 for the chain.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const answer = await post('/login?user=ok&cookies=one', { ...ip, cookie });
+      statuses.push(answer.status);
+      if (answer.headers['set-cookie'])
+        cookie = String(answer.headers['set-cookie'][0]).split(';')[0] as string;
+      await new Promise((r) => setTimeout(r, 5)); // the session is learned after the answer is relayed
+    }
+    expect(statuses).toEqual([...Array(10).fill(302), 429]);
+  });
+
+  it('with --session-from redirect, a failed form login answered 200 with a cookie vouches for nothing', async () => {
+    app = await startTestAppliance({
+      upstream: upstream.url.href,
+      trustProxy: 'loopback',
+      sessionFrom: 'redirect',
+    });
+    const ip = { 'x-forwarded-for': '198.51.100.6' };
+    let cookie = '';
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await post('/login?user=form', cookie ? { ...ip, cookie } : ip);
+      statuses.push(answer.status);
+      if (answer.headers['set-cookie'])
+        cookie = String(answer.headers['set-cookie'][0]).split(';')[0] as string;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    // A successful login (302) is still learned.
+    const ok = await post('/login?user=ok&cookies=one', { 'x-forwarded-for': '198.51.100.7' });
+    const session = String(ok.headers['set-cookie']?.[0]).split(';')[0] as string;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await posts(6, '/login', () => ({ 'x-forwarded-for': '198.51.100.7', cookie: session }))).toEqual(
+      Array(6).fill(401),
+    );
+  });
+
   it('treats made-up and rotating session cookies as anonymous', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
     let n = 0;

@@ -122,6 +122,36 @@ describe('SessionRegistry', () => {
       expect(stored).not.toContain(secret);
   });
 
+  it("gives a session set in answer to a request with a vouched-for one that session's budget", async () => {
+    await sessions.learn(302, [`sessionid=${SECRET}; Max-Age=60`]);
+    const budget = await sessions.identify({ cookie: `sessionid=${SECRET}` });
+    // A failed login answered 200 with a new cookie, and again: every link of the chain is one budget.
+    await sessions.learn(200, ['sessionid=second-secret-value; Max-Age=60'], budget);
+    const second = await sessions.identify({ cookie: 'sessionid=second-secret-value' });
+    await sessions.learn(200, ['sessionid=third-secret-value; Max-Age=60'], second);
+    expect(await sessions.identify({ cookie: 'sessionid=third-secret-value' })).toBe(hashSecret(SECRET));
+    // A session stored by an earlier version ('1') is its own budget.
+    await counters.set(`session:${hashSecret('old-secret')}`, '1');
+    expect(await sessions.identify({ cookie: 'sessionid=old-secret' })).toBe(hashSecret('old-secret'));
+  });
+
+  it.each([
+    [302, true],
+    [303, true],
+    [200, false],
+    [204, false],
+    [304, false],
+  ])('with vouchedBy redirect, a %i answer vouches: %s', async (status, learned) => {
+    const strict = createSessionRegistry({
+      counters,
+      cookieName: 'sessionid',
+      defaultTtlMs: DEFAULT_TTL,
+      vouchedBy: 'redirect',
+    });
+    await strict.learn(status, [`sessionid=${SECRET}; Max-Age=60`]);
+    expect((await strict.identify({ cookie: `sessionid=${SECRET}` })) !== null).toBe(learned);
+  });
+
   it('honours a different cookie name', async () => {
     const custom = createSessionRegistry({ counters, cookieName: '__Host-sid', defaultTtlMs: DEFAULT_TTL });
     await custom.learn(200, [`__Host-sid=${SECRET}; Secure; Path=/`, 'sessionid=other']);
