@@ -115,10 +115,20 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists, state);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
+    // A warning only where the operator set the value; a default that saved settings replace is
+    // what saving them was for.
     const overridden = overriddenConfig(config, settings);
-    if (overridden.length > 0)
+    const setByOperator = overridden.filter((o) => o.setBy !== undefined);
+    if (setByOperator.length > 0)
       logger.warn(
-        `settings saved in the UI apply instead of the config (flags, environment, file) for: ${overridden.join(', ')}`,
+        `settings saved in the UI apply instead of the config for: ${setByOperator.map((o) => `${o.at} (set by ${o.setBy})`).join(', ')}`,
+      );
+    if (overridden.length > setByOperator.length)
+      logger.info(
+        `settings saved in the UI in force for: ${overridden
+          .filter((o) => o.setBy === undefined)
+          .map((o) => o.at)
+          .join(', ')}`,
       );
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
     const detection = createDetection({

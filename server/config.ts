@@ -138,7 +138,9 @@ export const configSchema = z
       .default('sessionid'),
     sessionTtl: duration.prefault('14d'),
     /** Which upstream answers vouch for a session they set: any 2xx/3xx, or only a 3xx redirect. */
-    sessionFrom: z.enum(['success', 'redirect'], { error: 'expected "success" or "redirect"' }).default('success'),
+    sessionFrom: z
+      .enum(['success', 'redirect'], { error: 'expected "success" or "redirect"' })
+      .default('success'),
     rateLimits: z.array(rateLimitRule).prefault(DEFAULT_RATE_LIMITS),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     detection,
@@ -150,7 +152,11 @@ export const configSchema = z
 /** Raw, unvalidated configuration as it comes from flags, environment or the config file. */
 export type ConfigInput = z.input<typeof configSchema>;
 /** Validated configuration with defaults applied; durations are milliseconds. */
-export type Config = z.output<typeof configSchema> & { configFile: string | null };
+export type Config = z.output<typeof configSchema> & {
+  configFile: string | null;
+  /** Where each top-level key set by the operator came from (`--trust-proxy`, an env name, the file); absent keys are defaults. */
+  sources?: ReadonlyMap<string, string>;
+};
 export type RateLimitRuleConfig = Config['rateLimits'][number];
 export type DetectionConfig = Config['detection'];
 
@@ -257,6 +263,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     dataDir: path.resolve(cwd, config.dataDir),
     geoip: config.geoip === undefined ? undefined : path.resolve(cwd, config.geoip),
     configFile,
+    sources,
   };
 }
 

@@ -171,10 +171,14 @@ export function initialSettings(
 /**
  * The settings (dotted paths, arrays whole) where `settings` differs from what `config` alone gives:
  * what settings saved in the UI override at start, so the start can say that a flag or config-file
- * value did not take effect.
+ * value did not take effect. `setBy` names where the operator set the config's value (a flag, an
+ * environment variable, the file); absent, the config's value is a default.
  */
-export function overriddenConfig(config: Config, settings: Settings): string[] {
-  return differingPaths(settingsToJson(configSettings(config)), settingsToJson(settings), '');
+export function overriddenConfig(config: Config, settings: Settings): { at: string; setBy?: string }[] {
+  return differingPaths(settingsToJson(configSettings(config)), settingsToJson(settings), '').map((at) => {
+    const setBy = config.sources?.get(at.split('.')[0] as string);
+    return setBy === undefined ? { at } : { at, setBy };
+  });
 }
 
 function differingPaths(a: unknown, b: unknown, at: string): string[] {

@@ -70,9 +70,10 @@ export function rateLimit(options: RateLimitOptions) {
       // Identified even for a rule without a signed-in budget: a session set in answer inherits it.
       const session = await sessions.identify(ctx.headers);
       ctx.state.sessionBudget = session;
-      ctx.state.rateLimitKey = session && rule.authenticated
-        ? `${rule.name}:session:${session}`
-        : `${rule.name}:ip:${ctx.state.clientIp}`;
+      ctx.state.rateLimitKey =
+        session && rule.authenticated
+          ? `${rule.name}:session:${session}`
+          : `${rule.name}:ip:${ctx.state.clientIp}`;
       const koaCtx = koa.createContext(ctx.req, ctx.res);
       koaCtx.state = ctx.state;
       await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(koaCtx, allow);

@@ -118,12 +118,20 @@ describe('SettingsService', () => {
 
 describe('overriddenConfig', () => {
   it('names the settings saved in the UI that differ from the config, so the start can say so', () => {
-    expect(overriddenConfig(config, current)).toEqual(['detection.retention']);
+    expect(overriddenConfig(config, current)).toEqual([{ at: 'detection.retention' }]);
     const next = mergeSettings(current, { rateLimits: [], detection: { thresholds: { brute_force: 300 } } });
-    expect(overriddenConfig(config, next)).toEqual([
+    expect(overriddenConfig(config, next).map((o) => o.at)).toEqual([
       'detection.thresholds.brute_force',
       'detection.retention',
       'rateLimits',
+    ]);
+  });
+
+  it('says which of them the operator set, and where: the others replace defaults', () => {
+    const saved = mergeSettings(current, { trustProxy: ['192.0.2.0/24'] });
+    expect(overriddenConfig(config, saved)).toEqual([
+      { at: 'detection.retention' },
+      { at: 'trustProxy', setBy: '--trust-proxy' },
     ]);
   });
 });
