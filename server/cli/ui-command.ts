@@ -19,10 +19,15 @@ export function registerUiCommand(program: Command, cli: CliContext): void {
     .action(async () => {
       const config = resolveConfig(cli, program);
       const client = await connectToRunningAppliance(config.dataDir);
-      if (!client)
+      if (!client) {
+        // An upstream from the environment or a config file is found by start too; without one,
+        // start would serve the demo site, which is not what someone protecting a site wants.
+        const upstream = config.upstream === undefined ? ' --upstream http://<your site>' : '';
         throw new CliError(
-          `ipwarden is not running on ${config.dataDir}; start it with: npx ipwarden start${dataDirFlag(cli.cwd, config.dataDir)}`,
+          `ipwarden is not running on ${config.dataDir}; start it with: npx ipwarden start${upstream}${dataDirFlag(cli.cwd, config.dataDir)}` +
+            (upstream ? ' (without --upstream it starts a demo site)' : ''),
         );
+      }
       const token = (await readFile(adminTokenPath(config.dataDir), 'utf8')).trim();
       cli.out(`${client.adminUrl}/#token=${token}\n`);
     });

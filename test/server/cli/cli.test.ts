@@ -66,7 +66,7 @@ describe('ipwarden CLI while the appliance is stopped (works on the state file)'
 
   it('ui says how to start ipwarden on the data dir it was given', async () => {
     expect((await run('ui')).error?.message).toBe(
-      `ipwarden is not running on ${dir}; start it with: npx ipwarden start --data-dir ${dir}`,
+      `ipwarden is not running on ${dir}; start it with: npx ipwarden start --upstream http://<your site> --data-dir ${dir} (without --upstream it starts a demo site)`,
     );
   });
 
