@@ -61,3 +61,12 @@ export function importedRequestsHash(summary: ImportSummary): string | null {
     until: new Date(until).toISOString(),
   });
 }
+
+/**
+ * What to say when nothing was imported because every line was rejected (the CLI exits 1 then),
+ * or null. A wrong format is the usual cause, so the message says which one was used.
+ */
+export function allRejectedMessage(summary: ImportSummary): string | null {
+  if (summary.imported > 0 || summary.duplicates > 0 || summary.rejected === 0) return null;
+  return `Nothing was imported: all ${formatNumber(summary.rejected)} non-empty lines were rejected as ${summary.format}. If the log is in another format, import it again with that format or Auto.`;
+}

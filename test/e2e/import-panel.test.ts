@@ -81,6 +81,23 @@ describe('import panel', () => {
     expect(await table.locator('tbody tr').count()).toBe(40);
   });
 
+  it('says plainly that nothing was imported when every line was rejected in the chosen format', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/import`);
+    const lines = readFileSync(APACHE_LOGS, 'utf8').split('\n').slice(100, 130);
+    await page.getByLabel('Log file').setInputFiles({
+      name: 'small.log',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(`${lines.join('\n')}\n`),
+    });
+    await page.getByLabel('Format').selectOption('nginx-json');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const failed = page.getByTestId('import-failed');
+    await failed.waitFor({ timeout: 10_000 });
+    expect(await failed.innerText()).toBe(
+      'Nothing was imported: all 30 non-empty lines were rejected as nginx-json. If the log is in another format, import it again with that format or Auto.',
+    );
+  });
+
   it('shows the server’s reason when a file cannot be imported, and no page error happened', async () => {
     await page.goto(`${app.addresses.adminUrl}/#/import`);
     await page.getByLabel('Log file').setInputFiles({
@@ -88,6 +105,7 @@ describe('import panel', () => {
       mimeType: 'text/plain',
       buffer: Buffer.from('hello\nworld\n'),
     });
+    await page.getByLabel('Format').selectOption('auto');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'notes.txt' });
     await alert.waitFor({ timeout: 10_000 });

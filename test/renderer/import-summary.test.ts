@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  allRejectedMessage,
   importedRequestsHash,
   importPercent,
   progressText,
@@ -30,6 +31,16 @@ const summary: ImportSummary = {
 };
 
 describe('import panel words', () => {
+  it('says so when every line was rejected, naming the format used', () => {
+    expect(allRejectedMessage(summary)).toBeNull();
+    const none = { ...summary, format: 'nginx-json' as const, imported: 0, rejected: 303 };
+    expect(allRejectedMessage(none)).toBe(
+      'Nothing was imported: all 303 non-empty lines were rejected as nginx-json. If the log is in another format, import it again with that format or Auto.',
+    );
+    expect(allRejectedMessage({ ...none, duplicates: 5 })).toBeNull(); // imported before: not a failure
+    expect(allRejectedMessage({ ...none, rejected: 0 })).toBeNull(); // an empty file
+  });
+
   it('shows lines read, the percent when the size is known, and rejections', () => {
     expect(importPercent(progress)).toBe(45.2);
     expect(progressText(progress)).toBe('12,345 lines read · 45.2% · 3 rejected');

@@ -7,6 +7,7 @@
 import { errorMessage, get, isQuiet, upload } from '../api.js';
 import { badge, button, field, h, select } from '../dom.js';
 import {
+  allRejectedMessage,
   importedRequestsHash,
   importPercent,
   type ProgressCounts,
@@ -42,10 +43,18 @@ function progressBar(progress: ProgressCounts): HTMLElement {
 function summaryView(source: string, summary: ImportSummary): HTMLElement {
   const link = importedRequestsHash(summary);
   const more = unlistedRejections(summary);
+  const failed = allRejectedMessage(summary);
   return h(
     'section',
     { class: 'card', data: { testid: 'import-summary' }, attrs: { 'aria-label': 'Import summary' } },
     h('h2', { class: 'card-title' }, 'Imported ', h('span', { class: 'mono' }, source)),
+    failed === null
+      ? null
+      : h(
+          'div',
+          { class: 'error-box', attrs: { role: 'alert' }, data: { testid: 'import-failed' } },
+          h('p', null, failed),
+        ),
     h(
       'dl',
       { class: 'import-counts' },
