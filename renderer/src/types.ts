@@ -55,6 +55,8 @@ export interface Stats {
   statusCodes: Record<string, number>;
   activeBlocks: number;
   activeFlags: number;
+  /** Distinct IPs with an active flag (what the navigation badge counts). */
+  flaggedIps: number;
   /** Every country seen in the range, for the map (older servers: absent, use topCountries). */
   countries?: CountryCount[];
   timeline?: TimelinePoint[];

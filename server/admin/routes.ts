@@ -134,6 +134,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       ...summary,
       activeBlocks: accessLists.activeBlockCount(),
       activeFlags: state.data.flags.filter((f) => f.is_active).length,
+      flaggedIps: deps.detection.flags.activeReasonsByIp().size,
       generatedAt: new Date(now).toISOString(),
     };
   });

@@ -201,6 +201,45 @@ describe('operator UI', () => {
     }
   });
 
+  it('fits the flags and lists tables in a 1,280 px window, with long evidence and reasons', async () => {
+    const { flags } = app.appliance.parts.detection;
+    const long = (i: number) => `/presentations/logstash-scale11x/images/elasticsearch-logo-${i}.png`;
+    for (const reason of ['sensitive_paths', 'admin_access'] as const)
+      await flags.raise(
+        {
+          ip: '203.0.113.77',
+          reason,
+          count: 9,
+          details: { count: 9, samplePaths: [0, 1, 2, 3, 4].map(long) },
+          seenAt: Date.now() - 45_000, // "45 seconds ago", twice, made the table too wide
+        },
+        'test',
+      );
+    const lists = app.appliance.parts.accessLists;
+    await lists.block({
+      target: '198.18.0.0/24',
+      reason: 'range suggestion: 3 flagged IPs (admin_access, failed_logins, high_volume, sensitive_paths)',
+      actor: 'test',
+    });
+    await lists.allow({ target: '198.18.0.50', reason: 'partner inside blocked range', actor: 'test' });
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    try {
+      const fits = (selector: string) =>
+        page.locator(selector).evaluate((t) => t.scrollWidth <= (t.parentElement?.clientWidth ?? 0));
+      await page.goto(`${app.addresses.adminUrl}/#/flags`);
+      await expect.poll(() => page.locator('.table-flags').innerText()).toContain('203.0.113.77');
+      expect(await fits('.table-flags')).toBe(true);
+      await page.goto(`${app.addresses.adminUrl}/#/lists`);
+      await expect.poll(() => page.getByTestId('allowlist').innerText()).toContain('198.18.0.50');
+      for (const list of ['blocklist', 'allowlist'])
+        expect(await fits(`[data-testid="${list}"] table`), list).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await lists.unblock('198.18.0.0/24', 'test');
+      await lists.disallow('198.18.0.50', 'test');
+    }
+  });
+
   it('renders the lists and settings views, and no page error happened anywhere', async () => {
     await app.appliance.parts.accessLists.block({ target: '192.0.2.0/24', reason: 'e2e', actor: 'test' });
     await page.goto(`${app.addresses.adminUrl}/#/lists`);

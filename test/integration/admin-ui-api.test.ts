@@ -218,4 +218,23 @@ describe('stats timeline', () => {
     expect(stats.timeline.reduce((n, b) => n + b.allowed, 0)).toBeGreaterThan(0);
     expect(stats.countries.map((c) => c.code)).toContain('GB');
   });
+
+  it('counts active flags and, as the navigation badge does, the IPs they name', async () => {
+    const { flags } = app.appliance.parts.detection;
+    const seenAt = Date.now();
+    for (const [ip, reason] of [
+      ['198.18.9.1', 'admin_access'],
+      ['198.18.9.1', 'sensitive_paths'],
+      ['198.18.9.2', 'admin_access'],
+    ] as const)
+      await flags.raise({ ip, reason, count: 9, details: {}, seenAt }, 'test');
+    const stats = (await (await app.admin('/api/stats')).json()) as {
+      activeFlags: number;
+      flaggedIps: number;
+    };
+    const active = app.appliance.parts.state.data.flags.filter((f) => f.is_active);
+    expect(stats.activeFlags).toBe(active.length);
+    expect(stats.flaggedIps).toBe(new Set(active.map((f) => f.ip)).size);
+    expect(stats.activeFlags - stats.flaggedIps).toBeGreaterThanOrEqual(1);
+  });
 });

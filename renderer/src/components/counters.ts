@@ -5,7 +5,7 @@
 import { h } from '../dom.js';
 import { formatNumber } from '../format.js';
 
-export type CounterName = 'total' | 'uniqueIps' | 'blocked' | 'rateLimited' | 'activeFlags' | 'activeBlocks';
+export type CounterName = 'total' | 'uniqueIps' | 'blocked' | 'rateLimited' | 'flaggedIps' | 'activeBlocks';
 
 const COUNTERS: readonly { name: CounterName; testid: string; label: string; tone: string; href?: string }[] =
   [
@@ -14,9 +14,9 @@ const COUNTERS: readonly { name: CounterName; testid: string; label: string; ton
     { name: 'blocked', testid: 'counter-blocked', label: 'Blocked', tone: 'danger' },
     { name: 'rateLimited', testid: 'counter-rate-limited', label: 'Rate-limited', tone: 'warning' },
     {
-      name: 'activeFlags',
-      testid: 'counter-active-flags',
-      label: 'Active flags',
+      name: 'flaggedIps',
+      testid: 'counter-flagged-ips',
+      label: 'Flagged IPs',
       tone: 'warning',
       href: '#/flags',
     },

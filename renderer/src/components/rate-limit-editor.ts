@@ -47,7 +47,7 @@ const COLUMNS: readonly {
     label: 'Signed-in max',
     name: 'signed-in max',
     field: 'authenticated.max',
-    placeholder: '10',
+    placeholder: 'none',
     size: 'short',
   },
   {
@@ -55,7 +55,7 @@ const COLUMNS: readonly {
     label: 'per',
     name: 'signed-in period',
     field: 'authenticated.period',
-    placeholder: '1m',
+    placeholder: '—',
     size: 'short',
   },
 ];

@@ -113,7 +113,7 @@ export const dashboardView: View = (root, ctx) => {
       uniqueIps: stats.uniqueIps,
       blocked: stats.blocked,
       rateLimited: stats.rateLimited,
-      activeFlags: stats.activeFlags,
+      flaggedIps: stats.flaggedIps,
       activeBlocks: stats.activeBlocks,
     });
     slots = fillTimeline(stats.timeline ?? [], current, bucketFor(current));
@@ -175,10 +175,7 @@ export const dashboardView: View = (root, ctx) => {
     }),
   );
   ctx.onLeave(
-    ctx.live.on('flag', () => {
-      counters.add('activeFlags', 1);
-      refresh();
-    }),
+    ctx.live.on('flag', () => refresh()), // a new flag may be one more reason of an IP already counted
   );
   ctx.onLeave(ctx.live.on('block', () => refresh()));
   ctx.onLeave(ctx.live.on('unblock', () => refresh()));

@@ -12,7 +12,7 @@ import { rangeSuggestionsPanel } from '../components/range-suggestions.js';
 import { showMore } from '../components/show-more.js';
 import { timeAgo } from '../components/time-ago.js';
 import { badge, button, emptyState, h, ipLink, preserveFocus, select, table } from '../dom.js';
-import { REASON_LABELS } from '../evidence.js';
+import { REASON_LABELS, reasonLabel } from '../evidence.js';
 import { type FlaggedIp, groupFlags, uiBlockReason } from '../flag-groups.js';
 import { countryName, formatNumber } from '../format.js';
 import { countryOf } from '../ip-country.js';
@@ -118,7 +118,9 @@ export const flagsView: View = (root, ctx) => {
     const drawnIps = new Set(shown.map((r) => r.group.ip));
     for (const ip of selected) if (!drawnIps.has(ip)) selected.delete(ip);
     footer.update(shown.length, matching.length, PAGE, reasonFilter !== '');
-    summary.textContent = `${formatNumber(rows.length)} flagged ${rows.length === 1 ? 'IP' : 'IPs'}`;
+    const ips = `${formatNumber(rows.length)} flagged ${rows.length === 1 ? 'IP' : 'IPs'}`;
+    summary.textContent =
+      reasonFilter === '' ? ips : `${formatNumber(matching.length)} of ${ips}: ${reasonLabel(reasonFilter)}`;
     updateBulkButtons();
     if (shown.length === 0) {
       content.replaceChildren(
@@ -144,16 +146,7 @@ export const flagsView: View = (root, ctx) => {
     });
     const { table: element, body } = table(
       'Flagged IPs',
-      [
-        all,
-        'IP',
-        'Reasons',
-        'Evidence',
-        'Country',
-        'First seen',
-        'Last seen',
-        h('span', { class: 'sr-only' }, 'Actions'),
-      ],
+      [all, 'IP', 'Reasons', 'Evidence', 'Country', 'Seen', h('span', { class: 'sr-only' }, 'Actions')],
       { hiddenCaption: true, class: 'table-flags' },
     );
     for (const r of shown) body.append(flagRow(r));
@@ -225,8 +218,13 @@ export const flagsView: View = (root, ctx) => {
       h('td', null, h('div', { class: 'badges' }, ...group.reasons.map(reasonBadge))),
       h('td', null, ...group.flags.map((flag) => flagEvidence(flag, { withReason: group.flags.length > 1 }))),
       h('td', null, countryCell(group)),
-      h('td', { class: 'cell-nowrap' }, timeAgo(group.firstSeen)),
-      h('td', { class: 'cell-nowrap' }, timeAgo(group.lastSeen)),
+      // One column for both times: two made the table wider than a 1,280 px window.
+      h(
+        'td',
+        { class: 'cell-nowrap' },
+        h('div', null, 'last ', timeAgo(group.lastSeen)),
+        h('div', { class: 'muted small' }, 'first ', timeAgo(group.firstSeen)),
+      ),
       h('td', null, actions),
     );
     return tr;
