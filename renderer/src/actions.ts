@@ -32,11 +32,20 @@ function failed(action: string, error: unknown): false {
   return false;
 }
 
-/** Blocks an IP or CIDR; `duration` '' is permanent. Resolves to whether it worked. */
+/** How an action reports: `quiet` leaves out its success toast (a bulk action says it once for all). */
+interface ActionOptions {
+  quiet?: boolean;
+}
+
+/**
+ * Blocks an IP or CIDR; `duration` '' is permanent. Resolves to whether it worked. Warnings and
+ * errors are always shown.
+ */
 export async function blockTarget(
   target: string,
   reason: string,
   duration = DEFAULT_BLOCK_DURATION,
+  options: ActionOptions = {},
 ): Promise<boolean> {
   try {
     const body: Record<string, string> = { target, reason };
@@ -46,9 +55,10 @@ export async function blockTarget(
       toast(`${target} was not blocked`, { tone: 'info' });
       return false;
     }
-    toast(`Blocked ${result?.entry?.target ?? target} ${durationText(duration)}`, {
-      link: { text: 'Details', href: routeHash('ip', target.split('/')[0] ?? target) },
-    });
+    if (!options.quiet)
+      toast(`Blocked ${result?.entry?.target ?? target} ${durationText(duration)}`, {
+        link: { text: 'Details', href: routeHash('ip', target.split('/')[0] ?? target) },
+      });
     for (const warning of result?.warnings ?? []) toast(warning, { tone: 'warning', timeout: 12_000 });
     return true;
   } catch (error) {
@@ -71,15 +81,31 @@ async function postBlock(body: Record<string, string>): Promise<BlockResult | nu
   }
 }
 
+/**
+ * Blocks several IPs or ranges for {@link DEFAULT_BLOCK_DURATION}, one after the other, with one
+ * toast for all (one per target buried the others: five are shown at most). Resolves to how many
+ * were blocked.
+ */
+export async function blockTargets(targets: readonly { target: string; reason: string }[]): Promise<number> {
+  let blocked = 0;
+  for (const { target, reason } of targets)
+    if (await blockTarget(target, reason, DEFAULT_BLOCK_DURATION, { quiet: true })) blocked++;
+  if (blocked > 0)
+    toast(
+      `Blocked ${blocked === targets.length ? '' : `${blocked} of `}${targets.length} ${targets.length === 1 ? 'address' : 'addresses'} ${durationText(DEFAULT_BLOCK_DURATION)}`,
+    );
+  return blocked;
+}
+
 /** Removes a blocklist entry (an IP or the exact CIDR that was blocked). */
-export async function unblockTarget(target: string): Promise<boolean> {
+export async function unblockTarget(target: string, options: ActionOptions = {}): Promise<boolean> {
   try {
     const answer = await del<{ stillBlockedBy?: string }>(withSegment('/api/blocks', target));
     if (answer?.stillBlockedBy !== undefined)
       toast(`Unblocked ${target}, but it is still blocked by the range ${answer.stillBlockedBy}`, {
         tone: 'warning',
       });
-    else
+    else if (!options.quiet)
       toast(
         target.includes('/')
           ? `Unblocked ${target}`
@@ -106,9 +132,14 @@ export async function unblockCovering(pairs: readonly (readonly [string, string]
         : `This lifts the blocks on ${ranges.length} whole ranges (${named}): every address in them is let through again.`;
     if (!window.confirm(`${question}\n\nUnblock anyway?`)) return false;
   }
-  let ok = true;
-  for (const target of new Set(pairs.map(([, target]) => target))) ok = (await unblockTarget(target)) && ok;
-  return ok;
+  const targets = [...new Set(pairs.map(([, target]) => target))];
+  let unblocked = 0;
+  for (const target of targets) if (await unblockTarget(target, { quiet: targets.length > 1 })) unblocked++;
+  if (targets.length > 1 && unblocked > 0)
+    toast(
+      `Unblocked ${unblocked === targets.length ? '' : `${unblocked} of `}${targets.length} blocks. Auto-block leaves these addresses alone for as long as an auto-block lasts.`,
+    );
+  return unblocked === targets.length;
 }
 
 /** Adds an IP or CIDR to the allowlist (never blocked, limited or flagged). */

@@ -240,6 +240,30 @@ describe('operator UI', () => {
     }
   });
 
+  it('blocks and unblocks selected IPs with one notice for all', async () => {
+    const ips = ['198.18.5.1', '198.18.5.2', '198.18.5.3'];
+    for (const ip of ips)
+      await app.appliance.parts.detection.flags.raise(
+        { ip, reason: 'admin_access', count: 9, details: {}, seenAt: Date.now() },
+        'test',
+      );
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+    await page.evaluate("for (const shown of document.querySelectorAll('.toast')) shown.remove()");
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    for (const ip of ips) await page.getByRole('checkbox', { name: `Select ${ip}` }).check();
+    await page.getByRole('button', { name: 'Block selected (3)' }).click();
+    const toasts = () => page.getByTestId('toast').allInnerTexts();
+    await expect.poll(toasts).toEqual([expect.stringContaining('Blocked 3 addresses for 7 days')]);
+    for (const ip of ips) expect(app.appliance.parts.accessLists.decide(ip).kind).toBe('blocked');
+
+    await page.evaluate("for (const shown of document.querySelectorAll('.toast')) shown.remove()");
+    for (const ip of ips) await page.getByRole('checkbox', { name: `Select ${ip}` }).check();
+    await page.getByRole('button', { name: 'Unblock selected (3)' }).click();
+    await expect.poll(toasts).toEqual([expect.stringContaining('Unblocked 3 blocks.')]);
+    for (const ip of ips) expect(app.appliance.parts.accessLists.decide(ip).kind).toBe('none');
+    for (const ip of ips) await app.appliance.parts.detection.flags.dismiss(ip, 'test');
+  });
+
   it('renders the lists and settings views, and no page error happened anywhere', async () => {
     await app.appliance.parts.accessLists.block({ target: '192.0.2.0/24', reason: 'e2e', actor: 'test' });
     await page.goto(`${app.addresses.adminUrl}/#/lists`);

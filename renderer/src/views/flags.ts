@@ -4,7 +4,7 @@
  * appear live. Rows are drawn {@link PAGE} at a time with "Show more": 5,000 rows took the page
  * 4.8 s to draw, again on every live reload during a flag storm.
  */
-import { blockTarget, busy, dismissFlags, unblockCovering } from '../actions.js';
+import { blockTarget, blockTargets, busy, dismissFlags, unblockCovering } from '../actions.js';
 import { get } from '../api.js';
 import { exportButtons } from '../components/export-buttons.js';
 import { flagEvidence, reasonBadge } from '../components/flag-evidence.js';
@@ -257,7 +257,7 @@ export const flagsView: View = (root, ctx) => {
     );
     blockSelected.disabled = unblockSelected.disabled = true;
     if (kind === 'block') {
-      for (const r of chosen) await blockTarget(r.group.ip, uiBlockReason(r.group.reasons));
+      await blockTargets(chosen.map((r) => ({ target: r.group.ip, reason: uiBlockReason(r.group.reasons) })));
     } else {
       const pairs = chosen.flatMap((r) => (r.block ? [[r.group.ip, r.block.target] as const] : []));
       if (!(await unblockCovering(pairs))) {
