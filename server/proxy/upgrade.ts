@@ -32,12 +32,30 @@ export interface UpgradeSteps {
  */
 export function upgradeHandler(steps: UpgradeSteps) {
   return function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    try {
+      // Pipelined behind a request still being answered on this connection: the socket is that
+      // answer's until it is sent (assigning it now throws and would take the process down).
+      const answering = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+      if (answering) {
+        answering.once('finish', () => setImmediate(() => handleUpgrade(req, socket, head)));
+        answering.once('close', () => {
+          if (!answering.writableFinished) socket.destroy();
+        });
+        return;
+      }
+      handshake(req, socket as Socket, head);
+    } catch {
+      socket.destroy(); // an upgrade must never take the proxy down
+    }
+  };
+
+  function handshake(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
     const started = performance.now();
     const startedAt = Date.now();
-    socket.on('error', () => socket.destroy());
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
-    res.assignSocket(socket as Socket);
+    res.assignSocket(socket);
     const ctx = createProxyContext(req, res);
     let logged = false;
     const log = (status: number) => {
@@ -49,11 +67,11 @@ export function upgradeHandler(steps: UpgradeSteps) {
     // A step answered (400, 403, 429, 503): the connection ends with that answer.
     res.once('finish', () => {
       log(res.statusCode);
-      res.detachSocket(socket as Socket);
+      res.detachSocket(socket);
       socket.end();
     });
     const go = () => {
-      res.detachSocket(socket as Socket);
+      res.detachSocket(socket);
       forwardUpgrade(steps.upstream, steps.upstreamTimeoutMs, req, socket, head, {
         path: steps.basePath + (req.url ?? '/'),
         peer: (ctx.state.peer as string | undefined) ?? '',
@@ -61,22 +79,17 @@ export function upgradeHandler(steps: UpgradeSteps) {
         onDone: log,
       });
     };
-    try {
-      if (!(steps.resolveClientIp(ctx) && steps.guardAccess(ctx) && plainHandshake(ctx))) return;
-      if (!steps.requestTarget(ctx)) return;
-      const allowed = steps.rateLimit(ctx);
-      if (allowed === true) go();
-      else if (allowed !== false)
-        allowed.then(
-          (pass) => {
-            if (pass && !socket.destroyed) go();
-          },
-          () => fail(res, socket),
-        );
-    } catch {
-      fail(res, socket);
-    }
-  };
+    if (!(steps.resolveClientIp(ctx) && steps.guardAccess(ctx) && plainHandshake(ctx))) return;
+    if (!steps.requestTarget(ctx)) return;
+    const allowed = steps.rateLimit(ctx);
+    if (allowed === true) go();
+    else if (allowed !== false)
+      allowed
+        .then((pass) => {
+          if (pass && !socket.destroyed) go();
+        })
+        .catch(() => fail(res, socket));
+  }
 }
 
 /** A `GET` without a body; anything else is answered 400. */
@@ -90,6 +103,6 @@ function plainHandshake(ctx: ProxyContext): boolean {
 }
 
 function fail(res: http.ServerResponse, socket: Duplex): void {
-  if (!res.headersSent && !socket.destroyed) sendPage(res, 502);
+  if (!res.headersSent && !socket.destroyed && res.socket) sendPage(res, 502);
   else socket.destroy();
 }

@@ -21,7 +21,7 @@ beforeAll(async () => {
   upstream = await startUpstream();
   wsSeen = [];
   wsOpen = new Set();
-  wsUpstream = http.createServer();
+  wsUpstream = http.createServer((_req, res) => setTimeout(() => res.end('ok'), 200));
   wsUpstream.on('upgrade', (req, socket: net.Socket) => {
     wsSeen.push(`${req.method} ${req.url}`);
     wsOpen.add(socket);
@@ -156,6 +156,36 @@ describe('upgrades', () => {
     await app.appliance.parts.accessLists.block({ target: '127.0.0.1', actor: 'test', force: true });
     expect(await rawStatus(upgrade('/ws'))).toBe(403);
     expect(wsSeen).toEqual([]);
+  });
+
+  it('an upgrade pipelined behind a request still being answered waits its turn (it crashed the process)', async () => {
+    app = await startTestAppliance({
+      upstream: `http://127.0.0.1:${(wsUpstream.address() as net.AddressInfo).port}`,
+    });
+    const port = Number(new URL(app.addresses.proxyUrl).port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () =>
+        socket.write(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${upgrade('/ws')}`),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes('HTTP/1.1 101')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      setTimeout(() => resolve(text), 3_000);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 200[\s\S]*\r\n\r\nok[\s\S]*HTTP\/1\.1 101/);
+    expect((await app.proxy('/')).status).toBe(200);
+    const records = await allRecords(app);
+    expect(records.map((r) => [r.url.path, r.http.response.status_code])).toEqual([
+      ['/slow', 200],
+      ['/ws', 101],
+      ['/', 200],
+    ]);
   });
 
   it('a client leaving before the upstream answers closes the upstream connection', async () => {
