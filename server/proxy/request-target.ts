@@ -1,8 +1,18 @@
 import type { ProxyContext as Context } from './context.js';
 import { sendPage } from './forward.js';
 
-/** A dot segment (`/.` or `/..` as a whole segment), raw or percent-encoded (`%2e`). */
-const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|\?|$)/i;
+/** A dot segment (`/.` or `/..` as a whole segment), once escapes are read (see {@link escapesDot}). */
+const DOT_SEGMENT = /\/\.{1,2}(?:[/?;]|$)/; // `;`: a servlet container reads `/..;x/` as `/../`
+
+/**
+ * `url` with what an upstream may read as a dot or a separator made one: `%2e` as `.`, and `%2f`,
+ * `%5c` and `\` as `/` (many servers decode an encoded slash, or take a backslash as one), so that
+ * `/..%2fsecret` counts as the dot segment it is to them.
+ */
+function escapesDot(url: string): boolean {
+  const read = url.replace(/%2e/gi, '.').replace(/%2f|%5c|\\/gi, '/');
+  return DOT_SEGMENT.test(read);
+}
 
 /**
  * The request-path step that makes every request target origin-form (`/path?query`) before the
@@ -13,8 +23,8 @@ const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|\?|$)/i;
  *   the login rate limit and failed-login detection while the upstream served `/login`;
  * - a `#` and what follows is cut off, as nginx does: a fragment is no part of a request target,
  *   and upstreams that cut it serve `/login` for `/login#x`;
- * - with an upstream base path (`--upstream http://host/app`), a dot segment (`/../`, `/%2e%2e/`)
- *   gets `400`: the upstream would resolve `/app/../internal` outside the base path.
+ * - with an upstream base path (`--upstream http://host/app`), a dot segment (`/../`, `/%2e%2e/`,
+ *   `/..%2f`, `/..\`) gets `400`: the upstream would resolve `/app/../internal` outside the base path.
  * `*` (`OPTIONS *`) passes unchanged. Costs one character scan for an ordinary request.
  */
 export function requestTarget(options: { basePath: string }) {
@@ -29,7 +39,7 @@ export function requestTarget(options: { basePath: string }) {
     }
     const hash = url.indexOf('#');
     if (hash !== -1) req.url = url = url.slice(0, hash);
-    if (confined && DOT_SEGMENT.test(url)) return refuse(ctx);
+    if (confined && escapesDot(url)) return refuse(ctx);
     return true;
   };
 }

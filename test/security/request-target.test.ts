@@ -106,7 +106,17 @@ describe('request targets', () => {
 
   it('keeps a request inside the upstream base path: dot segments get 400', async () => {
     app = await startTestAppliance({ upstream: new URL('/app/', upstream.url).href });
-    for (const target of ['/../internal', '/%2e%2e/internal', '/a/%2E/../../internal', '/..?x=1'])
+    for (const target of [
+      '/../internal',
+      '/%2e%2e/internal',
+      '/a/%2E/../../internal',
+      '/..?x=1',
+      '/..%2finternal',
+      '/%2e%2e%2Finternal',
+      '/..%5cinternal',
+      '/..\\internal',
+      '/..;x=1/internal',
+    ])
       expect(await rawStatus(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(400);
     expect(await rawStatus('GET /page.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe(200);
     expect(await rawStatus('GET http://h/../internal HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe(
