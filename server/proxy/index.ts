@@ -139,7 +139,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         logger,
         onResponse: (ctx, status, setCookies) => {
           if (ctx.state.rateLimitRule === undefined) return;
-          sessions.learn(status, setCookies, ctx.state.sessionBudget).catch((err: Error) => {
+          // The budget a new session joins: the one of the session the request carried, else its
+          // client's, so cookies minted for one address (a fresh one per failed login) share one.
+          const budget = ctx.state.sessionBudget ?? `ip:${ctx.state.clientIp}`;
+          sessions.learn(status, setCookies, budget).catch((err: Error) => {
             logger.error({ 'error.message': err.message }, 'could not record the upstream session');
           });
         },

@@ -7,9 +7,10 @@ import type { CountersClient } from '../store/index.js';
  * as authenticated only when it presents a session cookie that the upstream set in its answer to a
  * successful login through this proxy. Only a SHA-256 hash of the cookie value is kept (in the
  * counters store, with the cookie's own expiry), never the secret; unknown or made-up cookies are
- * anonymous, so rotating fake cookies cannot buy fresh rate-limit budgets. A session the upstream
- * sets in answer to a request that carried a vouched-for one (a rotation, or a failed login answered
- * with a new cookie) shares that session's budget, so chaining sessions buys none either.
+ * anonymous, so rotating fake cookies cannot buy fresh rate-limit budgets. Sessions share budgets
+ * (see {@link SessionRegistry.learn}): one set for a client that had none joins the budget of the
+ * client's address, one set in answer to a request with a session joins that session's, so neither
+ * minting cookies (a site that sets one with every failed login) nor chaining them buys more.
  */
 export interface SessionRegistry {
   /**
@@ -19,8 +20,10 @@ export interface SessionRegistry {
   identify(headers: IncomingHttpHeaders): Promise<string | null>;
   /**
    * Learns (or forgets, on logout) sessions from an upstream answer to a request a rate-limit rule
-   * covers: its status and Set-Cookie lines. `budget` is the budget of the session the request
-   * itself carried (from {@link identify}); a session set in answer to it shares that budget.
+   * covers: its status and Set-Cookie lines. A session learned joins `budget`: the proxy passes the
+   * budget of the session the request carried (from {@link identify}), else one named after the
+   * client's address, so every session minted for one client shares one signed-in budget. Without
+   * `budget`, a session is its own.
    */
   learn(status: number, setCookies: readonly string[], budget?: string | null): Promise<void>;
 }

@@ -135,6 +135,28 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     expect(statuses).toEqual([...Array(10).fill(302), 429]);
   });
 
+  it('gives the sessions a site mints for one address one budget between them', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const ip = { 'x-forwarded-for': '198.51.100.8' };
+    // A site that answers every failed form login with 200 and a new cookie (--session-from success).
+    const cookies: string[] = [];
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await post('/login?user=form', ip); // the cookie is never sent back
+      statuses.push(answer.status);
+      if (answer.headers['set-cookie'])
+        cookies.push(String(answer.headers['set-cookie'][0]).split(';')[0] as string);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    await new Promise((r) => setTimeout(r, 10));
+    // Five cookies, one signed-in budget of 10: no more than 15 attempts a minute from the address.
+    const withCookies = await posts(11, '/login?user=form', () => ({
+      ...ip,
+      cookie: cookies[statuses.length++ % 5] as string,
+    }));
+    expect(withCookies).toEqual([...Array(10).fill(200), 429]);
+  });
+
   it('with --session-from redirect, a failed form login answered 200 with a cookie vouches for nothing', async () => {
     app = await startTestAppliance({
       upstream: upstream.url.href,
