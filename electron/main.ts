@@ -57,7 +57,7 @@ async function run(): Promise<void> {
     },
   });
   setupMenu({ openDataFolder: () => void shell.openPath(paths.dataDir), quit: () => app.quit() });
-  window = createMainWindow(files, policy);
+  window = createMainWindow(files, policy, () => quitting);
   window.on('close', (event) => {
     if (quitting) return;
     event.preventDefault(); // closing the window keeps ipwarden running in the tray
@@ -98,7 +98,13 @@ async function run(): Promise<void> {
 async function openUi(hash: string): Promise<void> {
   if (!window) return;
   reveal(window);
-  if (core) await showAdminUi(window, core.addresses.adminUrl, core.appliance.parts.token, hash);
+  if (!core) return;
+  try {
+    await showAdminUi(window, core.addresses.adminUrl, core.appliance.parts.token, hash);
+  } catch (err) {
+    // ERR_ABORTED: the operator chose to stay on a page with unsaved settings.
+    if ((err as { code?: string }).code !== 'ERR_ABORTED') throw err;
+  }
 }
 
 function trayState() {

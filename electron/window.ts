@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, type Session, shell } from 'electron';
+import { BrowserWindow, dialog, type Session, shell } from 'electron';
 import { SESSION_COOKIE, sessionValue } from '../server/index.js';
 import { type NavigationPolicy, navigationPolicy } from './logic/navigation-policy.js';
+import { unloadChoice } from './logic/unload-policy.js';
 
 /** Files next to the compiled main process (dist/electron/). */
 export interface ShellFiles {
@@ -40,9 +41,13 @@ export function secureSession(
 /**
  * The main window: context isolation, sandbox, no Node integration, the preload's named functions
  * only. Navigation away from the admin UI and `window.open` are denied; http(s) links open in the
- * system browser.
+ * system browser. A page that asks before it is left gets a native question, unless `quitting`.
  */
-export function createMainWindow(files: ShellFiles, policy: NavigationPolicy): BrowserWindow {
+export function createMainWindow(
+  files: ShellFiles,
+  policy: NavigationPolicy,
+  quitting: () => boolean,
+): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
     height: 860,
@@ -63,6 +68,22 @@ export function createMainWindow(files: ShellFiles, policy: NavigationPolicy): B
     if (policy.mayNavigate(url)) return;
     event.preventDefault();
     openExternal(policy, url);
+  });
+  // The UI asks before unsaved settings are lost; Electron shows no question of its own.
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = unloadChoice(quitting(), () =>
+      dialog.showMessageBoxSync(window, {
+        type: 'question',
+        buttons: ['Leave', 'Stay'],
+        defaultId: 1,
+        cancelId: 1,
+        message: 'Leave this page?',
+        detail: 'The settings form has changes that are not saved.',
+      }) === 0
+        ? 'leave'
+        : 'stay',
+    );
+    if (choice === 'leave') event.preventDefault(); // preventDefault here means: unload anyway
   });
   window.webContents.setWindowOpenHandler(({ url }) => {
     openExternal(policy, url);
