@@ -154,7 +154,10 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Validated configuration with defaults applied; durations are milliseconds. */
 export type Config = z.output<typeof configSchema> & {
   configFile: string | null;
-  /** Where each top-level key set by the operator came from (`--trust-proxy`, an env name, the file); absent keys are defaults. */
+  /**
+   * Where each value the operator set came from (`--trust-proxy`, an env name, the file), by key and,
+   * for the file's objects, by dotted path; absent keys are defaults.
+   */
   sources?: ReadonlyMap<string, string>;
 };
 export type RateLimitRuleConfig = Config['rateLimits'][number];
@@ -219,7 +222,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const fromFile = readConfigFile(file);
     for (const [key, value] of Object.entries(fromFile)) {
       input.set(key, value);
-      sources.set(key, `config file ${file}`);
+      for (const at of settingPaths(key, value)) sources.set(at, `config file ${file}`);
     }
     configFile = file;
   }
@@ -265,6 +268,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     configFile,
     sources,
   };
+}
+
+/**
+ * `key` and, inside a plain object, the dotted path of every value the file sets under it
+ * (`detection`, `detection.thresholds`, `detection.thresholds.high_volume`): what the operator set
+ * is the leaves, not every setting under `detection`.
+ */
+function settingPaths(key: string, value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [key];
+  return [key, ...Object.entries(value).flatMap(([k, v]) => settingPaths(`${key}.${k}`, v))];
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

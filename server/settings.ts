@@ -176,9 +176,31 @@ export function initialSettings(
  */
 export function overriddenConfig(config: Config, settings: Settings): { at: string; setBy?: string }[] {
   return differingPaths(settingsToJson(configSettings(config)), settingsToJson(settings), '').map((at) => {
-    const setBy = config.sources?.get(at.split('.')[0] as string);
+    const setBy = setHere(config.sources, at);
     return setBy === undefined ? { at } : { at, setBy };
   });
+}
+
+/**
+ * Where the operator set the value at `at` (a dotted settings path), if anywhere: at that path, at
+ * one holding it (a flag sets `trustProxy` whole), or under it (an array setting is compared whole).
+ */
+function setHere(sources: ReadonlyMap<string, string> | undefined, at: string): string | undefined {
+  if (sources === undefined) return undefined;
+  const parts = at.split('.');
+  for (let i = parts.length; i > 0; i--) {
+    const found = sources.get(parts.slice(0, i).join('.'));
+    if (found !== undefined && (i === parts.length || !isObjectPath(sources, parts.slice(0, i).join('.'))))
+      return found;
+  }
+  for (const [path, from] of sources) if (path.startsWith(`${at}.`)) return from;
+  return undefined;
+}
+
+/** Whether the file set `path` as an object (its leaves, not the object, are what was set). */
+function isObjectPath(sources: ReadonlyMap<string, string>, path: string): boolean {
+  for (const key of sources.keys()) if (key.startsWith(`${path}.`)) return true;
+  return false;
 }
 
 function differingPaths(a: unknown, b: unknown, at: string): string[] {

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
@@ -125,6 +127,30 @@ describe('overriddenConfig', () => {
       'detection.retention',
       'rateLimits',
     ]);
+  });
+
+  it('counts as set by a config file only the values the file names, not its whole object', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      await writeFile(
+        path.join(dir, 'ipwarden.config.json'),
+        JSON.stringify({ detection: { thresholds: { high_volume: 500 } } }),
+      );
+      const fromFile = loadConfig({ env: {}, cwd: dir });
+      const saved = mergeSettings(
+        { detection: fromFile.detection, rateLimits: fromFile.rateLimits, trustProxy: fromFile.trustProxy },
+        { detection: { retention: '365d', thresholds: { high_volume: 80 } } },
+      );
+      expect(overriddenConfig(fromFile, saved)).toEqual([
+        {
+          at: 'detection.thresholds.high_volume',
+          setBy: `config file ${path.join(dir, 'ipwarden.config.json')}`,
+        },
+        { at: 'detection.retention' },
+      ]);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('says which of them the operator set, and where: the others replace defaults', () => {
