@@ -55,15 +55,40 @@ export interface Router {
   stop(): void;
 }
 
+const POSITION = 'ipwardenPosition';
+
+/** The history position stored in an entry's state by {@link historyPosition}, or null for a new entry. */
+function positionOf(state: unknown): number | null {
+  const value = (state as Record<string, unknown> | null)?.[POSITION];
+  return typeof value === 'number' ? value : null;
+}
+
+/**
+ * The current history entry's position, numbered in the order entries are first shown (kept in
+ * the entry's state and, for the count, in this tab's session storage).
+ */
+function historyPosition(): number {
+  const known = positionOf(history.state);
+  if (known !== null) return known;
+  const next = Number(sessionStorage.getItem(POSITION) ?? '0') + 1;
+  sessionStorage.setItem(POSITION, String(next));
+  history.replaceState({ ...(history.state as object | null), [POSITION]: next }, '');
+  return next;
+}
+
 export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContext): Router {
   let leave: (() => void) | undefined;
   let unsaved: (() => string | null) | undefined;
-  /** The address of the view on screen, to go back to when the operator stays. */
+  /** The address of the view on screen and its history position, to go back to when the operator stays. */
   let shown = location.href;
+  let shownPosition = 0;
+  /** Set while the router itself steps back to the shown entry: that hashchange mounts nothing. */
+  let returning = false;
 
   function mount(route: Route, focus: boolean): void {
     leave?.();
     shown = location.href;
+    shownPosition = historyPosition();
     const controller = new AbortController();
     const cleanups: (() => void)[] = [];
     leave = () => {
@@ -97,10 +122,22 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
   }
 
   const onHashChange = () => {
+    if (returning) {
+      returning = false;
+      // Back on the shown entry; if the step landed elsewhere (a jump of several entries), the
+      // address is put right without a new entry.
+      if (location.href !== shown) history.replaceState(history.state, '', shown);
+      return;
+    }
     const question = unsaved?.();
     if (question && !window.confirm(`${question}\n\nLeave this page anyway?`)) {
-      // The address already changed: put the shown view's back, without a new history entry.
-      history.replaceState(history.state, '', shown);
+      // The address already changed. Step back to the shown entry rather than overwrite this one,
+      // which would lose the page it was (Back then Cancel) or leave two entries of this page (a
+      // link then Cancel): a new entry has no position yet, an older one a lower position.
+      const target = positionOf(history.state);
+      returning = true;
+      if (target === null || target > shownPosition) history.back();
+      else history.forward();
       return;
     }
     mount(parseRoute(location.hash), true);

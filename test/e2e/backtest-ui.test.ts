@@ -125,6 +125,39 @@ describe('settings: save', () => {
     });
   });
 
+  it('keeps the browser history whole when the operator stays on the settings page', async () => {
+    const view = () => page.evaluate('location.hash');
+    const stayOnce = () =>
+      page.once('dialog', (dialog) => {
+        void dialog.dismiss();
+      });
+    const highVolume = page.locator('[data-field="detection.thresholds.high_volume"]');
+    // A. Back, stay; once the edit is undone, Back reaches the page before.
+    await page.goto(`${app.addresses.adminUrl}/#/flags`);
+    await page.locator('nav a[data-route="settings"]').click();
+    await highVolume.waitFor();
+    const saved = await highVolume.inputValue();
+    await highVolume.fill('777');
+    stayOnce();
+    await page.goBack();
+    await expect.poll(view).toBe('#/settings');
+    expect(await highVolume.inputValue()).toBe('777');
+    await highVolume.fill(saved);
+    await page.goBack();
+    await expect.poll(view).toBe('#/flags');
+    // B. A link, stay; Back then reaches the page before, not a second copy of settings.
+    await page.locator('nav a[data-route="settings"]').click();
+    await highVolume.waitFor();
+    await highVolume.fill('555');
+    stayOnce();
+    await page.locator('nav a[data-route="dashboard"]').click();
+    await expect.poll(view).toBe('#/settings');
+    expect(await highVolume.inputValue()).toBe('555');
+    await highVolume.fill(saved);
+    await page.goBack();
+    await expect.poll(view).toBe('#/flags');
+  });
+
   it('saves a change beside a rate-limit rule whose paths hold a comma and a space', async () => {
     const rule = {
       name: 'search',
