@@ -141,6 +141,7 @@ describe('settings: save', () => {
     stayOnce();
     await page.goBack();
     await expect.poll(view).toBe('#/settings');
+    await page.waitForTimeout(100); // the router's step back has run, not only the address changed
     expect(await highVolume.inputValue()).toBe('777');
     await highVolume.fill(saved);
     await page.goBack();
@@ -152,6 +153,7 @@ describe('settings: save', () => {
     stayOnce();
     await page.locator('nav a[data-route="dashboard"]').click();
     await expect.poll(view).toBe('#/settings');
+    await page.waitForTimeout(100); // the router's step back has run, not only the address changed
     expect(await highVolume.inputValue()).toBe('555');
     await highVolume.fill(saved);
     await page.goBack();
@@ -206,7 +208,8 @@ describe('settings: save', () => {
     await page.locator('nav a[data-route="dashboard"]').click();
     await expect.poll(() => questions.length).toBe(1);
     expect(questions[0]).toMatch(/changes that are not saved/);
-    expect(new URL(page.url()).hash).toBe('#/settings');
+    await expect.poll(() => new URL(page.url()).hash).toBe('#/settings');
+    await page.waitForTimeout(100); // the router's step back has run, not only the address changed
     expect(await highVolume.inputValue()).toBe('77');
 
     // Saved once, then the next save fails: the failure is what stays on screen.
