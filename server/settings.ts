@@ -66,6 +66,20 @@ function deepMerge(
   return out;
 }
 
+/**
+ * The part of `json` (the validated settings after a change) that the change `patch` named: objects
+ * key by key, anything else (a number, an array such as the rate-limit rules) whole, as validated.
+ */
+function changedPart(json: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(patch)) {
+    const value = json[key];
+    const asked = patch[key];
+    out[key] = isPlainObject(value) && isPlainObject(asked) ? changedPart(value, asked) : value;
+  }
+  return out;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -127,8 +141,16 @@ export class SettingsService {
   async #update(input: unknown, actor: string): Promise<Record<string, unknown>> {
     const next = mergeSettings(this.#current, input);
     const json = settingsToJson(next);
+    // Saved: only what an operator changed, over what was saved before. A value never changed
+    // keeps following the config (a later --trust-proxy applies), where saving the whole
+    // settings froze every field at its value of the day.
+    const saved = deepMerge(
+      this.#state.data.settings,
+      changedPart(json, input as Record<string, unknown>),
+      '',
+    );
     await this.#state.update((state) => {
-      state.settings = json;
+      state.settings = saved;
       state.audit.push({ at: new Date().toISOString(), actor, action: 'settings', target: 'settings' });
     });
     this.#targets.apply(next);
@@ -139,8 +161,9 @@ export class SettingsService {
 }
 
 /**
- * The settings in force at start: the config's, overridden by what an operator saved in the state.
- * Saved settings that no longer validate are ignored and reported through `onInvalid`.
+ * The settings in force at start: the config's, with what an operator saved in the state (the
+ * values changed from the UI or the API) over them. Saved values that no longer validate are
+ * ignored and reported through `onInvalid`.
  */
 export function initialSettings(
   config: Config,
@@ -150,7 +173,14 @@ export function initialSettings(
   const fromConfig = configSettings(config);
   if (Object.keys(saved).length === 0) return fromConfig;
   const base = settingsToJson(fromConfig);
-  let merged: Record<string, unknown> = { ...base, ...saved };
+  let merged: Record<string, unknown>;
+  try {
+    // Saved settings name only what an operator changed (older versions saved them whole).
+    merged = deepMerge(base, saved, '');
+  } catch (err) {
+    onInvalid(`saved settings ignored: ${(err as Error).message}`);
+    return fromConfig;
+  }
   // A saved value that no longer validates (a rule tightened by an upgrade) costs only that value:
   // ignoring every saved setting would also drop trusted proxies and rate limits.
   let problem = '';

@@ -88,6 +88,29 @@ describe('initialSettings', () => {
 });
 
 describe('SettingsService', () => {
+  it('saves only what was changed, so a value never changed keeps following the config', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      const state = await openStateStore({ dataDir: dir });
+      const service = new SettingsService(current, state, { apply: () => undefined }, createLogger('silent'));
+      await service.update({ detection: { thresholds: { high_volume: 500 } } }, 'user:a');
+      await service.update({ rateLimits: [] }, 'user:a');
+      expect(state.data.settings).toEqual({
+        detection: { thresholds: { high_volume: 500 } },
+        rateLimits: [],
+      });
+      // Restarted with one more trusted proxy: it applies (saving a threshold froze the whole list).
+      const restarted = loadConfig({ env: {}, cwd: '/', flags: { trustProxy: '10.0.0.0/8,192.0.2.0/24' } });
+      const inForce = initialSettings(restarted, state.data.settings, () => undefined);
+      expect(inForce.trustProxy.map((c) => c.text)).toEqual(['10.0.0.0/8', '192.0.2.0/24']);
+      expect(inForce.detection.thresholds.high_volume).toBe(500);
+      expect(inForce.rateLimits).toEqual([]);
+      expect(inForce.detection.retention).toBe(restarted.detection.retention);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('applies two partial changes made at once, each over the other', async () => {
     const { dir, cleanup } = await makeTempDir();
     try {
