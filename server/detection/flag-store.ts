@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { AccessLists, Flag, StateStore } from '../store/index.js';
 import { ActiveFlagIndex, type ActiveFlags } from './active-flag-index.js';
+import { Dismissals } from './dismissals.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
 import {
+  applyRefreshes,
   flagDetails,
   flagKey,
-  mergeFlag,
   type PendingRefresh,
   PendingRefreshes,
 } from './pending-refreshes.js';
@@ -21,6 +22,8 @@ export interface FlagStoreOptions {
   claims?: FlagClaims;
   /** Told when a timed write of refreshes fails (they are kept and tried again); default a process warning. */
   onError?: (err: Error) => void;
+  /** How long after a dismissal its (ip, reason) is not flagged again (ms; the detection window, 1 h by default). */
+  quietAfterDismissMs?: number;
 }
 
 /**
@@ -42,9 +45,12 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   /** The write of refreshes under way, if any: writes run one at a time. */
   #writing: Promise<void> | null = null;
   readonly #active = new ActiveFlagIndex();
+  /** Dismissed (ip, reason) pairs: the traffic dismissed raises no new flag (dismissals.ts). */
+  readonly dismissals: Dismissals;
 
   constructor(state: StateStore, lists: AccessLists, options: FlagStoreOptions = {}) {
     super();
+    this.dismissals = new Dismissals(() => state.data.audit, options.quietAfterDismissMs ?? 3_600_000);
     this.#state = state;
     this.#lists = lists;
     this.#refreshMs = options.refreshMs ?? 60_000;
@@ -121,6 +127,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       this.#refresh(update, { actor, action: 'refresh' });
       return 'updated';
     }
+    if (this.dismissals.quiets(evidence.ip, evidence.reason, evidence.seenAt)) return 'dismissed';
     if (this.#claims && !(await this.#claim(evidence.ip, evidence.reason))) return 'elsewhere';
     const flag: Flag = {
       ip: evidence.ip,
@@ -150,10 +157,9 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       return;
     }
     if (!flag.is_active || this.#lists.isAllowlisted(flag.ip)) return;
-    if (this.active(flag.ip, flag.reason)) {
-      this.#refresh(flag, meta);
-      return;
-    }
+    if (this.active(flag.ip, flag.reason)) return this.#refresh(flag, meta);
+    // Another instance's late refresh of a flag dismissed here must not bring it back.
+    if (this.dismissals.quiets(flag.ip, flag.reason, Date.parse(flag.last_seen))) return;
     await this.#create({ ...flag }, meta);
   }
 
@@ -212,21 +218,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   async #write(waiting: PendingRefresh[]): Promise<void> {
     let refreshed: { flag: Flag; meta: FlagChangeMeta }[];
     try {
-      refreshed = await this.#state.update((state) => {
-        const active = new Map<string, number>();
-        for (const [i, f] of state.flags.entries()) if (f.is_active) active.set(flagKey(f.ip, f.reason), i);
-        const out: { flag: Flag; meta: FlagChangeMeta }[] = [];
-        for (const { flag: update, meta } of waiting) {
-          const i = active.get(flagKey(update.ip, update.reason));
-          if (i === undefined) continue; // ended meanwhile
-          // Flags in the state are frozen: the refreshed one replaces it (state-draft.ts).
-          const flag = { ...(state.flags[i] as Flag) };
-          mergeFlag(flag, update);
-          state.flags[i] = flag;
-          out.push({ flag: { ...flag }, meta });
-        }
-        return out;
-      });
+      refreshed = await this.#state.update((state) => applyRefreshes(state.flags, waiting));
     } catch (err) {
       this.#refreshes.restore(waiting);
       this.#scheduleWrite();
@@ -289,6 +281,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       return out;
     });
     for (const flag of ended) {
+      if (meta.action === 'dismiss') this.dismissals.note(flag.ip, flag.reason, Date.now());
       // A sighting raised while this commit was under way refreshed the flag now ended: drop it.
       this.#refreshes.delete(flag.ip, flag.reason);
       // A new flag for the same (ip, reason) may be raised at once, by any instance.

@@ -42,6 +42,7 @@ export interface FlagClaims {
 
 /**
  * The outcome of `FlagStore.raise`. `elsewhere`: another instance of the cluster claimed the
- * new flag first; it arrives here through the cluster.
+ * new flag first; it arrives here through the cluster. `dismissed`: the evidence is traffic an
+ * operator dismissed (see dismissals.ts).
  */
-export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted' | 'elsewhere';
+export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted' | 'elsewhere' | 'dismissed';

@@ -87,6 +87,7 @@ export function createDetection(deps: DetectionDeps): Detection {
     createCluster({ counters: deps.counters, prefix: '', shared: false, failure: 'open', logger });
   const rules = compileRules(config);
   const flags = new FlagStore(state, lists, {
+    quietAfterDismissMs: config.window,
     claims: cluster.shared ? clusterFlagClaims(cluster) : undefined,
     onError: (err) =>
       logger.error({ 'error.message': err.message }, 'flag refreshes not written; will retry'),
@@ -145,6 +146,7 @@ export function createDetection(deps: DetectionDeps): Detection {
       monitorOptions.ml = next.ml;
       tableDeps.config = next;
       autoBlocker.configure(next.autoBlockReasons, next.autoBlockFor, next.flagTtl);
+      flags.dismissals.setQuiet(next.window);
     },
     async close() {
       await jobs.stop();

@@ -24,6 +24,26 @@ export interface PendingRefresh {
 export const flagKey = (ip: string, reason: string): string => `${reason} ${ip}`;
 
 /**
+ * Folds waiting refreshes into the active flags of `flags` (the state's, being changed) and returns
+ * the refreshed flags with who refreshed them. A refreshed flag replaces the old one (flags in the
+ * state are frozen: state-draft.ts); a refresh of a flag that ended meanwhile is dropped.
+ */
+export function applyRefreshes(flags: Flag[], waiting: readonly PendingRefresh[]): PendingRefresh[] {
+  const active = new Map<string, number>();
+  for (const [i, f] of flags.entries()) if (f.is_active) active.set(flagKey(f.ip, f.reason), i);
+  const out: PendingRefresh[] = [];
+  for (const { flag: update, meta } of waiting) {
+    const i = active.get(flagKey(update.ip, update.reason));
+    if (i === undefined) continue; // ended meanwhile
+    const flag = { ...(flags[i] as Flag) };
+    mergeFlag(flag, update);
+    flags[i] = flag;
+    out.push({ flag: { ...flag }, meta });
+  }
+  return out;
+}
+
+/**
  * Refreshes of active flags (last sighting, count, evidence) waiting to be written to the state
  * together, one per (ip, reason): with a thousand flagged clients, writing each refresh in a commit
  * of its own kept the state file rewriting back to back (README "Performance").

@@ -170,10 +170,49 @@ describe('FlagStore refreshes', () => {
     // Raised while the dismissal's commit is under way: the flag still looks active.
     await flags.raise(evidence('198.51.100.7', 900, T0 + 2 * MIN), 'rule:live');
     await dismissing;
-    await flags.raise(evidence('198.51.100.7', 120, T0 + 3 * MIN), 'rule:live');
+    // New traffic past the quiet hour after the dismissal (see the next test).
+    const later = Date.now() + 61 * MIN;
+    await flags.raise(evidence('198.51.100.7', 120, later), 'rule:live');
     await flags.writeRefreshes();
     const fresh = flags.active('198.51.100.7', 'high_volume');
-    expect(fresh).toMatchObject({ request_count: 120, first_seen: new Date(T0 + 3 * MIN).toISOString() });
+    expect(fresh).toMatchObject({ request_count: 120, first_seen: new Date(later).toISOString() });
+  });
+
+  it('raises no flag again from the traffic an operator dismissed, here, from another instance or after a restart', async () => {
+    await flags.raise(evidence('198.51.100.7', 101, T0), 'rule:live');
+    await flags.dismiss('198.51.100.7', 'user:op');
+    const dismissedAt = Date.now();
+    // A monitor run over the same hour, and a live count still over the threshold within the hour.
+    expect(await flags.raise(evidence('198.51.100.7', 101, T0), 'job:monitor')).toBe('dismissed');
+    expect(await flags.raise(evidence('198.51.100.7', 130, dismissedAt + 30 * MIN), 'rule:live')).toBe(
+      'dismissed',
+    );
+    // Another instance's late refresh of the flag.
+    const late = { ...evidence('198.51.100.7', 140, dismissedAt - MIN) };
+    await flags.applyRemote(
+      'refresh',
+      {
+        ip: late.ip,
+        reason: late.reason,
+        details: {},
+        request_count: 140,
+        first_seen: new Date(T0).toISOString(),
+        last_seen: new Date(late.seenAt).toISOString(),
+        is_active: true,
+      },
+      { actor: 'rule:live', action: 'refresh', from: 'instance-c' },
+    );
+    expect(flags.active('198.51.100.7', 'high_volume')).toBeUndefined();
+    // After a restart (the dismissal is read back from the audit trail), and for other reasons.
+    const restarted = new FlagStore(state, new AccessLists(state));
+    expect(await restarted.raise(evidence('198.51.100.7', 101, T0), 'job:monitor')).toBe('dismissed');
+    expect(await restarted.raise({ ...evidence('198.51.100.7', 9, T0), reason: 'admin_access' }, 'x')).toBe(
+      'created',
+    );
+    // Traffic after the quiet hour flags it again.
+    expect(await restarted.raise(evidence('198.51.100.7', 150, dismissedAt + 61 * MIN), 'rule:live')).toBe(
+      'created',
+    );
   });
 
   it('close() waits for a write under way and writes what it put back', async () => {
