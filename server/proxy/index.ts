@@ -166,6 +166,8 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   // after the upstream timeout could have answered 504 on it.
   server.timeout = options.upstreamTimeoutMs + timeouts.headersMs;
   const upgraded = new Set<import('node:stream').Duplex>();
+  /** Upgraded (WebSocket) connections and their clients' addresses. */
+  const open = new Map<import('node:stream').Duplex, string>();
   const handleUpgrade = upgradeHandler({
     resolveClientIp,
     guardAccess,
@@ -175,12 +177,24 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     basePath,
     sink,
+    onOpen: (socket, ip) => {
+      if (!socket.destroyed) open.set(socket, ip);
+    },
   });
   server.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
-    socket.once('close', () => upgraded.delete(socket));
+    socket.once('close', () => {
+      upgraded.delete(socket);
+      open.delete(socket);
+    });
     handleUpgrade(req, socket, head);
   });
+  // A block ends the open WebSocket connections of the clients it covers, not only new ones.
+  const endBlocked = () => {
+    if (options.isPaused?.()) return;
+    for (const [socket, ip] of open) if (options.accessLists.decide(ip).kind === 'blocked') socket.destroy();
+  };
+  options.accessLists.on('change', endBlocked);
 
   return {
     server,
@@ -192,6 +206,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     },
     close: async (graceMs = 10_000) => {
       // Upgraded (WebSocket) connections are long-lived and detached from HTTP: end them now.
+      options.accessLists.off('change', endBlocked);
       for (const socket of upgraded) socket.destroy();
       await closeGracefully(server, graceMs, () => {
         upstream.destroy().catch(() => {});

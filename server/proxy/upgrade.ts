@@ -19,6 +19,8 @@ export interface UpgradeSteps {
   basePath: string;
   /** Receives the one access record of the handshake. */
   sink: (record: AccessRecord) => void;
+  /** Told of each connection the upstream upgraded (101), with its client's address. */
+  onOpen: (socket: Duplex, clientIp: string) => void;
 }
 
 /**
@@ -61,6 +63,7 @@ export function upgradeHandler(steps: UpgradeSteps) {
     const log = (status: number) => {
       if (logged) return;
       logged = true;
+      if (status === 101) steps.onOpen(socket, ctx.state.clientIp as string);
       res.statusCode = status;
       steps.sink(accessRecord(ctx, startedAt, Math.round((performance.now() - started) * 1e6)));
     };

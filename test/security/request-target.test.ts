@@ -198,6 +198,27 @@ describe('upgrades', () => {
     ]);
   });
 
+  it('a block ends the open WebSocket connections of the clients it covers', async () => {
+    app = await startTestAppliance({
+      upstream: `http://127.0.0.1:${(wsUpstream.address() as net.AddressInfo).port}`,
+    });
+    const port = Number(new URL(app.addresses.proxyUrl).port);
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(upgrade('/ws')));
+    socket.on('error', () => undefined);
+    let closed = false;
+    socket.once('close', () => {
+      closed = true;
+    });
+    await new Promise<void>((resolve) =>
+      socket.on('data', (chunk: Buffer) => chunk.toString().startsWith('HTTP/1.1 101') && resolve()),
+    );
+    await app.appliance.parts.accessLists.block({ target: '198.18.0.0/15', actor: 'test' }); // not this client
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    await app.appliance.parts.accessLists.block({ target: '127.0.0.0/8', actor: 'test', force: true });
+    await expect.poll(() => closed, { timeout: 3_000 }).toBe(true);
+  });
+
   it('a client leaving before the upstream answers closes the upstream connection', async () => {
     app = await startTestAppliance({
       upstream: `http://127.0.0.1:${(wsUpstream.address() as net.AddressInfo).port}`,
