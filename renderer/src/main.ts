@@ -36,6 +36,7 @@ const session = sessionControl(shell, {
     live.stop();
     router.stop();
   },
+  mayLeave: () => router.mayLeave(),
 });
 onUnauthorized(() => session.signedOut());
 reloadOnSignInLink();

@@ -53,6 +53,8 @@ export type AppContext = Omit<ViewContext, 'signal' | 'onLeave' | 'guardLeave'>;
 export interface Router {
   start(): void;
   stop(): void;
+  /** Asks about unsaved changes on the page shown, if it has any; false when the operator stays. */
+  mayLeave(): boolean;
 }
 
 const POSITION = 'ipwardenPosition';
@@ -129,8 +131,7 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
       if (location.href !== shown) history.replaceState(history.state, '', shown);
       return;
     }
-    const question = unsaved?.();
-    if (question && !window.confirm(`${question}\n\nLeave this page anyway?`)) {
+    if (!mayLeave()) {
       // The address already changed. Step back to the shown entry rather than overwrite this one,
       // which would lose the page it was (Back then Cancel) or leave two entries of this page (a
       // link then Cancel): a new entry has no position yet, an older one a lower position.
@@ -142,6 +143,10 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
     }
     mount(parseRoute(location.hash), true);
   };
+  function mayLeave(): boolean {
+    const question = unsaved?.();
+    return !question || window.confirm(`${question}\n\nLeave this page anyway?`);
+  }
   const onBeforeUnload = (event: BeforeUnloadEvent) => {
     if (!unsaved?.()) return;
     event.preventDefault();
@@ -149,6 +154,7 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
   };
 
   return {
+    mayLeave,
     start() {
       window.addEventListener('hashchange', onHashChange);
       window.addEventListener('beforeunload', onBeforeUnload);

@@ -14,6 +14,8 @@ export interface SessionHooks {
   onSignedIn(): void;
   /** The app stops. */
   onSignedOut(): void;
+  /** False when the operator, asked about unsaved changes, chose to stay: Sign out does nothing. */
+  mayLeave(): boolean;
 }
 
 export interface SessionControl {
@@ -79,6 +81,7 @@ export function sessionControl(shell: Shell, hooks: SessionHooks): SessionContro
   });
 
   shell.signOut.addEventListener('click', () => {
+    if (!hooks.mayLeave()) return;
     endSession()
       .then(() => signedOut('Signed out.'))
       .catch((error: unknown) => toast(`Sign-out failed: ${errorMessage(error)}`, { tone: 'error' }));

@@ -209,6 +209,14 @@ describe('settings: save', () => {
     await expect.poll(() => questions.length).toBe(1);
     expect(questions[0]).toMatch(/changes that are not saved/);
     await expect.poll(() => new URL(page.url()).hash).toBe('#/settings');
+    // Sign out asks too; staying keeps the session and the form.
+    page.once('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => questions.length).toBe(2);
+    expect(await page.locator('#shell').isVisible()).toBe(true);
     await page.waitForTimeout(100); // the router's step back has run, not only the address changed
     expect(await highVolume.inputValue()).toBe('77');
 
@@ -241,7 +249,7 @@ describe('settings: save', () => {
     await highVolume.fill('77');
     await page.locator('nav a[data-route="dashboard"]').click();
     await expect.poll(() => new URL(page.url()).hash).toBe('#/dashboard');
-    expect(questions).toHaveLength(1);
+    expect(questions).toHaveLength(2);
     await app.admin('/api/settings', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
