@@ -9,6 +9,7 @@ import {
   type RequestLog,
   type StateStore,
 } from '../store/index.js';
+import { endFlagsOnAllow } from './allowlist-flags.js';
 import { AutoBlocker } from './auto-block.js';
 import { FlagStore } from './flag-store.js';
 import { clusterFlagClaims, syncFlags } from './flag-sync.js';
@@ -93,6 +94,7 @@ export function createDetection(deps: DetectionDeps): Detection {
       logger.error({ 'error.message': err.message }, 'flag refreshes not written; will retry'),
   });
   syncFlags(flags, cluster, logger);
+  endFlagsOnAllow(flags, lists, logger);
   const autoBlocker = new AutoBlocker({
     flags,
     lists,

@@ -84,6 +84,33 @@ describe('a scripted attack through the real proxy', () => {
     expect(reports.latest).not.toBeNull();
     expect((await app.admin('/api/jobs/nope/run', { method: 'POST' })).status).toBe(404);
   });
+
+  it('ends the flags of an address once it is allowlisted, and of a range', async () => {
+    const { flags } = app.appliance.parts.detection;
+    const seenAt = Date.now();
+    for (const [ip, reason] of [
+      ['198.51.100.30', 'admin_access'],
+      ['198.51.100.30', 'sensitive_paths'],
+      ['198.51.100.31', 'admin_access'],
+    ] as const)
+      await flags.raise({ ip, reason, count: 9, details: {}, seenAt }, 'test');
+    const allow = (target: string) =>
+      app.admin('/api/allowlist', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ target, reason: 'a partner' }),
+      });
+    expect((await allow('198.51.100.30')).status).toBe(201);
+    await expect.poll(() => flags.activeReasons('198.51.100.30').size).toBe(0);
+    expect(flags.activeReasons('198.51.100.31').size).toBe(1);
+    expect(
+      app.appliance.parts.state.data.audit.filter(
+        (e) => e.action === 'dismiss' && e.target === '198.51.100.30',
+      ),
+    ).toHaveLength(2);
+    expect((await allow('198.51.100.0/24')).status).toBe(201);
+    await expect.poll(() => flags.activeReasons('198.51.100.31').size).toBe(0);
+  });
 });
 
 describe('the scheduled jobs', () => {
