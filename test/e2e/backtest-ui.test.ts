@@ -199,7 +199,10 @@ describe('settings: save', () => {
     // Toasts of the earlier tests' saves are another page's: close them.
     await page.evaluate("for (const shown of document.querySelectorAll('.toast')) shown.remove()");
     const highVolume = page.locator('[data-field="detection.thresholds.high_volume"]');
+    const unsavedBadge = page.getByTestId('settings-unsaved');
+    expect(await unsavedBadge.isVisible()).toBe(false);
     await highVolume.fill('77');
+    expect(await unsavedBadge.isVisible()).toBe(true);
     const questions: string[] = [];
     page.once('dialog', (dialog) => {
       questions.push(dialog.message());
@@ -225,6 +228,7 @@ describe('settings: save', () => {
     await expect
       .poll(() => page.getByTestId('settings-message').innerText())
       .toBe('Saved — applied without restart.');
+    expect(await unsavedBadge.isVisible()).toBe(false);
     await expect
       .poll(() => page.getByTestId('toast').allInnerTexts())
       .toContainEqual(expect.stringContaining('Saved'));

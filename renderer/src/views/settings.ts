@@ -109,6 +109,13 @@ export const settingsView: View = (root, ctx) => {
     });
     message.textContent = notice;
     const save = button('Save', () => undefined, { type: 'submit', variant: 'primary' });
+    // Says, beside Save, that the form holds changes not saved yet.
+    const pending = h(
+      'span',
+      { class: 'badge badge-warning', data: { testid: 'settings-unsaved' } },
+      'Unsaved changes',
+    );
+    pending.hidden = true;
 
     const form = h(
       'form',
@@ -169,7 +176,7 @@ export const settingsView: View = (root, ctx) => {
           signal: ctx.signal,
         }),
       ),
-      h('div', { class: 'form-footer' }, save, message),
+      h('div', { class: 'form-footer' }, save, pending, message),
     );
 
     const values = (): SettingsFormValues => ({
@@ -196,6 +203,11 @@ export const settingsView: View = (root, ctx) => {
       if (!isFieldError(next) && Object.keys(settingsChanges(next, base)).length === 0) return null;
       return 'The settings form has changes that are not saved.';
     };
+    const showPending = () => {
+      pending.hidden = unsaved() === null;
+    };
+    form.addEventListener('input', showPending);
+    form.addEventListener('click', () => queueMicrotask(showPending)); // Add rule / Remove
 
     const markInvalid = (text: string) => {
       const fields = [...form.querySelectorAll<HTMLElement>('[data-field]')];
@@ -240,6 +252,7 @@ export const settingsView: View = (root, ctx) => {
             // The form already shows the settings in force; it stays, with any backtest result.
             base = inForce;
             shownValues = JSON.stringify(values());
+            showPending();
             message.textContent = 'Saved — applied without restart.';
             return;
           }
