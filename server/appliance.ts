@@ -266,6 +266,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     if (next === paused) return;
     paused = next;
     logger.warn(next ? 'protection paused: blocks are not enforced' : 'protection resumed');
+    if (!next) parts?.proxy.endBlockedUpgrades(); // blocks made or connections opened while paused
   }
 
   async function stop(): Promise<void> {

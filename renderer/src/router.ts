@@ -137,6 +137,10 @@ export function createRouter(main: HTMLElement, nav: HTMLElement, app: AppContex
       // link then Cancel): a new entry has no position yet, an older one a lower position.
       const target = positionOf(history.state);
       returning = true;
+      // Only for the step's own hashchange: should none come, the next navigation is the operator's.
+      setTimeout(() => {
+        returning = false;
+      }, 1_000);
       if (target === null || target > shownPosition) history.back();
       else history.forward();
       return;

@@ -153,6 +153,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     meta: FlagChangeMeta & { from: string },
   ): Promise<void> {
     if (kind === 'unflag') {
+      // Dismissed elsewhere: remembered even if this instance never held the flag.
+      if (meta.action === 'dismiss') this.dismissals.note(flag.ip, flag.reason, Date.now());
       await this.#end((f) => f.ip === flag.ip && f.reason === flag.reason, meta);
       return;
     }

@@ -85,6 +85,8 @@ export interface ProxyServer {
   setRateLimits(rules: readonly RateLimitRuleConfig[]): void;
   /** Applies a new trusted-proxy list without a restart. */
   setTrustProxy(cidrs: readonly Cidr[]): void;
+  /** Ends the open WebSocket connections of blocked clients (protection resumed after a pause). */
+  endBlockedUpgrades(): void;
   /**
    * Stops accepting, lets in-flight exchanges finish (up to `graceMs`), then closes the rest and
    * hands over the last access records.
@@ -201,6 +203,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     events,
     upstreamSockets: () => upstream.sockets(),
     setRateLimits: (rules) => limiter.setRules(rules),
+    endBlockedUpgrades: endBlocked,
     setTrustProxy: (cidrs) => {
       clientIps = { resolve: createClientIpResolver(cidrs, header), header };
     },

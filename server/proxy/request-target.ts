@@ -2,7 +2,7 @@ import type { ProxyContext as Context } from './context.js';
 import { sendPage } from './forward.js';
 
 /** A dot segment (`/.` or `/..` as a whole segment), once escapes are read (see {@link escapesDot}). */
-const DOT_SEGMENT = /\/\.{1,2}(?:[/?;]|$)/; // `;`: a servlet container reads `/..;x/` as `/../`
+const DOT_SEGMENT = /\/\.{1,2}(?:[/;]|$)/; // `;`: a servlet container reads `/..;x/` as `/../`
 
 /**
  * `url` with what an upstream may read as a dot or a separator made one: `%2e` as `.`, and `%2f`,
@@ -10,7 +10,9 @@ const DOT_SEGMENT = /\/\.{1,2}(?:[/?;]|$)/; // `;`: a servlet container reads `/
  * `/..%2fsecret` counts as the dot segment it is to them.
  */
 function escapesDot(url: string): boolean {
-  const read = url.replace(/%2e/gi, '.').replace(/%2f|%5c|\\/gi, '/');
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q); // a query's `%2F..%2F` is no path (a login's `next=`)
+  const read = path.replace(/%2e/gi, '.').replace(/%2f|%5c|\\/gi, '/');
   return DOT_SEGMENT.test(read);
 }
 

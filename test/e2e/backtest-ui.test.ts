@@ -158,6 +158,19 @@ describe('settings: save', () => {
     await highVolume.fill(saved);
     await page.goBack();
     await expect.poll(view).toBe('#/flags');
+    // C. Through the request log, whose filters rewrite its entry: Back, stay, then Back reaches it.
+    await page.locator('nav a[data-route="requests"]').click();
+    await page.getByTestId('request-table').waitFor();
+    await page.locator('nav a[data-route="settings"]').click();
+    await highVolume.waitFor();
+    await highVolume.fill('333');
+    stayOnce();
+    await page.goBack();
+    await expect.poll(view).toBe('#/settings');
+    await page.waitForTimeout(100);
+    await highVolume.fill(saved);
+    await page.goBack();
+    await expect.poll(view).toMatch(/^#\/requests/);
   });
 
   it('saves a change beside a rate-limit rule whose paths hold a comma and a space', async () => {

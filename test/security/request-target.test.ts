@@ -119,10 +119,17 @@ describe('request targets', () => {
     ])
       expect(await rawStatus(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(400);
     expect(await rawStatus('GET /page.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe(200);
+    // Escaped slashes and dots in a query are no path: a login's next= must pass.
+    const query = '/login?next=%2F.%2Fhome&dir=%2Fdocs%2F..%2Fimg';
+    expect(await rawStatus(`GET ${query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(200);
     expect(await rawStatus('GET http://h/../internal HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe(
       200,
     );
-    expect(upstream.seen.map((r) => r.url)).toEqual(['/app/page.html', '/app/internal']);
+    expect(upstream.seen.map((r) => r.url)).toEqual([
+      '/app/page.html',
+      '/app/login?next=%2F.%2Fhome&dir=%2Fdocs%2F..%2Fimg',
+      '/app/internal',
+    ]);
   });
 });
 
@@ -216,6 +223,28 @@ describe('upgrades', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(false);
     await app.appliance.parts.accessLists.block({ target: '127.0.0.0/8', actor: 'test', force: true });
+    await expect.poll(() => closed, { timeout: 3_000 }).toBe(true);
+  });
+
+  it('a block made while protection is paused ends the connection once protection resumes', async () => {
+    app = await startTestAppliance({
+      upstream: `http://127.0.0.1:${(wsUpstream.address() as net.AddressInfo).port}`,
+    });
+    const port = Number(new URL(app.addresses.proxyUrl).port);
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(upgrade('/ws')));
+    socket.on('error', () => undefined);
+    let closed = false;
+    socket.once('close', () => {
+      closed = true;
+    });
+    await new Promise<void>((resolve) =>
+      socket.on('data', (chunk: Buffer) => chunk.toString().startsWith('HTTP/1.1 101') && resolve()),
+    );
+    app.appliance.pause();
+    await app.appliance.parts.accessLists.block({ target: '127.0.0.0/8', actor: 'test', force: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false); // paused: nothing is enforced
+    app.appliance.resume();
     await expect.poll(() => closed, { timeout: 3_000 }).toBe(true);
   });
 

@@ -151,7 +151,8 @@ export const requestsView: View = (root, ctx, route) => {
   }
 
   async function reload(): Promise<void> {
-    history.replaceState(null, '', routeHash('requests', undefined, filterParams(filter)));
+    // The entry's state is kept: the router numbers history entries there.
+    history.replaceState(history.state, '', routeHash('requests', undefined, filterParams(filter)));
     paused = 0;
     pausedNote.hidden = true;
     results.replaceChildren(loading());

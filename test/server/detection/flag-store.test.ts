@@ -203,6 +203,21 @@ describe('FlagStore refreshes', () => {
       { actor: 'rule:live', action: 'refresh', from: 'instance-c' },
     );
     expect(flags.active('198.51.100.7', 'high_volume')).toBeUndefined();
+    // A dismissal made on another instance counts here even if this one never held the flag.
+    await flags.applyRemote(
+      'unflag',
+      {
+        ip: '198.51.100.8',
+        reason: 'high_volume',
+        details: {},
+        request_count: 140,
+        first_seen: new Date(T0).toISOString(),
+        last_seen: new Date(T0).toISOString(),
+        is_active: false,
+      },
+      { actor: 'user:op', action: 'dismiss', from: 'instance-b' },
+    );
+    expect(await flags.raise(evidence('198.51.100.8', 120, T0), 'job:monitor')).toBe('dismissed');
     // After a restart (the dismissal is read back from the audit trail), and for other reasons.
     const restarted = new FlagStore(state, new AccessLists(state));
     expect(await restarted.raise(evidence('198.51.100.7', 101, T0), 'job:monitor')).toBe('dismissed');
