@@ -10,8 +10,9 @@ import { createDetection, type Detection } from './detection/index.js';
 import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
 import { closeGracefully, type ProxyServer } from './proxy/index.js';
+import { initialSettings, overriddenConfig } from './saved-settings.js';
 import type { Settings } from './settings.js';
-import { initialSettings, overriddenConfig, SettingsService } from './settings.js';
+import { configSettings, SettingsService } from './settings.js';
 import {
   AccessLists,
   type Cluster,
@@ -231,7 +232,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       proxy.setTrustProxy(next.trustProxy);
       detection.applyConfig(next.detection);
     };
-    return new SettingsService(settings, state, { apply }, logger);
+    return new SettingsService(settings, state, { apply }, logger, configSettings(config));
   }
 
   /** The admin API and UI (on 127.0.0.1 by default, behind the token). */

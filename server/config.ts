@@ -155,10 +155,10 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema> & {
   configFile: string | null;
   /**
-   * Where each value the operator set came from (`--trust-proxy`, an env name, the file), by key and,
-   * for the file's objects, by dotted path; absent keys are defaults.
+   * Where each value the operator set came from (`--trust-proxy`, an env name, the file), by dotted
+   * path of the value (`trustProxy`, `detection.thresholds.high_volume`); absent ones are defaults.
    */
-  sources?: ReadonlyMap<string, string>;
+  setPaths?: ReadonlyMap<string, string>;
 };
 export type RateLimitRuleConfig = Config['rateLimits'][number];
 export type DetectionConfig = Config['detection'];
@@ -211,6 +211,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const sources = new Map<string, string>();
+  const setPaths = new Map<string, string>();
   // A Map, not an object: a config file's own `__proto__` key must stay a key (and be refused as
   // unknown), not replace the input's prototype.
   const input = new Map<string, unknown>();
@@ -222,7 +223,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const fromFile = readConfigFile(file);
     for (const [key, value] of Object.entries(fromFile)) {
       input.set(key, value);
-      for (const at of settingPaths(key, value)) sources.set(at, `config file ${file}`);
+      sources.set(key, `config file ${file}`);
+      for (const at of leafPaths(key, value)) setPaths.set(at, `config file ${file}`);
     }
     configFile = file;
   }
@@ -231,12 +233,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (value !== undefined && value !== '') {
       input.set(key, value);
       sources.set(key, envName(key));
+      setPaths.set(key, envName(key));
     }
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {
     if (value !== undefined && (OPTION_KEYS as readonly string[]).includes(key)) {
       input.set(key, value);
       sources.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      setPaths.set(key, sources.get(key) as string);
     }
   }
 
@@ -266,18 +270,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     dataDir: path.resolve(cwd, config.dataDir),
     geoip: config.geoip === undefined ? undefined : path.resolve(cwd, config.geoip),
     configFile,
-    sources,
+    setPaths,
   };
 }
 
 /**
- * `key` and, inside a plain object, the dotted path of every value the file sets under it
- * (`detection`, `detection.thresholds`, `detection.thresholds.high_volume`): what the operator set
- * is the leaves, not every setting under `detection`.
+ * The dotted paths of the values a config-file key sets: the key itself for a value that is not a
+ * plain object, else the paths of what the object holds (`detection.thresholds.high_volume`), so an
+ * object sets only what it names (an empty one, nothing).
  */
-function settingPaths(key: string, value: unknown): string[] {
+function leafPaths(key: string, value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [key];
-  return [key, ...Object.entries(value).flatMap(([k, v]) => settingPaths(`${key}.${k}`, v))];
+  return Object.entries(value).flatMap(([k, v]) => leafPaths(`${key}.${k}`, v));
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

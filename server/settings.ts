@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { type Config, ConfigError, configSchema } from './config.js';
 import type { Logger } from './log.js';
@@ -23,13 +24,13 @@ export function parseSettings(input: unknown): Settings {
 }
 
 /** `invalid settings: detection.retention: …; rateLimits.0.paths: …`. */
-function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   const lines = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   return `invalid settings: ${lines.join('; ')}`;
 }
 
 /** The settings the config alone gives (flags, environment, file, defaults). */
-function configSettings(config: Config): Settings {
+export function configSettings(config: Config): Settings {
   return { detection: config.detection, rateLimits: config.rateLimits, trustProxy: config.trustProxy };
 }
 
@@ -52,7 +53,11 @@ export function mergeSettings(current: Settings, patch: unknown): Settings {
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function deepMerge(
+/**
+ * `patch` merged over `base` (plain JSON): objects key by key, anything else replaced.
+ * @throws ConfigError for a `__proto__`, `constructor` or `prototype` key, naming where it is.
+ */
+export function deepMerge(
   base: Record<string, unknown>,
   patch: Record<string, unknown>,
   at: string,
@@ -80,7 +85,31 @@ function changedPart(json: Record<string, unknown>, patch: Record<string, unknow
   return out;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/**
+ * The saved values that still mean something: each equal to the value in force (`inForce`; one that
+ * no longer validates was replaced there) and different from the config's (`fromConfig`). Objects
+ * key by key, emptied ones left out.
+ */
+function overridesOf(
+  saved: Record<string, unknown>,
+  inForce: Record<string, unknown>,
+  fromConfig: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(saved)) {
+    const now = inForce[key];
+    const base = fromConfig[key];
+    if (isPlainObject(value) && isPlainObject(now)) {
+      const inner = overridesOf(value, now, isPlainObject(base) ? base : {});
+      if (Object.keys(inner).length > 0) out[key] = inner;
+    } else if (isDeepStrictEqual(value, now) && !isDeepStrictEqual(now, base)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -109,7 +138,18 @@ export class SettingsService {
   readonly #logger: Logger;
   #updating: Promise<unknown> = Promise.resolve();
 
-  constructor(initial: Settings, state: StateStore, targets: SettingsTargets, logger: Logger) {
+  /** The settings the config alone gives, as JSON: a saved value equal to one of them is dropped. */
+  readonly #fromConfig: Record<string, unknown>;
+
+  /** `fromConfig`: the settings of the config alone (flags, environment, file, defaults). */
+  constructor(
+    initial: Settings,
+    state: StateStore,
+    targets: SettingsTargets,
+    logger: Logger,
+    fromConfig: Settings = initial,
+  ) {
+    this.#fromConfig = settingsToJson(fromConfig);
     this.#current = initial;
     this.#state = state;
     this.#targets = targets;
@@ -144,11 +184,14 @@ export class SettingsService {
     // Saved: only what an operator changed, over what was saved before. A value never changed
     // keeps following the config (a later --trust-proxy applies), where saving the whole
     // settings froze every field at its value of the day.
-    const saved = deepMerge(
+    // Then only what still differs from the config: setting a value back to the config's (or a
+    // saved value an upgrade no longer accepts, replaced in force) ends its override.
+    const changed = deepMerge(
       this.#state.data.settings,
       changedPart(json, input as Record<string, unknown>),
       '',
     );
+    const saved = overridesOf(changed, json, this.#fromConfig);
     await this.#state.update((state) => {
       state.settings = saved;
       state.audit.push({ at: new Date().toISOString(), actor, action: 'settings', target: 'settings' });
@@ -158,123 +201,4 @@ export class SettingsService {
     this.#logger.info({ actor }, 'settings changed and applied');
     return json;
   }
-}
-
-/**
- * The settings in force at start: the config's, with what an operator saved in the state (the
- * values changed from the UI or the API) over them. Saved values that no longer validate are
- * ignored and reported through `onInvalid`.
- */
-export function initialSettings(
-  config: Config,
-  saved: Record<string, unknown>,
-  onInvalid: (message: string) => void,
-): Settings {
-  const fromConfig = configSettings(config);
-  if (Object.keys(saved).length === 0) return fromConfig;
-  const base = settingsToJson(fromConfig);
-  let merged: Record<string, unknown>;
-  try {
-    // Saved settings name only what an operator changed (older versions saved them whole).
-    merged = deepMerge(base, saved, '');
-  } catch (err) {
-    onInvalid(`saved settings ignored: ${(err as Error).message}`);
-    return fromConfig;
-  }
-  // A saved value that no longer validates (a rule tightened by an upgrade) costs only that value:
-  // ignoring every saved setting would also drop trusted proxies and rate limits.
-  let problem = '';
-  for (let round = 0; round < MAX_REPAIRS; round++) {
-    const parsed = settingsSchema.safeParse(merged);
-    if (parsed.success) return parsed.data;
-    problem = describeIssues(parsed.error);
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    const repaired = withoutInvalid(merged, base, issue);
-    if (repaired === null) break;
-    onInvalid(`saved setting ${repaired.at} ignored (${issue.message}); the config's value applies`);
-    merged = repaired.settings;
-  }
-  onInvalid(`saved settings ignored: ${problem}`);
-  return fromConfig;
-}
-
-/**
- * The settings (dotted paths, arrays whole) where `settings` differs from what `config` alone gives:
- * what settings saved in the UI override at start, so the start can say that a flag or config-file
- * value did not take effect. `setBy` names where the operator set the config's value (a flag, an
- * environment variable, the file); absent, the config's value is a default.
- */
-export function overriddenConfig(config: Config, settings: Settings): { at: string; setBy?: string }[] {
-  return differingPaths(settingsToJson(configSettings(config)), settingsToJson(settings), '').map((at) => {
-    const setBy = setHere(config.sources, at);
-    return setBy === undefined ? { at } : { at, setBy };
-  });
-}
-
-/**
- * Where the operator set the value at `at` (a dotted settings path), if anywhere: at that path, at
- * one holding it (a flag sets `trustProxy` whole), or under it (an array setting is compared whole).
- */
-function setHere(sources: ReadonlyMap<string, string> | undefined, at: string): string | undefined {
-  if (sources === undefined) return undefined;
-  const parts = at.split('.');
-  for (let i = parts.length; i > 0; i--) {
-    const found = sources.get(parts.slice(0, i).join('.'));
-    if (found !== undefined && (i === parts.length || !isObjectPath(sources, parts.slice(0, i).join('.'))))
-      return found;
-  }
-  for (const [path, from] of sources) if (path.startsWith(`${at}.`)) return from;
-  return undefined;
-}
-
-/** Whether the file set `path` as an object (its leaves, not the object, are what was set). */
-function isObjectPath(sources: ReadonlyMap<string, string>, path: string): boolean {
-  for (const key of sources.keys()) if (key.startsWith(`${path}.`)) return true;
-  return false;
-}
-
-function differingPaths(a: unknown, b: unknown, at: string): string[] {
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    return keys.flatMap((key) => differingPaths(a[key], b[key], at === '' ? key : `${at}.${key}`));
-  }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
-}
-
-/** Saved values replaced by the config's before the whole saved settings are given up. */
-const MAX_REPAIRS = 20;
-
-/**
- * `settings` (a copy) without what `issue` is about: unknown keys removed, or the value replaced by
- * `base`'s at the deepest object key on its path (an array is replaced whole). Null when nothing
- * narrower than the whole settings can be replaced.
- */
-function withoutInvalid(
-  settings: Record<string, unknown>,
-  base: Record<string, unknown>,
-  issue: z.core.$ZodIssue,
-): { settings: Record<string, unknown>; at: string } | null {
-  const copy = structuredClone(settings);
-  const at = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    let node: unknown = copy;
-    for (const key of at) node = isPlainObject(node) ? node[key] : undefined;
-    if (!isPlainObject(node)) return null;
-    for (const key of issue.keys) delete node[key];
-    return { settings: copy, at: [...at, issue.keys.join(', ')].join('.') };
-  }
-  let node: Record<string, unknown> = copy;
-  let baseNode: unknown = base;
-  for (const [i, key] of at.entries()) {
-    const next = node[key];
-    const baseNext = isPlainObject(baseNode) ? baseNode[key] : undefined;
-    if (!isPlainObject(next) || !isPlainObject(baseNext) || i === at.length - 1) {
-      if (baseNext === undefined) delete node[key];
-      else node[key] = structuredClone(baseNext);
-      return { settings: copy, at: at.slice(0, i + 1).join('.') };
-    }
-    node = next;
-    baseNode = baseNext;
-  }
-  return null;
 }

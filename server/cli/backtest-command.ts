@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { type BacktestResult, parseCandidate, runBacktest } from '../detection/index.js';
-import { initialSettings } from '../settings.js';
+import { initialSettings } from '../saved-settings.js';
 import { AccessLists, createRequestLog } from '../store/index.js';
 import { CliError, connectToRunningAppliance } from './admin-client.js';
 import { formatBacktest } from './backtest-report.js';

@@ -14,7 +14,7 @@ import {
   importFile,
   progressLine,
 } from '../import/index.js';
-import { initialSettings } from '../settings.js';
+import { initialSettings } from '../saved-settings.js';
 import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
 import { importThroughApi } from './import-upload.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { createDetection, JOB_NAMES, type JobName, type JobRun } from '../detection/index.js';
 import { createLogger } from '../log.js';
-import { initialSettings } from '../settings.js';
+import { initialSettings } from '../saved-settings.js';
 import { AccessLists, createCounters, createRequestLog } from '../store/index.js';
 import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';

@@ -195,8 +195,14 @@ describe('settings', () => {
     expect(app.appliance.parts.state.data.settings).toMatchObject({
       trustProxy: [],
       rateLimits: [expect.objectContaining({ name: 'search' })],
-      detection: { thresholds: { high_volume: 500, admin_access: 3 } },
+      detection: { thresholds: { high_volume: 500 } },
     });
+    // A value equal to the config's is in force but not saved: it keeps following the config.
+    const inForce = (await (await app.admin('/api/settings')).json()) as {
+      settings: { detection: { thresholds: Record<string, number> } };
+    };
+    expect(inForce.settings.detection.thresholds.admin_access).toBe(3);
+    expect(app.appliance.parts.state.data.settings).not.toHaveProperty('detection.thresholds.admin_access');
     const typo = await app.admin('/api/settings', {
       method: 'PUT',
       headers: json,

@@ -3,14 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
-import {
-  initialSettings,
-  mergeSettings,
-  overriddenConfig,
-  type Settings,
-  SettingsService,
-  settingsToJson,
-} from '../../server/settings.js';
+import { initialSettings, overriddenConfig } from '../../server/saved-settings.js';
+import { mergeSettings, type Settings, SettingsService, settingsToJson } from '../../server/settings.js';
 import { openStateStore } from '../../server/store/index.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 
@@ -88,6 +82,38 @@ describe('initialSettings', () => {
 });
 
 describe('SettingsService', () => {
+  it('forgets a saved value set back to the config, or one that no longer validates', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      const state = await openStateStore({ dataDir: dir });
+      // Saved by an older build: a retention under today's 1-day minimum, in force as the config's.
+      await state.update((s) => {
+        s.settings = { detection: { retention: 90, thresholds: { brute_force: 300 } } };
+      });
+      const inForce = initialSettings(config, state.data.settings, () => undefined);
+      const service = new SettingsService(
+        inForce,
+        state,
+        { apply: () => undefined },
+        createLogger('silent'),
+        {
+          detection: config.detection,
+          rateLimits: config.rateLimits,
+          trustProxy: config.trustProxy,
+        },
+      );
+      await service.update({ detection: { thresholds: { high_volume: 500 } } }, 'user:a');
+      expect(state.data.settings).toEqual({
+        detection: { thresholds: { brute_force: 300, high_volume: 500 } },
+      });
+      // Set back to the config's values: they follow the config again.
+      await service.update({ detection: { thresholds: { high_volume: 100, brute_force: 200 } } }, 'user:a');
+      expect(state.data.settings).toEqual({});
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('saves only what was changed, so a value never changed keeps following the config', async () => {
     const { dir, cleanup } = await makeTempDir();
     try {
@@ -171,6 +197,24 @@ describe('overriddenConfig', () => {
         },
         { at: 'detection.retention' },
       ]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('counts nothing as set by an empty object in the config file', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      await writeFile(
+        path.join(dir, 'ipwarden.config.json'),
+        JSON.stringify({ detection: { thresholds: {} } }),
+      );
+      const fromFile = loadConfig({ env: {}, cwd: dir });
+      const saved = mergeSettings(
+        { detection: fromFile.detection, rateLimits: fromFile.rateLimits, trustProxy: fromFile.trustProxy },
+        { detection: { thresholds: { high_volume: 80 } } },
+      );
+      expect(overriddenConfig(fromFile, saved)).toEqual([{ at: 'detection.thresholds.high_volume' }]);
     } finally {
       await cleanup();
     }
