@@ -10,7 +10,7 @@ import { createDetection, type Detection } from './detection/index.js';
 import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
 import { closeGracefully, type ProxyServer } from './proxy/index.js';
-import { initialSettings, overriddenConfig } from './saved-settings.js';
+import { initialSettings, logOverrides, overriddenConfig } from './saved-settings.js';
 import type { Settings } from './settings.js';
 import { configSettings, SettingsService } from './settings.js';
 import {
@@ -116,21 +116,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists, state);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
-    // A warning only where the operator set the value; a default that saved settings replace is
-    // what saving them was for.
-    const overridden = overriddenConfig(config, settings);
-    const setByOperator = overridden.filter((o) => o.setBy !== undefined);
-    if (setByOperator.length > 0)
-      logger.warn(
-        `settings saved in the UI apply instead of the config for: ${setByOperator.map((o) => `${o.at} (set by ${o.setBy})`).join(', ')}`,
-      );
-    if (overridden.length > setByOperator.length)
-      logger.info(
-        `settings saved in the UI in force for: ${overridden
-          .filter((o) => o.setBy === undefined)
-          .map((o) => o.at)
-          .join(', ')}`,
-      );
+    logOverrides(logger, overriddenConfig(config, settings));
     for (const problem of [...accessLists.problems, ...problems]) logger.error(problem);
     const detection = createDetection({
       config: settings.detection,

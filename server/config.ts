@@ -1,16 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { duration, durationAtLeast, hostNames, hostPort, pathList, trustProxy } from './config-fields.js';
+import { ConfigError, leafPaths, readConfigFile } from './config-file.js';
 
 const HOUR_MS = 3_600_000;
 
 export { parseDuration, parseIsoTime } from './config-fields.js';
 
-/** Thrown when configuration is invalid; the message names the field, its source and the expected form. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError } from './config-file.js';
 
 const limit = z.object({ max: z.number().int().positive(), period: duration }).strict();
 
@@ -272,35 +270,4 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     configFile,
     setPaths,
   };
-}
-
-/**
- * The dotted paths of the values a config-file key sets: the key itself for a value that is not a
- * plain object, else the paths of what the object holds (`detection.thresholds.high_volume`), so an
- * object sets only what it names (an empty one, nothing).
- */
-function leafPaths(key: string, value: unknown): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [key];
-  return Object.entries(value).flatMap(([k, v]) => leafPaths(`${key}.${k}`, v));
-}
-
-function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(`config file ${file} must hold a JSON object`);
-  }
-  return value as Record<string, unknown>;
 }

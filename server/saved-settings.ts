@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Config } from './config.js';
+import type { Logger } from './log.js';
 import {
   configSettings,
   deepMerge,
@@ -124,4 +125,19 @@ function withoutInvalid(
     baseNode = baseNext;
   }
   return null;
+}
+
+/**
+ * Logs what saved settings override at start: a warning where the operator set the value another
+ * way (a flag, the environment, the file: theirs did not take effect), info where they replace a
+ * default (what saving them was for).
+ */
+export function logOverrides(logger: Logger, overridden: readonly { at: string; setBy?: string }[]): void {
+  const setByOperator = overridden.filter((o) => o.setBy !== undefined);
+  if (setByOperator.length > 0)
+    logger.warn(
+      `settings saved in the UI apply instead of the config for: ${setByOperator.map((o) => `${o.at} (set by ${o.setBy})`).join(', ')}`,
+    );
+  const defaults = overridden.filter((o) => o.setBy === undefined).map((o) => o.at);
+  if (defaults.length > 0) logger.info(`settings saved in the UI in force for: ${defaults.join(', ')}`);
 }
