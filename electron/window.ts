@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { BrowserWindow, dialog, type Session, shell } from 'electron';
 import { SESSION_COOKIE, sessionValue } from '../server/index.js';
 import { type NavigationPolicy, navigationPolicy } from './logic/navigation-policy.js';
-import { unloadChoice } from './logic/unload-policy.js';
+import { choiceOfButton, UNLOAD_QUESTION, unloadChoice } from './logic/unload-policy.js';
 
 /** Files next to the compiled main process (dist/electron/). */
 export interface ShellFiles {
@@ -72,16 +72,7 @@ export function createMainWindow(
   // The UI asks before unsaved settings are lost; Electron shows no question of its own.
   window.webContents.on('will-prevent-unload', (event) => {
     const choice = unloadChoice(quitting(), () =>
-      dialog.showMessageBoxSync(window, {
-        type: 'question',
-        buttons: ['Leave', 'Stay'],
-        defaultId: 1,
-        cancelId: 1,
-        message: 'Leave this page?',
-        detail: 'The settings form has changes that are not saved.',
-      }) === 0
-        ? 'leave'
-        : 'stay',
+      choiceOfButton(dialog.showMessageBoxSync(window, UNLOAD_QUESTION)),
     );
     if (choice === 'leave') event.preventDefault(); // preventDefault here means: unload anyway
   });

@@ -13,3 +13,18 @@ export type UnloadChoice = 'leave' | 'stay';
 export function unloadChoice(quitting: boolean, ask: () => UnloadChoice): UnloadChoice {
   return quitting ? 'leave' : ask();
 }
+
+/** The native question asked (`dialog.showMessageBoxSync` options): Leave first, Stay the default and Escape. */
+export const UNLOAD_QUESTION = {
+  type: 'question' as const,
+  buttons: ['Leave', 'Stay'],
+  defaultId: 1,
+  cancelId: 1,
+  message: 'Leave this page?',
+  detail: 'The settings form has changes that are not saved.',
+};
+
+/** The choice a button of {@link UNLOAD_QUESTION} stands for (by its index); anything else stays. */
+export function choiceOfButton(index: number): UnloadChoice {
+  return UNLOAD_QUESTION.buttons[index] === 'Leave' ? 'leave' : 'stay';
+}
