@@ -129,7 +129,8 @@ export interface SettingsTargets {
 
 /**
  * Run-time settings (detection, rate limits, trusted proxies): validated, saved in the state,
- * applied without a restart, audited. Saved settings override the config file at the next start.
+ * applied without a restart, audited. The values changed that differ from the config's are saved and
+ * override the config at the next start (saved-settings.ts).
  */
 export class SettingsService {
   #current: Settings;
