@@ -52,7 +52,6 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    */
   #writing = 0;
   readonly #active = new ActiveBlockCount();
-
   /** The addresses the operator uses; a block covering one needs `force`. */
   readonly operator: OperatorAddresses;
 

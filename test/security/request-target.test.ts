@@ -133,6 +133,21 @@ describe('request targets', () => {
   });
 });
 
+/** Opens a WebSocket through the proxy (until its 101); `closed()` says whether it has ended since. */
+async function openWebSocket(): Promise<{ closed: () => boolean }> {
+  const port = Number(new URL(app.addresses.proxyUrl).port);
+  const socket = net.connect(port, '127.0.0.1', () => socket.write(upgrade('/ws')));
+  socket.on('error', () => undefined);
+  let closed = false;
+  socket.once('close', () => {
+    closed = true;
+  });
+  await new Promise<void>((resolve) =>
+    socket.on('data', (chunk: Buffer) => chunk.toString().startsWith('HTTP/1.1 101') && resolve()),
+  );
+  return { closed: () => closed };
+}
+
 const upgrade = (target: string, extra = '') =>
   `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${extra}\r\n`;
 
@@ -209,43 +224,25 @@ describe('upgrades', () => {
     app = await startTestAppliance({
       upstream: `http://127.0.0.1:${(wsUpstream.address() as net.AddressInfo).port}`,
     });
-    const port = Number(new URL(app.addresses.proxyUrl).port);
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(upgrade('/ws')));
-    socket.on('error', () => undefined);
-    let closed = false;
-    socket.once('close', () => {
-      closed = true;
-    });
-    await new Promise<void>((resolve) =>
-      socket.on('data', (chunk: Buffer) => chunk.toString().startsWith('HTTP/1.1 101') && resolve()),
-    );
+    const ws = await openWebSocket();
     await app.appliance.parts.accessLists.block({ target: '198.18.0.0/15', actor: 'test' }); // not this client
     await new Promise((r) => setTimeout(r, 100));
-    expect(closed).toBe(false);
+    expect(ws.closed()).toBe(false);
     await app.appliance.parts.accessLists.block({ target: '127.0.0.0/8', actor: 'test', force: true });
-    await expect.poll(() => closed, { timeout: 3_000 }).toBe(true);
+    await expect.poll(ws.closed, { timeout: 3_000 }).toBe(true);
   });
 
   it('a block made while protection is paused ends the connection once protection resumes', async () => {
     app = await startTestAppliance({
       upstream: `http://127.0.0.1:${(wsUpstream.address() as net.AddressInfo).port}`,
     });
-    const port = Number(new URL(app.addresses.proxyUrl).port);
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(upgrade('/ws')));
-    socket.on('error', () => undefined);
-    let closed = false;
-    socket.once('close', () => {
-      closed = true;
-    });
-    await new Promise<void>((resolve) =>
-      socket.on('data', (chunk: Buffer) => chunk.toString().startsWith('HTTP/1.1 101') && resolve()),
-    );
+    const ws = await openWebSocket();
     app.appliance.pause();
     await app.appliance.parts.accessLists.block({ target: '127.0.0.0/8', actor: 'test', force: true });
     await new Promise((r) => setTimeout(r, 100));
-    expect(closed).toBe(false); // paused: nothing is enforced
+    expect(ws.closed()).toBe(false); // paused: nothing is enforced
     app.appliance.resume();
-    await expect.poll(() => closed, { timeout: 3_000 }).toBe(true);
+    await expect.poll(ws.closed, { timeout: 3_000 }).toBe(true);
   });
 
   it('a client leaving before the upstream answers closes the upstream connection', async () => {
