@@ -78,6 +78,7 @@ export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): P
     logger,
     onRecords: parts.onRecords,
     rateLimitFailure: config.redisFailure,
+    rateLimitIpv6Prefix: config.rateLimitIpv6Prefix,
     isPaused: parts.isPaused,
   });
 }

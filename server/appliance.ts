@@ -245,6 +245,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       logger,
       version: VERSION,
       now,
+      rateLimitIpv6Prefix: config.rateLimitIpv6Prefix,
       problems: () => [...problems, cluster.problem(), listSync?.problem() ?? null].filter((p) => p !== null),
     });
   }

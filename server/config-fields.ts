@@ -37,6 +37,18 @@ export const duration = z.union([z.number().int().positive(), z.string()]).trans
   return ms;
 });
 
+/** A network prefix length from `min` to `max` bits, as a number or (flag, environment) digits. */
+export function prefixLength(min: number, max: number) {
+  const message = `expected a prefix length from ${min} to ${max} bits, such as 64`;
+  return z.union([z.number(), z.string()], { error: message }).transform((value, ctx) => {
+    const bits =
+      typeof value === 'number' ? value : /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (Number.isInteger(bits) && bits >= min && bits <= max) return bits;
+    ctx.addIssue({ code: 'custom', message: `${message}, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  });
+}
+
 /**
  * A {@link duration} of at least `minMs`: for lifetimes whose typo would delete data (a bare `90`
  * is 90 ms, and a 90 ms retention deletes every past day of the request log at the next run).

@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { duration, durationAtLeast, hostNames, hostPort, pathList, trustProxy } from './config-fields.js';
+import {
+  duration,
+  durationAtLeast,
+  hostNames,
+  hostPort,
+  pathList,
+  prefixLength,
+  trustProxy,
+} from './config-fields.js';
 import { ConfigError, leafPaths, readConfigFile } from './config-file.js';
 
 const HOUR_MS = 3_600_000;
@@ -140,6 +148,8 @@ export const configSchema = z
       .enum(['success', 'redirect'], { error: 'expected "success" or "redirect"' })
       .default('success'),
     rateLimits: z.array(rateLimitRule).prefault(DEFAULT_RATE_LIMITS),
+    /** IPv6 clients are rate-limited per network of this many bits (64: one subscriber; 128: per address). */
+    rateLimitIpv6Prefix: prefixLength(32, 128).default(64),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     detection,
     /** Run the scheduled jobs (monitor, cleanup, auto-block, retention, report). */
@@ -182,6 +192,7 @@ export const OPTION_KEYS = [
   'sessionCookie',
   'sessionTtl',
   'sessionFrom',
+  'rateLimitIpv6Prefix',
   'logLevel',
 ] as const satisfies readonly (keyof ConfigInput)[];
 

@@ -65,7 +65,11 @@ export function detectionRoutes(
     running = true;
     try {
       const range = { since: body.since, until: body.until ?? new Date(deps.now()) };
-      const reads = { requestLog: deps.requestLog, lists: deps.accessLists };
+      const reads = {
+        requestLog: deps.requestLog,
+        lists: deps.accessLists,
+        rateLimitIpv6Prefix: deps.rateLimitIpv6Prefix,
+      };
       ctx.body = { backtest: await runBacktest(reads, { current, candidate }, range) };
     } finally {
       running = false;

@@ -54,6 +54,8 @@ export interface AdminServerOptions {
   version: string;
   now?: () => number;
   problems: () => string[];
+  /** IPv6 clients' rate-limit network size, for the backtest's replay (default 64). */
+  rateLimitIpv6Prefix?: number;
 }
 
 /**
@@ -108,6 +110,7 @@ export function createAdminServer(options: AdminServerOptions): http.Server {
     version: options.version,
     now: options.now ?? Date.now,
     problems: options.problems,
+    rateLimitIpv6Prefix: options.rateLimitIpv6Prefix,
   });
   router.get('/events', eventStream(options.live));
   app.use(router.routes());

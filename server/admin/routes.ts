@@ -47,6 +47,8 @@ export interface AdminRouteDeps {
   now: () => number;
   /** Problems an operator must see (corrupt state moved aside, log writes failing …). */
   problems: () => string[];
+  /** IPv6 clients' rate-limit network size, for the backtest's replay (default 64). */
+  rateLimitIpv6Prefix?: number;
 }
 
 const DAY_MS = 86_400_000;

@@ -115,7 +115,8 @@ async function backtestOffline(
     indexInBackground: false,
   });
   try {
-    return await runBacktest({ requestLog, lists }, { current, candidate }, range);
+    const reads = { requestLog, lists, rateLimitIpv6Prefix: config.rateLimitIpv6Prefix };
+    return await runBacktest(reads, { current, candidate }, range);
   } finally {
     await requestLog.close();
   }

@@ -44,6 +44,10 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
       '--session-from <answers>',
       'answers that vouch for a session they set: success (any 2xx/3xx) or redirect (3xx only); default success',
     )
+    .option(
+      '--rate-limit-ipv6-prefix <bits>',
+      'IPv6 clients share a rate-limit budget per network of this size, 32-128 (default 64)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (opts: Record<string, unknown>) => {
       const config = resolveConfig(cli, program, opts);

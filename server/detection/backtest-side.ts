@@ -78,15 +78,16 @@ export class BacktestSide {
   #late = 0;
 
   /**
+   * `allow`: the allowlist; `ipv6Prefix`: the network size IPv6 clients are rate-limited by;
    * `mlSource`: the other side, when the Isolation Forest's inputs are the same (see
    * {@link sameMlInputs}) — the forest is seeded, so its findings would be identical.
    */
   constructor(
     settings: Settings,
     range: { since: Date; until: Date },
-    allow: AllowlistView,
-    mlSource?: BacktestSide,
+    reads: { allow: AllowlistView; ipv6Prefix: number; mlSource?: BacktestSide | undefined },
   ) {
+    const { allow, mlSource } = reads;
     this.#settings = settings;
     this.#allow = allow;
     this.#mlSource = mlSource;
@@ -97,7 +98,7 @@ export class BacktestSide {
     this.until = Math.ceil(range.until.getTime() / w) * w;
     this.#login = settings.detection.loginPaths.map(compilePathPattern);
     this.#failed = new Set([...settings.detection.failedLoginStatuses, 429]);
-    this.#replay = new RateLimitReplay(settings.rateLimits);
+    this.#replay = new RateLimitReplay(settings.rateLimits, reads.ipv6Prefix);
   }
 
   /** Counts one record whose timestamp is `at` (ms). Records of an already closed window are ignored. */

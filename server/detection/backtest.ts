@@ -12,6 +12,8 @@ const DAY_MS = 86_400_000;
 export interface BacktestDeps {
   requestLog: Pick<RequestLog, 'scan'>;
   lists: Pick<AccessLists, 'decide' | 'isAllowlisted'>;
+  /** IPv6 clients' rate-limit network size, as the proxy counts them (default 64). */
+  rateLimitIpv6Prefix?: number;
 }
 
 /** Totals of one side. */
@@ -49,9 +51,13 @@ export async function runBacktest(
   settings: { current: Settings; candidate: Settings },
   range: { since: Date; until: Date },
 ): Promise<BacktestResult> {
-  const current = new BacktestSide(settings.current, range, deps.lists);
+  const reads = { allow: deps.lists, ipv6Prefix: deps.rateLimitIpv6Prefix ?? 64 };
+  const current = new BacktestSide(settings.current, range, reads);
   const shareMl = sameMlInputs(settings.current, settings.candidate);
-  const candidate = new BacktestSide(settings.candidate, range, deps.lists, shareMl ? current : undefined);
+  const candidate = new BacktestSide(settings.candidate, range, {
+    ...reads,
+    mlSource: shareMl ? current : undefined,
+  });
   const sides = [current, candidate];
   const since = new Date(Math.min(current.since, candidate.since));
   const until = new Date(Math.max(current.until, candidate.until));

@@ -1,5 +1,5 @@
 import type { RateLimitRuleConfig } from '../config.js';
-import { compilePathPattern, normalisePath, type PathPattern } from '../net/index.js';
+import { compilePathPattern, normalisePath, type PathPattern, rateLimitSubject } from '../net/index.js';
 import type { AccessRecord } from '../store/index.js';
 
 interface ReplayRule {
@@ -8,7 +8,10 @@ interface ReplayRule {
   methods: Set<string>;
   max: number;
   periodMs: number;
-  /** Per IP: timestamps (ms) of the requests the limit let through in the last period, oldest first. */
+  /**
+   * Per client (an IPv4 address or an IPv6 network, as the proxy counts them): timestamps (ms) of
+   * the requests the limit let through in the last period, oldest first.
+   */
   windows: Map<string, number[]>;
   /** Per IP: requests that would have been answered 429. */
   limited: Map<string, number>;
@@ -24,15 +27,18 @@ export interface ReplayedLimit {
 /**
  * Replays rate-limit rules over request-log records in time order, as the proxy's koa-ratelimit
  * limiter (async-ratelimiter's sliding-window log) would have enforced them: a request a rule covers
- * is limited when `max` requests from the same IP already passed within the last `period`; a limited
+ * is limited when `max` requests from the same client (IPv4 address, or IPv6 network of `ipv6Prefix`
+ * bits: see {@link rateLimitSubject}) already passed within the last `period`; a limited
  * request is not counted toward the window. Only the anonymous (per IP) budget is replayed: the log
  * holds no session, so an authenticated client is counted as anonymous (an upper bound).
  * Memory: at most `max` timestamps per IP that hit a covered path within the last period.
  */
 export class RateLimitReplay {
   readonly #rules: ReplayRule[];
+  readonly #ipv6Prefix: number;
 
-  constructor(rules: readonly RateLimitRuleConfig[]) {
+  constructor(rules: readonly RateLimitRuleConfig[], ipv6Prefix = 64) {
+    this.#ipv6Prefix = ipv6Prefix;
     this.#rules = rules.map((rule) => ({
       name: rule.name,
       patterns: rule.paths.map(compilePathPattern),
@@ -53,19 +59,20 @@ export class RateLimitReplay {
       path ??= normalisePath(record.url.path);
       if (!rule.patterns.some((p) => p.matches(path as string))) continue;
       const ip = record.source.ip;
-      const kept = (rule.windows.get(ip) ?? []).filter((t) => t > at - rule.periodMs);
+      const client = rateLimitSubject(ip, this.#ipv6Prefix);
+      const kept = (rule.windows.get(client) ?? []).filter((t) => t > at - rule.periodMs);
       if (kept.length >= rule.max) rule.limited.set(ip, (rule.limited.get(ip) ?? 0) + 1);
       else kept.push(at);
-      rule.windows.set(ip, kept);
+      rule.windows.set(client, kept);
       return;
     }
   }
 
-  /** Forgets IPs whose last counted request is older than every rule's period before `at` (bounds memory). */
+  /** Forgets clients whose last counted request is older than every rule's period before `at` (bounds memory). */
   prune(at: number): void {
     for (const rule of this.#rules) {
-      for (const [ip, times] of rule.windows) {
-        if ((times.at(-1) ?? 0) <= at - rule.periodMs) rule.windows.delete(ip);
+      for (const [client, times] of rule.windows) {
+        if ((times.at(-1) ?? 0) <= at - rule.periodMs) rule.windows.delete(client);
       }
     }
   }

@@ -103,6 +103,19 @@ export function enclosingCidr(address: Address, prefix: number): Cidr {
   return makeCidr(bytesToAddress(maskBytes(address.bytes, prefix), address.family), prefix);
 }
 
+/**
+ * The key a client is counted under in rate limits: an IPv4 address as it is, an IPv6 address as
+ * its enclosing `/v6Prefix` network (`2001:db8:1:2::/64`). One IPv6 subscriber or host usually holds
+ * a whole /64 (RFC 6177, RFC 7421) and can take a new address for every request, so counting per
+ * address would give it an unlimited budget. `v6Prefix` 128 counts each address. Text that is not an
+ * address (the request path always has one) is returned as it is.
+ */
+export function rateLimitSubject(ip: string, v6Prefix: number): string {
+  if (v6Prefix >= 128 || !ip.includes(':')) return ip;
+  const address = tryParseAddress(ip);
+  return address && address.family === 6 ? enclosingCidr(address, v6Prefix).text : ip;
+}
+
 function makeCidr(network: Address, prefix: number): Cidr {
   const full = network.family === 4 ? 32 : 128;
   return { network, prefix, text: prefix === full ? network.text : `${network.text}/${prefix}` };

@@ -8,6 +8,7 @@ export {
   enclosingCidr,
   parseAddress,
   parseCidr,
+  rateLimitSubject,
   tryParseAddress,
 } from './address.js';
 export { AddressSet, parseV4 } from './address-set.js';

@@ -73,6 +73,8 @@ export interface ProxyOptions {
   isPaused?: () => boolean;
   /** While the counters store fails, rate-limited paths pass (`open`, default) or get 503 (`closed`). */
   rateLimitFailure?: 'open' | 'closed';
+  /** IPv6 clients share a rate-limit budget per network of this many bits (default 64). */
+  rateLimitIpv6Prefix?: number;
 }
 
 export interface ProxyServer {
@@ -124,6 +126,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     sessions,
     logger,
     failure: options.rateLimitFailure,
+    ipv6Prefix: options.rateLimitIpv6Prefix,
   });
   const resolveClientIp = clientIp(() => clientIps);
   const guardAccess = accessGuard(options.accessLists, options.isPaused);
@@ -143,7 +146,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
           if (ctx.state.rateLimitRule === undefined) return;
           // The budget a new session joins: the one of the session the request carried, else its
           // client's, so cookies minted for one address (a fresh one per failed login) share one.
-          const budget = ctx.state.sessionBudget ?? `ip:${ctx.state.clientIp}`;
+          const budget = ctx.state.sessionBudget ?? limiter.clientBudget(ctx.state.clientIp);
           sessions.learn(status, setCookies, budget).catch((err: Error) => {
             logger.error({ 'error.message': err.message }, 'could not record the upstream session');
           });

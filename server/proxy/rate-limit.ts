@@ -2,7 +2,7 @@ import Koa, { type Context as KoaContext } from 'koa';
 import ratelimit from 'koa-ratelimit';
 import type { RateLimitRuleConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { compilePathPattern, normalisePath, type PathPattern } from '../net/index.js';
+import { compilePathPattern, normalisePath, type PathPattern, rateLimitSubject } from '../net/index.js';
 import type { CountersClient } from '../store/index.js';
 import type { ProxyContext as Context } from './context.js';
 import { sendPage } from './forward.js';
@@ -15,6 +15,8 @@ export interface RateLimitOptions {
   logger: Logger;
   /** While the counters store fails: let requests through (`open`, default) or answer 503 (`closed`). */
   failure?: 'open' | 'closed';
+  /** IPv6 clients are counted per network of this many bits (default 64; 128 counts each address). */
+  ipv6Prefix?: number;
 }
 
 interface CompiledRule {
@@ -27,7 +29,7 @@ interface CompiledRule {
 
 /**
  * Rate limits by rule (path patterns + methods), a request-path step enforced with koa-ratelimit on the counters store.
- * Anonymous clients are counted per IP; clients with a session the upstream vouched for are counted
+ * Anonymous clients are counted per IP (IPv6: per /`ipv6Prefix` network, default /64); clients with a session the upstream vouched for are counted
  * per session hash with the rule's `authenticated` budget. Seed defaults: login 5/min anonymous,
  * 10/min authenticated. Over the limit: 429 with Retry-After and X-RateLimit-* headers, and the
  * upstream never sees the request. If the counters store fails, requests a rule covers pass
@@ -37,6 +39,9 @@ export function rateLimit(options: RateLimitOptions) {
   let rules = options.rules.map((rule) => compileRule(rule, options.counters));
   const { sessions, logger } = options;
   const failure = options.failure ?? 'open';
+  const ipv6Prefix = options.ipv6Prefix ?? 64;
+  /** The anonymous budget of a client: its IPv4 address or its IPv6 network. */
+  const clientBudget = (ip: string | undefined) => `ip:${ip && rateLimitSubject(ip, ipv6Prefix)}`;
   let unavailable = false;
   const recovered = () => {
     if (unavailable) logger.info('rate limits available again');
@@ -73,7 +78,7 @@ export function rateLimit(options: RateLimitOptions) {
       ctx.state.rateLimitKey =
         session && rule.authenticated
           ? `${rule.name}:session:${session}`
-          : `${rule.name}:ip:${ctx.state.clientIp}`;
+          : `${rule.name}:${clientBudget(ctx.state.clientIp)}`;
       const koaCtx = koa.createContext(ctx.req, ctx.res);
       koaCtx.state = ctx.state;
       await (session && rule.authenticated ? rule.authenticated : rule.anonymous)(koaCtx, allow);
@@ -98,6 +103,8 @@ export function rateLimit(options: RateLimitOptions) {
     }
   }
   return Object.assign(step, {
+    /** The budget key (`ip:<subject>`) anonymous requests from `ip` are counted under. */
+    clientBudget,
     /** Replaces the rules (settings changed); counts already in the store carry on under the same names. */
     setRules(next: readonly RateLimitRuleConfig[]): void {
       rules = next.map((rule) => compileRule(rule, options.counters));

@@ -211,4 +211,27 @@ describe('login rate limit (seed defaults: 5/min anonymous, 10/min authenticated
     ]);
     expect((await post('/login', { 'x-forwarded-for': '198.51.100.4' })).status).toBe(401);
   });
+
+  it('counts an IPv6 client per /64: a new address for every attempt shares one budget', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    let n = 0;
+    const rotating = () => ({ 'x-forwarded-for': `2001:db8:1:2:${(++n).toString(16)}::1` });
+    expect(await posts(6, '/login', rotating)).toEqual([401, 401, 401, 401, 401, 429]);
+    // The next /64 (another subscriber) has its own budget.
+    expect((await post('/login', { 'x-forwarded-for': '2001:db8:1:3::1' })).status).toBe(401);
+    const records = await allRecords(app);
+    // Each request is still logged under its own address.
+    expect(new Set(records.map((r) => r.source.ip)).size).toBe(7);
+  });
+
+  it('with --rate-limit-ipv6-prefix 128, counts each IPv6 address on its own', async () => {
+    app = await startTestAppliance({
+      upstream: upstream.url.href,
+      trustProxy: 'loopback',
+      rateLimitIpv6Prefix: '128',
+    });
+    let n = 0;
+    const rotating = () => ({ 'x-forwarded-for': `2001:db8:1:2::${(++n).toString(16)}` });
+    expect(await posts(6, '/login', rotating)).toEqual([401, 401, 401, 401, 401, 401]);
+  });
 });

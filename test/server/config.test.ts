@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
     expect(config.flushInterval).toBe(1_000);
     expect(config.sessionCookie).toBe('sessionid');
     expect(config.sessionTtl).toBe(14 * 86_400_000);
+    expect(config.rateLimitIpv6Prefix).toBe(64);
     expect(config.logLevel).toBe('info');
     expect(config.upstream).toBeUndefined();
     expect(config.redis).toBeUndefined();
@@ -97,6 +98,7 @@ describe('loadConfig precedence', () => {
         IPWARDEN_FLUSH_INTERVAL: '250',
         IPWARDEN_SESSION_COOKIE: '__Host-sid',
         IPWARDEN_SESSION_TTL: '2h',
+        IPWARDEN_RATE_LIMIT_IPV6_PREFIX: '56',
         IPWARDEN_LOG_LEVEL: 'debug',
       },
     });
@@ -113,6 +115,7 @@ describe('loadConfig precedence', () => {
     expect(config.flushInterval).toBe(250);
     expect(config.sessionCookie).toBe('__Host-sid');
     expect(config.sessionTtl).toBe(7_200_000);
+    expect(config.rateLimitIpv6Prefix).toBe(56);
     expect(config.logLevel).toBe('debug');
   });
 
@@ -319,6 +322,16 @@ describe('loadConfig errors name the field and where it came from', () => {
       { IPWARDEN_FORWARDED_HEADER: 'x-real-ip' },
       'forwardedHeader (from IPWARDEN_FORWARDED_HEADER)',
       '"x-forwarded-for" or "forwarded"',
+    ],
+    [
+      { IPWARDEN_RATE_LIMIT_IPV6_PREFIX: '/64' },
+      'rateLimitIpv6Prefix (from IPWARDEN_RATE_LIMIT_IPV6_PREFIX)',
+      'prefix length from 32 to 128',
+    ],
+    [
+      { IPWARDEN_RATE_LIMIT_IPV6_PREFIX: '16' },
+      'rateLimitIpv6Prefix (from IPWARDEN_RATE_LIMIT_IPV6_PREFIX)',
+      'prefix length from 32 to 128',
     ],
     [
       { IPWARDEN_ADMIN_HOSTS: 'ok.lan, evil.com:80' },

@@ -28,6 +28,19 @@ describe('RateLimitReplay (sliding-window log, as async-ratelimiter)', () => {
     expect(replay.limited()).toEqual([{ ip: '192.0.2.2', rule: 'login', requests: 3 }]);
   });
 
+  it('counts IPv6 clients per /64 as the proxy does, and reports the addresses limited', () => {
+    const replay = new RateLimitReplay(rules);
+    for (let i = 1; i <= 4; i++) replay.add(login(`2001:db8:0:1::${i}`, T + i), T + i);
+    replay.add(login('2001:db8:0:2::1', T + 5), T + 5);
+    expect(replay.limited()).toEqual([
+      { ip: '2001:db8:0:1::3', rule: 'login', requests: 1 },
+      { ip: '2001:db8:0:1::4', rule: 'login', requests: 1 },
+    ]);
+    const perAddress = new RateLimitReplay(rules, 128);
+    for (let i = 1; i <= 4; i++) perAddress.add(login(`2001:db8:0:1::${i}`, T + i), T + i);
+    expect(perAddress.limited()).toEqual([]);
+  });
+
   it('forgets idle IPs on prune without changing what it reports', () => {
     const replay = new RateLimitReplay(rules);
     for (let i = 0; i < 3; i++) replay.add(login('192.0.2.6', T + i), T + i);

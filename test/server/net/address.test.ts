@@ -7,6 +7,7 @@ import {
   enclosingCidr,
   parseAddress,
   parseCidr,
+  rateLimitSubject,
   tryParseAddress,
 } from '../../../server/net/address.js';
 
@@ -252,6 +253,30 @@ describe('cidrContains', () => {
   it('treats an IPv4-mapped range and address as IPv4', () => {
     expect(cidrContains(parseCidr('::ffff:10.0.0.0/104'), parseAddress('10.20.30.40'))).toBe(true);
     expect(cidrContains(parseCidr('10.0.0.0/8'), parseAddress('::ffff:10.20.30.40'))).toBe(true);
+  });
+});
+
+describe('rateLimitSubject', () => {
+  it('keeps an IPv4 address and gives an IPv6 one its network', () => {
+    expect(rateLimitSubject('203.0.113.77', 64)).toBe('203.0.113.77');
+    expect(rateLimitSubject('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+    expect(rateLimitSubject('2001:db8:1:2ff::9', 56)).toBe('2001:db8:1:200::/56');
+    expect(rateLimitSubject('2001:db8:1:2:3:4:5:6', 128)).toBe('2001:db8:1:2:3:4:5:6');
+  });
+
+  it('gives every address of one /64 the same subject and addresses of two /64s different ones', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(255), { minLength: 15, maxLength: 15 }), fc.nat(255), (rest, low) => {
+        // A global unicast address (2000::/3), never IPv4-mapped.
+        const bytes = [0x20, ...rest];
+        const v6 = (b: number[]) => (ipaddr.fromByteArray(b) as ipaddr.IPv6).toRFC5952String();
+        const a = v6(bytes);
+        const sameNet = v6([...bytes.slice(0, 15), low]);
+        const otherNet = v6([...bytes.slice(0, 7), (bytes[7] as number) ^ 1, ...bytes.slice(8)]);
+        expect(rateLimitSubject(a, 64)).toBe(rateLimitSubject(sameNet, 64));
+        expect(rateLimitSubject(a, 64)).not.toBe(rateLimitSubject(otherNet, 64));
+      }),
+    );
   });
 });
 
