@@ -42,6 +42,12 @@ export class AutoBlocker {
    * batch of requests crosses three thresholds), and each asks; one block and one audit entry is right.
    */
   readonly #blocking = new Set<string>();
+  /** Every unblock in the audit trail's first `read` entries (the last of them `last`), in order. */
+  #unblocks: { read: number; last: AuditEntry | undefined; targets: { at: number; range: Cidr }[] } = {
+    read: 0,
+    last: undefined,
+    targets: [],
+  };
 
   constructor(options: AutoBlockOptions) {
     this.#o = options;
@@ -89,24 +95,31 @@ export class AutoBlocker {
   }
 
   /**
-   * The targets unblocked within the last `durationMs`, read from the newest audit entry back to the
-   * first older than that (the trail is in time order), so the cost is that of the recent entries.
+   * The targets unblocked within the last `durationMs`. The trail is append-only and its entries
+   * are shared between commits, so only entries added since the last call are read: a storm of new
+   * flags (each one audited, each one asking) otherwise read the whole week's trail per flag.
    */
   #recentUnblocks(): Cidr[] {
     const audit = this.#o.audit();
-    const since = this.#o.now() - this.#o.durationMs;
-    const out: Cidr[] = [];
-    for (let i = audit.length - 1; i >= 0; i--) {
+    const seen = this.#unblocks;
+    // A trail that is not the one read so far plus new entries (reloaded, replaced): read it all.
+    if (audit.length < seen.read || (seen.read > 0 && audit[seen.read - 1] !== seen.last)) {
+      this.#unblocks = { read: 0, last: undefined, targets: [] };
+    }
+    const index = this.#unblocks;
+    for (let i = index.read; i < audit.length; i++) {
       const entry = audit[i] as AuditEntry;
-      if (Date.parse(entry.at) < since) break;
       if (entry.action !== 'unblock') continue;
       try {
-        out.push(parseCidr(entry.target));
+        index.targets.push({ at: Date.parse(entry.at), range: parseCidr(entry.target) });
       } catch {
         // Not an address or range: an unblock's target always is one, so nothing to respect here.
       }
     }
-    return out;
+    index.read = audit.length;
+    index.last = audit.at(-1);
+    const since = this.#o.now() - this.#o.durationMs;
+    return index.targets.filter((u) => u.at >= since).map((u) => u.range);
   }
 
   /** Blocks every IP the plan names (unless `dryRun`), each decided again just before; returns the blocks made (or planned). */

@@ -107,6 +107,44 @@ describe("auto-block respects an operator's unblock", () => {
   });
 });
 
+describe('auto-block reads the audit trail once', () => {
+  it('reads only the entries added since it last asked, and still sees a new unblock', async () => {
+    const reads = { count: 0 };
+    const counting = new AutoBlocker({
+      flags,
+      lists,
+      audit: () =>
+        new Proxy(state.data.audit, {
+          get(target, key, receiver) {
+            if (typeof key === 'string' && /^\d+$/.test(key)) reads.count++;
+            return Reflect.get(target, key, receiver);
+          },
+        }),
+      now: () => nowMs,
+      logger: createLogger('silent'),
+      reasons: 3,
+      durationMs: 3_600_000,
+      flagTtlMs: 7 * 86_400_000,
+    });
+    // A storm of flags: each one audited, each one asking.
+    for (let i = 1; i <= 200; i++) {
+      await flags.raise(
+        { ip: `198.51.100.${i}`, reason: 'high_volume', count: 101, details: {}, seenAt: NOW },
+        'test',
+      );
+      await counting.consider(`198.51.100.${i}`);
+    }
+    const trail = state.data.audit.length;
+    expect(trail).toBeGreaterThanOrEqual(200);
+    // Each entry read about once (a few more for the last one checked), not the trail per flag.
+    expect(reads.count).toBeLessThan(trail * 3);
+    await flagThreeTimes('203.0.113.61');
+    expect(await counting.consider('203.0.113.61')).toBe(true);
+    await lists.unblock('203.0.113.61', 'user:op');
+    expect(await counting.consider('203.0.113.61')).toBe(false);
+  });
+});
+
 describe('auto-block after live flags', () => {
   it('blocks once when the daily run and a live flag decide the same IP at the same time', async () => {
     await flagThreeTimes('203.0.113.51');
