@@ -246,7 +246,10 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       version: VERSION,
       now,
       rateLimitIpv6Prefix: config.rateLimitIpv6Prefix,
-      problems: () => [...problems, cluster.problem(), listSync?.problem() ?? null].filter((p) => p !== null),
+      problems: () =>
+        [...problems, cluster.problem(), listSync?.problem() ?? null, detection.flags.problem()].filter(
+          (p) => p !== null,
+        ),
     });
   }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AccessLists, Flag, StateStore } from '../store/index.js';
 import { ActiveFlagIndex, type ActiveFlags } from './active-flag-index.js';
 import { Dismissals } from './dismissals.js';
+import { ACTIVE_FLAG_CAPACITY, endMatching, FlagCapacity } from './flag-capacity.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
 import {
   applyRefreshes,
@@ -24,6 +25,12 @@ export interface FlagStoreOptions {
   onError?: (err: Error) => void;
   /** How long after a dismissal its (ip, reason) is not flagged again (ms; the detection window, 1 h by default). */
   quietAfterDismissMs?: number;
+  /** Active flags held at most; default {@link ACTIVE_FLAG_CAPACITY}. */
+  capacity?: number;
+  /** Told of the first new flag refused for want of room, once an hour at most. */
+  onFull?: (capacity: number) => void;
+  /** Clock, epoch ms (default `Date.now`). */
+  now?: () => number;
 }
 
 /**
@@ -45,6 +52,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   /** The write of refreshes under way, if any: writes run one at a time. */
   #writing: Promise<void> | null = null;
   readonly #active = new ActiveFlagIndex();
+  readonly #capacity: FlagCapacity;
   /** Dismissed (ip, reason) pairs: the traffic dismissed raises no new flag (dismissals.ts). */
   readonly dismissals: Dismissals;
 
@@ -57,6 +65,20 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     this.#refreshWriteMs = options.refreshWriteMs ?? 10_000;
     this.#claims = options.claims;
     this.#onError = options.onError ?? ((err) => process.emitWarning(err));
+    this.#capacity = new FlagCapacity(options.capacity ?? ACTIVE_FLAG_CAPACITY, options.now, options.onFull);
+  }
+
+  /**
+   * What an operator must know about the store, or null: new flags were refused for want of room
+   * within the last hour (see {@link FlagCapacity}).
+   */
+  problem(): string | null {
+    return this.#capacity.problem();
+  }
+
+  /** True (and counted) when a new flag has no room. */
+  #full(): boolean {
+    return this.#capacity.refuses(this.#activeIndex().byKey.size);
   }
 
   /** Flags, active and past, newest first (by last seen), optionally filtered. */
@@ -128,6 +150,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
       return 'updated';
     }
     if (this.dismissals.quiets(evidence.ip, evidence.reason, evidence.seenAt)) return 'dismissed';
+    if (this.#full()) return 'full';
     if (this.#claims && !(await this.#claim(evidence.ip, evidence.reason))) return 'elsewhere';
     const flag: Flag = {
       ip: evidence.ip,
@@ -162,6 +185,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     if (this.active(flag.ip, flag.reason)) return this.#refresh(flag, meta);
     // Another instance's late refresh of a flag dismissed here must not bring it back.
     if (this.dismissals.quiets(flag.ip, flag.reason, Date.parse(flag.last_seen))) return;
+    if (this.#full()) return;
     await this.#create({ ...flag }, meta);
   }
 
@@ -263,25 +287,7 @@ export class FlagStore extends EventEmitter<FlagEvents> {
   async #end(match: (f: Flag) => boolean, meta: FlagChangeMeta): Promise<Flag[]> {
     // Expiry reads last_seen: the latest sightings must be in the state first.
     await this.writeRefreshes();
-    const ended = await this.#state.update((state) => {
-      const out: Flag[] = [];
-      const at = new Date().toISOString();
-      for (const [i, active] of state.flags.entries()) {
-        if (!active.is_active || !match(active)) continue;
-        const flag = { ...active, is_active: false };
-        state.flags[i] = flag; // a replacement: flags in the state are frozen (state-draft.ts)
-        out.push({ ...flag });
-        state.audit.push({
-          at,
-          actor: meta.actor,
-          action: meta.action,
-          target: flag.ip,
-          reason: flag.reason,
-          ...(meta.from ? { details: { instance: meta.from } } : {}),
-        });
-      }
-      return out;
-    });
+    const ended = await this.#state.update((state) => endMatching(state, match, meta));
     for (const flag of ended) {
       if (meta.action === 'dismiss') this.dismissals.note(flag.ip, flag.reason, Date.now());
       // A sighting raised while this commit was under way refreshed the flag now ended: drop it.

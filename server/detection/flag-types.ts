@@ -43,6 +43,14 @@ export interface FlagClaims {
 /**
  * The outcome of `FlagStore.raise`. `elsewhere`: another instance of the cluster claimed the
  * new flag first; it arrives here through the cluster. `dismissed`: the evidence is traffic an
- * operator dismissed (see dismissals.ts).
+ * operator dismissed (see dismissals.ts). `full`: the store holds its capacity of active flags, so
+ * the new flag was not recorded (see `FlagStore.problem`).
  */
-export type RaiseOutcome = 'created' | 'updated' | 'unchanged' | 'allowlisted' | 'elsewhere' | 'dismissed';
+export type RaiseOutcome =
+  | 'created'
+  | 'updated'
+  | 'unchanged'
+  | 'allowlisted'
+  | 'elsewhere'
+  | 'dismissed'
+  | 'full';

@@ -89,9 +89,15 @@ export function createDetection(deps: DetectionDeps): Detection {
   const rules = compileRules(config);
   const flags = new FlagStore(state, lists, {
     quietAfterDismissMs: config.window,
+    now,
     claims: cluster.shared ? clusterFlagClaims(cluster) : undefined,
     onError: (err) =>
       logger.error({ 'error.message': err.message }, 'flag refreshes not written; will retry'),
+    onFull: (capacity) =>
+      logger.error(
+        { capacity },
+        'flags full: new flags are not recorded until some end (see GET /api/health)',
+      ),
   });
   syncFlags(flags, cluster, logger);
   endFlagsOnAllow(flags, lists, logger);

@@ -246,3 +246,39 @@ describe('FlagStore refreshes', () => {
     expect((await onDisk())[0]?.request_count).toBe(200);
   });
 });
+
+describe('FlagStore capacity (a client rotating through its IPv6 /64 flags a new address each time)', () => {
+  it('refuses new flags once full, keeps refreshing the ones it holds, and says so for an hour', async () => {
+    let nowMs = T0;
+    const full: number[] = [];
+    const small = new FlagStore(state, new AccessLists(state), {
+      capacity: 3,
+      now: () => nowMs,
+      onFull: (capacity) => full.push(capacity),
+    });
+    const ips = ['2001:db8::1', '2001:db8::2', '2001:db8::3'];
+    for (const ip of ips) expect(await small.raise(evidence(ip, 101, T0), 'live')).toBe('created');
+    expect(small.problem()).toBeNull();
+    expect(await small.raise(evidence('2001:db8::4', 101, T0), 'live')).toBe('full');
+    expect(await small.raise(evidence('2001:db8::5', 101, T0), 'live')).toBe('full');
+    expect(full).toEqual([3]); // told once per episode, not per refusal
+    expect(small.problem()).toContain('2 new flags were not recorded');
+    expect(small.problem()).toContain('3 active flags were held');
+    // A flag it holds is still refreshed.
+    expect(await small.raise(evidence('2001:db8::1', 500, T0 + 2 * MIN), 'live')).toBe('updated');
+    expect(state.data.flags.map((f) => f.ip)).toEqual(ips);
+    // Room made by a dismissal takes the next new flag.
+    await small.dismiss('2001:db8::2', 'user:op');
+    expect(await small.raise(evidence('2001:db8::6', 101, T0), 'live')).toBe('created');
+    // Another instance's new flag is not added while full either.
+    await small.applyRemote('flag', { ...state.data.flags[0], ip: '2001:db8::7', is_active: true } as never, {
+      actor: 'live',
+      action: 'flag',
+      from: 'other',
+    });
+    expect(small.active('2001:db8::7', 'high_volume')).toBeUndefined();
+    expect(small.problem()).toContain('3 new flags were not recorded');
+    nowMs += 3_600_001;
+    expect(small.problem()).toBeNull();
+  });
+});
