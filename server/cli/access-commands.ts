@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config.js';
-import { AccessLists, type BlockEntry, checkAllow } from '../store/index.js';
+import { type AccessLists, type BlockEntry, checkAllow } from '../store/index.js';
 import { type AdminClient, CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
-import { changedFilesNote, openLocalState, reachDataDir, requireDataDir } from './local-files.js';
+import {
+  changedFilesNote,
+  localAccessLists,
+  openLocalState,
+  reachDataDir,
+  requireDataDir,
+} from './local-files.js';
 
 /** `block`, `unblock`, `allow`, `disallow` and `blocks`: through the admin API when the appliance runs, on the state file otherwise. */
 export function registerAccessCommands(program: Command, cli: CliContext): void {
@@ -183,7 +189,7 @@ async function withAccessLists<T>(
   const { client, lock } = await reachDataDir(cli, config.dataDir, `cli ${purpose}`);
   if (client) return how.api(client);
   try {
-    const result = await how.local(new AccessLists(await openLocalState(cli, config.dataDir)));
+    const result = await how.local(localAccessLists(await openLocalState(cli, config.dataDir), config));
     if (purpose !== 'blocks') cli.err(changedFilesNote(config.dataDir));
     return result;
   } catch (err) {

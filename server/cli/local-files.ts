@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
 import {
+  AccessLists,
   CorruptStateError,
   type DataDirLock,
   DataDirLockedError,
   lockDataDir,
+  OperatorAddresses,
   openStateStore,
   type StateStore,
 } from '../store/index.js';
@@ -64,6 +67,14 @@ export async function openLocalState(cli: CliContext, dataDir: string): Promise<
     );
   }
   return state;
+}
+
+/**
+ * The lists of a command working on the files, guarding the operator's addresses as `start` does:
+ * loopback and the admin address (`--admin`), so a block covering them needs `--force` here too.
+ */
+export function localAccessLists(state: StateStore, config: Pick<Config, 'admin'>): AccessLists {
+  return new AccessLists(state, Date.now, new OperatorAddresses([config.admin.host]));
 }
 
 /**

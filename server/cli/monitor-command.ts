@@ -4,10 +4,10 @@ import type { Config } from '../config.js';
 import { createDetection, JOB_NAMES, type JobName, type JobRun } from '../detection/index.js';
 import { createLogger } from '../log.js';
 import { initialSettings } from '../saved-settings.js';
-import { AccessLists, createCounters, createRequestLog } from '../store/index.js';
+import { createCounters, createRequestLog } from '../store/index.js';
 import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
-import { openLocalState, reachDataDir } from './local-files.js';
+import { localAccessLists, openLocalState, reachDataDir } from './local-files.js';
 import { parseRange } from './time-range.js';
 
 /** `ipwarden monitor [--task …] [--dry-run] [--since T --until T]`: the scheduled jobs, on demand. */
@@ -88,7 +88,7 @@ async function runLocally(
     config: settings.detection,
     dataDir: config.dataDir,
     state,
-    lists: new AccessLists(state),
+    lists: localAccessLists(state, config),
     requestLog,
     counters,
     logger: createLogger(json ? 'silent' : 'warn'),

@@ -22,7 +22,7 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
     .option('--admin-hosts <list>', 'extra host names the admin server answers to (comma-separated)')
     .option(
       '--trust-proxy <list>',
-      'comma-separated CIDRs whose X-Forwarded-For is trusted, or "loopback" (default: none)',
+      'comma-separated CIDRs whose X-Forwarded-For (or Forwarded) is trusted, or "loopback" (default: none)',
     )
     .option(
       '--forwarded-header <name>',

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdminRouteDeps, adminRoutes } from '../../server/admin/routes.js';
 import { type Appliance, type ApplianceAddresses, createAppliance } from '../../server/appliance.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
@@ -76,32 +77,42 @@ function raw(
   });
 }
 
-const ROUTES: [string, string][] = [
-  ['GET', '/api/events'],
-  ['GET', '/api/ips/203.0.113.7'],
-  ['GET', '/api/requests'],
-  ['GET', '/api/stats'],
-  ['GET', '/api/blocks'],
-  ['POST', '/api/blocks'],
-  ['DELETE', '/api/blocks/203.0.113.7'],
-  ['GET', '/api/allowlist'],
-  ['POST', '/api/allowlist'],
-  ['DELETE', '/api/allowlist/203.0.113.7'],
-  ['GET', '/api/flags'],
-  ['POST', '/api/flags/203.0.113.7/dismiss'],
-  ['GET', '/api/jobs'],
-  ['POST', '/api/jobs/report/run'],
-  ['GET', '/api/settings'],
-  ['PUT', '/api/settings'],
-  ['GET', '/api/reports'],
-  ['GET', '/api/export/requests'],
-  ['POST', '/api/session'],
-];
+/** A concrete path for each route parameter. */
+const PARAMS: Record<string, string> = {
+  ip: '203.0.113.7',
+  target: '203.0.113.7',
+  name: 'report',
+  kind: 'requests',
+  id: 'import-1',
+};
+/**
+ * Every route the admin API has, read from its router (so a new route is covered the day it is
+ * added), plus the live event stream mounted beside it; health is the one open route.
+ */
+const ROUTES = (
+  [
+    ...adminRoutes({} as AdminRouteDeps).stack.flatMap((layer) =>
+      layer.methods
+        .filter((method) => method !== 'HEAD')
+        .map((method): [string, string] => [
+          method,
+          String(layer.path).replace(/:(\w+)/g, (_: string, p: string) => PARAMS[p] ?? p),
+        ]),
+    ),
+    ['GET', '/api/events'],
+  ] as [string, string][]
+).filter(([, route]) => route !== '/api/health');
 const WRITES = ROUTES.filter(([method]) => method !== 'GET');
 const body = JSON.stringify({ target: '203.0.113.7' });
 const stateNow = () => JSON.stringify(appliance.parts.state.data);
 
 describe('admin API authentication', () => {
+  it('covers every route: 26 that need the token, 12 of them state-changing', () => {
+    expect(ROUTES).toHaveLength(26);
+    expect(WRITES).toHaveLength(12);
+    expect(ROUTES).toContainEqual(['POST', '/api/import']);
+  });
+
   it.each(ROUTES)(
     '%s %s: 401 without the token, with a wrong one, or with it in the query',
     async (method, route) => {

@@ -17,6 +17,18 @@ afterEach(async () => {
 const run = (...args: string[]) => runCli(dir, ...args);
 
 describe('ipwarden CLI while the appliance is stopped (works on the state file)', () => {
+  it('refuses to block the admin address, as the running appliance does, unless forced', async () => {
+    await writeFile(path.join(dir, 'ipwarden.config.json'), '{"admin": "192.0.2.50:8081"}');
+    try {
+      const refused = await run('block', '192.0.2.0/24');
+      expect(refused.error?.message).toMatch(/would block your own address \(192\.0\.2\.50.*--force/);
+      expect((await run('blocks', '--json')).out).toBe('[]\n');
+      expect((await run('block', '192.0.2.0/24', '--force')).out).toContain('blocked 192.0.2.0/24');
+    } finally {
+      await rm(path.join(dir, 'ipwarden.config.json'));
+    }
+  });
+
   it('blocks, lists, unblocks and refuses bad addresses', async () => {
     expect((await run('block', '203.0.113.9', '--reason', 'scanner', '--for', '2h')).out).toContain(
       'blocked 203.0.113.9 until',
