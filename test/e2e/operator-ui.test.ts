@@ -86,6 +86,23 @@ describe('operator UI', () => {
     await shot('dashboard');
   });
 
+  it('keeps the dashboard range in the address, through a reload', async () => {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const [from, to] = [day(Date.now() - 86_400_000), day(Date.now())];
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard?from=${from}&to=${to}`);
+    await expect.poll(() => page.locator('[data-testid="counter-total"]').innerText()).toContain('10,000');
+    expect(await page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByLabel('From', { exact: true }).inputValue()).toBe(from);
+    await page.getByRole('button', { name: '7 days' }).click();
+    await expect.poll(() => new URL(page.url()).hash).toBe('#/dashboard?range=7d');
+    await page.reload();
+    await page.locator('#shell').waitFor({ state: 'visible' });
+    expect(await page.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('true');
+    // A range the address cannot mean is replaced by the one shown.
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard?range=30d`);
+    await expect.poll(() => new URL(page.url()).hash).toBe('#/dashboard?range=7d');
+  });
+
   it('shows a new flag live, blocks it with one click, and unblocks it again', async () => {
     await page.goto(`${app.addresses.adminUrl}/#/flags`);
     await page.locator('[data-testid="live-indicator"][data-status="live"]').waitFor();

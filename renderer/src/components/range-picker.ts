@@ -1,6 +1,8 @@
 /**
  * The dashboard's range picker: last hour, 24 hours, 7 days, or custom from/to dates. The choice
- * outlives the view, so coming back to the dashboard shows the same range.
+ * outlives the view, so coming back to the dashboard shows the same range, and the dashboard keeps
+ * it in its address (`#/dashboard?range=7d`, `#/dashboard?from=2015-05-17&to=2015-05-20`), so a
+ * reload or a shared link shows it too.
  */
 import { button, field, h } from '../dom.js';
 import { dateRange, presetRange, type RangePreset, type TimeRange } from '../time-range.js';
@@ -23,6 +25,28 @@ export function resolveRange(choice: RangeChoice, now = Date.now()): TimeRange |
 /** The last choice made (24 hours at first). */
 export function currentChoice(): RangeChoice {
   return remembered;
+}
+
+/** Makes `choice` the current one (the range named in the dashboard's address). */
+export function rememberChoice(choice: RangeChoice): void {
+  remembered = choice;
+}
+
+/**
+ * The choice an address's query names: `range=1h|24h|7d`, or `from` and `to` dates
+ * (`YYYY-MM-DD`, from on or before to). Null when it names none or a malformed one.
+ */
+export function choiceFromQuery(query: Readonly<Record<string, string>>): RangeChoice | null {
+  const preset = PRESETS.find(([p]) => p === query.range)?.[0];
+  if (preset !== undefined) return { preset };
+  if (query.from === undefined || query.to === undefined) return null;
+  const choice = { from: query.from, to: query.to };
+  return resolveRange(choice) === null ? null : choice;
+}
+
+/** The address query of a choice; the inverse of {@link choiceFromQuery}. */
+export function choiceQuery(choice: RangeChoice): Record<string, string> {
+  return 'preset' in choice ? { range: choice.preset } : { from: choice.from, to: choice.to };
 }
 
 function isoDate(ms: number): string {

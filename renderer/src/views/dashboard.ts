@@ -5,7 +5,15 @@
  */
 import { get } from '../api.js';
 import { createCounters } from '../components/counters.js';
-import { currentChoice, type RangeChoice, rangePicker, resolveRange } from '../components/range-picker.js';
+import {
+  choiceFromQuery,
+  choiceQuery,
+  currentChoice,
+  type RangeChoice,
+  rangePicker,
+  rememberChoice,
+  resolveRange,
+} from '../components/range-picker.js';
 import { emptyState, h, ipLink, row, table } from '../dom.js';
 import { formatNumber } from '../format.js';
 import { buildQuery } from '../query.js';
@@ -46,6 +54,11 @@ function topPathsTable(stats: Stats): HTMLElement {
   return element;
 }
 
+/** Names `choice` in the address without a new history entry (the history state is kept). */
+function showInAddress(choice: RangeChoice): void {
+  history.replaceState(history.state, '', routeHash('dashboard', undefined, choiceQuery(choice)));
+}
+
 function tableCard(title: string, testid: string): { card: HTMLElement; body: HTMLElement } {
   const body = h('div', { class: 'table-scroll' });
   return {
@@ -54,7 +67,11 @@ function tableCard(title: string, testid: string): { card: HTMLElement; body: HT
   };
 }
 
-export const dashboardView: View = (root, ctx) => {
+export const dashboardView: View = (root, ctx, route) => {
+  // The range named in the address wins (a reload, a shared link); the address then names the range.
+  const named = choiceFromQuery(route.query);
+  if (named !== null) rememberChoice(named);
+  showInAddress(currentChoice());
   const counters = createCounters();
   const charts = createDashboardCharts();
   const ips = tableCard('Top IPs', 'top-ips');
@@ -137,7 +154,8 @@ export const dashboardView: View = (root, ctx) => {
     );
   }
 
-  function changeRange(_choice: RangeChoice): void {
+  function changeRange(choice: RangeChoice): void {
+    showInAddress(choice);
     refresh.cancel();
     void load();
   }
