@@ -44,6 +44,31 @@ export function dateRange(from: string, to: string, now: number): TimeRange | nu
   return { since: start, until, live: until > now };
 }
 
+/** What the range picker chose: a preset, or custom from/to dates (`YYYY-MM-DD`). */
+export type RangeChoice = { preset: RangePreset } | { from: string; to: string };
+
+/** The range a choice stands for, now. Null for a malformed custom choice. */
+export function resolveRange(choice: RangeChoice, now = Date.now()): TimeRange | null {
+  return 'preset' in choice ? presetRange(choice.preset, now) : dateRange(choice.from, choice.to, now);
+}
+
+/**
+ * The choice an address's query names: `range=1h|24h|7d`, or `from` and `to` dates
+ * (`YYYY-MM-DD`, from on or before to). Null when it names none or a malformed one.
+ */
+export function choiceFromQuery(query: Readonly<Record<string, string | undefined>>): RangeChoice | null {
+  const preset = Object.keys(PRESET_MS).find((p) => p === query.range) as RangePreset | undefined;
+  if (preset !== undefined) return { preset };
+  if (query.from === undefined || query.to === undefined) return null;
+  const choice = { from: query.from, to: query.to };
+  return resolveRange(choice) === null ? null : choice;
+}
+
+/** The address query of a choice; the inverse of {@link choiceFromQuery}. */
+export function choiceQuery(choice: RangeChoice): Record<string, string> {
+  return 'preset' in choice ? { range: choice.preset } : { from: choice.from, to: choice.to };
+}
+
 function localMidnight(text: string): number | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (match === null) return null;

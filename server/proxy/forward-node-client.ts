@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
 import { type ForwardOptions, relayHead, sendPage, type Upstream } from './forward.js';
-import { forwardedHeaders, HOP_BY_HOP } from './forwarding-headers.js';
+import { type ForwardedHeaderName, forwardedHeaders, HOP_BY_HOP } from './forwarding-headers.js';
 
 /** One exchange's request line, headers and body for the upstream, as {@link forward} builds them. */
 export interface UpstreamRequest {
@@ -77,10 +77,16 @@ export function forwardUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  options: { path: string; peer: string; peerTrusted: boolean; onDone: (status: number) => void },
+  options: {
+    path: string;
+    peer: string;
+    peerTrusted: boolean;
+    header: ForwardedHeaderName;
+    onDone: (status: number) => void;
+  },
 ): void {
   const { peer, peerTrusted, onDone } = options;
-  const headers = forwardedHeaders(req.headers, peer, peerTrusted, upstream.url.host);
+  const headers = forwardedHeaders(req.headers, peer, peerTrusted, upstream.url.host, options.header);
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
   const upstreamReq = upstream.request({

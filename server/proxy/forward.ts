@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { ProxyContext as Context } from './context.js';
 import { errorPage } from './error-pages.js';
 import { forwardThroughNodeClient, type UpstreamRequest } from './forward-node-client.js';
-import { forwardedHeaderList, HOP_BY_HOP } from './forwarding-headers.js';
+import { type ForwardedHeaderName, forwardedHeaderList, HOP_BY_HOP } from './forwarding-headers.js';
 
 export interface Upstream {
   readonly url: URL;
@@ -69,6 +69,8 @@ export interface ForwardOptions {
   logger: Logger;
   /** Called with the upstream answer's status and Set-Cookie lines before it is relayed (e.g. to learn sessions). */
   onResponse?: (ctx: Context, status: number, setCookies: readonly string[]) => void;
+  /** The header a trusted proxy names the client in (default `x-forwarded-for`; see `forwardedHeaderList`). */
+  forwardedHeader?: ForwardedHeaderName;
 }
 
 /** Shared by every answer without a Set-Cookie, so relaying one allocates no list. */
@@ -105,6 +107,7 @@ export function upstreamBasePath(url: URL): string {
  */
 export function forward(options: ForwardOptions) {
   const { upstream, logger, onResponse } = options;
+  const header = options.forwardedHeader ?? 'x-forwarded-for';
   const basePath = upstreamBasePath(upstream.url);
   const hostHeader = upstream.url.host;
 
@@ -119,6 +122,7 @@ export function forward(options: ForwardOptions) {
         ctx.state.peer ?? '',
         ctx.state.peerTrusted === true,
         hostHeader,
+        header,
       ),
       body: body ? req : null,
     };

@@ -144,14 +144,18 @@ export const HOP_BY_HOP = new Set([
 /**
  * Headers for the upstream as a flat `[name, value, …]` list (Node sends such a list as is, without
  * the per-field bookkeeping of a headers object): hop-by-hop fields dropped, X-Forwarded-For,
- * X-Forwarded-Proto and Forwarded set (prior values kept from trusted peers only), `Host` kept, or set to
- * `defaultHost` when the client sent none.
+ * X-Forwarded-Proto and Forwarded set, `Host` kept, or set to `defaultHost` when the client sent
+ * none. The chain a trusted peer sent in `header` (the one ipwarden reads) is kept, with the peer
+ * appended, and written in the other header too; whatever arrived in the other header is dropped,
+ * since a proxy that writes one passes a client-written other one through untouched. From an
+ * untrusted peer, both name the peer alone.
  */
 export function forwardedHeaderList(
   incoming: IncomingHttpHeaders,
   peer: string,
   peerTrusted: boolean,
   defaultHost: string,
+  header: ForwardedHeaderName = 'x-forwarded-for',
 ): string[] {
   const out: string[] = [];
   const listed = connectionListed(incoming.connection);
@@ -166,14 +170,33 @@ export function forwardedHeaderList(
     else if (value !== undefined) for (const item of value) out.push(name, item);
   }
   if (incoming.host === undefined) out.push('host', defaultHost);
-  const priorXff = incoming['x-forwarded-for'];
-  out.push('x-forwarded-for', peerTrusted && priorXff ? `${priorXff}, ${peer}` : peer);
-  if (!(peerTrusted && incoming['x-forwarded-proto'])) out.push('x-forwarded-proto', 'http');
-  // RFC 7239 §5.2: the same for `Forwarded`, so an upstream never sees a client-written one.
-  const priorForwarded = incoming.forwarded;
+  // Node joins repeated lines of either header with `, `: one string.
+  const prior = peerTrusted ? (incoming[header] as string | undefined) : undefined;
   const element = forwardedElement(peer);
-  out.push('forwarded', peerTrusted && priorForwarded ? `${priorForwarded}, ${element}` : element);
+  if (!prior) {
+    out.push('x-forwarded-for', peer, 'forwarded', element);
+  } else if (header === 'x-forwarded-for') {
+    out.push('x-forwarded-for', `${prior}, ${peer}`, 'forwarded', `${forwardedFromXff(prior)}, ${element}`);
+  } else {
+    // RFC 7239 §5.2: a proxy appends its own element to the list it received.
+    out.push('x-forwarded-for', `${xffFromForwarded(prior)}, ${peer}`, 'forwarded', `${prior}, ${element}`);
+  }
+  if (!(peerTrusted && incoming['x-forwarded-proto'])) out.push('x-forwarded-proto', 'http');
   return out;
+}
+
+/** An X-Forwarded-For chain as `Forwarded` elements (its last {@link MAX_HOPS} hops; `for=unknown` for a hop that is no address). */
+export function forwardedFromXff(value: string): string {
+  return headerHops('x-forwarded-for', value)
+    .map((hop) => (hop === null ? 'for=unknown' : forwardedElement(hop)))
+    .join(', ');
+}
+
+/** A `Forwarded` chain's `for=` nodes as X-Forwarded-For (its last {@link MAX_HOPS} hops; `unknown` for a node that is no address). */
+export function xffFromForwarded(value: string): string {
+  return headerHops('forwarded', value)
+    .map((hop) => hop ?? 'unknown')
+    .join(', ');
 }
 
 /** {@link forwardedHeaderList} as a headers object (for the upgrade handshake, which adds fields). */
@@ -182,8 +205,9 @@ export function forwardedHeaders(
   peer: string,
   peerTrusted: boolean,
   defaultHost: string,
+  header: ForwardedHeaderName = 'x-forwarded-for',
 ): OutgoingHttpHeaders {
-  const list = forwardedHeaderList(incoming, peer, peerTrusted, defaultHost);
+  const list = forwardedHeaderList(incoming, peer, peerTrusted, defaultHost, header);
   const out: OutgoingHttpHeaders = {};
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i] as string;

@@ -142,6 +142,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       forward: forward({
         upstream,
         logger,
+        forwardedHeader: header,
         onResponse: (ctx, status, setCookies) => {
           if (ctx.state.rateLimitRule === undefined) return;
           // The budget a new session joins: the one of the session the request carried, else its
@@ -182,6 +183,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     basePath,
     sink,
+    forwardedHeader: header,
     onOpen: (socket, ip) => {
       if (!socket.destroyed) open.set(socket, ip);
     },

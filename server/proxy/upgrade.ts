@@ -6,6 +6,7 @@ import { accessRecord } from './access-log.js';
 import { createProxyContext, type ProxyContext, type ProxyStep } from './context.js';
 import { sendPage, type Upstream } from './forward.js';
 import { forwardUpgrade } from './forward-node-client.js';
+import type { ForwardedHeaderName } from './forwarding-headers.js';
 
 /** What an upgrade goes through: the request path's steps before the forward, and the forward's setting. */
 export interface UpgradeSteps {
@@ -21,6 +22,8 @@ export interface UpgradeSteps {
   sink: (record: AccessRecord) => void;
   /** Told of each connection the upstream upgraded (101), with its client's address. */
   onOpen: (socket: Duplex, clientIp: string) => void;
+  /** The header a trusted proxy names the client in (see `forwardedHeaderList`). */
+  forwardedHeader: ForwardedHeaderName;
 }
 
 /**
@@ -79,6 +82,7 @@ export function upgradeHandler(steps: UpgradeSteps) {
         path: steps.basePath + (req.url ?? '/'),
         peer: (ctx.state.peer as string | undefined) ?? '',
         peerTrusted: ctx.state.peerTrusted === true,
+        header: steps.forwardedHeader,
         onDone: log,
       });
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choiceFromQuery, choiceQuery } from '../../renderer/src/components/range-picker.js';
+import { choiceFromQuery, choiceQuery } from '../../renderer/src/time-range.js';
 
 describe('the dashboard range in the address', () => {
   it('reads a preset or a custom range, and writes it back the same', () => {

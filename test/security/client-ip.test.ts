@@ -38,12 +38,15 @@ describe('client IP from forwarding headers', () => {
     expect(seen?.headers.forwarded).toBe('for=127.0.0.1');
   });
 
-  it('behind a trusted proxy writing X-Forwarded-For, ignores a client-written Forwarded', async () => {
+  it('behind a trusted proxy writing X-Forwarded-For, ignores a client-written Forwarded, towards the upstream too', async () => {
     app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
-    const headers = { 'x-forwarded-for': '198.51.100.7', forwarded: 'for=6.6.6.6' };
+    const headers = { 'x-forwarded-for': '198.51.100.7, 2001:db8::9', forwarded: 'for=6.6.6.6' };
     expect(await send('/xff', headers)).toBe(200);
-    expect(await recordedIp('/xff')).toBe('198.51.100.7');
-    expect(upstream.seen.at(-1)?.headers.forwarded).toBe('for=6.6.6.6, for=127.0.0.1');
+    expect(await recordedIp('/xff')).toBe('2001:db8::9');
+    // The upstream gets the chain the proxy vouched for in both headers, the client's Forwarded in neither.
+    const seen = upstream.seen.at(-1)?.headers;
+    expect(seen?.['x-forwarded-for']).toBe('198.51.100.7, 2001:db8::9, 127.0.0.1');
+    expect(seen?.forwarded).toBe('for=198.51.100.7, for="[2001:db8::9]", for=127.0.0.1');
   });
 
   it('with --forwarded-header forwarded, reads RFC 7239 for= (IPv4 port, IPv6 brackets) and enforces blocks on it', async () => {
@@ -60,9 +63,13 @@ describe('client IP from forwarding headers', () => {
     expect(block.status).toBe(201);
     const v4 = {
       forwarded: 'for=6.6.6.6, For="198.51.100.8:8080";proto=https',
-      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-for': '7.7.7.7',
     };
     expect(await send('/fwd-v4', v4)).toBe(200);
+    // The client-written X-Forwarded-For never reaches the upstream: it gets the Forwarded chain in both.
+    const seen = upstream.seen.at(-1)?.headers;
+    expect(seen?.['x-forwarded-for']).toBe('6.6.6.6, 198.51.100.8, 127.0.0.1');
+    expect(seen?.forwarded).toBe('for=6.6.6.6, For="198.51.100.8:8080";proto=https, for=127.0.0.1');
     expect(await send('/fwd-v6', { forwarded: 'for="[2001:DB8::1]:4711"' })).toBe(403);
     expect(await send('/fwd-hidden', { forwarded: 'for=6.6.6.6, for=_hidden' })).toBe(200);
     expect(await recordedIp('/fwd-v4')).toBe('198.51.100.8');

@@ -5,9 +5,9 @@
  * reload or a shared link shows it too.
  */
 import { button, field, h } from '../dom.js';
-import { dateRange, presetRange, type RangePreset, type TimeRange } from '../time-range.js';
+import { type RangeChoice, type RangePreset, resolveRange } from '../time-range.js';
 
-export type RangeChoice = { preset: RangePreset } | { from: string; to: string };
+export { choiceFromQuery, choiceQuery, type RangeChoice, resolveRange } from '../time-range.js';
 
 const PRESETS: readonly [RangePreset, string][] = [
   ['1h', 'Last hour'],
@@ -17,11 +17,6 @@ const PRESETS: readonly [RangePreset, string][] = [
 
 let remembered: RangeChoice = { preset: '24h' };
 
-/** The range a choice stands for, now. Null for a malformed custom choice. */
-export function resolveRange(choice: RangeChoice, now = Date.now()): TimeRange | null {
-  return 'preset' in choice ? presetRange(choice.preset, now) : dateRange(choice.from, choice.to, now);
-}
-
 /** The last choice made (24 hours at first). */
 export function currentChoice(): RangeChoice {
   return remembered;
@@ -30,23 +25,6 @@ export function currentChoice(): RangeChoice {
 /** Makes `choice` the current one (the range named in the dashboard's address). */
 export function rememberChoice(choice: RangeChoice): void {
   remembered = choice;
-}
-
-/**
- * The choice an address's query names: `range=1h|24h|7d`, or `from` and `to` dates
- * (`YYYY-MM-DD`, from on or before to). Null when it names none or a malformed one.
- */
-export function choiceFromQuery(query: Readonly<Record<string, string>>): RangeChoice | null {
-  const preset = PRESETS.find(([p]) => p === query.range)?.[0];
-  if (preset !== undefined) return { preset };
-  if (query.from === undefined || query.to === undefined) return null;
-  const choice = { from: query.from, to: query.to };
-  return resolveRange(choice) === null ? null : choice;
-}
-
-/** The address query of a choice; the inverse of {@link choiceFromQuery}. */
-export function choiceQuery(choice: RangeChoice): Record<string, string> {
-  return 'preset' in choice ? { range: choice.preset } : { from: choice.from, to: choice.to };
 }
 
 function isoDate(ms: number): string {

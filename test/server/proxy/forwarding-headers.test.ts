@@ -5,6 +5,7 @@ import { createClientIpResolver } from '../../../server/proxy/client-ip.js';
 import {
   forwardedElement,
   forwardedElementFor,
+  forwardedHeaderList,
   forwardedNode,
   headerHops,
   MAX_HOPS,
@@ -182,5 +183,44 @@ describe('Forwarded fuzzing', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('forwardedHeaderList: the other header is written from the one read', () => {
+  const pairs = (list: string[]) => {
+    const out: Record<string, string> = {};
+    for (let i = 0; i < list.length; i += 2) out[list[i] as string] = list[i + 1] as string;
+    return out;
+  };
+
+  it('in X-Forwarded-For mode, drops a client-written Forwarded and writes the chain as for= elements', () => {
+    const incoming = {
+      host: 'site',
+      'x-forwarded-for': '203.0.113.9, junk, 2001:db8::1',
+      forwarded: 'for=6.6.6.6',
+    };
+    const out = pairs(forwardedHeaderList(incoming, '127.0.0.1', true, 'up', 'x-forwarded-for'));
+    expect(out['x-forwarded-for']).toBe('203.0.113.9, junk, 2001:db8::1, 127.0.0.1');
+    expect(out.forwarded).toBe('for=203.0.113.9, for=unknown, for="[2001:db8::1]", for=127.0.0.1');
+  });
+
+  it('in Forwarded mode, drops a client-written X-Forwarded-For and writes the for= nodes as addresses', () => {
+    const incoming = {
+      host: 'site',
+      forwarded: 'for=_hidden, for="[2001:db8::1]:443";proto=https',
+      'x-forwarded-for': '7.7.7.7',
+    };
+    const out = pairs(forwardedHeaderList(incoming, '127.0.0.1', true, 'up', 'forwarded'));
+    expect(out['x-forwarded-for']).toBe('unknown, 2001:db8::1, 127.0.0.1');
+    expect(out.forwarded).toBe('for=_hidden, for="[2001:db8::1]:443";proto=https, for=127.0.0.1');
+  });
+
+  it('from an untrusted peer, both name the peer alone', () => {
+    const incoming = { host: 'site', forwarded: 'for=6.6.6.6', 'x-forwarded-for': '7.7.7.7' };
+    for (const mode of ['x-forwarded-for', 'forwarded'] as const) {
+      const out = pairs(forwardedHeaderList(incoming, '2001:db8::5', false, 'up', mode));
+      expect(out['x-forwarded-for']).toBe('2001:db8::5');
+      expect(out.forwarded).toBe('for="[2001:db8::5]"');
+    }
   });
 });
