@@ -79,11 +79,15 @@ export async function writeReport(
   return report;
 }
 
-/** The stored reports, newest first (file name and time), and the newest one in full. */
+/**
+ * The stored reports, newest first (file name and time), and the newest readable one in full. A
+ * report file that is not JSON (cut short by a full disk, edited by hand) is renamed to
+ * `<name>.corrupt-<time>`, kept aside, and named in `movedAside`; the next newest stands in.
+ */
 export async function listReports(
   dir: string,
   limit = 48,
-): Promise<{ reports: { name: string }[]; latest: SecurityReport | null }> {
+): Promise<{ reports: { name: string }[]; latest: SecurityReport | null; movedAside: string[] }> {
   let names: string[];
   try {
     names = (await readdir(dir))
@@ -91,11 +95,23 @@ export async function listReports(
       .sort()
       .reverse();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { reports: [], latest: null };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { reports: [], latest: null, movedAside: [] };
     throw err;
   }
-  const latest = names[0]
-    ? (JSON.parse(await readFile(path.join(dir, names[0]), 'utf8')) as SecurityReport)
-    : null;
-  return { reports: names.slice(0, limit).map((name) => ({ name })), latest };
+  const movedAside: string[] = [];
+  let latest: SecurityReport | null = null;
+  while (names.length > 0 && latest === null) {
+    const file = path.join(dir, names[0] as string);
+    try {
+      latest = JSON.parse(await readFile(file, 'utf8')) as SecurityReport;
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(file, aside);
+      movedAside.push(aside);
+      names.shift();
+    }
+  }
+  return { reports: names.slice(0, limit).map((name) => ({ name })), latest, movedAside };
 }

@@ -1,3 +1,4 @@
+import { segmentDayOf } from '../store/segment-files.js';
 import { DETECT_LINES, detectFormat } from './detect-format.js';
 import { type ImportFormat, PARSERS } from './formats.js';
 import { ImportError } from './import-errors.js';
@@ -102,16 +103,24 @@ export class ParseStage {
         ? `longer than ${MAX_LINE_LENGTH.toLocaleString('en')} characters`
         : parse(line);
     if (typeof parsed === 'string') {
-      this.#rejected++;
-      if (this.#rejections.length < REPORTED_REJECTIONS)
-        this.#rejections.push({ line: lineNo, reason: parsed });
+      this.#reject(lineNo, parsed);
       return;
     }
     const timestamp = parsed['@timestamp'];
+    if (segmentDayOf(timestamp) === null) {
+      // `[31/Dec/9999:23:59:59 -0100]` is a valid line whose time, in UTC, is in the year 10000.
+      this.#reject(lineNo, `time ${timestamp} is outside the years 0000–9999 the request log holds`);
+      return;
+    }
     // ISO 8601 UTC text sorts in time order.
     if (this.#earliest === null || timestamp < this.#earliest) this.#earliest = timestamp;
     if (this.#latest === null || timestamp > this.#latest) this.#latest = timestamp;
     addRecord(this.#records, parsed, this.#ids.next(line, timestamp));
+  }
+
+  #reject(line: number, reason: string): void {
+    this.#rejected++;
+    if (this.#rejections.length < REPORTED_REJECTIONS) this.#rejections.push({ line, reason });
   }
 
   #detect(): void {

@@ -10,8 +10,11 @@ export function isTarget(target: string): boolean {
   }
 }
 
-/** The latest time a JavaScript Date can hold (ECMA-262 §21.4.1.1); later expiries cannot be stored. */
-export const MAX_DATE_MS = 8.64e15;
+/**
+ * The first instant an expiry cannot be stored at: 10000-01-01T00:00:00Z. The state keeps times as
+ * ISO 8601 with a four-digit year; a later one prints as `+010000-…`, which the state file refuses.
+ */
+export const MAX_DATE_MS = Date.UTC(10000, 0, 1);
 
 /** Parses a blocklist/allowlist target. @throws AccessListError naming the expected form. */
 export function parseTarget(target: unknown): Cidr {
@@ -36,9 +39,9 @@ export function parseTarget(target: unknown): Cidr {
  */
 export function checkDuration(nowMs: number, durationMs: number | undefined): void {
   if (durationMs === undefined) return;
-  if (!Number.isSafeInteger(durationMs) || durationMs <= 0 || nowMs + durationMs > MAX_DATE_MS) {
+  if (!Number.isSafeInteger(durationMs) || durationMs <= 0 || nowMs + durationMs >= MAX_DATE_MS) {
     throw new AccessListError(
-      `duration must be a positive number of milliseconds ending before the year 275760, got ${durationMs}`,
+      `duration must be a positive number of milliseconds ending before the year 10000, got ${durationMs}`,
     );
   }
 }

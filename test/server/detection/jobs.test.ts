@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Job, type JobName, JobRunner } from '../../../server/detection/index.js';
 import { KEPT_SUMMARY_ITEMS } from '../../../server/detection/jobs.js';
@@ -121,6 +122,15 @@ describe('monitor (hourly, from the request log)', () => {
     const { latest, reports } = await listReports(f.detection.reportsDir);
     expect(reports[0]?.name).toBe('report-2026-03-02T10.json');
     expect(latest?.volume.total).toBe(10);
+    // A newer report cut short (a full disk) is moved aside, and the last good one stands in.
+    const cut = path.join(f.detection.reportsDir, 'report-2026-03-02T11.json');
+    await writeFile(cut, '{"volume": {"tot');
+    const after = await listReports(f.detection.reportsDir);
+    expect(after.latest?.volume.total).toBe(10);
+    expect(after.reports.map((r) => r.name)).toEqual(['report-2026-03-02T10.json']);
+    expect(after.movedAside).toHaveLength(1);
+    expect(await readFile(after.movedAside[0] as string, 'utf8')).toBe('{"volume": {"tot');
+    expect(after.movedAside[0]).toMatch(/report-2026-03-02T11\.json\.corrupt-/);
   });
 });
 

@@ -18,6 +18,21 @@ describe('ParseStage', () => {
     expect(recordAt(batch.records, 0).url.path).toHaveLength(4_096);
   });
 
+  it('rejects a line whose time is past the year 9999 in UTC, and keeps the others', () => {
+    const stage = new ParseStage('combined');
+    const late = '192.0.2.250 - - [31/Dec/9999:23:59:59 -0100] "GET /bad HTTP/1.1" 200 1 "-" "x"';
+    stage.add([line(1), late, line(2)]);
+    const batch = stage.take(true);
+    expect(batch).toMatchObject({ rejected: 1, latest: '2024-01-02T00:00:02.000Z' });
+    expect(batch.rejections).toEqual([
+      {
+        line: 2,
+        reason: 'time +010000-01-01T00:59:59.000Z is outside the years 0000–9999 the request log holds',
+      },
+    ]);
+    expect(batch.records.id).toHaveLength(2);
+  });
+
   it('parses lines into records with ids, counting blank and rejected lines by line number', () => {
     const stage = new ParseStage('combined');
     stage.add([line(1), '', 'not a log line', '   ']);
