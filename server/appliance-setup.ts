@@ -1,12 +1,15 @@
+import type { Server } from 'node:http';
 import path from 'node:path';
 import type { GeoLookup } from '../geoip/index.js';
 import type { Config } from './config.js';
+import type { Detection } from './detection/index.js';
 import type { Logger } from './log.js';
-import { createProxyServer, type ProxyServer } from './proxy/index.js';
+import { closeGracefully, createProxyServer, type ProxyServer } from './proxy/index.js';
 import type { Settings } from './settings.js';
 import {
   type AccessLists,
   type AccessRecord,
+  type Cluster,
   type CountersClient,
   createRequestLog,
   type RequestLog,
@@ -81,4 +84,40 @@ export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): P
     rateLimitIpv6Prefix: config.rateLimitIpv6Prefix,
     isPaused: parts.isPaused,
   });
+}
+
+/**
+ * Closes a running appliance's parts in order: the proxy and admin server (in-flight exchanges
+ * finish), detection, the request log, the cluster link, the counters store, the demo site. Records
+ * the request log could not write are said at ERROR and fail the close, after the rest has closed.
+ * @throws RequestLogWriteError naming the records lost.
+ */
+export async function closeParts(
+  parts: {
+    proxy: ProxyServer;
+    detection: Detection;
+    requestLog: RequestLog;
+    cluster: Cluster;
+    counters: CountersClient;
+  },
+  extra: { admin?: Server | undefined; demo?: { close(): Promise<void> } | undefined },
+  logger: Logger,
+): Promise<void> {
+  await Promise.all([parts.proxy.close(), extra.admin ? closeGracefully(extra.admin, 2_000) : undefined]);
+  await parts.detection.close();
+  const lost = await parts.requestLog.close().then(
+    () => null,
+    (err: Error) => {
+      logger.error({ 'error.message': err.message }, 'request log not flushed');
+      return err;
+    },
+  );
+  await parts.cluster.close();
+  await parts.counters.quit().catch((err: Error) => {
+    // Redis unreachable: stop reconnecting instead.
+    parts.counters.disconnect();
+    logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly');
+  });
+  await extra.demo?.close();
+  if (lost) throw lost;
 }

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
 import { type ApplianceAddresses, announce, listen, runtimeFilePath, urlOf } from './appliance-addresses.js';
-import { setupProxy, setupRequestLog } from './appliance-setup.js';
+import { closeParts, setupProxy, setupRequestLog } from './appliance-setup.js';
 import type { Config } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
 import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
-import { closeGracefully, type ProxyServer } from './proxy/index.js';
+import type { ProxyServer } from './proxy/index.js';
 import { initialSettings, logOverrides, overriddenConfig } from './saved-settings.js';
 import type { Settings } from './settings.js';
 import { configSettings, SettingsService } from './settings.js';
@@ -265,16 +265,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     const current = parts;
     parts = undefined;
     try {
-      await Promise.all([current.proxy.close(), admin ? closeGracefully(admin, 2_000) : undefined]);
-      await current.detection.close();
-      await current.requestLog.close();
-      await current.cluster.close();
-      await current.counters.quit().catch((err: Error) => {
-        // Redis unreachable: stop reconnecting instead.
-        current.counters.disconnect();
-        logger.warn({ 'error.message': err.message }, 'counters store did not close cleanly');
-      });
-      await demo?.close();
+      await closeParts(current, { admin, demo }, logger);
     } finally {
       // Even after a failed close, nothing here writes any more: a restart (the desktop app's) may start.
       await rm(runtimeFilePath(config.dataDir), { force: true });

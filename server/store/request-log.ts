@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessRecord } from './access-record.js';
 import { IpIndexStore } from './ip-index-store.js';
 import type { RequestFilter } from './request-filter.js';
+import { RequestLogWriteError } from './request-log-errors.js';
 import { RequestLogWriter, type RequestLogWriterStats } from './request-log-writer.js';
 import {
   queryRequests,
@@ -55,6 +57,10 @@ export interface RequestLogOptions {
   indexInBackground?: boolean;
 }
 
+/** Tries of a failed write at close, and the wait before each (ms): 3 s for a full disk to clear. */
+export const CLOSE_RETRIES = 6;
+export const CLOSE_RETRY_MS = 500;
+
 /** Writer counters plus `skippedLines`: torn or foreign lines met by reads since open. */
 export interface RequestLogStats extends RequestLogWriterStats {
   skippedLines: number;
@@ -72,7 +78,10 @@ export interface RequestLog {
   flush(): Promise<void>;
   /**
    * Stops the flush timer and flushes; later appends still get written, one flush each. Abandons a
-   * background IP index build (it is redone at the next open).
+   * background IP index build (it is redone at the next open). A write that fails (a full disk) is
+   * tried again for {@link CLOSE_RETRY_MS} × {@link CLOSE_RETRIES}.
+   * @throws RequestLogWriteError naming how many records could still not be written: they are lost
+   *   when the process ends, and a stop must not say otherwise.
    */
   close(): Promise<void>;
   /** Counters in records; `appended = written + failed + pendingRecords`. */
@@ -161,7 +170,19 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     flush: () => writer.flush(),
     async close() {
       await writer.close();
+      for (let i = 0; i < CLOSE_RETRIES && writer.stats().pendingRecords > 0; i++) {
+        await sleep(CLOSE_RETRY_MS);
+        await writer.flush();
+      }
       await indexes.stop();
+      const unwritten = writer.stats().pendingRecords;
+      if (unwritten > 0) {
+        throw new RequestLogWriteError(
+          `${unwritten.toLocaleString('en-US')} request-log records could not be written to ${dir} ` +
+            `(tried for ${(CLOSE_RETRIES * CLOSE_RETRY_MS) / 1000} s) and are lost`,
+          null,
+        );
+      }
     },
     stats: () => ({ ...writer.stats(), skippedLines: reads.skippedLines }),
     query: (filter) => queryRequests(dir, filter, reads, indexes),

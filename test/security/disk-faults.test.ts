@@ -98,3 +98,48 @@ describe('disk faults', () => {
     expect((await readdir(app.dataDir)).filter((f) => f.startsWith('state.json'))).toEqual(['state.json']);
   });
 });
+
+describe('a stop while the request log cannot be written', () => {
+  let upstream: TestUpstream;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+  });
+
+  async function startWithBrokenLog(): Promise<{ app: TestAppliance; requestsDir: string }> {
+    const app = await startTestAppliance({ upstream: upstream.url.href });
+    const requestsDir = path.join(app.dataDir, 'requests');
+    await rm(requestsDir, { recursive: true, force: true });
+    await writeFile(requestsDir, 'not a directory'); // every segment open fails (ENOTDIR), as on a full disk
+    for (let i = 0; i < 5; i++) await (await app.proxy(`/held/${i}`)).text();
+    return { app, requestsDir };
+  }
+
+  it('fails, naming the records lost, instead of saying the log was flushed', async () => {
+    const { app } = await startWithBrokenLog();
+    await expect(app.appliance.stop()).rejects.toThrow(
+      /^5 request-log records could not be written to .* and are lost$/,
+    );
+    expect(await readdir(app.dataDir)).not.toContain('ipwarden.lock');
+    await rm(app.dataDir, { recursive: true, force: true });
+  });
+
+  it('writes them after all when the disk comes back within the retries', async () => {
+    const { app, requestsDir } = await startWithBrokenLog();
+    const stopping = app.appliance.stop();
+    await new Promise((r) => setTimeout(r, 700));
+    await rm(requestsDir);
+    await mkdir(requestsDir);
+    await stopping;
+    const next = await startTestAppliance({}, app.dataDir);
+    try {
+      const paths = (await allRecords(next)).map((r) => r.url.path).filter((p) => p.startsWith('/held/'));
+      expect(paths).toHaveLength(5);
+    } finally {
+      await next.stop();
+      await rm(app.dataDir, { recursive: true, force: true });
+    }
+  });
+});
