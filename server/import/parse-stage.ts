@@ -129,7 +129,7 @@ export class ParseStage {
     if (this.#format === null) {
       throw new ImportError(
         `cannot tell the log format from the first ${sample.length} non-empty line(s) ` +
-          '(expected combined, common, nginx-json or ecs-ndjson); name it with --format (format= in the admin API)',
+          '(expected combined, common, nginx-json or ecs-ndjson); name it: the Format menu in the UI, --format in the CLI, format= in the admin API',
       );
     }
     const parse = PARSERS[this.#format];

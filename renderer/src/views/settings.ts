@@ -161,7 +161,7 @@ export const settingsView: View = (root, ctx) => {
       ),
       fieldset(
         'Trusted proxies',
-        'One CIDR per line (or loopback). Only these peers’ X-Forwarded-For is believed.',
+        'One CIDR per line (or loopback). Only these peers’ X-Forwarded-For (or Forwarded, with --forwarded-header forwarded) is believed.',
         field('Trusted proxies', trustProxy),
       ),
       fieldset(
