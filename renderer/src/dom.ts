@@ -143,8 +143,38 @@ export function badge(text: string, tone = 'neutral', title?: string): HTMLSpanE
 }
 
 /** A link to an IP's detail page; the address is text, the href is encoded. */
-export function ipLink(ip: string): HTMLAnchorElement {
-  return h('a', { class: 'mono', attrs: { href: `#/ip/${encodeURIComponent(ip)}` } }, ip);
+export function ipLink(ip: string, breaks: IpBreaks = 'middle'): HTMLAnchorElement {
+  return h(
+    'a',
+    { class: 'mono ip', attrs: { href: `#/ip/${encodeURIComponent(ip)}` } },
+    ...breakableIp(ip, breaks),
+  );
+}
+
+/**
+ * Where a long IPv6 address may wrap: after the colon nearest its middle (two lines at most, for a
+ * table with a column that takes all the room left), or after any colon (as few lines as the
+ * column's share allows).
+ */
+export type IpBreaks = 'middle' | 'groups';
+
+/**
+ * An address as text with line-break opportunities (`<wbr>`) after colons of an IPv6 address longer
+ * than a dotted quad (see {@link IpBreaks}), so a 39-character address wraps in a narrow column
+ * instead of widening the table past the window. The text (copy, search, `textContent`) is the
+ * address unchanged.
+ */
+export function breakableIp(ip: string, breaks: IpBreaks = 'middle'): Child[] {
+  if (ip.length <= 15 || !ip.includes(':')) return [ip];
+  if (breaks === 'groups') {
+    const parts = ip.split(':');
+    return parts.flatMap((part, i) => (i === parts.length - 1 ? [part] : [`${part}:`, h('wbr')]));
+  }
+  let at = -1;
+  for (let i = ip.indexOf(':'); i !== -1; i = ip.indexOf(':', i + 1)) {
+    if (at === -1 || Math.abs(i + 1 - ip.length / 2) < Math.abs(at + 1 - ip.length / 2)) at = i;
+  }
+  return [ip.slice(0, at + 1), h('wbr'), ip.slice(at + 1)];
 }
 
 /** A table with a caption (visually hidden when `hiddenCaption`), header cells and a body. */

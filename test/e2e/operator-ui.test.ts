@@ -218,7 +218,7 @@ describe('operator UI', () => {
     }
   });
 
-  it('fits the flags and lists tables in a 1,280 px window, with long evidence and reasons', async () => {
+  it('fits the flags, lists, request-log and top-IP tables in a 1,280 px window, with long evidence, reasons and IPv6 clients', async () => {
     const { flags } = app.appliance.parts.detection;
     const long = (i: number) => `/presentations/logstash-scale11x/images/elasticsearch-logo-${i}.png`;
     for (const reason of ['sensitive_paths', 'admin_access'] as const)
@@ -239,13 +239,27 @@ describe('operator UI', () => {
       actor: 'test',
     });
     await lists.allow({ target: '198.18.0.50', reason: 'partner inside blocked range', actor: 'test' });
+    // A full-length IPv6 client, among the top IPs, flagged, and newest in the request log: its 39
+    // characters once widened all three tables past the window.
+    const v6 = '2a02:26f0:1280:1234:5678:9abc:def0:1234';
+    // And a 15-character IPv4 address among the top IPs (the widest a dotted quad gets).
+    for (let i = 0; i < 120; i++) await sendAs(app.addresses.proxyUrl, '198.151.100.100', `/v4/${i}`);
+    for (let i = 0; i < 120; i++) await sendAs(app.addresses.proxyUrl, v6, `/v6/${i}`);
+    await flushRecords(app.appliance);
     await page.setViewportSize({ width: 1280, height: 1000 });
     try {
       const fits = (selector: string) =>
         page.locator(selector).evaluate((t) => t.scrollWidth <= (t.parentElement?.clientWidth ?? 0));
       await page.goto(`${app.addresses.adminUrl}/#/flags`);
       await expect.poll(() => page.locator('.table-flags').innerText()).toContain('203.0.113.77');
+      await expect.poll(() => page.locator('.table-flags').textContent()).toContain(v6);
       expect(await fits('.table-flags')).toBe(true);
+      await page.goto(`${app.addresses.adminUrl}/#/requests`);
+      await expect.poll(() => page.locator('.table-requests').textContent()).toContain(v6);
+      expect(await fits('.table-requests')).toBe(true);
+      await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+      await expect.poll(() => page.getByTestId('top-ips').textContent()).toContain(v6);
+      expect(await fits('[data-testid="top-ips"] table')).toBe(true);
       await page.goto(`${app.addresses.adminUrl}/#/lists`);
       await expect.poll(() => page.getByTestId('allowlist').innerText()).toContain('198.18.0.50');
       for (const list of ['blocklist', 'allowlist'])

@@ -36,7 +36,9 @@ function topIpsTable(stats: Stats): HTMLElement {
   if (stats.topIps.length === 0) return h('p', { class: 'muted' }, 'No clients in this range.');
   const { table: element, body } = table('Top IPs', ['IP', 'Country', 'Requests'], { hiddenCaption: true });
   for (const ip of stats.topIps) {
-    body.append(row(ipLink(ip.ip), ip.country ?? '—', h('span', { class: 'num' }, formatNumber(ip.count))));
+    body.append(
+      row(ipLink(ip.ip, 'groups'), ip.country ?? '—', h('span', { class: 'num' }, formatNumber(ip.count))),
+    );
   }
   return element;
 }

@@ -202,7 +202,7 @@ export const flagsView: View = (root, ctx) => {
       h(
         'td',
         null,
-        ipLink(group.ip),
+        ipLink(group.ip, 'groups'),
         block === undefined
           ? null
           : h(

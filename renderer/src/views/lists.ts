@@ -11,7 +11,7 @@ import { exportButtons } from '../components/export-buttons.js';
 import { listAddForm } from '../components/list-add-form.js';
 import { showMore } from '../components/show-more.js';
 import { timeAgo } from '../components/time-ago.js';
-import { badge, button, emptyState, h, ipLink, preserveFocus, table } from '../dom.js';
+import { badge, breakableIp, button, emptyState, h, ipLink, preserveFocus, table } from '../dom.js';
 import { formatNumber } from '../format.js';
 import { buildQuery } from '../query.js';
 import type { AllowEntry, AllowPage, BlockEntry, BlockPage } from '../types.js';
@@ -37,7 +37,7 @@ interface Listed<E> {
 }
 
 function targetCell(target: string): HTMLElement {
-  return target.includes('/') ? h('span', { class: 'mono' }, target) : ipLink(target);
+  return target.includes('/') ? h('span', { class: 'mono ip' }, ...breakableIp(target)) : ipLink(target);
 }
 
 export const listsView: View = (root, ctx) => {
