@@ -5,6 +5,8 @@ import { formatNumber } from './format.js';
 import { routeHash } from './route.js';
 import type { ImportProgress, ImportSummary } from './types.js';
 
+const HOUR_MS = 3_600_000;
+
 /** The counts a progress bar needs. */
 export type ProgressCounts = Pick<ImportProgress, 'linesRead' | 'rejected' | 'bytesRead' | 'totalBytes'>;
 
@@ -60,6 +62,32 @@ export function importedRequestsHash(summary: ImportSummary): string | null {
     since: new Date(since).toISOString(),
     until: new Date(until).toISOString(),
   });
+}
+
+/**
+ * The monitor job's query over the imported records' time span on whole hours (its windows), for
+ * `POST /api/jobs/monitor/run`, or null when no line became a record. An import writes records,
+ * not flags: only live traffic is counted as it passes, so old traffic is judged by this run.
+ */
+export function importedHoursQuery(summary: ImportSummary): string | null {
+  if (summary.earliest === null || summary.latest === null) return null;
+  const since = Math.floor(Date.parse(summary.earliest) / HOUR_MS) * HOUR_MS;
+  const until = (Math.floor(Date.parse(summary.latest) / HOUR_MS) + 1) * HOUR_MS;
+  return `?since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}`;
+}
+
+/** The monitor run's answer, as much of it as the import panel says. */
+export interface MonitorRunAnswer {
+  run: { outcome: string; error?: string; summary?: { windows?: number; findings?: unknown[] } };
+}
+
+/** One sentence on a monitor run over imported records. */
+export function monitorRunText(answer: MonitorRunAnswer): string {
+  const { run } = answer;
+  if (run.outcome === 'failed') return `Detection failed: ${run.error ?? 'unknown error'}`;
+  const windows = run.summary?.windows ?? 0;
+  const findings = run.summary?.findings?.length ?? 0;
+  return `Checked ${formatNumber(windows)} ${windows === 1 ? 'hour' : 'hours'}: ${formatNumber(findings)} ${findings === 1 ? 'flag' : 'flags'} raised or refreshed.`;
 }
 
 /**

@@ -199,8 +199,9 @@ function jobTable(d: JobTableDeps): Job[] {
           until: windows.at(-1)?.until.toISOString(),
           windows: windows.length,
           records: results.reduce((n, r) => n + r.records, 0),
-          // A reduce, not Math.max(...): a spread of 100,000+ windows overflows the call stack.
-          ips: results.reduce((most, r) => Math.max(most, r.ips), 0),
+          // The distinct IPs of the busiest window (one window's IPs are what the rules count);
+          // a reduce, not Math.max(...): a spread of 100,000+ windows overflows the call stack.
+          mostIpsInAWindow: results.reduce((most, r) => Math.max(most, r.ips), 0),
           findings: results.flatMap((r) => r.findings),
           autoBlocked,
         };

@@ -81,6 +81,28 @@ describe('import panel', () => {
     expect(await table.locator('tbody tr').count()).toBe(40);
   });
 
+  it('offers detection over the imported hours, and its flags then show (imports raise none by themselves)', async () => {
+    const body = readFileSync(APACHE_LOGS);
+    await page.getByRole('link', { name: 'Import logs' }).click();
+    await page.getByRole('form', { name: 'Import a log' }).waitFor();
+    await page
+      .getByLabel('Log file')
+      .setInputFiles({ name: 'apache_logs', mimeType: 'text/plain', buffer: body });
+    await page.getByLabel('Format').selectOption('combined');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('[data-testid="import-summary"]').waitFor({ timeout: 20_000 });
+    expect(app.appliance.parts.detection.flags.active('75.97.9.59', 'high_volume')).toBeUndefined();
+    await page.getByRole('button', { name: 'Look for abuse in these records' }).click();
+    const result = page.getByTestId('import-detection');
+    await expect
+      .poll(() => result.innerText(), { timeout: 20_000 })
+      .toMatch(/^Checked \d+ hours: \d+ flags? raised or refreshed\./);
+    // The one (IP, hour) over 100 requests in this log (shared data facts): 108 in 2015-05-18 08:00–09:00.
+    expect(app.appliance.parts.detection.flags.active('75.97.9.59', 'high_volume')?.request_count).toBe(108);
+    await result.getByRole('link', { name: 'Flagged IPs' }).click();
+    await expect.poll(() => page.locator('.table-flags').innerText()).toContain('75.97.9.59');
+  });
+
   it('says plainly that nothing was imported when every line was rejected in the chosen format', async () => {
     await page.goto(`${app.addresses.adminUrl}/#/import`);
     const lines = readFileSync(APACHE_LOGS, 'utf8').split('\n').slice(100, 130);

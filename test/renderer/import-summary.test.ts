@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   allRejectedMessage,
+  importedHoursQuery,
   importedRequestsHash,
   importPercent,
+  monitorRunText,
   progressText,
   summaryRows,
   unlistedRejections,
@@ -31,6 +33,19 @@ const summary: ImportSummary = {
 };
 
 describe('import panel words', () => {
+  it('offers detection over the imported records on whole hours, and says what it found', () => {
+    expect(importedHoursQuery(summary)).toBe(
+      '?since=2015-05-17T10:00:00.000Z&until=2015-05-20T22:00:00.000Z',
+    );
+    expect(importedHoursQuery({ ...summary, earliest: null, latest: null })).toBeNull();
+    const run = (findings: number, windows = 84) => ({
+      run: { outcome: 'succeeded', summary: { windows, findings: Array(findings).fill({}) } },
+    });
+    expect(monitorRunText(run(1))).toBe('Checked 84 hours: 1 flag raised or refreshed.');
+    expect(monitorRunText(run(12, 1))).toBe('Checked 1 hour: 12 flags raised or refreshed.');
+    expect(monitorRunText({ run: { outcome: 'failed', error: 'boom' } })).toBe('Detection failed: boom');
+  });
+
   it('says so when every line was rejected, naming the format used', () => {
     expect(allRejectedMessage(summary)).toBeNull();
     const none = { ...summary, format: 'nginx-json' as const, imported: 0, rejected: 303 };

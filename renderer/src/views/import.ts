@@ -4,12 +4,15 @@
  * summary, the first rejected lines by number, and a link to the imported records. Rejection
  * reasons quote the file's lines: they are shown as text only.
  */
-import { errorMessage, get, isQuiet, upload } from '../api.js';
+import { errorMessage, get, isQuiet, post, upload } from '../api.js';
 import { badge, button, field, h, select } from '../dom.js';
 import {
   allRejectedMessage,
+  importedHoursQuery,
   importedRequestsHash,
   importPercent,
+  type MonitorRunAnswer,
+  monitorRunText,
   type ProgressCounts,
   progressText,
   summaryRows,
@@ -93,6 +96,45 @@ function summaryView(source: string, summary: ImportSummary): HTMLElement {
     link === null
       ? null
       : h('p', null, h('a', { attrs: { href: link } }, 'See the imported records in the request log')),
+    detectionOffer(summary),
+  );
+}
+
+/**
+ * Imported records raise no flags by themselves (detection counts live traffic): offers the monitor
+ * over their hours, as `ipwarden monitor --since` does, and says what it found.
+ */
+function detectionOffer(summary: ImportSummary): HTMLElement | null {
+  const query = importedHoursQuery(summary);
+  if (query === null || summary.imported === 0) return null;
+  const result = h('p', { attrs: { role: 'status' }, data: { testid: 'import-detection' } });
+  const run = button('Look for abuse in these records', () => {
+    run.disabled = true;
+    result.textContent = 'Running detection over the imported hours…';
+    post<MonitorRunAnswer>(`/api/jobs/monitor/run${query}`)
+      .then((answer) => {
+        result.replaceChildren(
+          monitorRunText(answer),
+          ' ',
+          h('a', { attrs: { href: '#/flags' } }, 'Flagged IPs'),
+        );
+      })
+      .catch((error: unknown) => {
+        if (isQuiet(error)) return;
+        result.textContent = `Detection failed: ${errorMessage(error)}`;
+        run.disabled = false;
+      });
+  });
+  return h(
+    'div',
+    { class: 'import-detection' },
+    h(
+      'p',
+      { class: 'muted' },
+      'Imported records raise no flags by themselves: detection counts live traffic as it passes. Run the hourly rules and the Isolation Forest over the imported hours; flags from old traffic show as evidence but block no one today.',
+    ),
+    run,
+    result,
   );
 }
 
