@@ -116,6 +116,42 @@ describe('two instances on one Redis', () => {
     expect(statuses.every((s) => s === 401)).toBe(true);
   });
 
+  it('ignore a list message older than a change made since (it would undo the newer change on one instance)', async () => {
+    const target = '203.0.113.30';
+    const madeAt = Date.now();
+    await b.appliance.parts.accessLists.block({ target, reason: 'newer', actor: 'test' });
+    // B has written its block to Redis; A's older unblock arrives only now (pub/sub is no queue).
+    await until(
+      async () => (await b.appliance.parts.counters.hget('lists:blocklist', target)) !== null,
+      1_000,
+    );
+    const { cluster, counters } = a.appliance.parts;
+    const stale = {
+      list: 'blocklist',
+      target,
+      record: { at: madeAt - 1_000, actor: 'op', by: cluster.instance, entry: null },
+    };
+    await counters.publish(cluster.channel, cluster.message('lists', stale));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(b.appliance.parts.accessLists.decide(target).kind).toBe('blocked');
+  });
+
+  it('agree after a quick block and unblock of many targets on one of them', async () => {
+    const lists = a.appliance.parts.accessLists;
+    const targets = Array.from({ length: 40 }, (_, i) => `198.18.7.${i + 1}`);
+    for (const target of targets) {
+      await lists.block({ target, reason: 'brief', actor: 'test' });
+      await lists.unblock(target, 'test');
+    }
+    await until(
+      () => b.appliance.parts.state.data.audit.filter((e) => e.action === 'unblock').length >= 40,
+      3_000,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const stillBlocked = targets.filter((t) => b.appliance.parts.accessLists.decide(t).kind === 'blocked');
+    expect(stillBlocked).toEqual([]);
+  });
+
   it('load the current lists when one starts later', async () => {
     await a.appliance.parts.accessLists.block({ target: '203.0.113.0/28', reason: 'range', actor: 'test' });
     const prefix = a.appliance.parts.config.redisPrefix;
