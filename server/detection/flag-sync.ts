@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
-import { auditEntrySchema, type Cluster, flagSchema } from '../store/index.js';
+import { auditEntrySchema, type Cluster, type CountersClient, flagSchema } from '../store/index.js';
+import { FlagStateSync } from './flag-state-sync.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagStore } from './flag-store.js';
 
 /**
@@ -23,19 +24,27 @@ const KINDS: readonly (keyof FlagEvents)[] = ['flag', 'refresh', 'unflag'];
  * Shares flags across the instances of a cluster: every new, refreshed or ended flag made here is
  * published on the `flags` topic, and those of other instances are merged into this instance's
  * state, so each operator UI shows the whole cluster's flags and auto-block sees every reason.
- * Changes missed while Redis was unreachable are not replayed (the next sighting or the hourly
- * monitor raises them again). Does nothing without a shared Redis.
+ * Each flag's latest state is also kept in Redis ({@link FlagStateSync}), so an instance that was
+ * stopped or cut off catches up on every (re)connect. Does nothing without a shared Redis.
  */
-export function syncFlags(flags: FlagStore, cluster: Cluster, logger: Logger): void {
+export function syncFlags(
+  flags: FlagStore,
+  cluster: Cluster,
+  logger: Logger,
+  counters: CountersClient,
+): void {
   if (!cluster.shared) return;
+  const states = new FlagStateSync(flags, cluster, counters, logger);
   for (const kind of KINDS) {
     flags.on(kind, (flag, meta) => {
       if (meta.from !== undefined) return;
+      states.record(flag, meta);
       cluster.publish('flags', { kind, flag, actor: meta.actor, action: meta.action }).catch((err: Error) => {
         logger.debug({ 'error.message': err.message, 'source.ip': flag.ip }, 'flag change not shared');
       });
     });
   }
+  cluster.onConnect(() => states.reconcile());
   cluster.subscribe('flags', (body, from) => {
     const message = (body ?? {}) as Partial<FlagChangeMeta> & { kind?: unknown; flag?: unknown };
     const flag = flagSchema.safeParse(message.flag);

@@ -99,7 +99,7 @@ export function createDetection(deps: DetectionDeps): Detection {
         'flags full: new flags are not recorded until some end (see GET /api/health)',
       ),
   });
-  syncFlags(flags, cluster, logger);
+  syncFlags(flags, cluster, logger, deps.counters);
   endFlagsOnAllow(flags, lists, logger);
   const autoBlocker = new AutoBlocker({
     flags,

@@ -202,7 +202,7 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     const lines: string[] = [];
     const out = new PassThrough();
     out.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    syncFlags(new FlagStore(a.state, a.lists), a.cluster, createLogger('warn', out));
+    syncFlags(new FlagStore(a.state, a.lists), a.cluster, createLogger('warn', out), a.counters);
     const seen = new Date().toISOString();
     const flag = (ip: string) => ({
       ip,

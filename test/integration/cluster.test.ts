@@ -152,6 +152,37 @@ describe('two instances on one Redis', () => {
     expect(stillBlocked).toEqual([]);
   });
 
+  it('bring an instance that was stopped up to date with the flags raised and dismissed meanwhile', async () => {
+    const seenAt = Date.now();
+    const evidence = (ip: string) => ({
+      ip,
+      reason: 'admin_access' as const,
+      count: 5,
+      details: { count: 5 },
+      seenAt,
+    });
+    await a.appliance.parts.detection.flags.raise(evidence('203.0.113.40'), 'test');
+    await until(() => activeFlags(b, '203.0.113.40', 'admin_access').length === 1, 1_000);
+    const dataDir = b.dataDir;
+    await b.appliance.stop();
+    // While B is down: a new flag on A, and the first one dismissed.
+    await a.appliance.parts.detection.flags.raise(evidence('203.0.113.41'), 'test');
+    await a.appliance.parts.detection.flags.dismiss('203.0.113.40', 'user:op');
+    b = await startTestAppliance(
+      {
+        upstream: upstream.url.href,
+        redis: redis.url,
+        redisPrefix: a.appliance.parts.config.redisPrefix,
+        trustProxy: 'loopback',
+      },
+      dataDir,
+    );
+    await until(() => activeFlags(b, '203.0.113.41', 'admin_access').length === 1, 2_000);
+    expect(activeFlags(b, '203.0.113.40', 'admin_access')).toEqual([]);
+    // The dismissal is remembered as one: the dismissed traffic raises nothing again on B.
+    expect(await b.appliance.parts.detection.flags.raise(evidence('203.0.113.40'), 'test')).toBe('dismissed');
+  });
+
   it('load the current lists when one starts later', async () => {
     await a.appliance.parts.accessLists.block({ target: '203.0.113.0/28', reason: 'range', actor: 'test' });
     const prefix = a.appliance.parts.config.redisPrefix;
