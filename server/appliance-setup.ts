@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { GeoLookup } from '../geoip/index.js';
@@ -120,4 +121,17 @@ export async function closeParts(
   });
   await extra.demo?.close();
   if (lost) throw lost;
+}
+
+/**
+ * The state files moved aside as corrupt (`state.json.corrupt-<time>`) in `dataDir`, oldest first,
+ * but `except` (the one this start moved, already reported with its reason).
+ */
+export async function corruptStateFiles(dataDir: string, except?: string): Promise<string[]> {
+  const names = await readdir(dataDir);
+  return names
+    .filter((name) => name.startsWith('state.json.corrupt-'))
+    .sort()
+    .map((name) => path.join(dataDir, name))
+    .filter((file) => file !== except);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
 import { type ApplianceAddresses, announce, listen, runtimeFilePath, urlOf } from './appliance-addresses.js';
-import { closeParts, setupProxy, setupRequestLog } from './appliance-setup.js';
+import { closeParts, corruptStateFiles, setupProxy, setupRequestLog } from './appliance-setup.js';
 import type { Config } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
@@ -184,6 +184,12 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       const message = `state file ${state.corruption.file} was corrupt (${state.corruption.problem}); it was moved to ${state.corruption.movedTo} and ipwarden started with an empty state`;
       problems.push(message);
       logger.error({ 'file.path': state.corruption.movedTo }, message);
+    }
+    // Moved aside earlier (by a CLI command, or a start the operator may not have watched): said until deleted.
+    for (const file of await corruptStateFiles(config.dataDir, state.corruption?.movedTo)) {
+      const message = `a corrupt state file is kept aside at ${file}: restore what you need from it, then delete it to clear this notice`;
+      problems.push(message);
+      logger.warn({ 'file.path': file }, message);
     }
     return state;
   }

@@ -73,8 +73,12 @@ class ValidatingJsonFile implements Adapter<State> {
     try {
       bytes = await readFile(this.#file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return null;
+      // Node's read errors (EISDIR, EIO) name no file: this one does.
+      if (e.message !== undefined && !e.message.includes(this.#file))
+        e.message = `${e.message} (${this.#file})`;
+      throw e;
     }
     let problem: string;
     // A damaged byte must not be read as U+FFFD and written back, changing recorded text for good.

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAppliance } from '../helpers/appliance.js';
 import { makeTempDir } from './helpers/temp-dir.js';
@@ -54,6 +55,29 @@ describe('one appliance per data dir', () => {
     } finally {
       await holder.stop();
       await other.cleanup();
+    }
+  });
+});
+
+describe('corrupt state files kept aside', () => {
+  it('are named in health at every start until deleted, the one this start moved once, with its reason', async () => {
+    const earlier = path.join(dir, 'state.json.corrupt-2026-12-01T10-00-00-000Z');
+    await writeFile(earlier, '{"version":1,"blocks":[{"tar'); // moved aside by a CLI command
+    await writeFile(path.join(dir, 'state.json'), 'not json');
+    const app = await startTestAppliance({}, dir);
+    try {
+      const health = (await (await app.admin('/api/health')).json()) as {
+        status: string;
+        problems: string[];
+      };
+      expect(health.status).toBe('degraded');
+      expect(health.problems).toHaveLength(2);
+      expect(health.problems[0]).toMatch(/^state file .*state\.json was corrupt \(.*\); it was moved to /);
+      expect(health.problems[1]).toBe(
+        `a corrupt state file is kept aside at ${earlier}: restore what you need from it, then delete it to clear this notice`,
+      );
+    } finally {
+      await app.stop();
     }
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeError } from '../../../server/cli/error-message.js';
-import { DataDirLockedError, lockDataDir } from '../../../server/store/index.js';
+import { DataDirLockedError, lockDataDir, openStateStore } from '../../../server/store/index.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
@@ -44,6 +44,23 @@ describe('describeError', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it('names the file and what to do for a file system error, without a stack trace', async () => {
+    const state = path.join(dir, 'state.json');
+    await mkdir(state);
+    const isDir = await errorOf(openStateStore({ dataDir: dir }));
+    expect(describeError(isDir)).toBe(
+      `EISDIR: illegal operation on a directory, read (${state}): a directory stands where a file belongs; move it away`,
+    );
+    const denied = Object.assign(new Error(`EACCES: permission denied, open '${state}'`), {
+      code: 'EACCES',
+      syscall: 'open',
+      path: state,
+    });
+    expect(describeError(denied)).toBe(
+      `EACCES: permission denied, open '${state}': this user may not do that there; check the permissions of the data dir (--data-dir) and the file`,
+    );
   });
 
   it('gives the stack of an error nobody anticipated', () => {
