@@ -57,12 +57,32 @@ export async function connectToRunningAppliance(dataDir: string): Promise<AdminC
   return client;
 }
 
-function makeClient(adminUrl: string, token: string): AdminClient {
+/**
+ * `fetch` to the running appliance; a connection that fails or breaks off (the appliance stopped
+ * mid-command) or times out becomes a CliError saying so, not undici's bare "fetch failed".
+ * @throws CliError naming the admin URL and the cause.
+ */
+async function reach(adminUrl: string, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(new URL(path, adminUrl), init);
+  } catch (err) {
+    const e = err as Error & { cause?: NodeJS.ErrnoException };
+    if (e.name === 'TimeoutError')
+      throw new CliError(`the running ipwarden at ${adminUrl} did not answer within 10 s`);
+    const cause = e.cause?.code ?? e.cause?.message ?? e.message;
+    throw new CliError(
+      `lost the running ipwarden at ${adminUrl} (${cause}); check that it is still running, then try again`,
+    );
+  }
+}
+
+/** A client for the admin API at `adminUrl` with `token` (exported for tests; commands use {@link connectToRunningAppliance}). */
+export function makeClient(adminUrl: string, token: string): AdminClient {
   const headers = { authorization: `Bearer ${token}`, 'x-ipwarden-actor': 'cli' };
   return {
     adminUrl,
     async json<T>(method: string, path: string, body?: unknown, options?: { long?: boolean }): Promise<T> {
-      const response = await fetch(new URL(path, adminUrl), {
+      const response = await reach(adminUrl, path, {
         method,
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -73,7 +93,7 @@ function makeClient(adminUrl: string, token: string): AdminClient {
       return payload as T;
     },
     async upload<T>(path: string, body: AsyncIterable<Uint8Array>) {
-      const response = await fetch(new URL(path, adminUrl), {
+      const response = await reach(adminUrl, path, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/octet-stream' },
         body: body as unknown as RequestInit['body'],
@@ -82,7 +102,7 @@ function makeClient(adminUrl: string, token: string): AdminClient {
       return { status: response.status, body: (await response.json().catch(() => ({}))) as T };
     },
     async raw(path: string): Promise<Response> {
-      const response = await fetch(new URL(path, adminUrl), { headers });
+      const response = await reach(adminUrl, path, { headers });
       if (!response.ok) {
         const payload = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
         throw new CliError(payload.error?.message ?? `admin API answered ${response.status}`);
