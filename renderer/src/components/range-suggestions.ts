@@ -11,6 +11,7 @@ import type { RangeSuggestion, RangeSuggestionsAnswer } from '../backtest-types.
 import { badge, button, h, ipLink, preserveFocus } from '../dom.js';
 import { reasonLabel } from '../evidence.js';
 import { formatNumber } from '../format.js';
+import { legitimateTrafficText } from '../suggestion-text.js';
 import { toast } from '../toast.js';
 
 /** The block reason recorded for an accepted suggestion. */
@@ -134,12 +135,7 @@ function card(
           ),
           h('ul', null, ...rest.map(item)),
         ),
-    h(
-      'p',
-      { class: 'muted small' },
-      `Legitimate traffic in the last ${hours} h: ${formatNumber(s.legitimate.requests)} requests from ` +
-        `${formatNumber(s.legitimate.ips)} unflagged ${s.legitimate.ips === 1 ? 'IP' : 'IPs'} in the range (flagged IPs: ${formatNumber(s.flaggedRequests)} requests).`,
-    ),
+    h('p', { class: 'muted small' }, legitimateTrafficText(s, hours)),
     s.allowlisted.length === 0
       ? null
       : h(
