@@ -114,6 +114,21 @@ export function formatRelative(iso: string | number | Date, now: number, locale?
   return format.format(Math.round(value), 'year');
 }
 
+/**
+ * {@link formatRelative} for a time within `beyondMs` of `now`, else the local date and time:
+ * "12 years ago" tells nothing about an imported record, its date does.
+ */
+export function formatWhen(
+  iso: string | number | Date,
+  now: number,
+  beyondMs: number,
+  locale?: string,
+): string {
+  const then = new Date(iso).getTime();
+  if (!Number.isNaN(then) && Math.abs(now - then) > beyondMs) return formatDateTime(iso, locale);
+  return formatRelative(iso, now, locale);
+}
+
 const regionNames = new Map<string, Intl.DisplayNames>();
 
 /** The name of an ISO 3166-1 alpha-2 region in the operator's language (`GB` → `United Kingdom`). */

@@ -8,6 +8,7 @@ import {
   formatNumber,
   formatPercent,
   formatRelative,
+  formatWhen,
 } from '../../renderer/src/format.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -30,6 +31,15 @@ describe('number formatting', () => {
 });
 
 describe('time formatting', () => {
+  it('gives an old time (an imported record) as a date, a recent one as relative', () => {
+    const week = 7 * 86_400_000;
+    expect(formatWhen(NOW - 3 * 60_000, NOW, week, 'en')).toBe('3 minutes ago');
+    expect(formatWhen('2015-05-17T10:05:03Z', NOW, week, 'en')).toBe(
+      formatDateTime('2015-05-17T10:05:03Z', 'en'),
+    );
+    expect(formatWhen('2015-05-17T10:05:03Z', NOW, week, 'en')).toContain('2015');
+  });
+
   it('says how long ago, in the largest fitting unit', () => {
     expect(formatRelative(NOW - 3 * 60_000, NOW, 'en')).toBe('3 minutes ago');
     expect(formatRelative(NOW - 5_000, NOW, 'en')).toBe('now');

@@ -7,6 +7,8 @@ import { countryName, formatDurationNs } from '../format.js';
 import type { EcsRecord, RequestAction } from '../types.js';
 import { timeAgo } from './time-ago.js';
 
+const WEEK_MS = 7 * 86_400_000;
+
 const ACTION_TONES: Readonly<Record<RequestAction, string>> = {
   allowed: 'ok',
   blocked: 'danger',
@@ -64,7 +66,7 @@ export function requestRow(record: EcsRecord, options: { showIp?: boolean } = {}
   const status = record.http.response.status_code;
   const ua = record.user_agent?.original ?? '';
   const cells = [
-    timeAgo(record['@timestamp']),
+    timeAgo(record['@timestamp'], WEEK_MS), // an imported record's date, not "12 years ago"
     options.showIp === false ? undefined : ipLink(record.source.ip),
     countryCell(record),
     requestCell(record),

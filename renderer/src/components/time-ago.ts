@@ -3,7 +3,7 @@
  * keeps every such element on the page current.
  */
 import { h } from '../dom.js';
-import { formatDateTime, formatRelative } from '../format.js';
+import { formatDateTime, formatRelative, formatWhen } from '../format.js';
 
 const REFRESH_MS = 30_000;
 let ticking = false;
@@ -15,8 +15,18 @@ function refreshAll(): void {
   }
 }
 
-/** A relative time for an ISO timestamp; the absolute local time is in its title. */
-export function timeAgo(iso: string): HTMLTimeElement {
+/**
+ * A relative time for an ISO timestamp; the absolute local time is in its title. With `beyondMs`,
+ * a time further from now than that shows as the absolute time instead (imported records).
+ */
+export function timeAgo(iso: string, beyondMs?: number): HTMLTimeElement {
+  if (beyondMs !== undefined && Math.abs(Date.now() - Date.parse(iso)) > beyondMs) {
+    return h(
+      'time',
+      { attrs: { datetime: iso, title: formatRelative(iso, Date.now()) } },
+      formatWhen(iso, Date.now(), beyondMs),
+    );
+  }
   if (!ticking) {
     ticking = true;
     setInterval(refreshAll, REFRESH_MS);
