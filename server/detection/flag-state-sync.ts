@@ -13,6 +13,9 @@ const HASH = 'flags:state';
 /** Ended flags are dropped from the hash after this long (ms): longer than any flag lifetime. */
 const ENDED_KEEP_MS = 30 * 86_400_000;
 
+/** Flag changes applied together while catching up. */
+const RECONCILE_BATCH = 500;
+
 /** The latest change to one (ip, reason): the flag as it stood, when, by whom and which instance. */
 interface FlagRecord {
   at: number;
@@ -86,6 +89,8 @@ export class FlagStateSync {
   async reconcile(): Promise<void> {
     const known = await this.#read();
     const cutoff = this.#now() - ENDED_KEEP_MS;
+    // Applied a batch at a time, not one by one: the changes of a batch share state commits.
+    let batch: Promise<void>[] = [];
     for (const [field, record] of known) {
       const { flag } = record;
       if (!flag.is_active && record.at < cutoff) {
@@ -96,11 +101,16 @@ export class FlagStateSync {
       const here = this.#flags.active(flag.ip, flag.reason);
       if (flag.is_active) {
         if (here === undefined || here.last_seen < flag.last_seen)
-          await this.#flags.applyRemote('flag', flag, meta);
+          batch.push(this.#flags.applyRemote('flag', flag, meta));
       } else if (here !== undefined && Date.parse(here.last_seen) <= record.at) {
-        await this.#flags.applyRemote('unflag', flag, meta);
+        batch.push(this.#flags.applyRemote('unflag', flag, meta));
+      }
+      if (batch.length >= RECONCILE_BATCH) {
+        await Promise.all(batch);
+        batch = [];
       }
     }
+    await Promise.all(batch);
     for (const [ip, reasons] of this.#flags.activeReasonsByIp()) {
       for (const reason of reasons) {
         if (known.has(`${ip} ${reason}`)) continue;
