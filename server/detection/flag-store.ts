@@ -3,7 +3,14 @@ import type { AccessLists, Flag, StateStore } from '../store/index.js';
 import { ActiveFlagIndex, type ActiveFlags } from './active-flag-index.js';
 import { Dismissals } from './dismissals.js';
 import { ACTIVE_FLAG_CAPACITY, endMatching, FlagCapacity } from './flag-capacity.js';
-import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
+import type {
+  FlagChangeMeta,
+  FlagClaims,
+  FlagEvents,
+  FlagEvidence,
+  FlagStoreOptions,
+  RaiseOutcome,
+} from './flag-types.js';
 import {
   applyRefreshes,
   flagDetails,
@@ -12,26 +19,14 @@ import {
   PendingRefreshes,
 } from './pending-refreshes.js';
 
-export type { FlagChangeMeta, FlagClaims, FlagEvents, FlagEvidence, RaiseOutcome } from './flag-types.js';
-
-/** Settings of {@link FlagStore}. */
-export interface FlagStoreOptions {
-  /** An active flag is refreshed at most this often (ms) unless its count grows by half; default 60 s. */
-  refreshMs?: number;
-  /** Refreshes wait this long (ms) to be written together; default 10 s. */
-  refreshWriteMs?: number;
-  claims?: FlagClaims;
-  /** Told when a timed write of refreshes fails (they are kept and tried again); default a process warning. */
-  onError?: (err: Error) => void;
-  /** How long after a dismissal its (ip, reason) is not flagged again (ms; the detection window, 1 h by default). */
-  quietAfterDismissMs?: number;
-  /** Active flags held at most; default {@link ACTIVE_FLAG_CAPACITY}. */
-  capacity?: number;
-  /** Told of the first new flag refused for want of room, once an hour at most. */
-  onFull?: (capacity: number) => void;
-  /** Clock, epoch ms (default `Date.now`). */
-  now?: () => number;
-}
+export type {
+  FlagChangeMeta,
+  FlagClaims,
+  FlagEvents,
+  FlagEvidence,
+  FlagStoreOptions,
+  RaiseOutcome,
+} from './flag-types.js';
 
 /**
  * SuspiciousIP records in the state store: one active flag per (ip, reason); a repeat refreshes

@@ -54,3 +54,22 @@ export type RaiseOutcome =
   | 'elsewhere'
   | 'dismissed'
   | 'full';
+
+/** Settings of `FlagStore`. */
+export interface FlagStoreOptions {
+  /** An active flag is refreshed at most this often (ms) unless its count grows by half; default 60 s. */
+  refreshMs?: number;
+  /** Refreshes wait this long (ms) to be written together; default 10 s. */
+  refreshWriteMs?: number;
+  claims?: FlagClaims;
+  /** Told when a timed write of refreshes fails (they are kept and tried again); default a process warning. */
+  onError?: (err: Error) => void;
+  /** How long after a dismissal its (ip, reason) is not flagged again (ms; the detection window, 1 h by default). */
+  quietAfterDismissMs?: number;
+  /** Active flags held at most; default `ACTIVE_FLAG_CAPACITY` (100,000). */
+  capacity?: number;
+  /** Told of the first new flag refused for want of room, once an hour at most. */
+  onFull?: (capacity: number) => void;
+  /** Clock, epoch ms (default `Date.now`). */
+  now?: () => number;
+}
