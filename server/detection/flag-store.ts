@@ -19,14 +19,8 @@ import {
   PendingRefreshes,
 } from './pending-refreshes.js';
 
-export type {
-  FlagChangeMeta,
-  FlagClaims,
-  FlagEvents,
-  FlagEvidence,
-  FlagStoreOptions,
-  RaiseOutcome,
-} from './flag-types.js';
+/** The store's types (FlagEvidence, RaiseOutcome, FlagStoreOptions …), for its importers. */
+export type * from './flag-types.js';
 
 /**
  * SuspiciousIP records in the state store: one active flag per (ip, reason); a repeat refreshes
