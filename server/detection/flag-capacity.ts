@@ -22,6 +22,8 @@ export class FlagCapacity {
   readonly #onFull: (capacity: number) => void;
   /** New flags refused in this episode, its first refusal and its last (epoch ms). */
   #refused = { count: 0, since: 0, last: Number.NEGATIVE_INFINITY };
+  /** The keys of new flags past the check and not yet written. */
+  readonly #creating = new Set<string>();
 
   constructor(capacity: number, now: () => number = Date.now, onFull: (capacity: number) => void = () => {}) {
     this.#capacity = capacity;
@@ -29,9 +31,15 @@ export class FlagCapacity {
     this.#onFull = onFull;
   }
 
-  /** True, and counted, when `active` flags leave no room for a new one. */
-  refuses(active: number): boolean {
-    if (active < this.#capacity) return false;
+  /**
+   * True, and counted, when the active flags (`active`, by key) and the new ones still being
+   * written leave no room for another: live detection raises a batch's flags together, and each
+   * would otherwise see only those already committed.
+   */
+  refuses(active: ReadonlyMap<string, unknown>): boolean {
+    let count = active.size;
+    for (const key of this.#creating) if (!active.has(key)) count++;
+    if (count < this.#capacity) return false;
     const now = this.#now();
     if (this.#refused.count === 0 || now - this.#refused.last > FULL_EPISODE_MS) {
       this.#refused = { count: 0, since: now, last: now };
@@ -40,6 +48,12 @@ export class FlagCapacity {
     this.#refused.count++;
     this.#refused.last = now;
     return true;
+  }
+
+  /** Counts a new flag (by key) as taking room until the returned function is called. */
+  creating(key: string): () => void {
+    this.#creating.add(key);
+    return () => this.#creating.delete(key);
   }
 
   /** The refusals of the last hour, in words for an operator, or null. */

@@ -65,9 +65,9 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     return this.#capacity.problem();
   }
 
-  /** True (and counted) when a new flag has no room. */
+  /** True (and counted) when a new flag has no room (see {@link FlagCapacity.refuses}). */
   #full(): boolean {
-    return this.#capacity.refuses(this.#activeIndex().byKey.size);
+    return this.#capacity.refuses(this.#activeIndex().byKey);
   }
 
   /** Flags, active and past, newest first (by last seen), optionally filtered. */
@@ -140,18 +140,23 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     }
     if (this.dismissals.quiets(evidence.ip, evidence.reason, evidence.seenAt)) return 'dismissed';
     if (this.#full()) return 'full';
-    if (this.#claims && !(await this.#claim(evidence.ip, evidence.reason))) return 'elsewhere';
-    const flag: Flag = {
-      ip: evidence.ip,
-      reason: evidence.reason,
-      details: flagDetails(evidence.details),
-      request_count: evidence.count,
-      first_seen: seen,
-      last_seen: seen,
-      is_active: true,
-    };
-    await this.#create(flag, { actor, action: 'flag' });
-    return 'created';
+    const done = this.#capacity.creating(flagKey(evidence.ip, evidence.reason));
+    try {
+      if (this.#claims && !(await this.#claim(evidence.ip, evidence.reason))) return 'elsewhere';
+      const flag: Flag = {
+        ip: evidence.ip,
+        reason: evidence.reason,
+        details: flagDetails(evidence.details),
+        request_count: evidence.count,
+        first_seen: seen,
+        last_seen: seen,
+        is_active: true,
+      };
+      await this.#create(flag, { actor, action: 'flag' });
+      return 'created';
+    } finally {
+      done();
+    }
   }
 
   /**
@@ -175,7 +180,8 @@ export class FlagStore extends EventEmitter<FlagEvents> {
     // Another instance's late refresh of a flag dismissed here must not bring it back.
     if (this.dismissals.quiets(flag.ip, flag.reason, Date.parse(flag.last_seen))) return;
     if (this.#full()) return;
-    await this.#create({ ...flag }, meta);
+    const done = this.#capacity.creating(flagKey(flag.ip, flag.reason));
+    await this.#create({ ...flag }, meta).finally(done);
   }
 
   async #create(flag: Flag, meta: FlagChangeMeta): Promise<void> {

@@ -104,7 +104,11 @@ export async function listReports(
   while (names.length > 0 && latest === null) {
     const file = path.join(dir, names[0] as string);
     try {
-      latest = JSON.parse(await readFile(file, 'utf8')) as SecurityReport;
+      const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+      // `null`, a number, an array: JSON, but no report (and `null` would stop nothing here).
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new SyntaxError('not a report object');
+      latest = parsed as SecurityReport;
     } catch (err) {
       if (!(err instanceof SyntaxError)) throw err;
       const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;

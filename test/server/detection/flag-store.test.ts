@@ -281,4 +281,14 @@ describe('FlagStore capacity (a client rotating through its IPv6 /64 flags a new
     nowMs += 3_600_001;
     expect(small.problem()).toBeNull();
   });
+
+  it('holds when a batch of new flags is raised at once, as live detection does', async () => {
+    const small = new FlagStore(state, new AccessLists(state), { capacity: 3 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => small.raise(evidence(`2001:db8::${i + 1}`, 101, T0), 'live')),
+    );
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(3);
+    expect(outcomes.filter((o) => o === 'full')).toHaveLength(47);
+    expect(state.data.flags.filter((f) => f.is_active)).toHaveLength(3);
+  });
 });

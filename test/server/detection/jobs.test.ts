@@ -131,6 +131,11 @@ describe('monitor (hourly, from the request log)', () => {
     expect(after.movedAside).toHaveLength(1);
     expect(await readFile(after.movedAside[0] as string, 'utf8')).toBe('{"volume": {"tot');
     expect(after.movedAside[0]).toMatch(/report-2026-03-02T11\.json\.corrupt-/);
+    // JSON that is no report (`null` once made this loop for ever) is moved aside too.
+    await writeFile(path.join(f.detection.reportsDir, 'report-2026-03-02T12.json'), 'null\n');
+    const again = await listReports(f.detection.reportsDir);
+    expect(again.latest?.volume.total).toBe(10);
+    expect(again.movedAside).toHaveLength(1);
   });
 });
 
