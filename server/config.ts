@@ -80,7 +80,10 @@ const detection = z
     failedLoginStatuses: z.array(z.number().int().min(100).max(599)).default([401, 403]),
     flagTtl: durationAtLeast(HOUR_MS, '1h').prefault('7d'),
     autoBlockReasons: z.number().int().min(1).max(6).default(3),
-    autoBlockFor: duration.prefault('7d'),
+    /** At most 100 years: a block must end before the year 10000, or no auto-block could be stored. */
+    autoBlockFor: duration
+      .refine((ms) => ms <= 100 * 365 * 24 * HOUR_MS, { message: 'must be at most 100 years (36500d)' })
+      .prefault('7d'),
     /** At least a day: the request log is kept in day segments, deleted whole. */
     retention: durationAtLeast(24 * HOUR_MS, '1d').prefault('90d'),
     /**

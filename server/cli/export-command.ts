@@ -59,7 +59,15 @@ export function registerExportCommand(program: Command, cli: CliContext): void {
         if (until) query.set('until', until.toISOString());
         const response = await client.raw(`/api/export/${kind}?${query}`);
         if (!response.body) throw new CliError('the admin API sent an empty export');
-        await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), out);
+        try {
+          await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), out);
+        } catch (err) {
+          // undici's "terminated": the appliance went away with the export half sent.
+          if ((err as Error).name !== 'TypeError') throw err;
+          throw new CliError(
+            `lost the running ipwarden at ${client.adminUrl} in the middle of the export (${(err as Error).message}); nothing was written, try again`,
+          );
+        }
       };
       // A failed export leaves no file behind: neither the partial one nor a truncated final one.
       await write().catch(async (err: Error) => {

@@ -111,11 +111,12 @@ export class FlagStateSync {
       }
     }
     await Promise.all(batch);
-    for (const [ip, reasons] of this.#flags.activeReasonsByIp()) {
+    // Active here and newer than what Redis holds (raised, or raised again, while it was unreachable).
+    for (const [ip, reasons] of [...this.#flags.activeReasonsByIp()]) {
       for (const reason of reasons) {
-        if (known.has(`${ip} ${reason}`)) continue;
         const flag = this.#flags.active(ip, reason);
-        if (flag === undefined) continue;
+        const record = known.get(`${ip} ${reason}`);
+        if (flag === undefined || (record !== undefined && !newerHere(flag, record))) continue;
         const meta = { actor: 'cluster-sync', action: 'flag' };
         await this.#put({ at: this.#now(), by: this.#cluster.instance, ...meta, flag });
         await this.#cluster.publish('flags', { kind: 'flag' satisfies keyof FlagEvents, flag, ...meta });
@@ -151,4 +152,11 @@ export class FlagStateSync {
     }
     return out;
   }
+}
+
+/** True when the active flag here is newer than the hash's record of its (ip, reason). */
+function newerHere(flag: Flag, record: FlagRecord): boolean {
+  if (record.flag.is_active) return flag.last_seen > record.flag.last_seen;
+  // Ended there: newer when seen here after the end (a dismissal's traffic does not raise it here).
+  return Date.parse(flag.last_seen) > record.at;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FlagStateSync } from '../../server/detection/flag-state-sync.js';
 import { FlagStore } from '../../server/detection/flag-store.js';
 import { syncFlags } from '../../server/detection/flag-sync.js';
 import { createLogger } from '../../server/log.js';
@@ -193,6 +194,32 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     expect(a.cluster.problem()).toBeNull();
     expect(a.lists.decide('198.51.100.2').kind).toBe('blocked');
     expect(a.lists.decide('198.51.100.1').kind).toBe('none');
+  });
+
+  it('shares a flag raised here during an outage though Redis holds an older, ended one for it', async () => {
+    const prefix = `faults${++suite}:`;
+    const a = await instance(prefix);
+    await a.cluster.start(5_000);
+    const flags = new FlagStore(a.state, a.lists);
+    const ended = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    const old = { ip: '198.51.100.9', reason: 'high_volume', details: {}, request_count: 101 };
+    await a.counters.hset('flags:state', {
+      '198.51.100.9 high_volume': JSON.stringify({
+        at: Date.parse(ended),
+        by: 'peer',
+        actor: 'user:op',
+        action: 'dismiss',
+        flag: { ...old, first_seen: ended, last_seen: ended, is_active: false },
+      }),
+    });
+    const seenAt = Date.now();
+    expect(
+      await flags.raise({ ip: old.ip, reason: 'high_volume', count: 150, details: {}, seenAt }, 'live'),
+    ).toBe('created');
+    await new FlagStateSync(flags, a.cluster, a.counters, createLogger('silent')).reconcile();
+    const record = JSON.parse((await a.counters.hget('flags:state', '198.51.100.9 high_volume')) as string);
+    expect(record).toMatchObject({ by: a.cluster.instance, flag: { is_active: true, request_count: 150 } });
+    expect(flags.active(old.ip, 'high_volume')).toBeDefined();
   });
 
   it('ignores a flag message whose actor the audit trail would refuse, and applies a valid one', async () => {

@@ -70,6 +70,8 @@ const CASES: Case[] = [
     'rateLimits.0.paths',
   ],
   ['PUT', '/api/settings', { trustProxy: '10.0.0.0/33' }, 'trustProxy'],
+  // A lifetime no block could be stored with (past the year 9999): every auto-block failed with it.
+  ['PUT', '/api/settings', { detection: { autoBlockFor: '3000000d' } }, 'at most 100 years'],
   ['PUT', '/api/settings', { bogus: 1 }, 'bogus'],
   ['PUT', '/api/settings', 'not an object', 'invalid body'],
   ['PUT', '/api/settings', [1, 2], '(root)'],
