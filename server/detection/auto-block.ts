@@ -55,6 +55,8 @@ export class AutoBlocker {
 
   /** Changes the reason count, block lifetime and flag lifetime (settings changed). */
   configure(reasons: number, durationMs: number, flagTtlMs: number): void {
+    // The unblock index keeps only the last `durationMs` of unblocks: a longer one reads the trail again.
+    if (durationMs > this.#o.durationMs) this.#unblocks = { read: 0, last: undefined, targets: [] };
     this.#o.reasons = reasons;
     this.#o.durationMs = durationMs;
     this.#o.flagTtlMs = flagTtlMs;
@@ -119,7 +121,10 @@ export class AutoBlocker {
     index.read = audit.length;
     index.last = audit.at(-1);
     const since = this.#o.now() - this.#o.durationMs;
-    return index.targets.filter((u) => u.at >= since).map((u) => u.range);
+    // Unblocks older than an auto-block's lifetime no longer count: dropped, so the index stays small.
+    if (index.targets.length > 0 && (index.targets[0] as { at: number }).at < since)
+      index.targets = index.targets.filter((u) => u.at >= since);
+    return index.targets.map((u) => u.range);
   }
 
   /** Blocks every IP the plan names (unless `dryRun`), each decided again just before; returns the blocks made (or planned). */

@@ -107,14 +107,22 @@ export function enclosingCidr(address: Address, prefix: number): Cidr {
  * The key a client is counted under in rate limits: an IPv4 address as it is, an IPv6 address as
  * its enclosing `/v6Prefix` network (`2001:db8:1:2::/64`). One IPv6 subscriber or host usually holds
  * a whole /64 (RFC 6177, RFC 7421) and can take a new address for every request, so counting per
- * address would give it an unlimited budget. `v6Prefix` 128 counts each address. Text that is not an
- * address (the request path always has one) is returned as it is.
+ * address would give it an unlimited budget. `v6Prefix` 128 counts each address. An address of the
+ * NAT64 well-known prefix `64:ff9b::/96` (RFC 6052) stands for an IPv4 client behind a translator
+ * and counts as that IPv4 address, not with every other translated client in one /64. Text that is
+ * not an address (the request path always has one) is returned as it is.
  */
 export function rateLimitSubject(ip: string, v6Prefix: number): string {
   if (v6Prefix >= 128 || !ip.includes(':')) return ip;
   const address = tryParseAddress(ip);
-  return address && address.family === 6 ? enclosingCidr(address, v6Prefix).text : ip;
+  if (address === null || address.family !== 6) return ip;
+  const b = address.bytes;
+  if (NAT64_PREFIX.every((byte, i) => b[i] === byte)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  return enclosingCidr(address, v6Prefix).text;
 }
+
+/** The first 12 bytes of `64:ff9b::/96`, the NAT64 well-known prefix (RFC 6052 §2.1). */
+const NAT64_PREFIX: readonly number[] = [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
 
 function makeCidr(network: Address, prefix: number): Cidr {
   const full = network.family === 4 ? 32 : 128;

@@ -264,6 +264,12 @@ describe('rateLimitSubject', () => {
     expect(rateLimitSubject('2001:db8:1:2:3:4:5:6', 128)).toBe('2001:db8:1:2:3:4:5:6');
   });
 
+  it('counts a NAT64-translated client (64:ff9b::/96) as its IPv4 address, not with every other one', () => {
+    expect(rateLimitSubject('64:ff9b::c000:201', 64)).toBe('192.0.2.1');
+    expect(rateLimitSubject('64:ff9b::808:808', 64)).toBe('8.8.8.8');
+    expect(rateLimitSubject('64:ff9b:1::c000:201', 64)).toBe('64:ff9b:1::/64'); // local-use prefixes vary
+  });
+
   it('gives every address of one /64 the same subject and addresses of two /64s different ones', () => {
     fc.assert(
       fc.property(fc.array(fc.nat(255), { minLength: 15, maxLength: 15 }), fc.nat(255), (rest, low) => {
