@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Cidr } from '../net/index.js';
 import { AccessIndex } from './access-index.js';
 import { newAllowEntry, newBlockEntry } from './access-list-entry.js';
-import { AccessListError } from './access-list-error.js';
+import { AccessListError, notOnList } from './access-list-error.js';
 import {
   ActiveBlockCount,
   type ListPage,
@@ -22,6 +22,7 @@ import type {
   BlockResult,
 } from './access-list-types.js';
 import { checkBlock } from './block-checks.js';
+import { ChangeTimes } from './change-times.js';
 import { OperatorAddresses } from './operator-addresses.js';
 import type { AllowEntry, BlockEntry, State } from './state-schema.js';
 import type { StateStore } from './state-store.js';
@@ -52,6 +53,8 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
    */
   #writing = 0;
   readonly #active = new ActiveBlockCount();
+  /** The newest change to each target known here: an older one from the cluster is stale. */
+  readonly #changed: ChangeTimes;
   /** The addresses the operator uses; a block covering one needs `force`. */
   readonly operator: OperatorAddresses;
 
@@ -60,6 +63,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     this.#store = store;
     this.#now = now;
     this.#index = new AccessIndex(now);
+    this.#changed = new ChangeTimes(now);
     this.operator = operator;
     this.reload();
   }
@@ -198,6 +202,7 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     at: number,
   ): Promise<void> {
     const kept = (e: BlockEntry | AllowEntry) => e.target !== entry.target;
+    this.#changed.note(list, entry.target, at);
     await this.#write(
       (state) => {
         // Every stored entry with this (canonical) target is in the index under this CIDR, so a new
@@ -231,15 +236,12 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     const cidr = parseTarget(target);
     const existing = this.entry(list, cidr.text);
     if (!existing) {
-      // An address can be blocked by a range around it: name the range the operator must lift.
-      const covering =
-        list === 'blocklist' && !cidr.text.includes('/') ? this.blockCovering(cidr.text) : undefined;
-      const hint =
-        covering === undefined ? '' : `; it is blocked by ${covering.target}: unblock that instead`;
-      throw new AccessListError(`${cidr.text} is not on the ${list}${hint}`, 404);
+      const single = list === 'blocklist' && !cidr.text.includes('/');
+      throw notOnList(list, cidr.text, single ? this.blockCovering(cidr.text) : undefined);
     }
     const at = this.#now();
     const kept = (e: BlockEntry | AllowEntry) => e.target !== cidr.text;
+    this.#changed.note(list, cidr.text, at);
     await this.#write(
       (state) => {
         if (list === 'blocklist') state.blocks = state.blocks.filter(kept);
@@ -269,25 +271,22 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
 
   /**
    * Applies changes made on other instances (cluster sync) to the state and the in-memory sets in
-   * one write, with an audit line each (`details.instance` names the origin). Emits `change` with
-   * `from` set, so they are not published again. Changes that alter nothing are skipped.
-   * Returns the changes applied.
+   * one write, with an audit line each (`details.instance` names the origin), and returns them.
+   * Emits `change` with `from` set, so they are not published again. Changes that alter nothing,
+   * and those older than a change made or applied here since ({@link ChangeTimes}), are skipped.
    */
   async applyRemote(changes: readonly (AccessListChange & { from: string })[]): Promise<AccessListChange[]> {
-    const plan = planRemote(changes, {
-      blocklist: this.entries('blocklist'),
-      allowlist: this.entries('allowlist'),
-    });
+    const fresh = changes.filter((c) => !this.#changed.supersedes(c.list, c.target, c.at));
+    const lists = { blocklist: this.entries('blocklist'), allowlist: this.entries('allowlist') };
+    const plan = planRemote(fresh, lists);
     if (plan.applied.length === 0) return [];
+    for (const c of plan.applied) this.#changed.note(c.list, c.target, c.at);
     await this.#write(plan.change, () => plan.index(this.#index));
     for (const c of plan.applied) this.emit('change', c);
     return plan.applied;
   }
 
-  /**
-   * Runs `change` as a state update, then `index` (the same change to the in-memory sets) once it is
-   * written, both counted in {@link AccessLists.#writing}.
-   */
+  /** Runs `change` as a state update, then `index` (the same change to the in-memory sets) once written; counted in #writing. */
   async #write(change: (state: State) => void, index: () => void): Promise<void> {
     this.#writing++;
     try {

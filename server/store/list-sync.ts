@@ -11,10 +11,6 @@ const HASH: Record<List, string> = { blocklist: 'lists:blocklist', allowlist: 'l
 const PUT_RETRY_MS = 1_000;
 /** Tombstones are dropped after this long (ms): an instance away longer may bring a removed entry back. */
 const TOMBSTONE_TTL_MS = 30 * 86_400_000;
-/** Change times remembered per target (see `ListSync.#newest`): beyond this many, those older than {@link NEWEST_KEEP_MS} go. */
-const NEWEST_CAP = 10_000;
-/** A message is never this late (ms): pub/sub delivers at once or not at all. */
-const NEWEST_KEEP_MS = 10 * 60_000;
 
 /**
  * Writes a record unless Redis holds one at least as new, and publishes it in the same step, so
@@ -81,12 +77,6 @@ export class ListSync {
   /** Why the last write of a change failed on a live connection, while it keeps failing. */
   #refused: string | null = null;
   #retry: NodeJS.Timeout | null = null;
-  /**
-   * The time of the newest change known here, per `list target`, made here or applied from the
-   * cluster. A message can arrive after this instance made (and wrote) a newer change of its own;
-   * applied, it would undo that change here alone, while Redis keeps the newer one.
-   */
-  readonly #newest = new Map<string, number>();
   /** Messages are applied one after the other: each is planned against the lists the last one left. */
   #applying: Promise<void> = Promise.resolve();
 
@@ -102,7 +92,6 @@ export class ListSync {
   start(): void {
     const { lists, cluster } = this.#o;
     lists.on('change', (change) => {
-      this.#noteNewest(`${change.list} ${change.target}`, change.at);
       if (change.from !== undefined) return;
       this.#pending.set(`${change.list} ${change.target}`, change);
       void this.#flush();
@@ -247,14 +236,7 @@ export class ListSync {
     const key = `${list} ${target}`;
     const mine = this.#pending.get(key);
     if (mine && mine.at > parsed.at) return; // ours is newer and will win when it is written
-    if ((this.#newest.get(key) ?? Number.NEGATIVE_INFINITY) > parsed.at) return; // a newer change is here
+    // One older than a change made or applied here since is dropped by applyRemote (ChangeTimes).
     await this.#o.lists.applyRemote([{ ...toChange(list, target, parsed), from }]);
-  }
-
-  #noteNewest(key: string, at: number): void {
-    if ((this.#newest.get(key) ?? Number.NEGATIVE_INFINITY) < at) this.#newest.set(key, at);
-    if (this.#newest.size <= NEWEST_CAP) return;
-    const cutoff = this.#o.now() - NEWEST_KEEP_MS;
-    for (const [k, t] of this.#newest) if (t < cutoff) this.#newest.delete(k);
   }
 }

@@ -136,6 +136,43 @@ describe('two instances on one Redis', () => {
     expect(b.appliance.parts.accessLists.decide(target).kind).toBe('blocked');
   });
 
+  it('ignore an older list message that arrives while a newer change here is still being written', async () => {
+    const target = '203.0.113.31';
+    await a.appliance.parts.accessLists.block({ target, reason: 'first', actor: 'test' });
+    await until(() => b.appliance.parts.accessLists.decide(target).kind === 'blocked', 1_000);
+    // B's state commits are slow (a large state file); they stay one after the other.
+    const { state } = b.appliance.parts;
+    const update = state.update.bind(state);
+    let chain: Promise<unknown> = Promise.resolve();
+    let slow = true;
+    state.update = ((change: Parameters<typeof update>[0]) => {
+      const next = chain.then(async () => {
+        if (slow) {
+          slow = false;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        return update(change);
+      });
+      chain = next.catch(() => undefined);
+      return next;
+    }) as typeof state.update;
+    // An operator on B blocks it again (newer); A's unblock, made just before, is delivered meanwhile.
+    const unblockAt = Date.now() - 5;
+    const blocking = b.appliance.parts.accessLists.block({ target, reason: 'newer, on B', actor: 'test' });
+    await new Promise((r) => setTimeout(r, 20));
+    const { cluster, counters } = a.appliance.parts;
+    const stale = {
+      list: 'blocklist',
+      target,
+      record: { at: unblockAt, actor: 'op', by: cluster.instance, entry: null },
+    };
+    await counters.publish(cluster.channel, cluster.message('lists', stale));
+    await blocking;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(b.appliance.parts.accessLists.decide(target).kind).toBe('blocked');
+    expect(b.appliance.parts.accessLists.entry('blocklist', target)?.reason).toBe('newer, on B');
+  });
+
   it('agree after a quick block and unblock of many targets on one of them', async () => {
     const lists = a.appliance.parts.accessLists;
     const targets = Array.from({ length: 40 }, (_, i) => `198.18.7.${i + 1}`);
