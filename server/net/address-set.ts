@@ -1,5 +1,8 @@
 import { type Cidr, tryParseAddress } from './address.js';
+import { parseV4 } from './ipv4-number.js';
 import { bytesToPacked, packedPrefix, parseV6Packed, V4_MAPPED_PACKED } from './ipv6-packed.js';
+
+export { parseV4 } from './ipv4-number.js';
 
 /**
  * A set of CIDR ranges (IPv4 and IPv6) mapping each range to a value, answering "which ranges
@@ -189,32 +192,4 @@ function v4Key(ip: number, prefix: number): number {
 
 function bytesToV4(bytes: readonly number[]): number {
   return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
-}
-
-/** Dotted-quad text → unsigned 32-bit integer, or -1. Hand-rolled: this runs on every request. */
-export function parseV4(text: string): number {
-  const len = text.length;
-  if (len < 7 || len > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < len; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1; // leading zero
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
 }

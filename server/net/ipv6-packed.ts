@@ -69,6 +69,34 @@ export function packedPrefix(packed: string, prefix: number): string {
   return packed.slice(0, whole) + String.fromCharCode(packed.charCodeAt(whole) & mask);
 }
 
+/**
+ * Packed form → RFC 5952 text: lower-case hex, no leading zeros, the longest run of two or more zero
+ * groups (the first of equals) written `::`. IPv4-mapped addresses are not special here.
+ */
+export function packedToText(packed: string): string {
+  let runStart = -1;
+  let runLength = 1; // a single zero group is never compressed
+  for (let i = 0; i < 8; ) {
+    if (packed.charCodeAt(i) !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && packed.charCodeAt(j) === 0) j++;
+    if (j - i > runLength) {
+      runStart = i;
+      runLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) => {
+    const out: string[] = [];
+    for (let i = from; i < to; i++) out.push(packed.charCodeAt(i).toString(16));
+    return out.join(':');
+  };
+  return runStart === -1 ? hex(0, 8) : `${hex(0, runStart)}::${hex(runStart + runLength, 8)}`;
+}
+
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;

@@ -110,6 +110,27 @@ describe('parseAddress', () => {
     );
   });
 
+  it('writes runs of zero groups as RFC 5952 does (the longest, the first of equals, never one alone)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(0, 0, 0, 1, 0xabcd), { minLength: 8, maxLength: 8 }), (groups) => {
+        const v6 = new ipaddr.IPv6(groups);
+        if (v6.isIPv4MappedAddress()) return;
+        expect(parseAddress(v6.toNormalizedString()).text).toBe(v6.toRFC5952String());
+      }),
+      { numRuns: 3000 },
+    );
+    for (const junk of [
+      'zz:zz:zz:zz:zz:zz:zz:zz',
+      '1:2:3:4:5:6:7:8:9',
+      ':::',
+      '1::2::3',
+      '999.1.1.1',
+      '01.2.3.4',
+      'fe80::1%eth0',
+    ])
+      expect(tryParseAddress(junk), junk).toBeNull();
+  });
+
   it('round-trips any IPv6 address however ipaddr.js writes it', () => {
     fc.assert(
       fc.property(
