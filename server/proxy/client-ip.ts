@@ -1,5 +1,6 @@
 import { AddressSet, type Cidr } from '../net/index.js';
 import type { ProxyContext as Context } from './context.js';
+import { sendPage } from './forward.js';
 import { type ForwardedHeaderName, headerHops } from './forwarding-headers.js';
 
 /** Who sent a request: the socket peer, whether it is a trusted proxy, and the resolved client. */
@@ -62,15 +63,24 @@ export function createClientIpResolver(
  * the resolver in force and the header it reads.
  */
 export function clientIp(current: () => { resolve: ClientIpResolver; header: ForwardedHeaderName }) {
-  return function resolveClientIp(ctx: Context): true {
+  return function resolveClientIp(ctx: Context): boolean {
     const { resolve, header } = current();
-    const address = resolve(ctx.req.socket.remoteAddress, ctx.req.headers[header] as string | undefined);
-    ctx.state.clientIp = address.client;
+    // Node keeps the first MAX_HEADERS_COUNT header lines and drops the rest without a word: a client
+    // that pads its request can push a trusted proxy's own forwarding line out of view. Refused.
+    const full = ctx.req.rawHeaders.length >= MAX_HEADERS_COUNT * 2;
+    const forwarding = full ? undefined : (ctx.req.headers[header] as string | undefined);
+    const address = resolve(ctx.req.socket.remoteAddress, forwarding);
+    ctx.state.clientIp = full ? address.peer : address.client;
     ctx.state.peer = address.peer;
     ctx.state.peerTrusted = address.peerTrusted;
-    return true;
+    if (!full) return true;
+    sendPage(ctx.res, 431);
+    return false;
   };
 }
+
+/** Request header lines kept per request (Node's default is 2,000; browsers send about 20); as many is refused (431). */
+export const MAX_HEADERS_COUNT = 200;
 
 /** Socket addresses arrive as `::ffff:1.2.3.4` on dual-stack listeners; the canonical form is `1.2.3.4`. */
 export function normaliseSocketAddress(address: string | undefined): string {

@@ -8,6 +8,7 @@ const TITLES: Record<number, [string, string]> = {
     'Forbidden',
     'Your address is blocked from this site. If you think this is a mistake, contact the site owner.',
   ],
+  431: ['Request Header Fields Too Large', 'This request carries more header fields than this site accepts.'],
   429: ['Too Many Requests', 'You are sending requests too quickly. Wait a moment and try again.'],
   502: ['Bad Gateway', 'The site behind this proxy is not answering. Try again shortly.'],
   503: ['Service Unavailable', 'This site cannot take this request right now. Try again shortly.'],

@@ -128,6 +128,16 @@ export function forwardedElement(peer: string): string {
   return peer.includes(':') ? `for="[${peer}]"` : `for=${peer}`;
 }
 
+/** The forwarding headers spelled with underscores, which CGI-style servers cannot tell from them. */
+const UNDERSCORED = new Set([
+  'x_forwarded_for',
+  'x_forwarded_proto',
+  'x-forwarded_for',
+  'x_forwarded-for',
+  'x-forwarded_proto',
+  'x_forwarded-proto',
+]);
+
 /** RFC 9110 §7.6.1 hop-by-hop fields, never forwarded. */
 export const HOP_BY_HOP = new Set([
   'connection',
@@ -163,6 +173,8 @@ export function forwardedHeaderList(
     if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     if (name === 'x-forwarded-for' || name === 'forwarded' || (name === 'x-forwarded-proto' && !peerTrusted))
       continue;
+    // `X_Forwarded_For`: CGI-style servers (Python's wsgiref, PHP's CGI) read it as X-Forwarded-For.
+    if (name.includes('_') && UNDERSCORED.has(name)) continue;
     // The proxy's own server already answered `Expect: 100-continue`; the body follows at once.
     if (name === 'expect') continue;
     const value = incoming[name];

@@ -6,7 +6,7 @@ import type { Cidr } from '../net/index.js';
 import type { AccessLists, AccessRecord, CountersClient } from '../store/index.js';
 import { accessGuard } from './access-guard.js';
 import { accessLog } from './access-log.js';
-import { clientIp, createClientIpResolver } from './client-ip.js';
+import { clientIp, createClientIpResolver, MAX_HEADERS_COUNT } from './client-ip.js';
 import { createUpstream, forward, upstreamBasePath } from './forward.js';
 import type { ForwardedHeaderName } from './forwarding-headers.js';
 import { rateLimit } from './rate-limit.js';
@@ -39,9 +39,6 @@ export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
   requestMs: 120_000,
   idleMs: 5_000,
 };
-
-/** Request headers kept per request (Node's default is 2,000; browsers send about 20). */
-const MAX_HEADERS_COUNT = 200;
 
 /** How often Node sweeps connections for the headers/request deadlines: a quarter of the headers limit, 1 s at most. */
 export function checkIntervalMs(timeouts: ClientTimeouts): number {

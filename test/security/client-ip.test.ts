@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { allRecords, startTestAppliance, type TestAppliance } from '../helpers/appliance.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
@@ -75,6 +76,41 @@ describe('client IP from forwarding headers', () => {
     expect(await recordedIp('/fwd-v4')).toBe('198.51.100.8');
     expect(await recordedIp('/fwd-v6')).toBe('2001:db8::1');
     expect(await recordedIp('/fwd-hidden')).toBe('127.0.0.1');
+  });
+
+  it("refuses a request padded to the header-line limit (431): the proxy's own line could be the one dropped", async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href, trustProxy: 'loopback' });
+    const { hostname, port } = new URL(app.addresses.proxyUrl);
+    const send = (fillers: number) =>
+      new Promise<number>((resolve, reject) => {
+        const headers: Record<string, string | string[]> = {};
+        for (let i = 0; i < fillers; i++) headers[`a${i}`] = 'x';
+        // The client's own line, then the one a trusted proxy appended, after the padding.
+        headers['x-forwarded-for'] = ['10.9.9.9', '203.0.113.66'];
+        const req = http.request({ hostname, port, path: '/padded', headers, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await send(150)).toBe(200);
+    expect(await recordedIp('/padded')).toBe('203.0.113.66');
+    // 197 fillers, the two forwarding lines, Host and Connection: 201 lines, one past the limit.
+    expect(await send(197)).toBe(431);
+    const records = (await allRecords(app as TestAppliance)).filter((r) => r.url.path === '/padded');
+    expect(records.map((r) => [r.source.ip, r.http.response.status_code])).toEqual([
+      ['203.0.113.66', 200],
+      ['127.0.0.1', 431],
+    ]);
+  });
+
+  it('drops forwarding headers spelled with underscores, which CGI-style sites read as the real ones', async () => {
+    app = await startTestAppliance({ upstream: upstream.url.href });
+    expect(await send('/underscored', { x_forwarded_for: '6.6.6.6', X_Forwarded_Proto: 'https' })).toBe(200);
+    const seen = upstream.seen.at(-1)?.headers ?? {};
+    expect(Object.keys(seen).filter((name) => name.includes('_'))).toEqual([]);
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
   });
 
   it('survives garbage, overlong and many-hop headers and never picks the far-left address', async () => {
