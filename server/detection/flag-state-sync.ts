@@ -1,17 +1,17 @@
 import type { Logger } from '../log.js';
-import {
-  auditEntrySchema,
-  type Cluster,
-  type CountersClient,
-  type Flag,
-  flagSchema,
-} from '../store/index.js';
+import { auditEntrySchema, type Cluster, type CountersClient, type Flag } from '../store/index.js';
 import type { FlagChangeMeta, FlagEvents, FlagStore } from './flag-store.js';
+import { peerFlag } from './peer-flag.js';
 
 /** The hash of every flag's latest state on the shared Redis: `<ip> <reason>` → {@link FlagRecord}. */
 const HASH = 'flags:state';
 /** Ended flags are dropped from the hash after this long (ms): longer than any flag lifetime. */
 const ENDED_KEEP_MS = 30 * 86_400_000;
+
+/** A record longer than this is no flag this instance wrote (its evidence is under 16 KB). */
+const MAX_RECORD_LENGTH = 32_768;
+/** How far ahead of this clock a record's time may be: clock skew between hosts, not more. */
+const MAX_CLOCK_AHEAD_MS = 3_600_000;
 
 /** Flag changes applied together while catching up. */
 const RECONCILE_BATCH = 500;
@@ -132,20 +132,18 @@ export class FlagStateSync {
   /** The hash's records; a malformed one is skipped, as a malformed message is. */
   async #read(): Promise<Map<string, FlagRecord>> {
     const out = new Map<string, FlagRecord>();
+    // A record from the future (a clock far ahead, or a forged `at`) would win every comparison for ever.
+    const latest = this.#now() + MAX_CLOCK_AHEAD_MS;
     for (const [field, raw] of Object.entries(await this.#counters.hgetall(HASH))) {
+      if (raw.length > MAX_RECORD_LENGTH) continue;
       try {
         const value = JSON.parse(raw) as Partial<FlagRecord>;
-        const flag = flagSchema.safeParse(value.flag);
+        const flag = peerFlag(value.flag);
         const actor = auditEntrySchema.shape.actor.safeParse(value.actor);
-        if (!flag.success || !actor.success || typeof value.at !== 'number') continue;
+        if (!flag || !actor.success || typeof value.at !== 'number' || !(value.at <= latest)) continue;
+        if (field !== `${flag.ip} ${flag.reason}`) continue;
         if (typeof value.by !== 'string' || typeof value.action !== 'string') continue;
-        out.set(field, {
-          at: value.at,
-          by: value.by,
-          actor: actor.data,
-          action: value.action,
-          flag: flag.data,
-        });
+        out.set(field, { at: value.at, by: value.by, actor: actor.data, action: value.action, flag });
       } catch {
         // Not JSON: skipped.
       }

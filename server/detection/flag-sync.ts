@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
-import { auditEntrySchema, type Cluster, type CountersClient, flagSchema } from '../store/index.js';
+import { auditEntrySchema, type Cluster, type CountersClient } from '../store/index.js';
 import { FlagStateSync } from './flag-state-sync.js';
 import type { FlagChangeMeta, FlagClaims, FlagEvents, FlagStore } from './flag-store.js';
+import { peerFlag } from './peer-flag.js';
 
 /**
  * How long a claim to create a flag lasts (ms). It only has to outlive the publication of the new
@@ -47,16 +48,16 @@ export function syncFlags(
   cluster.onConnect(() => states.reconcile());
   cluster.subscribe('flags', (body, from) => {
     const message = (body ?? {}) as Partial<FlagChangeMeta> & { kind?: unknown; flag?: unknown };
-    const flag = flagSchema.safeParse(message.flag);
+    const flag = peerFlag(message.flag);
     const kind = KINDS.find((k) => k === message.kind);
     // The actor goes into the audit trail: one the state file would refuse is refused here.
     const actor = auditEntrySchema.shape.actor.safeParse(message.actor);
-    if (!flag.success || !kind || !actor.success || typeof message.action !== 'string') {
+    if (!flag || !kind || !actor.success || typeof message.action !== 'string') {
       logger.warn({ from }, 'ignored a malformed flag message from the cluster');
       return;
     }
     const meta = { actor: actor.data, action: message.action, from };
-    flags.applyRemote(kind, flag.data, meta).catch((err: Error) => {
+    flags.applyRemote(kind, flag, meta).catch((err: Error) => {
       logger.error({ 'error.message': err.message }, 'could not apply a flag change from the cluster');
     });
   });

@@ -222,6 +222,39 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     expect(flags.active(old.ip, 'high_volume')).toBeDefined();
   });
 
+  it('ignores hash records a hostile writer could plant: a range as the IP, a time far ahead', async () => {
+    const prefix = `faults${++suite}:`;
+    const a = await instance(prefix);
+    await a.cluster.start(5_000);
+    const flags = new FlagStore(a.state, a.lists);
+    const seenAt = Date.now();
+    await flags.raise({ ip: '198.51.100.10', reason: 'admin_access', count: 5, details: {}, seenAt }, 'live');
+    const seen = new Date(seenAt).toISOString();
+    const planted = (ip: string, reason: string, at: number, active: boolean) =>
+      JSON.stringify({
+        at,
+        by: 'evil',
+        actor: 'evil',
+        action: active ? 'flag' : 'dismiss',
+        flag: {
+          ip,
+          reason,
+          details: {},
+          request_count: 9,
+          first_seen: seen,
+          last_seen: seen,
+          is_active: active,
+        },
+      });
+    await a.counters.hset('flags:state', {
+      '198.51.100.10 admin_access': planted('198.51.100.10', 'admin_access', 1e300, false),
+      '128.0.0.0/1 admin_access': planted('128.0.0.0/1', 'admin_access', seenAt, true),
+    });
+    await new FlagStateSync(flags, a.cluster, a.counters, createLogger('silent')).reconcile();
+    expect(flags.active('198.51.100.10', 'admin_access')).toBeDefined();
+    expect(flags.active('128.0.0.0/1', 'admin_access')).toBeUndefined();
+  });
+
   it('ignores a flag message whose actor the audit trail would refuse, and applies a valid one', async () => {
     const prefix = `faults${++suite}:`;
     const a = await instance(prefix);

@@ -1,0 +1,28 @@
+import { tryParseAddress } from '../net/index.js';
+import { type Flag, flagSchema } from '../store/index.js';
+import { RULE_REASONS } from './rules.js';
+
+/** A flag's evidence from another instance is at most this long as JSON: its own is under 4 KB. */
+const MAX_PEER_DETAILS = 16_384;
+const REASONS: ReadonlySet<string> = new Set([...RULE_REASONS, 'ml_outlier']);
+
+/**
+ * A flag another instance sent (a pub/sub message, a record of the `flags:state` hash), or null when
+ * it is not one this instance could have raised: an IP that is not one canonical address (a
+ * `128.0.0.0/1` "flag" would auto-block half the Internet), a reason detection does not have, or
+ * evidence larger than {@link MAX_PEER_DETAILS} (a 20,000-deep object overflowed the state's
+ * serialiser; a 280 MB one made every commit take a second). Anyone who can write to the shared
+ * Redis can send these; they are checked like client input.
+ */
+export function peerFlag(value: unknown): Flag | null {
+  const parsed = flagSchema.safeParse(value);
+  if (!parsed.success) return null;
+  const flag = parsed.data;
+  if (tryParseAddress(flag.ip)?.text !== flag.ip || !REASONS.has(flag.reason)) return null;
+  try {
+    if (JSON.stringify(flag.details).length > MAX_PEER_DETAILS) return null;
+  } catch {
+    return null; // nested too deep to serialise
+  }
+  return flag;
+}
