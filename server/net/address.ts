@@ -55,8 +55,18 @@ export function tryParseAddress(input: string): Address | null {
       return { text: packedToText(packed), family: 6, bytes: packedBytes(packed) };
     return v4Address(packed.charCodeAt(6) * 65536 + packed.charCodeAt(7));
   }
-  if (!isStrictForm(text) || !ipaddr.isValid(text)) return null;
-  return toAddress(ipaddr.process(text));
+  // An embedded dotted quad (`::ffff:1.2.3.4`, `64:ff9b::192.0.2.1`): the quad is two groups. Only
+  // the IPv4-mapped prefix makes an IPv4 address; ipaddr.js also unwrapped the deprecated `::1.2.3.4`,
+  // which gave one address two identities (`::a00:21` stayed IPv6).
+  const colon = text.lastIndexOf(':');
+  const quad = parseV4(text.slice(colon + 1));
+  if (quad === -1) return null;
+  const packed = parseV6Packed(
+    `${text.slice(0, colon + 1)}${(quad >>> 16).toString(16)}:${(quad & 0xffff).toString(16)}`,
+  );
+  if (packed === null) return null;
+  if (packed.startsWith(V4_MAPPED_PACKED)) return v4Address(quad);
+  return { text: packedToText(packed), family: 6, bytes: packedBytes(packed) };
 }
 
 /** The characters address text is made of: a cheap first test, before any parse. */
@@ -134,10 +144,11 @@ export function enclosingCidr(address: Address, prefix: number): Cidr {
  * The key a client is counted under in rate limits: an IPv4 address as it is, an IPv6 address as
  * its enclosing `/v6Prefix` network (`2001:db8:1:2::/64`). One IPv6 subscriber or host usually holds
  * a whole /64 (RFC 6177, RFC 7421) and can take a new address for every request, so counting per
- * address would give it an unlimited budget. `v6Prefix` 128 counts each address. An address of the
- * NAT64 well-known prefix `64:ff9b::/96` (RFC 6052) stands for an IPv4 client behind a translator
- * and counts as that IPv4 address, not with every other translated client in one /64. Text that is
- * not an address (the request path always has one) is returned as it is.
+ * address would give it an unlimited budget. `v6Prefix` 128 counts each address. Addresses that
+ * stand for an IPv4 host count as that IPv4 address: NAT64 `64:ff9b::/96` (RFC 6052; otherwise every
+ * translated client would share one /64), 6to4 `2002::/16` (RFC 3056; one host holds 65,536 /64s)
+ * and Teredo `2001::/32` (RFC 4380; the clients of one Teredo server share /64s). Text that is not
+ * an address (the request path always has one) is returned as it is.
  */
 export function rateLimitSubject(ip: string, v6Prefix: number): string {
   if (v6Prefix >= 128 || !ip.includes(':')) return ip;
@@ -145,6 +156,11 @@ export function rateLimitSubject(ip: string, v6Prefix: number): string {
   if (address === null || address.family !== 6) return ip;
   const b = address.bytes;
   if (NAT64_PREFIX.every((byte, i) => b[i] === byte)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  // 6to4 (RFC 3056): a site's 2002:VVVV:VVVV::/48 is its one IPv4 address, whatever /64 it uses.
+  if (b[0] === 0x20 && b[1] === 0x02) return `${b[2]}.${b[3]}.${b[4]}.${b[5]}`;
+  // Teredo (RFC 4380): the client's own IPv4 address, stored inverted in the last 32 bits.
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0 && b[3] === 0)
+    return `${(b[12] as number) ^ 255}.${(b[13] as number) ^ 255}.${(b[14] as number) ^ 255}.${(b[15] as number) ^ 255}`;
   return enclosingCidr(address, v6Prefix).text;
 }
 
@@ -154,11 +170,6 @@ const NAT64_PREFIX: readonly number[] = [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 
 function makeCidr(network: Address, prefix: number): Cidr {
   const full = network.family === 4 ? 32 : 128;
   return { network, prefix, text: prefix === full ? network.text : `${network.text}/${prefix}` };
-}
-
-function toAddress(parsed: ipaddr.IPv4 | ipaddr.IPv6): Address {
-  const family = parsed.kind() === 'ipv4' ? 4 : 6;
-  return bytesToAddress(parsed.toByteArray(), family);
 }
 
 function bytesToAddress(bytes: readonly number[], family: 4 | 6): Address {

@@ -119,6 +119,11 @@ describe('parseAddress', () => {
       }),
       { numRuns: 3000 },
     );
+    // One address, one identity: the deprecated IPv4-compatible form stays IPv6, however written.
+    expect(parseAddress('::10.0.0.33').text).toBe('::a00:21');
+    expect(parseAddress('0:0:0:0:0:0:10.0.0.33').text).toBe('::a00:21');
+    expect(parseAddress('::ffff:10.0.0.33').text).toBe('10.0.0.33');
+    expect(parseAddress('64:ff9b::192.0.2.1').text).toBe('64:ff9b::c000:201');
     for (const junk of [
       'zz:zz:zz:zz:zz:zz:zz:zz',
       '1:2:3:4:5:6:7:8:9',
@@ -291,11 +296,19 @@ describe('rateLimitSubject', () => {
     expect(rateLimitSubject('64:ff9b:1::c000:201', 64)).toBe('64:ff9b:1::/64'); // local-use prefixes vary
   });
 
+  it('counts a 6to4 site and a Teredo client as the IPv4 address they stand for', () => {
+    // 6to4 for 192.0.2.1: every /64 of 2002:c000:201::/48 is the same host.
+    expect(rateLimitSubject('2002:c000:201:1::1', 64)).toBe('192.0.2.1');
+    expect(rateLimitSubject('2002:c000:201:ffff::1', 64)).toBe('192.0.2.1');
+    // Teredo (RFC 4380 example): server 65.54.227.120, client 192.0.2.45 stored inverted as 3fff:fdd2.
+    expect(rateLimitSubject('2001:0:4136:e378:8000:63bf:3fff:fdd2', 64)).toBe('192.0.2.45');
+  });
+
   it('gives every address of one /64 the same subject and addresses of two /64s different ones', () => {
     fc.assert(
-      fc.property(fc.array(fc.nat(255), { minLength: 15, maxLength: 15 }), fc.nat(255), (rest, low) => {
-        // A global unicast address (2000::/3), never IPv4-mapped.
-        const bytes = [0x20, ...rest];
+      fc.property(fc.array(fc.nat(255), { minLength: 12, maxLength: 12 }), fc.nat(255), (rest, low) => {
+        // An address of 2001:db8::/32: never IPv4-mapped, 6to4, Teredo or NAT64 (counted as IPv4).
+        const bytes = [0x20, 0x01, 0x0d, 0xb8, ...rest];
         const v6 = (b: number[]) => (ipaddr.fromByteArray(b) as ipaddr.IPv6).toRFC5952String();
         const a = v6(bytes);
         const sameNet = v6([...bytes.slice(0, 15), low]);

@@ -175,7 +175,11 @@ describe('normaliseSocketAddress', () => {
 describe('clientIp step', () => {
   it('puts the resolved addresses on ctx.state and passes the request on', () => {
     const ctx = {
-      req: { socket: { remoteAddress: '::ffff:127.0.0.1' }, headers: { 'x-forwarded-for': '203.0.113.9' } },
+      req: {
+        socket: { remoteAddress: '::ffff:127.0.0.1' },
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+        rawHeaders: ['X-Forwarded-For', '203.0.113.9'],
+      },
       state: {} as Record<string, unknown>,
     };
     expect(
