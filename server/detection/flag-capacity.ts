@@ -2,12 +2,14 @@ import type { Flag, State } from '../store/index.js';
 import type { FlagChangeMeta } from './flag-types.js';
 
 /**
- * Active flags the store holds at most. Each takes about 1 KB of memory and 660 bytes of state file
- * with its audit entry, and every commit rewrites the file: 100,000 flags are a 66 MB file. Without a
- * cap, a client rotating through the addresses of its IPv6 /64 (6 requests to `/admin` each) added
- * a flag per address until memory and every commit gave out.
+ * Active flags the store holds at most. With its audit entry a flag takes 0.7–3.5 KB of state file
+ * and 1–8 KB of memory (the longer figures when a client sends five 256-character sample paths),
+ * and every commit rewrites the file: 20,000 flags are up to a 70 MB file. Without a cap, a client
+ * rotating through the addresses of its IPv6 /64 (6 requests to `/admin` each) added a flag per
+ * address until memory and every commit gave out. (100,000 at first: an attack test measured the
+ * long-path cost, 350 MB of file at that size.)
  */
-export const ACTIVE_FLAG_CAPACITY = 100_000;
+export const ACTIVE_FLAG_CAPACITY = 20_000;
 
 /** A refusal this recent keeps the problem reported (ms). */
 const FULL_EPISODE_MS = 3_600_000;

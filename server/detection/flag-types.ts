@@ -66,7 +66,7 @@ export interface FlagStoreOptions {
   onError?: (err: Error) => void;
   /** How long after a dismissal its (ip, reason) is not flagged again (ms; the detection window, 1 h by default). */
   quietAfterDismissMs?: number;
-  /** Active flags held at most; default `ACTIVE_FLAG_CAPACITY` (100,000). */
+  /** Active flags held at most; default `ACTIVE_FLAG_CAPACITY` (20,000). */
   capacity?: number;
   /** Told of the first new flag refused for want of room, once an hour at most. */
   onFull?: (capacity: number) => void;
