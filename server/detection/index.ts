@@ -11,6 +11,7 @@ import {
 } from '../store/index.js';
 import { endFlagsOnAllow } from './allowlist-flags.js';
 import { AutoBlocker } from './auto-block.js';
+import { archiveEndedFlags } from './flag-archive.js';
 import { FlagStore } from './flag-store.js';
 import { clusterFlagClaims, syncFlags } from './flag-sync.js';
 import { type Job, type JobName, JobRunner } from './jobs.js';
@@ -135,6 +136,8 @@ export function createDetection(deps: DetectionDeps): Detection {
     autoBlocker,
     reportsDir,
     monitorOptions,
+    state,
+    dataDir: deps.dataDir,
   };
   const lock = (name: JobName, slotMs: number) => cluster.claim(`lock:job:${name}:${slotMs}`, JOB_LOCK_MS);
   const jobs = new JobRunner(jobTable(tableDeps), state, logger, now, lock);
@@ -178,7 +181,12 @@ interface JobTableDeps {
   autoBlocker: AutoBlocker;
   reportsDir: string;
   monitorOptions: Parameters<typeof runMonitor>[0];
+  state: StateStore;
+  dataDir: string;
 }
+
+/** The archive of ended flags older than the retention, in the data dir (see flag-archive.ts). */
+const FLAG_ARCHIVE = 'flags-archive.ndjson';
 
 /** The job table (UTC). Monitor and report run just after each hour; the daily jobs after midnight. */
 function jobTable(d: JobTableDeps): Job[] {
@@ -211,14 +219,21 @@ function jobTable(d: JobTableDeps): Job[] {
       name: 'cleanup',
       schedule: '10 0 * * *',
       get description() {
-        return `deactivate flags not seen for ${Math.round(d.config.flagTtl / DAY_MS)} days`;
+        return `deactivate flags not seen for ${Math.round(d.config.flagTtl / DAY_MS)} days; archive ended ones older than the retention`;
       },
       async run({ now, dryRun }) {
         const cutoff = now - d.config.flagTtl;
         const expired = dryRun
           ? d.flags.list({ active: true }).filter((f) => Date.parse(f.last_seen) < cutoff)
           : await d.flags.expireBefore(cutoff, 'job:cleanup');
-        return { deactivated: expired.map((f) => ({ ip: f.ip, reason: f.reason, last_seen: f.last_seen })) };
+        const archiveCutoff = now - d.config.retention;
+        const archived = dryRun
+          ? d.flags.list({ active: false }).filter((f) => Date.parse(f.last_seen) < archiveCutoff).length
+          : await archiveEndedFlags(d.state, archiveCutoff, path.join(d.dataDir, FLAG_ARCHIVE));
+        return {
+          deactivated: expired.map((f) => ({ ip: f.ip, reason: f.reason, last_seen: f.last_seen })),
+          archived,
+        };
       },
     },
     {

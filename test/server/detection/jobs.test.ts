@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Job, type JobName, JobRunner } from '../../../server/detection/index.js';
@@ -36,6 +36,28 @@ describe('cleanup (flags expire after 7 days)', () => {
       target: '203.0.113.1',
     });
     expect(f.detection.jobs.runs()[0]).toMatchObject({ name: 'cleanup', outcome: 'ok' });
+  });
+});
+
+describe('cleanup archives ended flags older than the retention', () => {
+  it('moves them to flags-archive.ndjson and out of the state; active and recent ended ones stay', async () => {
+    await flagNow('203.0.113.3', 'high_volume', f.clock.t - 91 * DAY); // ended now, last seen past the 90 days
+    await flagNow('203.0.113.4', 'high_volume', f.clock.t - 10 * DAY); // ended now, within the 90 days
+    await flagNow('203.0.113.5', 'high_volume', f.clock.t - MINUTE); // active
+    const dry = await f.detection.jobs.run('cleanup', { dryRun: true });
+    expect(dry.summary?.archived).toBe(0); // not ended yet: the real run ends them first
+    const run = await f.detection.jobs.run('cleanup');
+    expect(run.summary?.archived).toBe(1);
+    expect(f.state.data.flags.map((x) => x.ip).sort()).toEqual(['203.0.113.4', '203.0.113.5']);
+    const archive = await readFile(path.join(f.dir, 'flags-archive.ndjson'), 'utf8');
+    expect(
+      archive
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).ip),
+    ).toEqual(['203.0.113.3']);
+    expect((await stat(path.join(f.dir, 'flags-archive.ndjson'))).mode & 0o777).toBe(0o600);
+    expect((await f.detection.jobs.run('cleanup')).summary?.archived).toBe(0);
   });
 });
 
