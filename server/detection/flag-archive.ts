@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { Flag, StateStore } from '../store/index.js';
+import type { AuditEntry, Flag, StateStore } from '../store/index.js';
 
 /**
  * Moves ended flags last seen before `cutoffMs` (epoch ms; the request log's retention) out of the
@@ -12,17 +12,48 @@ import type { Flag, StateStore } from '../store/index.js';
 export async function archiveEndedFlags(state: StateStore, cutoffMs: number, file: string): Promise<number> {
   const ended = state.data.flags.filter((f) => !f.is_active && Date.parse(f.last_seen) < cutoffMs);
   if (ended.length === 0) return 0;
-  const handle = await open(file, 'a', 0o600);
-  try {
-    await handle.writeFile(ended.map((f) => `${JSON.stringify(f)}\n`).join(''));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await appendSynced(file, ended);
   // Elements are shared between commits (state-draft.ts): these objects are the flags archived.
   const archived = new Set<Flag>(ended);
   await state.update((draft) => {
     draft.flags = draft.flags.filter((f) => !archived.has(f));
   });
   return ended.length;
+}
+
+/** The audit actions detection writes by itself, one per flag raised and one per flag expired. */
+const DETECTION_ACTIONS: ReadonlySet<string> = new Set(['flag', 'unflag']);
+
+/**
+ * Moves the audit entries detection wrote by itself (`flag`, `unflag`) older than `cutoffMs` to
+ * `file` (NDJSON, 0600), as {@link archiveEndedFlags} does for flags: a flood of flagged addresses
+ * adds two entries per address. Operators' decisions (blocks, unblocks, dismissals, settings) stay:
+ * unblocks and dismissals are read back from the trail (auto-block, cluster resync, dismissals).
+ * Returns how many entries were archived.
+ * @throws the file system's error when the archive cannot be written (the state is then unchanged).
+ */
+export async function archiveDetectionAudit(
+  state: StateStore,
+  cutoffMs: number,
+  file: string,
+): Promise<number> {
+  const old = state.data.audit.filter((e) => DETECTION_ACTIONS.has(e.action) && Date.parse(e.at) < cutoffMs);
+  if (old.length === 0) return 0;
+  await appendSynced(file, old);
+  const archived = new Set<AuditEntry>(old);
+  await state.update((draft) => {
+    draft.audit = draft.audit.filter((e) => !archived.has(e));
+  });
+  return old.length;
+}
+
+/** Appends one JSON line per item to `file` (created 0600) and syncs it to disk. */
+async function appendSynced(file: string, items: readonly unknown[]): Promise<void> {
+  const handle = await open(file, 'a', 0o600);
+  try {
+    await handle.writeFile(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

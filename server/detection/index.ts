@@ -11,7 +11,7 @@ import {
 } from '../store/index.js';
 import { endFlagsOnAllow } from './allowlist-flags.js';
 import { AutoBlocker } from './auto-block.js';
-import { archiveEndedFlags } from './flag-archive.js';
+import { archiveDetectionAudit, archiveEndedFlags } from './flag-archive.js';
 import { FlagStore } from './flag-store.js';
 import { clusterFlagClaims, syncFlags } from './flag-sync.js';
 import { type Job, type JobName, JobRunner } from './jobs.js';
@@ -187,6 +187,8 @@ interface JobTableDeps {
 
 /** The archive of ended flags older than the retention, in the data dir (see flag-archive.ts). */
 const FLAG_ARCHIVE = 'flags-archive.ndjson';
+/** The archive of detection's own audit entries older than the retention. */
+const AUDIT_ARCHIVE = 'audit-archive.ndjson';
 
 /** The job table (UTC). Monitor and report run just after each hour; the daily jobs after midnight. */
 function jobTable(d: JobTableDeps): Job[] {
@@ -230,9 +232,13 @@ function jobTable(d: JobTableDeps): Job[] {
         const archived = dryRun
           ? d.flags.list({ active: false }).filter((f) => Date.parse(f.last_seen) < archiveCutoff).length
           : await archiveEndedFlags(d.state, archiveCutoff, path.join(d.dataDir, FLAG_ARCHIVE));
+        const archivedAudit = dryRun
+          ? 0
+          : await archiveDetectionAudit(d.state, archiveCutoff, path.join(d.dataDir, AUDIT_ARCHIVE));
         return {
           deactivated: expired.map((f) => ({ ip: f.ip, reason: f.reason, last_seen: f.last_seen })),
           archived,
+          archivedAudit,
         };
       },
     },

@@ -59,6 +59,26 @@ describe('cleanup archives ended flags older than the retention', () => {
     expect((await stat(path.join(f.dir, 'flags-archive.ndjson'))).mode & 0o777).toBe(0o600);
     expect((await f.detection.jobs.run('cleanup')).summary?.archived).toBe(0);
   });
+
+  it("moves detection's own old audit entries to audit-archive.ndjson and keeps operators' decisions", async () => {
+    const old = new Date(f.clock.t - 100 * DAY).toISOString();
+    await f.state.update((draft) => {
+      draft.audit.push(
+        { at: old, actor: 'live', action: 'flag', target: '203.0.113.6', reason: 'high_volume' },
+        { at: old, actor: 'job:cleanup', action: 'unflag', target: '203.0.113.6', reason: 'high_volume' },
+        { at: old, actor: 'user:op', action: 'unblock', target: '203.0.113.7' },
+        { at: old, actor: 'user:op', action: 'dismiss', target: '203.0.113.8', reason: 'admin_access' },
+      );
+    });
+    const run = await f.detection.jobs.run('cleanup');
+    expect(run.summary?.archivedAudit).toBe(2);
+    expect(f.state.data.audit.filter((e) => e.at === old).map((e) => e.action)).toEqual([
+      'unblock',
+      'dismiss',
+    ]);
+    const lines = (await readFile(path.join(f.dir, 'audit-archive.ndjson'), 'utf8')).trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line).action)).toEqual(['flag', 'unflag']);
+  });
 });
 
 describe('dry runs', () => {
