@@ -124,6 +124,11 @@ describe('parseAddress', () => {
     expect(parseAddress('0:0:0:0:0:0:10.0.0.33').text).toBe('::a00:21');
     expect(parseAddress('::ffff:10.0.0.33').text).toBe('10.0.0.33');
     expect(parseAddress('64:ff9b::192.0.2.1').text).toBe('64:ff9b::c000:201');
+    // Ranges too: blocking `::1.2.3.4/128` once blocked the IPv4 host 1.2.3.4 instead.
+    expect(parseCidr('::1.2.3.4/128').text).toBe('::102:304');
+    expect(parseCidr('::1.2.3.0/120').text).toBe('::102:300/120');
+    expect(parseCidr('::ffff:1.2.3.0/120').text).toBe('1.2.3.0/24');
+    expect(parseCidr('::ffff:0:0/95').text).toBe('::fffe:0:0/95');
     for (const junk of [
       'zz:zz:zz:zz:zz:zz:zz:zz',
       '1:2:3:4:5:6:7:8:9',
