@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { auditEntrySchema, type Cluster, type CountersClient, type Flag } from '../store/index.js';
 import type { FlagChangeMeta, FlagEvents, FlagStore } from './flag-store.js';
-import { peerFlag } from './peer-flag.js';
+import { MAX_CLOCK_AHEAD_MS, peerFlag } from './peer-flag.js';
 
 /** The hash of every flag's latest state on the shared Redis: `<ip> <reason>` → {@link FlagRecord}. */
 const HASH = 'flags:state';
@@ -10,8 +10,6 @@ const ENDED_KEEP_MS = 30 * 86_400_000;
 
 /** A record longer than this is no flag this instance wrote (its evidence is under 16 KB). */
 const MAX_RECORD_LENGTH = 32_768;
-/** How far ahead of this clock a record's time may be: clock skew between hosts, not more. */
-const MAX_CLOCK_AHEAD_MS = 3_600_000;
 
 /** Flag changes applied together while catching up. */
 const RECONCILE_BATCH = 500;
@@ -25,18 +23,22 @@ interface FlagRecord {
   flag: Flag;
 }
 
-/** Writes a record unless the hash holds a newer one for the field. KEYS[1] hash; ARGV: field, JSON, at. */
+/**
+ * Writes a record unless the hash holds a newer one for the field; one dated after ARGV[4] (further
+ * ahead than clock skew: forged) never counts as newer. KEYS[1] hash; ARGV: field, JSON, at, latest.
+ */
 const PUT_IF_NEWER = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  if ok and tonumber(decoded.at) and tonumber(decoded.at) > tonumber(ARGV[3]) then return 0 end
+  local at = ok and tonumber(decoded.at)
+  if at and at > tonumber(ARGV[3]) and at <= tonumber(ARGV[4]) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
 interface FlagScripts {
-  ipwardenFlagPut(hash: string, field: string, record: string, at: number): Promise<number>;
+  ipwardenFlagPut(hash: string, field: string, record: string, at: number, latest: number): Promise<number>;
 }
 
 /**
@@ -126,7 +128,8 @@ export class FlagStateSync {
 
   async #put(record: FlagRecord): Promise<void> {
     const field = `${record.flag.ip} ${record.flag.reason}`;
-    await this.#scripts.ipwardenFlagPut(HASH, field, JSON.stringify(record), record.at);
+    const latest = this.#now() + MAX_CLOCK_AHEAD_MS;
+    await this.#scripts.ipwardenFlagPut(HASH, field, JSON.stringify(record), record.at, latest);
   }
 
   /** The hash's records; a malformed one is skipped, as a malformed message is. */
@@ -138,7 +141,7 @@ export class FlagStateSync {
       if (raw.length > MAX_RECORD_LENGTH) continue;
       try {
         const value = JSON.parse(raw) as Partial<FlagRecord>;
-        const flag = peerFlag(value.flag);
+        const flag = peerFlag(value.flag, this.#now());
         const actor = auditEntrySchema.shape.actor.safeParse(value.actor);
         if (!flag || !actor.success || typeof value.at !== 'number' || !(value.at <= latest)) continue;
         if (field !== `${flag.ip} ${flag.reason}`) continue;

@@ -48,7 +48,7 @@ export function syncFlags(
   cluster.onConnect(() => states.reconcile());
   cluster.subscribe('flags', (body, from) => {
     const message = (body ?? {}) as Partial<FlagChangeMeta> & { kind?: unknown; flag?: unknown };
-    const flag = peerFlag(message.flag);
+    const flag = peerFlag(message.flag, Date.now());
     const kind = KINDS.find((k) => k === message.kind);
     // The actor goes into the audit trail: one the state file would refuse is refused here.
     const actor = auditEntrySchema.shape.actor.safeParse(message.actor);

@@ -14,6 +14,7 @@ import {
   type CountersClient,
   createCluster,
   createCounters,
+  type Flag,
   ListSync,
   openStateStore,
   type StateStore,
@@ -250,9 +251,16 @@ describe('an instance on a Redis that misbehaves while connected', () => {
       '198.51.100.10 admin_access': planted('198.51.100.10', 'admin_access', 1e300, false),
       '128.0.0.0/1 admin_access': planted('128.0.0.0/1', 'admin_access', seenAt, true),
     });
-    await new FlagStateSync(flags, a.cluster, a.counters, createLogger('silent')).reconcile();
+    const sync = new FlagStateSync(flags, a.cluster, a.counters, createLogger('silent'));
+    await sync.reconcile();
     expect(flags.active('198.51.100.10', 'admin_access')).toBeDefined();
     expect(flags.active('128.0.0.0/1', 'admin_access')).toBeUndefined();
+    // The forged record does not hold the field: this instance's next change replaces it.
+    sync.record(flags.active('198.51.100.10', 'admin_access') as Flag, { actor: 'live', action: 'refresh' });
+    await until(async () => {
+      const raw = await a.counters.hget('flags:state', '198.51.100.10 admin_access');
+      return raw !== null && JSON.parse(raw).by === a.cluster.instance;
+    }, 2_000);
   });
 
   it('ignores a flag message whose actor the audit trail would refuse, and applies a valid one', async () => {

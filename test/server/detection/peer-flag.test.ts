@@ -30,6 +30,10 @@ describe('a flag from another instance', () => {
       { reason: 'whatever' },
       { details: { blob: 'x'.repeat(20_000) } },
       { details: deep },
+      { last_seen: '9999-12-31T23:59:59.999Z' }, // would never expire
+      { last_seen: new Date(Date.now() + 2 * 3_600_000).toISOString() }, // past a dismissal's quiet hour
+      { last_seen: '2026-12-08T02:00:00.000+01:00' }, // compared as UTC text
+      { first_seen: '2026-12-08T01:00:00.001Z' }, // after the last sighting
     ])
       expect(peerFlag(flag(over)), JSON.stringify(Object.keys(over))).toBeNull();
   });
