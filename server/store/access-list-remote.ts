@@ -79,3 +79,33 @@ export function planRemote(
     },
   };
 }
+
+/**
+ * Puts `entry` on `list` in a state draft, in place of any entry of its target (skipped when
+ * `fresh`: the list holds none), with its audit line.
+ */
+export function addEntry(state: State, list: List, entry: BlockEntry | AllowEntry, fresh: boolean): void {
+  const kept = (e: BlockEntry | AllowEntry) => e.target !== entry.target;
+  if (list === 'blocklist') {
+    if (!fresh) state.blocks = state.blocks.filter(kept);
+    state.blocks.push(entry as BlockEntry);
+  } else {
+    if (!fresh) state.allowlist = state.allowlist.filter(kept);
+    state.allowlist.push(entry);
+  }
+  state.audit.push({
+    at: entry.createdAt,
+    actor: entry.createdBy,
+    action: AUDIT_ACTIONS[list].add,
+    target: entry.target,
+    reason: entry.reason,
+  });
+}
+
+/** Removes `target` from `list` in a state draft, with the audit line of `actor`'s removal at `at` (epoch ms). */
+export function removeEntry(state: State, list: List, target: string, at: number, actor: string): void {
+  const kept = (e: BlockEntry | AllowEntry) => e.target !== target;
+  if (list === 'blocklist') state.blocks = state.blocks.filter(kept);
+  else state.allowlist = state.allowlist.filter(kept);
+  state.audit.push({ at: new Date(at).toISOString(), actor, action: AUDIT_ACTIONS[list].remove, target });
+}

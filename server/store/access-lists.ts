@@ -11,7 +11,7 @@ import {
   newestBlocks,
   withExpired,
 } from './access-list-page.js';
-import { AUDIT_ACTIONS, planRemote } from './access-list-remote.js';
+import { addEntry, planRemote, removeEntry } from './access-list-remote.js';
 import { checkDuration, parseTarget } from './access-list-target.js';
 import type {
   AccessDecision,
@@ -201,29 +201,12 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     entry: BlockEntry | AllowEntry,
     at: number,
   ): Promise<void> {
-    const kept = (e: BlockEntry | AllowEntry) => e.target !== entry.target;
-    this.#changed.note(list, entry.target, at);
     await this.#write(
-      (state) => {
-        // Every stored entry with this (canonical) target is in the index under this CIDR, so a new
-        // target, the common case, is appended without a pass over the list: 35 ms at 1M blocks.
-        const fresh = this.#writing === 1 && !this.#index.has(list, cidr);
-        if (list === 'blocklist') {
-          if (!fresh) state.blocks = state.blocks.filter(kept);
-          state.blocks.push(entry as BlockEntry);
-        } else {
-          if (!fresh) state.allowlist = state.allowlist.filter(kept);
-          state.allowlist.push(entry);
-        }
-        state.audit.push({
-          at: entry.createdAt,
-          actor: entry.createdBy,
-          action: AUDIT_ACTIONS[list].add,
-          target: entry.target,
-          reason: entry.reason,
-        });
-      },
+      // Every stored entry with this (canonical) target is in the index under this CIDR, so a new
+      // target, the common case, is appended without a pass over the list: 35 ms at 1M blocks.
+      (state) => addEntry(state, list, entry, this.#writing === 1 && !this.#index.has(list, cidr)),
       () => this.#index.add(list, cidr, entry),
+      { list, target: entry.target, at },
     );
     this.emit('change', { list, action: 'add', target: entry.target, entry, at, actor: entry.createdBy });
   }
@@ -240,20 +223,10 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
       throw notOnList(list, cidr.text, single ? this.blockCovering(cidr.text) : undefined);
     }
     const at = this.#now();
-    const kept = (e: BlockEntry | AllowEntry) => e.target !== cidr.text;
-    this.#changed.note(list, cidr.text, at);
     await this.#write(
-      (state) => {
-        if (list === 'blocklist') state.blocks = state.blocks.filter(kept);
-        else state.allowlist = state.allowlist.filter(kept);
-        state.audit.push({
-          at: new Date(at).toISOString(),
-          actor,
-          action: AUDIT_ACTIONS[list].remove,
-          target: cidr.text,
-        });
-      },
+      (state) => removeEntry(state, list, cidr.text, at, actor),
       () => this.#index.delete(list, cidr),
+      { list, target: cidr.text, at },
     );
     this.emit('change', { list, action: 'remove', target: cidr.text, at, actor });
     return existing;
@@ -286,12 +259,24 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     return plan.applied;
   }
 
-  /** Runs `change` as a state update, then `index` (the same change to the in-memory sets) once written; counted in #writing. */
-  async #write(change: (state: State) => void, index: () => void): Promise<void> {
+  /**
+   * Runs `change` as a state update, then `index` (the same change to the in-memory sets) once
+   * written; counted in #writing. A local change's time is noted from the start (`local`), and
+   * taken back if the write fails: a change that did not happen must not outrank the cluster's.
+   */
+  async #write(
+    change: (state: State) => void,
+    index: () => void,
+    local?: { list: string; target: string; at: number },
+  ): Promise<void> {
+    if (local) this.#changed.note(local.list, local.target, local.at);
     this.#writing++;
     try {
       await this.#store.update(change);
       index();
+    } catch (err) {
+      if (local) this.#changed.forget(local.list, local.target, local.at);
+      throw err;
     } finally {
       this.#writing--;
     }

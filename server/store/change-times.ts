@@ -29,6 +29,12 @@ export class ChangeTimes {
     this.#cap = Math.max(MIN_CAP, this.#times.size * 2);
   }
 
+  /** Takes back the note of a change made at `at` that could not be written (unless a newer one came since). */
+  forget(list: string, target: string, at: number): void {
+    const key = `${list} ${target}`;
+    if (this.#times.get(key) === at) this.#times.delete(key);
+  }
+
   /** True when a change to `target` on `list` newer than `at` is known here. */
   supersedes(list: string, target: string, at: number): boolean {
     return (this.#times.get(`${list} ${target}`) ?? Number.NEGATIVE_INFINITY) > at;

@@ -327,6 +327,26 @@ describe('AccessLists.applyRemote (changes from other instances)', () => {
     expiresAt: null,
   });
 
+  it('takes an earlier change from the cluster after a local change that could not be written', async () => {
+    const update = store.update.bind(store);
+    store.update = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    await expect(lists.block({ target: '203.0.113.9', actor: 'user:op' })).rejects.toThrow('ENOSPC');
+    store.update = update;
+    const applied = await lists.applyRemote([
+      {
+        list: 'blocklist',
+        action: 'add',
+        target: '203.0.113.9',
+        entry: entry('203.0.113.9'),
+        at: nowMs - 1_000,
+        actor: 'user:other',
+        from: 'B',
+      },
+    ]);
+    expect(applied).toHaveLength(1);
+    expect(lists.decide('203.0.113.9').kind).toBe('blocked');
+  });
+
   it('applies blocks and removals to the decisions and the state file, audited with their origin', async () => {
     const events: unknown[] = [];
     lists.on('change', (e) => events.push(e));
