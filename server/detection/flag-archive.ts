@@ -47,13 +47,32 @@ export async function archiveDetectionAudit(
   return old.length;
 }
 
-/** Appends one JSON line per item to `file` (created 0600) and syncs it to disk. */
+/**
+ * Appends one JSON line per item to `file` (created 0600) and syncs it to disk. A line cut short by
+ * an earlier failed append (a full disk, a crash) is cut off first: its items are still in the state
+ * (it drops them only after a complete append), so this append writes them again, whole.
+ */
 async function appendSynced(file: string, items: readonly unknown[]): Promise<void> {
-  const handle = await open(file, 'a', 0o600);
+  const handle = await open(file, 'a+', 0o600);
   try {
-    await handle.writeFile(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
+    const { size, mode } = await handle.stat();
+    if ((mode & 0o777) !== 0o600) await handle.chmod(0o600); // client addresses: the operator's eyes only
+    if (size > 0) await handle.truncate(await completeLength(handle, size));
+    await handle.appendFile(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** The length of the file's complete lines: up to and including its last newline. */
+async function completeLength(handle: import('node:fs/promises').FileHandle, size: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; end -= chunk.length) {
+    const start = Math.max(0, end - chunk.length);
+    const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+    const newline = chunk.subarray(0, bytesRead).lastIndexOf(10);
+    if (newline !== -1) return start + newline + 1;
+  }
+  return 0;
 }

@@ -221,25 +221,14 @@ function jobTable(d: JobTableDeps): Job[] {
       name: 'cleanup',
       schedule: '10 0 * * *',
       get description() {
-        return `deactivate flags not seen for ${Math.round(d.config.flagTtl / DAY_MS)} days; archive ended ones older than the retention`;
+        return `deactivate flags not seen for ${Math.round(d.config.flagTtl / DAY_MS)} days`;
       },
       async run({ now, dryRun }) {
         const cutoff = now - d.config.flagTtl;
         const expired = dryRun
           ? d.flags.list({ active: true }).filter((f) => Date.parse(f.last_seen) < cutoff)
           : await d.flags.expireBefore(cutoff, 'job:cleanup');
-        const archiveCutoff = now - d.config.retention;
-        const archived = dryRun
-          ? d.flags.list({ active: false }).filter((f) => Date.parse(f.last_seen) < archiveCutoff).length
-          : await archiveEndedFlags(d.state, archiveCutoff, path.join(d.dataDir, FLAG_ARCHIVE));
-        const archivedAudit = dryRun
-          ? 0
-          : await archiveDetectionAudit(d.state, archiveCutoff, path.join(d.dataDir, AUDIT_ARCHIVE));
-        return {
-          deactivated: expired.map((f) => ({ ip: f.ip, reason: f.reason, last_seen: f.last_seen })),
-          archived,
-          archivedAudit,
-        };
+        return { deactivated: expired.map((f) => ({ ip: f.ip, reason: f.reason, last_seen: f.last_seen })) };
       },
     },
     {
@@ -257,14 +246,22 @@ function jobTable(d: JobTableDeps): Job[] {
       schedule: '30 0 * * *',
       scope: 'instance', // each instance keeps its own request log
       get description() {
-        return `delete request-log segments older than ${Math.round(d.config.retention / DAY_MS)} days`;
+        return `delete request-log segments older than ${Math.round(d.config.retention / DAY_MS)} days; archive ended flags and detection's audit entries as old`;
       },
       async run({ now, dryRun }) {
         const firstKept = new Date(now - d.config.retention).toISOString().slice(0, 10);
         const deleted = dryRun
           ? (await d.requestLog.listSegments()).filter((s) => s.day < firstKept).map((s) => s.name)
           : await d.requestLog.deleteSegmentsBefore(firstKept);
-        return { deleted };
+        // Each instance's own state file, so here, on every instance, and not in the cluster-wide cleanup.
+        const cutoff = now - d.config.retention;
+        const archived = dryRun
+          ? d.flags.list({ active: false }).filter((f) => Date.parse(f.last_seen) < cutoff).length
+          : await archiveEndedFlags(d.state, cutoff, path.join(d.dataDir, FLAG_ARCHIVE));
+        const archivedAudit = dryRun
+          ? 0
+          : await archiveDetectionAudit(d.state, cutoff, path.join(d.dataDir, AUDIT_ARCHIVE));
+        return { deleted, archived, archivedAudit };
       },
     },
     {

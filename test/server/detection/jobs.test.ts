@@ -39,14 +39,17 @@ describe('cleanup (flags expire after 7 days)', () => {
   });
 });
 
-describe('cleanup archives ended flags older than the retention', () => {
+describe('retention archives ended flags older than the retention (each instance its own)', () => {
   it('moves them to flags-archive.ndjson and out of the state; active and recent ended ones stay', async () => {
-    await flagNow('203.0.113.3', 'high_volume', f.clock.t - 91 * DAY); // ended now, last seen past the 90 days
-    await flagNow('203.0.113.4', 'high_volume', f.clock.t - 10 * DAY); // ended now, within the 90 days
+    await flagNow('203.0.113.3', 'high_volume', f.clock.t - 91 * DAY); // last seen past the 90 days
+    await flagNow('203.0.113.4', 'high_volume', f.clock.t - 10 * DAY); // within the 90 days
     await flagNow('203.0.113.5', 'high_volume', f.clock.t - MINUTE); // active
-    const dry = await f.detection.jobs.run('cleanup', { dryRun: true });
-    expect(dry.summary?.archived).toBe(0); // not ended yet: the real run ends them first
-    const run = await f.detection.jobs.run('cleanup');
+    expect((await f.detection.jobs.run('retention', { dryRun: true })).summary?.archived).toBe(0); // still active
+    await f.detection.jobs.run('cleanup'); // ends the first two
+    // An earlier append cut short (a full disk): its line is cut off, its flags written again whole.
+    await writeFile(path.join(f.dir, 'flags-archive.ndjson'), '{"ip":"203.0.113.3","rea');
+    expect((await f.detection.jobs.run('retention', { dryRun: true })).summary?.archived).toBe(1);
+    const run = await f.detection.jobs.run('retention');
     expect(run.summary?.archived).toBe(1);
     expect(f.state.data.flags.map((x) => x.ip).sort()).toEqual(['203.0.113.4', '203.0.113.5']);
     const archive = await readFile(path.join(f.dir, 'flags-archive.ndjson'), 'utf8');
@@ -57,7 +60,7 @@ describe('cleanup archives ended flags older than the retention', () => {
         .map((line) => JSON.parse(line).ip),
     ).toEqual(['203.0.113.3']);
     expect((await stat(path.join(f.dir, 'flags-archive.ndjson'))).mode & 0o777).toBe(0o600);
-    expect((await f.detection.jobs.run('cleanup')).summary?.archived).toBe(0);
+    expect((await f.detection.jobs.run('retention')).summary?.archived).toBe(0);
   });
 
   it("moves detection's own old audit entries to audit-archive.ndjson and keeps operators' decisions", async () => {
@@ -70,7 +73,7 @@ describe('cleanup archives ended flags older than the retention', () => {
         { at: old, actor: 'user:op', action: 'dismiss', target: '203.0.113.8', reason: 'admin_access' },
       );
     });
-    const run = await f.detection.jobs.run('cleanup');
+    const run = await f.detection.jobs.run('retention');
     expect(run.summary?.archivedAudit).toBe(2);
     expect(f.state.data.audit.filter((e) => e.at === old).map((e) => e.action)).toEqual([
       'unblock',
