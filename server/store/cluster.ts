@@ -53,6 +53,9 @@ export interface ClusterOptions {
   logger: Logger;
 }
 
+/** The longest cluster message parsed (characters); a flag's evidence is at most 16 KB of it. */
+const MAX_MESSAGE_LENGTH = 65_536;
+
 /** Delay before a failed resynchronisation is tried again while Redis is reachable (ms). */
 const RESYNC_RETRY_MS = 1_000;
 
@@ -160,6 +163,11 @@ class SharedCluster implements Cluster {
 
   #dispatch(raw: string): void {
     let envelope: { from?: unknown; topic?: unknown; body?: unknown };
+    // No list change or flag is near this size; a bigger message is a hostile peer's, not parsed.
+    if (raw.length > MAX_MESSAGE_LENGTH) {
+      this.#o.logger.warn({ length: raw.length }, 'ignored an oversized cluster message');
+      return;
+    }
     try {
       envelope = JSON.parse(raw) as typeof envelope;
     } catch (err) {

@@ -263,6 +263,34 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     }, 2_000);
   });
 
+  it("does not parse an oversized cluster message (a hostile peer's), and takes the next one", async () => {
+    const prefix = `faults${++suite}:`;
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const counters = createCounters({ url: redis.url, prefix });
+    const cluster = createCluster({
+      counters,
+      prefix,
+      shared: true,
+      failure: 'open',
+      logger: createLogger('warn', out),
+    });
+    cleanups.push(async () => {
+      await cluster.close();
+      counters.disconnect();
+    });
+    const seen: unknown[] = [];
+    cluster.subscribe('flags', (body) => seen.push(body));
+    await cluster.start(5_000);
+    const message = (body: unknown) => JSON.stringify({ from: 'peer', topic: 'flags', body });
+    await admin.publish(`${prefix}cluster`, message({ blob: 'x'.repeat(100_000) }));
+    await admin.publish(`${prefix}cluster`, message({ small: true }));
+    await until(() => seen.length === 1, 2_000);
+    expect(seen).toEqual([{ small: true }]);
+    expect(lines.join('')).toContain('ignored an oversized cluster message');
+  });
+
   it('ignores a flag message whose actor the audit trail would refuse, and applies a valid one', async () => {
     const prefix = `faults${++suite}:`;
     const a = await instance(prefix);
