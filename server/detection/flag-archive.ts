@@ -57,9 +57,16 @@ async function appendSynced(file: string, items: readonly unknown[]): Promise<vo
   try {
     const { size, mode } = await handle.stat();
     if ((mode & 0o777) !== 0o600) await handle.chmod(0o600); // client addresses: the operator's eyes only
-    if (size > 0) await handle.truncate(await completeLength(handle, size));
-    await handle.appendFile(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
-    await handle.sync();
+    const complete = size > 0 ? await completeLength(handle, size) : 0;
+    if (complete < size) await handle.truncate(complete);
+    try {
+      await handle.appendFile(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
+      await handle.sync();
+    } catch (err) {
+      // The items stay in the state and are appended again next time: none of this attempt may stay.
+      await handle.truncate(complete).catch(() => undefined);
+      throw err;
+    }
   } finally {
     await handle.close();
   }

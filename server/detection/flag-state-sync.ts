@@ -31,7 +31,7 @@ const PUT_IF_NEWER = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  local at = ok and tonumber(decoded.at)
+  local at = ok and type(decoded) == 'table' and tonumber(decoded.at)
   if at and at > tonumber(ARGV[3]) and at <= tonumber(ARGV[4]) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

@@ -105,7 +105,7 @@ export function parseCidr(input: string): Cidr {
   }
   let prefix = Number(prefixText);
   // The same parsers as addresses: `::1.2.3.4/128` is the IPv6 `::102:304/128`, as the address is.
-  const text = addrText.trim();
+  const text = addrText;
   const v4 = text.includes(':') || text.length > 15 ? -1 : parseV4(text);
   const packed = v4 !== -1 || text.length > 45 || !ADDRESS_CHARS.test(text) ? null : parseV6Text(text);
   if (v4 === -1 && packed === null) {

@@ -269,13 +269,13 @@ export class AccessLists extends EventEmitter<AccessListEvents> {
     index: () => void,
     local?: { list: string; target: string; at: number },
   ): Promise<void> {
-    if (local) this.#changed.note(local.list, local.target, local.at);
+    const before = local ? this.#changed.note(local.list, local.target, local.at) : undefined;
     this.#writing++;
     try {
       await this.#store.update(change);
       index();
     } catch (err) {
-      if (local) this.#changed.forget(local.list, local.target, local.at);
+      if (local) this.#changed.forget(local.list, local.target, local.at, before);
       throw err;
     } finally {
       this.#writing--;

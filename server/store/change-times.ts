@@ -19,20 +19,31 @@ export class ChangeTimes {
     this.#now = now;
   }
 
-  /** Records a change to `target` on `list` made at `at`. */
-  note(list: string, target: string, at: number): void {
+  /** Records a change to `target` on `list` made at `at`; returns the time known before, for {@link forget}. */
+  note(list: string, target: string, at: number): number | undefined {
     const key = `${list} ${target}`;
-    if ((this.#times.get(key) ?? Number.NEGATIVE_INFINITY) < at) this.#times.set(key, at);
+    const before = this.#times.get(key);
+    if ((before ?? Number.NEGATIVE_INFINITY) < at) this.#times.set(key, at);
+    this.#prune();
+    return before;
+  }
+
+  #prune(): void {
     if (this.#times.size <= this.#cap) return;
     const cutoff = this.#now() - KEEP_MS;
     for (const [k, t] of this.#times) if (t < cutoff) this.#times.delete(k);
     this.#cap = Math.max(MIN_CAP, this.#times.size * 2);
   }
 
-  /** Takes back the note of a change made at `at` that could not be written (unless a newer one came since). */
-  forget(list: string, target: string, at: number): void {
+  /**
+   * Takes back the note of a change made at `at` that could not be written, putting back `before`
+   * (what {@link note} returned), unless a newer change was noted since.
+   */
+  forget(list: string, target: string, at: number, before: number | undefined): void {
     const key = `${list} ${target}`;
-    if (this.#times.get(key) === at) this.#times.delete(key);
+    if (this.#times.get(key) !== at) return;
+    if (before === undefined) this.#times.delete(key);
+    else this.#times.set(key, before);
   }
 
   /** True when a change to `target` on `list` newer than `at` is known here. */

@@ -255,7 +255,16 @@ describe('an instance on a Redis that misbehaves while connected', () => {
     await sync.reconcile();
     expect(flags.active('198.51.100.10', 'admin_access')).toBeDefined();
     expect(flags.active('128.0.0.0/1', 'admin_access')).toBeUndefined();
-    // The forged record does not hold the field: this instance's next change replaces it.
+    // Forged records do not hold the field (one far ahead, one that is no object): changes replace them.
+    await a.counters.hset('flags:state', '198.51.100.11 admin_access', 'null');
+    sync.record(
+      { ...(flags.active('198.51.100.10', 'admin_access') as Flag), ip: '198.51.100.11' },
+      { actor: 'live', action: 'flag' },
+    );
+    await until(
+      async () => (await a.counters.hget('flags:state', '198.51.100.11 admin_access')) !== 'null',
+      2_000,
+    );
     sync.record(flags.active('198.51.100.10', 'admin_access') as Flag, { actor: 'live', action: 'refresh' });
     await until(async () => {
       const raw = await a.counters.hget('flags:state', '198.51.100.10 admin_access');

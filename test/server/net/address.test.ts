@@ -129,6 +129,8 @@ describe('parseAddress', () => {
     expect(parseCidr('::1.2.3.0/120').text).toBe('::102:300/120');
     expect(parseCidr('::ffff:1.2.3.0/120').text).toBe('1.2.3.0/24');
     expect(parseCidr('::ffff:0:0/95').text).toBe('::fffe:0:0/95');
+    for (const spaced of ['1.2.3.4 /24', '::ffff:1.2.3.4\t/120', '1.2.3.4\uFEFF/24'])
+      expect(() => parseCidr(spaced), spaced).toThrow(AddressError);
     for (const junk of [
       'zz:zz:zz:zz:zz:zz:zz:zz',
       '1:2:3:4:5:6:7:8:9',

@@ -327,6 +327,26 @@ describe('AccessLists.applyRemote (changes from other instances)', () => {
     expiresAt: null,
   });
 
+  it('keeps the time of an earlier applied change when a later local one cannot be written', async () => {
+    const remote = (action: 'add' | 'remove', at: number, from: string) => ({
+      list: 'blocklist' as const,
+      action,
+      target: '203.0.113.10',
+      ...(action === 'add' ? { entry: entry('203.0.113.10') } : {}),
+      at,
+      actor: 'user:other',
+      from,
+    });
+    await lists.applyRemote([remote('add', nowMs - 1_000, 'B')]);
+    const update = store.update.bind(store);
+    store.update = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    await expect(lists.unblock('203.0.113.10', 'user:op')).rejects.toThrow('ENOSPC');
+    store.update = update;
+    // Older than B's block, which this instance still holds: stale, whatever the failed unblock.
+    expect(await lists.applyRemote([remote('remove', nowMs - 2_000, 'C')])).toEqual([]);
+    expect(lists.decide('203.0.113.10').kind).toBe('blocked');
+  });
+
   it('takes an earlier change from the cluster after a local change that could not be written', async () => {
     const update = store.update.bind(store);
     store.update = () => Promise.reject(new Error('ENOSPC: no space left on device'));
