@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { AuditEntry, Flag, StateStore } from '../store/index.js';
+import type { AuditEntry, Flag, State, StateStore } from '../store/index.js';
 
 /**
  * Moves ended flags last seen before `cutoffMs` (epoch ms; the request log's retention) out of the
@@ -11,14 +11,9 @@ import type { AuditEntry, Flag, StateStore } from '../store/index.js';
  */
 export async function archiveEndedFlags(state: StateStore, cutoffMs: number, file: string): Promise<number> {
   const ended = state.data.flags.filter((f) => !f.is_active && Date.parse(f.last_seen) < cutoffMs);
-  if (ended.length === 0) return 0;
-  await appendSynced(file, ended);
-  // Elements are shared between commits (state-draft.ts): these objects are the flags archived.
-  const archived = new Set<Flag>(ended);
-  await state.update((draft) => {
-    draft.flags = draft.flags.filter((f) => !archived.has(f));
+  return moveToArchive(state, ended, file, (draft, gone) => {
+    draft.flags = draft.flags.filter((f) => !gone.has(f));
   });
-  return ended.length;
 }
 
 /** The audit actions detection writes by itself, one per flag raised and one per flag expired. */
@@ -38,13 +33,26 @@ export async function archiveDetectionAudit(
   file: string,
 ): Promise<number> {
   const old = state.data.audit.filter((e) => DETECTION_ACTIONS.has(e.action) && Date.parse(e.at) < cutoffMs);
-  if (old.length === 0) return 0;
-  await appendSynced(file, old);
-  const archived = new Set<AuditEntry>(old);
-  await state.update((draft) => {
-    draft.audit = draft.audit.filter((e) => !archived.has(e));
+  return moveToArchive(state, old, file, (draft, gone) => {
+    draft.audit = draft.audit.filter((e) => !gone.has(e));
   });
-  return old.length;
+}
+
+/**
+ * Appends `items` to `file`, then has `drop` remove them from a state draft. Elements are shared
+ * between commits (state-draft.ts), so the items are found again by identity. Returns their count.
+ */
+async function moveToArchive<T extends Flag | AuditEntry>(
+  state: StateStore,
+  items: readonly T[],
+  file: string,
+  drop: (draft: State, gone: ReadonlySet<T>) => void,
+): Promise<number> {
+  if (items.length === 0) return 0;
+  await appendSynced(file, items);
+  const gone = new Set<T>(items);
+  await state.update((draft) => drop(draft, gone));
+  return items.length;
 }
 
 /**

@@ -105,9 +105,9 @@ export function parseCidr(input: string): Cidr {
   }
   let prefix = Number(prefixText);
   // The same parsers as addresses: `::1.2.3.4/128` is the IPv6 `::102:304/128`, as the address is.
-  const text = addrText;
-  const v4 = text.includes(':') || text.length > 15 ? -1 : parseV4(text);
-  const packed = v4 !== -1 || text.length > 45 || !ADDRESS_CHARS.test(text) ? null : parseV6Text(text);
+  const v4 = addrText.includes(':') || addrText.length > 15 ? -1 : parseV4(addrText);
+  const packed =
+    v4 !== -1 || addrText.length > 45 || !ADDRESS_CHARS.test(addrText) ? null : parseV6Text(addrText);
   if (v4 === -1 && packed === null) {
     throw new AddressError(`not a CIDR range (bad address): ${JSON.stringify(truncate(input))}`);
   }

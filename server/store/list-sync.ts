@@ -233,10 +233,8 @@ export class ListSync {
     if ((list !== 'blocklist' && list !== 'allowlist') || typeof target !== 'string') return;
     const parsed = parseRecord(list, JSON.stringify(record));
     if (!parsed) return;
-    const key = `${list} ${target}`;
-    const mine = this.#pending.get(key);
-    if (mine && mine.at > parsed.at) return; // ours is newer and will win when it is written
-    // One older than a change made or applied here since is dropped by applyRemote (ChangeTimes).
+    // One older than a change made or applied here since (written or still pending) is dropped by
+    // applyRemote (ChangeTimes).
     await this.#o.lists.applyRemote([{ ...toChange(list, target, parsed), from }]);
   }
 }
