@@ -29,6 +29,14 @@ afterAll(async () => {
 
 const HOSTILE_HOST = '<img/src=x/onerror=window.__pwned=1>';
 
+/** Opens the import page from the navigation and chooses a log file and its format (nothing uploaded yet). */
+async function chooseLog(name: string, buffer: Buffer, format: string): Promise<void> {
+  await page.getByRole('link', { name: 'Import logs' }).click();
+  await page.getByRole('form', { name: 'Import a log' }).waitFor();
+  await page.getByLabel('Log file').setInputFiles({ name, mimeType: 'text/plain', buffer });
+  await page.getByLabel('Format').selectOption(format);
+}
+
 describe('import panel', () => {
   it('uploads a log with a progress bar, shows the summary with rejected lines as text, and links to the records', async () => {
     const lines = readFileSync(APACHE_LOGS, 'utf8').split('\n').slice(0, 40);
@@ -36,12 +44,7 @@ describe('import panel', () => {
     lines.splice(10, 0, 'not a log line at all');
     const body = Buffer.from(`${lines.join('\n')}\n`);
 
-    await page.getByRole('link', { name: 'Import logs' }).click();
-    await page.getByRole('form', { name: 'Import a log' }).waitFor();
-    await page
-      .getByLabel('Log file')
-      .setInputFiles({ name: 'access.log', mimeType: 'text/plain', buffer: body });
-    await page.getByLabel('Format').selectOption('auto');
+    await chooseLog('access.log', body, 'auto');
 
     // Hold the upload back until the progress bar has been seen.
     let release: () => void = () => undefined;
@@ -82,13 +85,7 @@ describe('import panel', () => {
   });
 
   it('offers detection over the imported hours, and its flags then show (imports raise none by themselves)', async () => {
-    const body = readFileSync(APACHE_LOGS);
-    await page.getByRole('link', { name: 'Import logs' }).click();
-    await page.getByRole('form', { name: 'Import a log' }).waitFor();
-    await page
-      .getByLabel('Log file')
-      .setInputFiles({ name: 'apache_logs', mimeType: 'text/plain', buffer: body });
-    await page.getByLabel('Format').selectOption('combined');
+    await chooseLog('apache_logs', readFileSync(APACHE_LOGS), 'combined');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.locator('[data-testid="import-summary"]').waitFor({ timeout: 20_000 });
     expect(app.appliance.parts.detection.flags.active('75.97.9.59', 'high_volume')).toBeUndefined();
@@ -104,14 +101,8 @@ describe('import panel', () => {
   });
 
   it('says plainly that nothing was imported when every line was rejected in the chosen format', async () => {
-    await page.goto(`${app.addresses.adminUrl}/#/import`);
     const lines = readFileSync(APACHE_LOGS, 'utf8').split('\n').slice(100, 130);
-    await page.getByLabel('Log file').setInputFiles({
-      name: 'small.log',
-      mimeType: 'text/plain',
-      buffer: Buffer.from(`${lines.join('\n')}\n`),
-    });
-    await page.getByLabel('Format').selectOption('nginx-json');
+    await chooseLog('small.log', Buffer.from(`${lines.join('\n')}\n`), 'nginx-json');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const failed = page.getByTestId('import-failed');
     await failed.waitFor({ timeout: 10_000 });
@@ -121,13 +112,7 @@ describe('import panel', () => {
   });
 
   it('shows the server’s reason when a file cannot be imported, and no page error happened', async () => {
-    await page.goto(`${app.addresses.adminUrl}/#/import`);
-    await page.getByLabel('Log file').setInputFiles({
-      name: 'notes.txt',
-      mimeType: 'text/plain',
-      buffer: Buffer.from('hello\nworld\n'),
-    });
-    await page.getByLabel('Format').selectOption('auto');
+    await chooseLog('notes.txt', Buffer.from('hello\nworld\n'), 'auto');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'notes.txt' });
     await alert.waitFor({ timeout: 10_000 });
