@@ -14,6 +14,7 @@ import {
   type CountersClient,
   createRequestLog,
   type RequestLog,
+  type StateStore,
 } from './store/index.js';
 
 /**
@@ -89,7 +90,8 @@ export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): P
 
 /**
  * Closes a running appliance's parts in order: the proxy and admin server (in-flight exchanges
- * finish), detection, the request log, the cluster link, the counters store, the demo site. Records
+ * finish), detection, the request log, the cluster link, the state's last writes, the counters store, the
+ * demo site. Records
  * the request log could not write are said at ERROR and fail the close, after the rest has closed.
  * @throws RequestLogWriteError naming the records lost.
  */
@@ -100,6 +102,7 @@ export async function closeParts(
     requestLog: RequestLog;
     cluster: Cluster;
     counters: CountersClient;
+    state: StateStore;
   },
   extra: { admin?: Server | undefined; demo?: { close(): Promise<void> } | undefined },
   logger: Logger,
@@ -114,6 +117,9 @@ export async function closeParts(
     },
   );
   await parts.cluster.close();
+  // Nothing makes changes any more; the last ones (a peer's flag, a list sync) reach the disk
+  // before the caller releases the data-dir lock.
+  await parts.state.settled();
   await parts.counters.quit().catch((err: Error) => {
     // Redis unreachable: stop reconnecting instead.
     parts.counters.disconnect();

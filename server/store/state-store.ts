@@ -39,6 +39,12 @@ export interface StateStore {
    * Resolves once the file is on disk.
    */
   update<R>(change: (state: State) => R): Promise<R>;
+  /**
+   * Resolves once no change is waiting or being written (at once when idle). A stop awaits it, so
+   * a change made by its last steps (a peer's flag, a list sync) is on disk before the data-dir lock
+   * is released. Never rejects: a failed write is reported to the change's own caller.
+   */
+  settled(): Promise<void>;
 }
 
 /**
@@ -168,7 +174,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   // Group commit: changes that arrive while a write is in flight are applied together to one draft
   // and written once (an attack that raises a thousand flags must not mean a thousand rewrites).
   let waiting: PendingChange[] = [];
-  let committing = false;
+  let committing: Promise<void> | null = null;
   /** Writes one batch of changes; settles each change's promise. Never rejects. */
   const writeBatch = async (batch: readonly PendingChange[]): Promise<void> => {
     const { draft, applied } = applyBatch(db.data, batch);
@@ -191,13 +197,12 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     for (const ok of applied) ok.pending.resolve(ok.result);
   };
   const commit = async (): Promise<void> => {
-    committing = true;
     while (waiting.length > 0) {
       const batch = waiting;
       waiting = [];
       await writeBatch(batch);
     }
-    committing = false;
+    committing = null;
   };
 
   return {
@@ -211,8 +216,12 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     update<R>(change: (state: State) => R): Promise<R> {
       return new Promise<R>((resolve, reject) => {
         waiting.push({ change, resolve: resolve as (value: unknown) => void, reject });
-        if (!committing) void commit();
+        committing ??= commit();
       });
+    },
+    async settled(): Promise<void> {
+      // A change made while the last batch is written joins the same commit loop.
+      while (committing) await committing;
     },
   };
 }

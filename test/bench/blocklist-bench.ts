@@ -98,6 +98,7 @@ function memoryStore(targets: string[]): StateStore {
     file: ':memory:',
     corruption: null,
     update: async (change) => change(data),
+    settled: async () => {},
   };
 }
 

@@ -207,6 +207,27 @@ describe('StateStore.update', () => {
     expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual(['10.0.0.3']);
   });
 
+  it('settles only once every waiting change is on disk, a change made during a write included', async () => {
+    const store = await open();
+    await store.settled(); // idle: at once
+    const first = store.update((s) => {
+      s.blocks.push(block('10.0.0.4'));
+    });
+    // Queued behind the first write, as a peer message during a stop would be.
+    void first.then(() => store.update((s) => void s.blocks.push(block('10.0.0.5'))));
+    void store
+      .update(() => {
+        throw new Error('refused');
+      })
+      .catch(() => {});
+    await store.settled();
+    expect(stateSchema.parse(await readState()).blocks.map((b) => b.target)).toEqual([
+      '10.0.0.4',
+      '10.0.0.5',
+    ]);
+    expect((await readdir(dataDir)).sort()).toEqual(['state.json']);
+  });
+
   it('refuses to write a state it could not read back, so one bad entry cannot wipe the file at the next start', async () => {
     const store = await open();
     await store.update((s) => {
