@@ -33,6 +33,21 @@ const rateLimitRule = z
   })
   .strict();
 
+/** Each rule's counters are kept under its name: two rules of one name would share one budget. */
+function distinctRuleNames(rules: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  rules.forEach((rule, index) => {
+    const earlier = first.get(rule.name);
+    if (earlier === undefined) first.set(rule.name, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `"${rule.name}" is already the name of rule ${earlier}: each rule needs its own (its counters are kept under it)`,
+      });
+  });
+}
+
 /** Seed defaults: login limited to 5/min anonymous, 10/min authenticated (the Django views it replaces). */
 export const DEFAULT_RATE_LIMITS = [
   {
@@ -150,7 +165,7 @@ export const configSchema = z
     sessionFrom: z
       .enum(['success', 'redirect'], { error: 'expected "success" or "redirect"' })
       .default('success'),
-    rateLimits: z.array(rateLimitRule).prefault(DEFAULT_RATE_LIMITS),
+    rateLimits: z.array(rateLimitRule).superRefine(distinctRuleNames).prefault(DEFAULT_RATE_LIMITS),
     /** IPv6 clients are rate-limited per network of this many bits (64: one subscriber; 128: per address). */
     rateLimitIpv6Prefix: prefixLength(32, 128).default(64),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -117,13 +117,20 @@ export const blockBodySchema = z
   .object({
     target: z.string().min(1).max(64),
     reason: z.string().max(500).optional(),
-    /** `30m`, `1h`, `7d` or milliseconds; omitted: permanent. */
+    /**
+     * Text with a unit (`30m`, `1h`, `7d`) or a JSON number of milliseconds; omitted: permanent.
+     * Text without a unit is refused, as the CLI's `--for` is: `"10"` meant as days would be a block
+     * of 10 ms, replacing the one in force and over before anyone sees it.
+     */
     duration: z
       .union([z.string(), z.number()])
       .transform((value, ctx) => {
         const ms = parseDuration(value);
-        if (ms === null) {
-          ctx.addIssue({ code: 'custom', message: 'expected a duration like 30m, 1h, 7d or milliseconds' });
+        if (ms === null || (typeof value === 'string' && /^\d+$/.test(value.trim()))) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'expected a duration with a unit like 30m, 1h or 7d, or a JSON number of milliseconds',
+          });
           return z.NEVER;
         }
         return ms;

@@ -7,7 +7,7 @@ import { initialSettings } from '../saved-settings.js';
 import { createCounters, createRequestLog } from '../store/index.js';
 import { CliError } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
-import { localAccessLists, openLocalState, reachDataDir } from './local-files.js';
+import { localAccessLists, openLocalState, reachDataDir, requireDataDir } from './local-files.js';
 import { parseRange } from './time-range.js';
 
 /** `ipwarden monitor [--task …] [--dry-run] [--since T --until T]`: the scheduled jobs, on demand. */
@@ -35,6 +35,8 @@ export function registerMonitorCommand(program: Command, cli: CliContext): void 
         if (range && opts.task !== 'monitor') throw new CliError('--since/--until go with --task monitor');
         const dryRun = opts.dryRun ?? false;
         const config = resolveConfig(cli, program);
+        // A job on a data dir made up on the spot would report "ok, nothing to do".
+        requireDataDir(config.dataDir);
         const { client, lock } = await reachDataDir(cli, config.dataDir, 'cli monitor');
         const runs: JobRun[] = [];
         if (client) {

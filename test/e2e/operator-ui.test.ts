@@ -218,6 +218,22 @@ describe('operator UI', () => {
     }
   });
 
+  it('keeps the reason of an entry replaced from the form with the Reason box left blank', async () => {
+    const lists = app.appliance.parts.accessLists;
+    await lists.block({ target: '198.51.100.77', reason: 'seen scanning, from the CLI', actor: 'cli' });
+    try {
+      await page.goto(`${app.addresses.adminUrl}/#/lists`);
+      const form = page.getByRole('form', { name: 'Add to a list' });
+      await form.getByLabel('IP or CIDR').fill('198.51.100.77');
+      await form.getByRole('button', { name: 'Add' }).click();
+      const replaced = () => lists.listBlocks().find((b) => b.target === '198.51.100.77');
+      await expect.poll(() => replaced()?.expiresAt ?? null).not.toBeNull(); // the form's default expiry
+      expect(replaced()?.reason).toBe('seen scanning, from the CLI');
+    } finally {
+      await lists.unblock('198.51.100.77', 'test').catch(() => {});
+    }
+  });
+
   it('fits the flags, lists, request-log and top-IP tables in a 1,280 px window, with long evidence, reasons and IPv6 clients', async () => {
     const { flags } = app.appliance.parts.detection;
     const long = (i: number) => `/presentations/logstash-scale11x/images/elasticsearch-logo-${i}.png`;

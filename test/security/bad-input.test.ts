@@ -34,6 +34,8 @@ const CASES: Case[] = [
   ['POST', '/api/blocks', { target: '10.0.0.0/33' }, 'target must be an IP address or CIDR range'],
   ['POST', '/api/blocks', { target: '203.0.113.1', duration: 'soon' }, '"duration"'],
   ['POST', '/api/blocks', { target: '203.0.113.1', duration: -5 }, '"duration"'],
+  // Text without a unit, as the CLI's --for refuses it: "10" meant as days was a block of 10 ms.
+  ['POST', '/api/blocks', { target: '203.0.113.1', duration: '10' }, 'with a unit like 30m'],
   // Ends after the year 9999, which the state's four-digit ISO years cannot hold (once a 500).
   ['POST', '/api/blocks', { target: '203.0.113.1', duration: '500000w' }, 'before the year 10000'],
   ['POST', '/api/blocks', { target: '203.0.113.1', duration: `1${' '.repeat(30_000)}x` }, '"duration"'],

@@ -41,6 +41,19 @@ describe('mergeSettings', () => {
   });
 });
 
+describe('rate-limit rule names', () => {
+  it('refuses two rules of one name, which would share one budget, naming the second', () => {
+    const rule = (paths: string[]) => ({ name: 'x', paths, anonymous: { max: 1, period: '1m' } });
+    expect(() => mergeSettings(current, { rateLimits: [rule(['/a']), rule(['/b'])] })).toThrow(
+      'invalid settings: rateLimits.1.name: "x" is already the name of rule 0',
+    );
+    const other = { ...rule(['/b']), name: 'y' };
+    expect(
+      mergeSettings(current, { rateLimits: [rule(['/a']), other] }).rateLimits.map((r) => r.name),
+    ).toEqual(['x', 'y']);
+  });
+});
+
 describe('initialSettings', () => {
   const saved = {
     ...settingsToJson(current),

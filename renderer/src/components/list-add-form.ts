@@ -46,12 +46,13 @@ export function listAddForm(added: () => Promise<void>): HTMLFormElement {
     event.preventDefault();
     const value = target.value.trim();
     if (value === '') return;
+    // Blank is sent as blank: an entry this replaces keeps its reason, as with the CLI and the API.
     const text = reason.value.trim();
     void busy(submit, async () => {
       const ok =
         list.value === 'block'
-          ? await blockTarget(value, text || 'blocked from UI', expiry.value)
-          : await allowTarget(value, text || 'allowlisted from UI');
+          ? await blockTarget(value, text, expiry.value)
+          : await allowTarget(value, text);
       if (ok) {
         target.value = '';
         reason.value = '';

@@ -72,6 +72,8 @@ describe('a forgotten or mistyped --data-dir', () => {
       ['disallow', '192.0.2.1'],
       ['export', 'blocks'],
       ['export', 'requests'],
+      ['monitor', '--task', 'cleanup'],
+      ['monitor'],
     ])
       expect((await runCli(missing, ...args)).error?.message, args.join(' ')).toBe(expected);
     expect(await readdir(dir)).toEqual([]);

@@ -105,7 +105,10 @@ describe('lockDataDir', () => {
           ),
         );
         process.kill(pid, 'SIGKILL');
-        await expect.poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');
+        // The kill lands when the kernel next runs the child: seconds on a loaded machine, not poll's default 1 s.
+        await expect
+          .poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0], { timeout: 15_000 })
+          .toBe('Z');
         expect(processRuns(pid)).toBe(false);
         await writeFile(
           lockFile(),
