@@ -67,6 +67,19 @@ export function formatDateTime(iso: string | number | Date, locale?: string, tim
 }
 
 /**
+ * An absolute local time as its date and its time of day, apart (`["May 17, 2016", "10:05:56 AM"]`),
+ * for a narrow column that shows them on two lines. A malformed time is the text as it came, alone.
+ */
+export function formatDateAndTime(iso: string | number | Date, locale?: string): [string, string] {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return [String(iso), ''];
+  return [
+    new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(date),
+    new Intl.DateTimeFormat(locale, { timeStyle: 'medium' }).format(date),
+  ];
+}
+
+/**
  * A short label for a chart axis bucket starting at `ms`: a time of day, a date and time, or a date
  * with its year. Dates of day buckets are UTC days (the server's buckets), so they are shown in UTC.
  */
@@ -112,21 +125,6 @@ export function formatRelative(iso: string | number | Date, now: number, locale?
     value /= size;
   }
   return format.format(Math.round(value), 'year');
-}
-
-/**
- * {@link formatRelative} for a time within `beyondMs` of `now`, else the local date and time:
- * "12 years ago" tells nothing about an imported record, its date does.
- */
-export function formatWhen(
-  iso: string | number | Date,
-  now: number,
-  beyondMs: number,
-  locale?: string,
-): string {
-  const then = new Date(iso).getTime();
-  if (!Number.isNaN(then) && Math.abs(now - then) > beyondMs) return formatDateTime(iso, locale);
-  return formatRelative(iso, now, locale);
 }
 
 const regionNames = new Map<string, Intl.DisplayNames>();

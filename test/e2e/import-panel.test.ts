@@ -82,6 +82,16 @@ describe('import panel', () => {
     const table = page.locator('[data-testid="request-table"]');
     await expect.poll(() => table.innerText(), { timeout: 5_000 }).toContain('83.149.9.216');
     expect(await table.locator('tbody tr').count()).toBe(40);
+    // Imported rows show dates, not "11 years ago": on two lines, so every column still fits a
+    // 1,280 px window (on one line they took the user agent's room and more).
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      expect(await table.locator('time.absolute').first().innerText()).toMatch(/2015\n/);
+      const fits = await table.evaluate((t) => t.scrollWidth <= (t.parentElement?.clientWidth ?? 0));
+      expect(fits).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
   });
 
   it('offers detection over the imported hours, and its flags then show (imports raise none by themselves)', async () => {

@@ -287,6 +287,27 @@ describe('operator UI', () => {
     }
   });
 
+  it('keeps each page within a 390 px phone screen, its heading right under the navigation', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const view of ['flags', 'lists', 'import', 'ip/203.0.113.77']) {
+        await page.goto(`${app.addresses.adminUrl}/#/${view}`);
+        await page.locator('main h1').waitFor();
+        if (view.startsWith('ip/')) await page.getByTestId('ip-flags').locator('table').waitFor();
+        const layout = (await page.evaluate(`({
+          width: document.documentElement.scrollWidth,
+          gap:
+            document.querySelector('main h1').getBoundingClientRect().top -
+            document.querySelector('.side-nav').getBoundingClientRect().bottom,
+        })`)) as { width: number; gap: number };
+        expect(layout.width, view).toBeLessThanOrEqual(390);
+        expect(layout.gap, view).toBeLessThan(60);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
+  });
+
   it('blocks and unblocks selected IPs with one notice for all', async () => {
     const ips = ['198.18.5.1', '198.18.5.2', '198.18.5.3'];
     for (const ip of ips)

@@ -3,12 +3,12 @@ import {
   countryName,
   countTick,
   formatBytes,
+  formatDateAndTime,
   formatDateTime,
   formatDurationNs,
   formatNumber,
   formatPercent,
   formatRelative,
-  formatWhen,
 } from '../../renderer/src/format.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -31,13 +31,12 @@ describe('number formatting', () => {
 });
 
 describe('time formatting', () => {
-  it('gives an old time (an imported record) as a date, a recent one as relative', () => {
-    const week = 7 * 86_400_000;
-    expect(formatWhen(NOW - 3 * 60_000, NOW, week, 'en')).toBe('3 minutes ago');
-    expect(formatWhen('2015-05-17T10:05:03Z', NOW, week, 'en')).toBe(
-      formatDateTime('2015-05-17T10:05:03Z', 'en'),
-    );
-    expect(formatWhen('2015-05-17T10:05:03Z', NOW, week, 'en')).toContain('2015');
+  it('gives a date and its time of day apart (two lines of an imported record), together the date-time', () => {
+    const [date, time] = formatDateAndTime('2015-05-17T10:05:03Z', 'en');
+    expect(date).toContain('2015');
+    expect(time).not.toContain('2015');
+    expect(`${date}, ${time}`).toBe(formatDateTime('2015-05-17T10:05:03Z', 'en'));
+    expect(formatDateAndTime('not a time', 'en')).toEqual(['not a time', '']);
   });
 
   it('says how long ago, in the largest fitting unit', () => {

@@ -3,7 +3,7 @@
  * keeps every such element on the page current.
  */
 import { h } from '../dom.js';
-import { formatDateTime, formatRelative, formatWhen } from '../format.js';
+import { formatDateAndTime, formatDateTime, formatRelative } from '../format.js';
 
 const REFRESH_MS = 30_000;
 let ticking = false;
@@ -17,14 +17,18 @@ function refreshAll(): void {
 
 /**
  * A relative time for an ISO timestamp; the absolute local time is in its title. With `beyondMs`,
- * a time further from now than that shows as the absolute time instead (imported records).
+ * a time further from now than that shows as the absolute time instead (imported records): its date
+ * and its time of day in two spans (`when-date`, `when-time`) a narrow column can put on two lines.
  */
 export function timeAgo(iso: string, beyondMs?: number): HTMLTimeElement {
   if (beyondMs !== undefined && Math.abs(Date.now() - Date.parse(iso)) > beyondMs) {
+    const [date, time] = formatDateAndTime(iso);
     return h(
       'time',
-      { attrs: { datetime: iso, title: formatRelative(iso, Date.now()) } },
-      formatWhen(iso, Date.now(), beyondMs),
+      { class: 'absolute', attrs: { datetime: iso, title: formatRelative(iso, Date.now()) } },
+      h('span', { class: 'when-date' }, date),
+      ' ',
+      h('span', { class: 'when-time' }, time),
     );
   }
   if (!ticking) {

@@ -71,7 +71,7 @@ function flagsSection(detail: IpDetail): HTMLElement {
       ),
     );
   }
-  return element;
+  return h('div', { class: 'table-scroll' }, element);
 }
 
 function countriesSection(detail: IpDetail): HTMLElement {
@@ -107,7 +107,7 @@ function auditSection(detail: IpDetail): HTMLElement {
       ),
     );
   }
-  return element;
+  return h('div', { class: 'table-scroll' }, element);
 }
 
 function card(title: string, testid: string, ...children: (HTMLElement | null)[]): HTMLElement {
