@@ -32,6 +32,7 @@ export interface SettingsFormValues {
   sensitivePaths: string;
   adminPaths: string;
   loginPaths: string;
+  failedLoginStatuses: string;
   flagTtl: string;
   autoBlockReasons: string;
   autoBlockFor: string;
@@ -77,6 +78,7 @@ export function toFormValues(settings: Settings): SettingsFormValues {
     sensitivePaths: d.sensitivePaths.join('\n'),
     adminPaths: d.adminPaths.join('\n'),
     loginPaths: d.loginPaths.join('\n'),
+    failedLoginStatuses: d.failedLoginStatuses.join(', '),
     flagTtl: formatDuration(d.flagTtl),
     autoBlockReasons: String(d.autoBlockReasons),
     autoBlockFor: formatDuration(d.autoBlockFor),
@@ -100,6 +102,19 @@ function wholeNumber(text: string, field: string, min: number): number | FieldEr
     return { field, message: `${field}: expected a whole number ≥ ${min}, got ${JSON.stringify(text)}` };
   }
   return value;
+}
+
+/** HTTP statuses (100–599) separated by commas or spaces; at least one. */
+function statuses(text: string, field: string): number[] | FieldError {
+  const items = parseList(text);
+  const bad = items.find((item) => !/^[1-5]\d\d$/.test(item));
+  if (items.length === 0 || bad !== undefined) {
+    return {
+      field,
+      message: `${field}: expected HTTP statuses like 401, 403, got ${JSON.stringify(bad ?? text)}`,
+    };
+  }
+  return items.map(Number);
 }
 
 function duration(text: string, field: string): string | FieldError {
@@ -166,6 +181,8 @@ export function fromFormValues(values: SettingsFormValues, base: Settings): Sett
   if (isError(retention)) return retention;
   const autoBlockReasons = wholeNumber(values.autoBlockReasons, 'detection.autoBlockReasons', 1);
   if (isError(autoBlockReasons)) return autoBlockReasons;
+  const failedLoginStatuses = statuses(values.failedLoginStatuses, 'detection.failedLoginStatuses');
+  if (isError(failedLoginStatuses)) return failedLoginStatuses;
   const rateLimits: RateLimitRule[] = [];
   for (const [i, row] of values.rateLimits.entries()) {
     const rule = rateLimitRule(row, i);
@@ -180,6 +197,7 @@ export function fromFormValues(values: SettingsFormValues, base: Settings): Sett
       sensitivePaths: parseLines(values.sensitivePaths),
       adminPaths: parseLines(values.adminPaths),
       loginPaths: parseLines(values.loginPaths),
+      failedLoginStatuses,
       flagTtl,
       autoBlockReasons,
       autoBlockFor,

@@ -186,6 +186,8 @@ export interface Settings {
     sensitivePaths: string[];
     adminPaths: string[];
     loginPaths: string[];
+    /** Upstream statuses that make an answer on a login path a failed login (default 401, 403). */
+    failedLoginStatuses: number[];
     flagTtl: number | string;
     autoBlockReasons: number;
     autoBlockFor: number | string;

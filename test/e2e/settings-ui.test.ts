@@ -137,6 +137,31 @@ describe('settings: save', () => {
     );
   });
 
+  it('saves the failed-login statuses of a site that answers a wrong password with 200', async () => {
+    await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
+    await page.goto(`${app.addresses.adminUrl}/#/settings`);
+    const statuses = page.getByLabel('Failed-login statuses');
+    expect(await statuses.inputValue()).toBe('401, 403');
+    await statuses.fill('200');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Saved — applied without restart.');
+    expect(app.appliance.parts.state.data.settings).toMatchObject({
+      detection: { failedLoginStatuses: [200] },
+    });
+    await statuses.fill('401, 4O3');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toContain('detection.failedLoginStatuses: expected HTTP statuses like 401, 403, got "4O3"');
+    await statuses.fill('401, 403');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('settings-message').innerText())
+      .toBe('Saved — applied without restart.');
+  });
+
   it('asks before leaving with unsaved changes, and a failed save takes back the earlier "Saved"', async () => {
     await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
     await page.goto(`${app.addresses.adminUrl}/#/settings`);

@@ -47,6 +47,7 @@ describe('settings form', () => {
     expect(values.flagTtl).toBe('7d');
     expect(values.retention).toBe('90d');
     expect(values.sensitivePaths).toBe('/admin/**\n/login');
+    expect(values.failedLoginStatuses).toBe('401, 403');
     expect(values.rateLimits[0]).toMatchObject({
       paths: '/login\n/api/login/',
       anonPeriod: '1m',
@@ -74,6 +75,7 @@ describe('settings form', () => {
     const values = toFormValues(settings);
     values.thresholds.failed_logins = '20';
     values.loginPaths = '/login\n\n  /signin  \n';
+    values.failedLoginStatuses = '200,  302';
     values.rateLimits.push({
       name: 'api',
       paths: '/api/**',
@@ -87,6 +89,7 @@ describe('settings form', () => {
     if (isFieldError(next)) throw new Error(next.message);
     expect(next.detection.thresholds.failed_logins).toBe(20);
     expect(next.detection.loginPaths).toEqual(['/login', '/signin']);
+    expect(next.detection.failedLoginStatuses).toEqual([200, 302]);
     expect(next.rateLimits[1]).toEqual({
       name: 'api',
       paths: ['/api/**'],
@@ -105,6 +108,13 @@ describe('settings form', () => {
     values2.retention = 'forever';
     const bad2 = fromFormValues(values2, settings);
     expect(isFieldError(bad2) && bad2.message).toMatch(/detection\.retention: expected a duration/);
+
+    for (const text of ['', '401, 4O3', '99', '600']) {
+      const values4 = toFormValues(settings);
+      values4.failedLoginStatuses = text;
+      const bad4 = fromFormValues(values4, settings);
+      expect(isFieldError(bad4) && bad4.field, text).toBe('detection.failedLoginStatuses');
+    }
 
     const values3 = toFormValues(settings);
     if (values3.rateLimits[0]) values3.rateLimits[0].anonMax = '0';

@@ -94,6 +94,7 @@ export const settingsView: View = (root, ctx) => {
       adminPaths: textarea(v.adminPaths, 'detection.adminPaths'),
       loginPaths: textarea(v.loginPaths, 'detection.loginPaths'),
     };
+    const failedLoginStatuses = input(v.failedLoginStatuses, 'detection.failedLoginStatuses');
     const durations = {
       flagTtl: input(v.flagTtl, 'detection.flagTtl'),
       autoBlockReasons: input(v.autoBlockReasons, 'detection.autoBlockReasons', { inputmode: 'numeric' }),
@@ -139,7 +140,16 @@ export const settingsView: View = (root, ctx) => {
           { class: 'field-grid' },
           field('Sensitive paths', paths.sensitivePaths),
           field('Admin paths', paths.adminPaths),
-          field('Login paths', paths.loginPaths, 'a 401/403 here counts as a failed login'),
+          field(
+            'Login paths',
+            paths.loginPaths,
+            'an answer with a failed-login status counts as a failed login',
+          ),
+          field(
+            'Failed-login statuses',
+            failedLoginStatuses,
+            'what your site answers a wrong password with, e.g. 401, 403 (a site that answers 200 or 302 needs that status here)',
+          ),
         ),
       ),
       fieldset(
@@ -187,6 +197,7 @@ export const settingsView: View = (root, ctx) => {
       sensitivePaths: paths.sensitivePaths.value,
       adminPaths: paths.adminPaths.value,
       loginPaths: paths.loginPaths.value,
+      failedLoginStatuses: failedLoginStatuses.value,
       flagTtl: durations.flagTtl.value,
       autoBlockReasons: durations.autoBlockReasons.value,
       autoBlockFor: durations.autoBlockFor.value,
