@@ -18,6 +18,12 @@ beforeAll(async () => {
 
 afterAll(() => ui?.close());
 
+/** Presses Save and waits until the form's message line says `expected` (text, or a matcher). */
+async function saveSays(expected: unknown): Promise<void> {
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect.poll(() => page.getByTestId('settings-message').innerText()).toEqual(expected);
+}
+
 describe('settings: save', () => {
   it('saves only the fields changed in the form, keeping a change made elsewhere since the page loaded', async () => {
     await page.goto(`${app.addresses.adminUrl}/#/dashboard`);
@@ -32,25 +38,16 @@ describe('settings: save', () => {
     });
     expect(elsewhere.status).toBe(200);
     await highVolume.fill('80');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart. The form also shows changes made elsewhere.');
+    await saveSays('Saved — applied without restart. The form also shows changes made elsewhere.');
     expect(app.appliance.parts.state.data.settings).toMatchObject({
       detection: { thresholds: { high_volume: 80, brute_force: 250 }, flagTtl: 3 * 86_400_000 },
     });
     // The form now shows the settings in force, the other tab's change included.
     expect(await page.locator('[data-field="detection.thresholds.brute_force"]').inputValue()).toBe('250');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Nothing to save: no field was changed.');
+    await saveSays('Nothing to save: no field was changed.');
     // A save with nothing else changed meanwhile keeps the form as it is.
     await highVolume.fill('90');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart.');
+    await saveSays('Saved — applied without restart.');
     expect(app.appliance.parts.state.data.settings).toMatchObject({
       detection: { thresholds: { high_volume: 90 } },
     });
@@ -124,10 +121,7 @@ describe('settings: save', () => {
     const paths = page.getByRole('textbox', { name: 'Rule 1 paths' });
     expect(await paths.inputValue()).toBe('/search,advanced\n/my page/**');
     await page.locator('[data-field="detection.thresholds.admin_access"]').fill('4');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart.');
+    await saveSays('Saved — applied without restart.');
     expect(app.appliance.parts.state.data.settings).toMatchObject({
       detection: { thresholds: { admin_access: 4 } },
       rateLimits: [expect.objectContaining({ name: 'search', paths: rule.paths })],
@@ -143,23 +137,18 @@ describe('settings: save', () => {
     const statuses = page.getByLabel('Failed-login statuses');
     expect(await statuses.inputValue()).toBe('401, 403');
     await statuses.fill('200');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart.');
+    await saveSays('Saved — applied without restart.');
     expect(app.appliance.parts.state.data.settings).toMatchObject({
       detection: { failedLoginStatuses: [200] },
     });
     await statuses.fill('401, 4O3');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toContain('detection.failedLoginStatuses: expected HTTP statuses like 401, 403, got "4O3"');
+    await saveSays(
+      expect.stringContaining(
+        'detection.failedLoginStatuses: expected HTTP statuses like 401, 403, got "4O3"',
+      ),
+    );
     await statuses.fill('401, 403');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart.');
+    await saveSays('Saved — applied without restart.');
   });
 
   it('asks before leaving with unsaved changes, and a failed save takes back the earlier "Saved"', async () => {
@@ -193,10 +182,7 @@ describe('settings: save', () => {
     expect(await highVolume.inputValue()).toBe('77');
 
     // Saved once, then the next save fails: the failure is what stays on screen.
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect
-      .poll(() => page.getByTestId('settings-message').innerText())
-      .toBe('Saved — applied without restart.');
+    await saveSays('Saved — applied without restart.');
     expect(await unsavedBadge.isVisible()).toBe(false);
     await expect
       .poll(() => page.getByTestId('toast').allInnerTexts())
