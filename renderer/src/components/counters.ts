@@ -16,14 +16,15 @@ const COUNTERS: readonly { name: CounterName; testid: string; label: string; ton
     {
       name: 'flaggedIps',
       testid: 'counter-flagged-ips',
-      label: 'Flagged IPs',
+      // These two are the state now, whatever range the others count (a custom range in 2015, say).
+      label: 'Flagged IPs now',
       tone: 'warning',
       href: '#/flags',
     },
     {
       name: 'activeBlocks',
       testid: 'counter-active-blocks',
-      label: 'Active blocks',
+      label: 'Active blocks now',
       tone: 'neutral',
       href: '#/lists',
     },
