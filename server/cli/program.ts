@@ -7,6 +7,7 @@ import { registerExportCommand } from './export-command.js';
 import { registerImportCommand } from './import-command.js';
 import { registerMonitorCommand } from './monitor-command.js';
 import { registerStartCommand } from './start-command.js';
+import { registerStatusCommand } from './status-command.js';
 import { registerUiCommand } from './ui-command.js';
 
 /** Builds the `ipwarden` command line (commander). Each command validates its own input. */
@@ -29,5 +30,6 @@ export function buildProgram(cli: CliContext): Command {
   registerMonitorCommand(program, cli);
   registerBacktestCommand(program, cli);
   registerUiCommand(program, cli);
+  registerStatusCommand(program, cli);
   return program;
 }

@@ -277,6 +277,45 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
       await app.stop();
     }
   });
+
+  it('status says where the running ipwarden listens, and that none runs once it stopped', async () => {
+    const app = await startTestAppliance({}, dir);
+    try {
+      const status = await run('status');
+      expect(status.error).toBeUndefined();
+      expect(status.out.split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^ipwarden \\S+ is running on ${dir}: ok$`)),
+        `proxy  ${app.addresses.proxyUrl.replace(/\/$/, '')}`,
+        `admin  ${app.addresses.adminUrl} (the sign-in link: ipwarden ui)`,
+        '',
+      ]);
+      const json = JSON.parse((await run('status', '--json')).out) as Record<string, unknown>;
+      expect(json).toMatchObject({
+        running: true,
+        status: 'ok',
+        adminUrl: app.addresses.adminUrl,
+        problems: [],
+      });
+    } finally {
+      await app.stop();
+    }
+    const stopped = await run('status', '--json');
+    expect(stopped.error?.message).toBe(`ipwarden is not running on ${dir}`);
+    expect(JSON.parse(stopped.out)).toEqual({ running: false, dataDir: dir });
+  });
+
+  it('status prints the problems the running ipwarden reports, and fails', async () => {
+    await writeFile(path.join(dir, 'state.json.corrupt-2026-12-01T10-00-00-000Z'), 'not json');
+    const app = await startTestAppliance({}, dir);
+    try {
+      const status = await run('status');
+      expect(status.out).toMatch(/: degraded\n/);
+      expect(status.out).toContain('problem: a corrupt state file is kept aside at');
+      expect(status.error?.message).toBe('ipwarden reports a problem (above)');
+    } finally {
+      await app.stop();
+    }
+  });
 });
 
 describe('ipwarden start', () => {
