@@ -90,9 +90,9 @@ export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): P
 
 /**
  * Closes a running appliance's parts in order: the proxy and admin server (in-flight exchanges
- * finish), detection, the request log, the cluster link, the state's last writes, the counters store, the
- * demo site. Records
- * the request log could not write are said at ERROR and fail the close, after the rest has closed.
+ * finish), detection, the request log, the cluster link, the state's last writes, the counters
+ * store, the demo site. Records the request log could not write are said at ERROR and fail the
+ * close, after the rest has closed.
  * @throws RequestLogWriteError naming the records lost.
  */
 export async function closeParts(
