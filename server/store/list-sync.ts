@@ -15,13 +15,18 @@ const TOMBSTONE_TTL_MS = 30 * 86_400_000;
 /**
  * Writes a record unless Redis holds one at least as new, and publishes it in the same step, so
  * the hash and the messages agree on the order of changes (last writer by `at` wins; a tie keeps
- * what is there). KEYS[1] hash; ARGV: target, record JSON, record at, channel, message.
+ * what is there, unless this instance wrote it: its changes to a target are written in the order
+ * they were made, so a block and its unblock in the same millisecond keep that order).
+ * KEYS[1] hash; ARGV: target, record JSON, record at, channel, message, record by.
  */
 const PUT_IF_NEWER = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  if ok and tonumber(decoded.at) and tonumber(decoded.at) >= tonumber(ARGV[3]) then return 0 end
+  if ok and tonumber(decoded.at) then
+    local at, new = tonumber(decoded.at), tonumber(ARGV[3])
+    if at > new or (at == new and decoded.by ~= ARGV[6]) then return 0 end
+  end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[4], ARGV[5])
@@ -40,6 +45,7 @@ interface ListScripts {
     at: number,
     channel: string,
     message: string,
+    by: string,
   ): Promise<number>;
   ipwardenListPrune(hash: string, target: string, record: string): Promise<number>;
 }
@@ -174,8 +180,15 @@ export class ListSync {
     const message = cluster.message('lists', { list, target, record });
     const json = JSON.stringify(record);
     return (
-      (await this.#scripts.ipwardenListPut(HASH[list], target, json, record.at, cluster.channel, message)) ===
-      1
+      (await this.#scripts.ipwardenListPut(
+        HASH[list],
+        target,
+        json,
+        record.at,
+        cluster.channel,
+        message,
+        record.by,
+      )) === 1
     );
   }
 

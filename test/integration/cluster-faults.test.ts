@@ -59,15 +59,17 @@ interface Instance {
 /**
  * An instance's state, lists, cluster link and list sync; `onConnect` runs during each resync. With
  * `dataDir`, it starts on that instance's files (a restart), which its first start removes at the end.
+ * `now` is the lists' clock: the time each change is stamped with.
  */
 async function instance(
   prefix: string,
   onConnect?: () => Promise<void>,
   dataDir?: string,
+  now: () => number = Date.now,
 ): Promise<Instance> {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'ipwarden-cluster-faults-')));
   const state = await openStateStore({ dataDir: dir });
-  const lists = new AccessLists(state);
+  const lists = new AccessLists(state, now);
   const counters = createCounters({ url: redis.url, prefix });
   const logger = createLogger('silent');
   const cluster = createCluster({ counters, prefix, shared: true, failure: 'open', logger });
@@ -89,6 +91,34 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('changes made in the same millisecond', () => {
+  it('keeps a block and its unblock in their order, in Redis and on the other instance', async () => {
+    const prefix = `faults${++suite}:`;
+    const frozen = Date.now(); // a fast disk: both changes stamped with one millisecond
+    const a = await instance(prefix, undefined, undefined, () => frozen);
+    const b = await instance(prefix);
+    await Promise.all([a.cluster.start(5_000), b.cluster.start(5_000)]);
+    const target = '203.0.113.60';
+    await a.lists.block({ target, actor: 'user:op' });
+    await until(async () => (await admin.hkeys(`${prefix}lists:blocklist`)).includes(target), 2_000);
+    await until(() => b.lists.decide(target).kind === 'blocked', 2_000);
+    await a.lists.unblock(target, 'user:op');
+    // A later change, to another target, reaches b after the unblock (one writer, in order).
+    await a.lists.block({ target: '203.0.113.61', actor: 'user:op' });
+    await until(() => b.lists.decide('203.0.113.61').kind === 'blocked', 2_000);
+    expect(JSON.parse((await admin.hget(`${prefix}lists:blocklist`, target)) ?? 'null')).toMatchObject({
+      at: frozen,
+      entry: null,
+    });
+    expect(a.lists.decide(target).kind).toBe('none');
+    expect(b.lists.decide(target).kind).toBe('none');
+    expect(a.state.data.audit.filter((e) => e.target === target).map((e) => e.action)).toEqual([
+      'block',
+      'unblock',
+    ]);
+  });
+});
 
 describe('an instance on a Redis that misbehaves while connected', () => {
   it('shares a block that Redis refused (out of memory) once Redis takes writes again, without a reconnect', async () => {
