@@ -18,7 +18,8 @@ export class PathPatternError extends Error {
 const MAX_PATTERN_LENGTH = 512;
 
 /**
- * Compiles a path pattern. A trailing slash is ignored on both sides (`/login/` ≡ `/login`).
+ * Compiles a path pattern. A trailing slash is ignored on both sides (`/login/` ≡ `/login`), and so
+ * is letter case: the pattern is matched in lower case against a path {@link normalisePath} made.
  * @throws PathPatternError when the pattern is not an absolute path or exceeds 512 characters.
  */
 export function compilePathPattern(source: string): PathPattern {
@@ -27,7 +28,7 @@ export function compilePathPattern(source: string): PathPattern {
       `path pattern must start with "/" and be at most ${MAX_PATTERN_LENGTH} characters: ${JSON.stringify(source)}`,
     );
   }
-  const pattern = trimSlash(source);
+  const pattern = trimSlash(source.toLowerCase());
   if (!pattern.includes('*')) {
     return { source, matches: (path) => trimSlash(path) === pattern };
   }
@@ -50,18 +51,22 @@ export function compilePathPattern(source: string): PathPattern {
 }
 
 /**
- * Normalises a request path for rule matching so that `//login`, `/./login`, `/a/../login` and
- * `/%6Cogin` all match `/login`: percent-decoding of unreserved characters, dot-segment removal
- * (RFC 3986 §5.2.4), duplicate slashes collapsed.
+ * Normalises a request path for rule matching so that `//login`, `/./login`, `/a/../login`,
+ * `/%6Cogin` and `/LOGIN` all match `/login`: percent-decoding of unreserved characters, dot-segment
+ * removal (RFC 3986 §5.2.4), duplicate slashes collapsed, lower case. Letter case is ignored because
+ * many servers ignore it (IIS, a case-insensitive file system, routers told to): there `/Login`
+ * reaches the login page, and must not escape its rate limit or the failed-login count. On a site
+ * that minds case, `/LOGIN` is a 404 whose counting costs nothing.
  */
 export function normalisePath(raw: string): string {
   let path = raw;
   if (path.includes('%')) {
     path = path.replace(/%([0-9A-Fa-f]{2})/g, (whole, hex: string) => {
       const c = String.fromCharCode(Number.parseInt(hex, 16));
-      return /[A-Za-z0-9\-._~]/.test(c) ? c : whole.toUpperCase();
+      return /[A-Za-z0-9\-._~]/.test(c) ? c : whole;
     });
   }
+  path = path.toLowerCase(); // after decoding: `/%4Cogin` is `/Login`, then `/login`
   if (!path.includes('//') && !path.includes('/.')) return path;
   const out: string[] = [];
   for (const segment of path.split('/')) {

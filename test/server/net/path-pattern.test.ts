@@ -111,6 +111,14 @@ describe('compilePathPattern: refused patterns', () => {
   });
 });
 
+describe('letter case', () => {
+  it('is ignored on both sides: a pattern typed in capitals matches a normalised path', () => {
+    expect(matches('/Admin/**', normalisePath('/ADMIN/users'))).toBe(true);
+    expect(matches('/WP-LOGIN.PHP', normalisePath('/wp-login.php'))).toBe(true);
+    expect(compilePathPattern('/Admin/**').source).toBe('/Admin/**'); // shown as typed
+  });
+});
+
 describe('normalisePath', () => {
   it.each([
     ['/login', '/login'],
@@ -127,14 +135,17 @@ describe('normalisePath', () => {
     ['/api/login/', '/api/login/'],
     ['/', '/'],
     ['//', '/'],
+    ['/LOGIN', '/login'],
+    ['/Wp-Admin/../Login', '/login'],
+    ['/%4Cogin', '/login'],
   ])('%s → %s', (raw, normalised) => {
     expect(normalisePath(raw)).toBe(normalised);
   });
 
-  it('leaves reserved characters encoded (uppercased), so an encoded slash is not a separator', () => {
-    expect(normalisePath('/a%2Fb')).toBe('/a%2Fb');
-    expect(normalisePath('/a%2fb')).toBe('/a%2Fb');
-    expect(normalisePath('/login%2F..')).toBe('/login%2F..');
+  it('leaves reserved characters encoded (in lower case, as the rest), so an encoded slash is not a separator', () => {
+    expect(normalisePath('/a%2Fb')).toBe('/a%2fb');
+    expect(normalisePath('/a%2fb')).toBe('/a%2fb');
+    expect(normalisePath('/login%2F..')).toBe('/login%2f..');
     expect(normalisePath('/%25')).toBe('/%25');
     expect(normalisePath('/a%20b')).toBe('/a%20b');
   });
@@ -149,7 +160,7 @@ describe('normalisePath', () => {
 
   it('makes every spelling of /login match a /login rule', () => {
     const rule = compilePathPattern('/login');
-    for (const raw of ['//login', '/./login', '/x/../login', '/%6Cogin', '/login/', '/%2E/login']) {
+    for (const raw of ['//login', '/./login', '/x/../login', '/%6Cogin', '/login/', '/%2E/login', '/Login']) {
       expect(rule.matches(normalisePath(raw)), raw).toBe(true);
     }
   });
