@@ -90,8 +90,8 @@ export function setupProxy(config: Config, logger: Logger, parts: ProxyParts): P
 
 /**
  * Closes a running appliance's parts in order: the proxy and admin server (in-flight exchanges
- * finish), detection, the request log, the cluster link, the state's last writes, the counters
- * store, the demo site. Records the request log could not write are said at ERROR and fail the
+ * finish), detection, the request log, the cluster link, the state (its last writes, then no more),
+ * the counters store, the demo site. Records the request log could not write are said at ERROR and fail the
  * close, after the rest has closed.
  * @throws RequestLogWriteError naming the records lost.
  */
@@ -117,9 +117,13 @@ export async function closeParts(
     },
   );
   await parts.cluster.close();
-  // Nothing makes changes any more; the last ones (a peer's flag, a list sync) reach the disk
-  // before the caller releases the data-dir lock.
-  await parts.state.settled();
+  // A peer's flag refresh that came after detection closed waits on a timer: write it now.
+  await parts.detection.flags.close().catch((err: Error) => {
+    logger.error({ 'error.message': err.message }, 'flag refreshes not written at shutdown');
+  });
+  // The last changes reach the disk, and any later one is refused, before the caller releases the
+  // data-dir lock: the next instance on this data dir owns the file from then on.
+  await parts.state.close();
   await parts.counters.quit().catch((err: Error) => {
     // Redis unreachable: stop reconnecting instead.
     parts.counters.disconnect();

@@ -104,16 +104,12 @@ function wholeNumber(text: string, field: string, min: number): number | FieldEr
   return value;
 }
 
-/** HTTP statuses (100–599) separated by commas or spaces; at least one. */
+/** HTTP statuses (100–599) separated by commas or spaces; none is an empty list, as the server allows. */
 function statuses(text: string, field: string): number[] | FieldError {
   const items = parseList(text);
   const bad = items.find((item) => !/^[1-5]\d\d$/.test(item));
-  if (items.length === 0 || bad !== undefined) {
-    return {
-      field,
-      message: `${field}: expected HTTP statuses like 401, 403, got ${JSON.stringify(bad ?? text)}`,
-    };
-  }
+  if (bad !== undefined)
+    return { field, message: `${field}: expected HTTP statuses like 401, 403, got ${JSON.stringify(bad)}` };
   return items.map(Number);
 }
 

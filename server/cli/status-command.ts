@@ -21,10 +21,23 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
     .description(
       'say whether ipwarden is running on the data dir, where it listens, and any problem it reports',
     )
-    .option('--json', 'print { running, dataDir, status, version, proxyUrl, adminUrl, problems } as JSON')
+    .option(
+      '--json',
+      'print { running, responding, dataDir, status, version, proxyUrl, adminUrl, problems } as JSON',
+    )
     .action(async (opts: { json?: boolean }) => {
       const config = resolveConfig(cli, program);
-      const client = await connectToRunningAppliance(config.dataDir);
+      let client: Awaited<ReturnType<typeof connectToRunningAppliance>>;
+      try {
+        client = await connectToRunningAppliance(config.dataDir);
+      } catch (err) {
+        // Its process runs but its admin API does not answer: the case a monitoring check is for.
+        if (opts.json && err instanceof CliError) {
+          const hung = { running: true, responding: false, dataDir: config.dataDir, problems: [err.message] };
+          cli.out(`${JSON.stringify(hung, null, 2)}\n`);
+        }
+        throw err;
+      }
       if (!client) {
         if (opts.json) cli.out(`${JSON.stringify({ running: false, dataDir: config.dataDir }, null, 2)}\n`);
         throw new CliError(`ipwarden is not running on ${config.dataDir}`);
@@ -32,7 +45,14 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
       const health = await client.json<Health>('GET', '/api/health');
       if (opts.json) {
         const { status, version, proxyUrl, problems } = health;
-        const running = { running: true, dataDir: config.dataDir, status, version, proxyUrl };
+        const running = {
+          running: true,
+          responding: true,
+          dataDir: config.dataDir,
+          status,
+          version,
+          proxyUrl,
+        };
         cli.out(`${JSON.stringify({ ...running, adminUrl: client.adminUrl, problems }, null, 2)}\n`);
       } else {
         cli.out(

@@ -46,4 +46,5 @@ export {
   type CorruptStateReport,
   openStateStore,
   type StateStore,
+  StateStoreClosedError,
 } from './state-store.js';

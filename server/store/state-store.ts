@@ -45,6 +45,18 @@ export interface StateStore {
    * is released. Never rejects: a failed write is reported to the change's own caller.
    */
   settled(): Promise<void>;
+  /**
+   * Waits for {@link settled}, then refuses every later change (`update` rejects with
+   * StateStoreClosedError, writing nothing). A stop closes the store before it releases the data-dir
+   * lock, so a late change (a peer's message answered after the stop began, a timer) can never
+   * overwrite the file of the instance that starts next on the same data dir.
+   */
+  close(): Promise<void>;
+}
+
+/** What `update` rejects with once the store is closed. */
+export class StateStoreClosedError extends Error {
+  override readonly name = 'StateStoreClosedError';
 }
 
 /**
@@ -175,6 +187,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   // and written once (an attack that raises a thousand flags must not mean a thousand rewrites).
   let waiting: PendingChange[] = [];
   let committing: Promise<void> | null = null;
+  let closed = false;
   /** Writes one batch of changes; settles each change's promise. Never rejects. */
   const writeBatch = async (batch: readonly PendingChange[]): Promise<void> => {
     const { draft, applied } = applyBatch(db.data, batch);
@@ -205,6 +218,11 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     committing = null;
   };
 
+  const settled = async (): Promise<void> => {
+    // A change made while the last batch is written joins the same commit loop.
+    while (committing) await committing;
+  };
+
   return {
     get data() {
       return db.data;
@@ -214,14 +232,16 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       return corruption;
     },
     update<R>(change: (state: State) => R): Promise<R> {
+      if (closed) return Promise.reject(new StateStoreClosedError(`${file} is closed: ipwarden is stopping`));
       return new Promise<R>((resolve, reject) => {
         waiting.push({ change, resolve: resolve as (value: unknown) => void, reject });
         committing ??= commit();
       });
     },
-    async settled(): Promise<void> {
-      // A change made while the last batch is written joins the same commit loop.
-      while (committing) await committing;
+    settled,
+    close(): Promise<void> {
+      closed = true;
+      return settled();
     },
   };
 }

@@ -99,6 +99,7 @@ function memoryStore(targets: string[]): StateStore {
     corruption: null,
     update: async (change) => change(data),
     settled: async () => {},
+    close: async () => {},
   };
 }
 

@@ -78,7 +78,7 @@ async function instance(
   cleanups.push(async () => {
     await cluster.close();
     counters.disconnect();
-    await state.settled(); // a write still in flight would put its temp file back into the directory
+    await state.close(); // a write still in flight would put its temp file back into the directory
     if (dataDir === undefined) await rm(dir, { recursive: true, force: true });
   });
   return { dir, state, lists, cluster, counters };

@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAppliance } from '../helpers/appliance.js';
@@ -28,6 +28,41 @@ describe('one appliance per data dir', () => {
     const next = await startTestAppliance({}, dir);
     expect(next.appliance.parts.state.data.blocks).toHaveLength(1);
     await next.stop();
+  });
+
+  it('writes a peer refresh that came during the stop before it gives the data dir up, and nothing after', async () => {
+    const first = await startTestAppliance({}, dir);
+    const { detection, requestLog, state } = first.appliance.parts;
+    const seen = new Date().toISOString();
+    const flag = {
+      ip: '198.51.100.30',
+      reason: 'high_volume' as const,
+      details: {},
+      request_count: 101,
+      first_seen: seen,
+      last_seen: seen,
+      is_active: true,
+    };
+    await detection.flags.raise(
+      { ip: flag.ip, reason: flag.reason, count: 101, details: {}, seenAt: Date.now() },
+      'test',
+    );
+    // A peer's refresh lands after detection closed (while the request log flushes): it waits on a timer.
+    const close = requestLog.close.bind(requestLog);
+    requestLog.close = async () => {
+      await detection.flags.applyRemote(
+        'refresh',
+        { ...flag, request_count: 999 },
+        { from: 'peer-1', actor: 'rule:high_volume', action: 'refresh' },
+      );
+      return close();
+    };
+    await first.stop();
+    const onDisk = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as {
+      flags: { request_count: number }[];
+    };
+    expect(onDisk.flags.map((f) => f.request_count)).toEqual([999]);
+    await expect(state.update(() => undefined)).rejects.toThrow('is closed: ipwarden is stopping');
   });
 
   it('gives the data dir up when its stop fails part-way, so the desktop app can start again', async () => {

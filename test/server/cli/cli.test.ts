@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushRecords, startTestAppliance } from '../../helpers/appliance.js';
 import { runCli } from '../../helpers/cli.js';
+import { freePort } from '../../helpers/free-port.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -292,6 +293,7 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
       const json = JSON.parse((await run('status', '--json')).out) as Record<string, unknown>;
       expect(json).toMatchObject({
         running: true,
+        responding: true,
         status: 'ok',
         adminUrl: app.addresses.adminUrl,
         problems: [],
@@ -302,6 +304,16 @@ describe('ipwarden CLI while the appliance runs (goes through the admin API)', (
     const stopped = await run('status', '--json');
     expect(stopped.error?.message).toBe(`ipwarden is not running on ${dir}`);
     expect(JSON.parse(stopped.out)).toEqual({ running: false, dataDir: dir });
+  });
+
+  it('status --json says so when the process runs but its admin API does not answer', async () => {
+    // This process stands for a hung ipwarden: alive, with nothing listening at its admin address.
+    const adminUrl = `http://127.0.0.1:${await freePort()}`;
+    await writeFile(path.join(dir, 'admin.json'), JSON.stringify({ pid: process.pid, adminUrl }));
+    await writeFile(path.join(dir, 'admin-token'), 'x'.repeat(43));
+    const status = await run('status', '--json');
+    expect(JSON.parse(status.out)).toMatchObject({ running: true, responding: false, dataDir: dir });
+    expect(status.error?.message).toContain(`its admin API at ${adminUrl} does not answer`);
   });
 
   it('status prints the problems the running ipwarden reports, and fails', async () => {

@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyState, stateSchema } from '../../../server/store/state-schema.js';
-import { openStateStore } from '../../../server/store/state-store.js';
+import { openStateStore, StateStoreClosedError } from '../../../server/store/state-store.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dataDir: string;
@@ -226,6 +226,19 @@ describe('StateStore.update', () => {
       '10.0.0.5',
     ]);
     expect((await readdir(dataDir)).sort()).toEqual(['state.json']);
+  });
+
+  it('closes after the changes waiting, then refuses every later one and writes nothing', async () => {
+    const store = await open();
+    const waiting = store.update((s) => void s.blocks.push(block('10.0.0.6')));
+    await store.close();
+    await waiting;
+    const before = await readFile(stateFile(), 'utf8');
+    await expect(store.update((s) => void s.blocks.push(block('10.0.0.7')))).rejects.toThrow(
+      StateStoreClosedError,
+    );
+    expect(await readFile(stateFile(), 'utf8')).toBe(before);
+    expect(store.data.blocks.map((b) => b.target)).toEqual(['10.0.0.6']);
   });
 
   it('refuses to write a state it could not read back, so one bad entry cannot wipe the file at the next start', async () => {
