@@ -128,6 +128,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       cluster,
       logger,
       now,
+      ipv6Prefix: config.rateLimitIpv6Prefix,
     });
     demo = config.upstream ? undefined : await startDemoSite(config.sessionCookie);
     const upstream = config.upstream ? new URL(config.upstream) : (demo as DemoSite).url;

@@ -94,6 +94,7 @@ async function runLocally(
     requestLog,
     counters,
     logger: createLogger(json ? 'silent' : 'warn'),
+    ipv6Prefix: config.rateLimitIpv6Prefix,
   });
   const runs: JobRun[] = [];
   try {
@@ -130,9 +131,11 @@ function describeRun(run: JobRun): string {
     }
   }
   for (const key of ['autoBlocked', 'blocked'] as const) {
-    const blocked = (s[key] ?? []) as { ip: string; reasons: string[] }[];
-    for (const b of blocked)
-      lines.push(`  ${run.dryRun ? 'would block' : 'blocked'} ${b.ip}: ${b.reasons.join(', ')}`);
+    const blocked = (s[key] ?? []) as { ip: string; target?: string; reasons: string[] }[];
+    for (const b of blocked) {
+      const what = b.target === undefined || b.target === b.ip ? b.ip : `${b.target} (flagged: ${b.ip})`;
+      lines.push(`  ${run.dryRun ? 'would block' : 'blocked'} ${what}: ${b.reasons.join(', ')}`);
+    }
   }
   const deactivated = (s.deactivated ?? []) as { ip: string; reason: string }[];
   if ('deactivated' in s)

@@ -46,7 +46,7 @@ export function registerStartCommand(program: Command, cli: CliContext): void {
     )
     .option(
       '--rate-limit-ipv6-prefix <bits>',
-      'IPv6 clients share a rate-limit budget per network of this size, 32-128 (default 64)',
+      'IPv6 clients share a rate-limit budget per network of this size, and an auto-block covers it, 32-128 (default 64)',
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (opts: Record<string, unknown>) => {

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { type Cidr, cidrContains, parseCidr, tryParseAddress } from '../net/index.js';
+import { type Cidr, cidrContains, parseCidr, rateLimitSubject, tryParseAddress } from '../net/index.js';
 import type { AccessLists, AuditEntry } from '../store/index.js';
 import type { FlagStore } from './flag-store.js';
 
@@ -17,12 +17,31 @@ export interface AutoBlockOptions {
   durationMs: number;
   /** Flag lifetime (ms; seed default 7 days): a flag last seen longer ago than this counts for nothing. */
   flagTtlMs: number;
+  /**
+   * An IPv6 client is blocked as its network of this many bits, as rate limits count it
+   * (`--rate-limit-ipv6-prefix`, default 64; 128: the address alone). See {@link autoBlockTarget}.
+   */
+  ipv6Prefix?: number;
 }
 
 /** A block auto-block made, or would make in a dry run. */
 export interface AutoBlockDecision {
+  /** The flagged address. */
   ip: string;
+  /** What is blocked: the address, or an IPv6 address's network (`2001:db8:1:2::/64`). */
+  target: string;
   reasons: string[];
+}
+
+/**
+ * What auto-block blocks for a flagged `ip`: an IPv6 address's enclosing `/v6Prefix` network (the
+ * client as rate limits count it: one subscriber or host holds a whole /64 and can take a new
+ * address per request, so blocking the address alone let it go on from the next one), else the
+ * address itself (IPv4, and IPv6 addresses that stand for an IPv4 host: NAT64, 6to4, Teredo).
+ */
+export function autoBlockTarget(ip: string, v6Prefix: number): string {
+  const subject = rateLimitSubject(ip, v6Prefix);
+  return subject.includes('/') ? subject : ip;
 }
 
 /**
@@ -38,8 +57,9 @@ export interface AutoBlockDecision {
 export class AutoBlocker {
   readonly #o: AutoBlockOptions;
   /**
-   * IPs whose block is being written: the flags that qualify an IP are often raised together (one
-   * batch of requests crosses three thresholds), and each asks; one block and one audit entry is right.
+   * Targets whose block is being written: the flags that qualify an IP are often raised together
+   * (one batch of requests crosses three thresholds), and each asks, as do the addresses of one /64;
+   * one block and one audit entry is right.
    */
   readonly #blocking = new Set<string>();
   /** Every unblock in the audit trail's first `read` entries (the last of them `last`), in order. */
@@ -78,9 +98,13 @@ export class AutoBlocker {
     reasons: ReadonlySet<string>,
     unblocked: readonly Cidr[],
   ): AutoBlockDecision | undefined {
-    if (reasons.size < this.#o.reasons || this.#blocking.has(ip)) return undefined;
+    if (reasons.size < this.#o.reasons) return undefined;
     if (this.#o.lists.decide(ip).kind !== 'none') return undefined; // allowlisted or already blocked
     if (this.#o.lists.operator.has(ip)) return undefined; // never lock the operator out
+    let target = autoBlockTarget(ip, this.#o.ipv6Prefix ?? 64);
+    // The operator's own IPv6 network (an admin session from it): only the flagged address.
+    if (target !== ip && this.#o.lists.operator.within(parseCidr(target)).length > 0) target = ip;
+    if (this.#blocking.has(target)) return undefined;
     if (unblocked.length > 0) {
       const address = tryParseAddress(ip);
       if (address && unblocked.some((range) => cidrContains(range, address))) return undefined;
@@ -93,7 +117,7 @@ export class AutoBlocker {
       return flag !== undefined && Date.parse(flag.last_seen) >= since;
     });
     if (fresh.length < this.#o.reasons) return undefined;
-    return { ip, reasons: fresh.sort() };
+    return { ip, target, reasons: fresh.sort() };
   }
 
   /**
@@ -152,20 +176,21 @@ export class AutoBlocker {
   }
 
   async #block(decision: AutoBlockDecision): Promise<void> {
-    this.#blocking.add(decision.ip);
+    this.#blocking.add(decision.target);
+    const flagged = decision.target === decision.ip ? '' : ` (flagged: ${decision.ip})`;
     try {
       await this.#o.lists.block({
-        target: decision.ip,
-        reason: `auto-block: ${decision.reasons.join(', ')}`,
+        target: decision.target,
+        reason: `auto-block: ${decision.reasons.join(', ')}${flagged}`,
         durationMs: this.#o.durationMs,
         actor: 'job:auto-block',
       });
     } finally {
-      this.#blocking.delete(decision.ip);
+      this.#blocking.delete(decision.target);
     }
     this.#o.logger.warn(
       { 'source.ip': decision.ip, reasons: decision.reasons },
-      `auto-blocked ${decision.ip}: ${decision.reasons.join(', ')}`,
+      `auto-blocked ${decision.target}${flagged}: ${decision.reasons.join(', ')}`,
     );
   }
 }

@@ -57,6 +57,8 @@ export interface DetectionDeps {
   cluster?: Cluster;
   logger: Logger;
   now?: () => number;
+  /** IPv6 clients are auto-blocked as their network of this many bits (`rateLimitIpv6Prefix`, default 64). */
+  ipv6Prefix?: number;
 }
 
 export interface Detection {
@@ -111,6 +113,7 @@ export function createDetection(deps: DetectionDeps): Detection {
     reasons: config.autoBlockReasons,
     durationMs: config.autoBlockFor,
     flagTtlMs: config.flagTtl,
+    ipv6Prefix: deps.ipv6Prefix,
   });
   const live = new LiveDetector({
     rules,

@@ -29,7 +29,12 @@ beforeEach(async () => {
   nowMs = NOW;
   lists = new AccessLists(state, () => nowMs, operator);
   flags = new FlagStore(state, lists);
-  blocker = new AutoBlocker({
+  blocker = blockerWith();
+});
+
+/** An auto-blocker on this test's flags and lists: 3 reasons, 1 h blocks, IPv6 by `ipv6Prefix` (64). */
+function blockerWith(ipv6Prefix?: number): AutoBlocker {
+  return new AutoBlocker({
     flags,
     lists,
     audit: () => state.data.audit,
@@ -38,8 +43,9 @@ beforeEach(async () => {
     reasons: 3,
     durationMs: 3_600_000,
     flagTtlMs: 7 * 86_400_000,
+    ipv6Prefix,
   });
-});
+}
 afterEach(() => cleanup());
 
 async function flagThreeTimes(ip: string): Promise<void> {
@@ -66,6 +72,52 @@ describe('auto-block never locks the operator out', () => {
     expect(await blocker.consider('203.0.113.5')).toBe(false);
     expect(await blocker.consider('127.0.0.2')).toBe(false);
     expect(lists.listBlocks()).toEqual([]);
+  });
+});
+
+describe('auto-block of an IPv6 client', () => {
+  it('blocks its /64, so the next address of the same subscriber is blocked too', async () => {
+    await flagThreeTimes('2001:db8:1:2::a');
+    const [decision] = await blocker.run();
+    expect(decision).toMatchObject({ ip: '2001:db8:1:2::a', target: '2001:db8:1:2::/64' });
+    expect(lists.listBlocks()[0]).toMatchObject({
+      target: '2001:db8:1:2::/64',
+      reason: 'auto-block: admin_access, failed_logins, sensitive_paths (flagged: 2001:db8:1:2::a)',
+    });
+    expect(lists.decide('2001:db8:1:2:ffff::1').kind).toBe('blocked');
+    expect(lists.decide('2001:db8:1:3::a').kind).toBe('none');
+    // Another address of that /64 with its own flags: already blocked, no second entry.
+    await flagThreeTimes('2001:db8:1:2::b');
+    expect(await blocker.consider('2001:db8:1:2::b')).toBe(false);
+    expect(lists.listBlocks()).toHaveLength(1);
+  });
+
+  it('blocks one block for two addresses of one /64 that qualify at once', async () => {
+    await flagThreeTimes('2001:db8:9:9::1');
+    await flagThreeTimes('2001:db8:9:9::2');
+    const both = await Promise.all([
+      blocker.consider('2001:db8:9:9::1'),
+      blocker.consider('2001:db8:9:9::2'),
+    ]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(state.data.audit.filter((e) => e.action === 'block')).toHaveLength(1);
+  });
+
+  it('blocks the address alone with --rate-limit-ipv6-prefix 128, in the operator network, or for NAT64', async () => {
+    await flagThreeTimes('2001:db8:5:5::a');
+    expect((await blockerWith(128).run()).map((d) => d.target)).toEqual(['2001:db8:5:5::a']);
+    operator.note('2001:db8:6:6::1'); // an admin session from this network
+    await flagThreeTimes('2001:db8:6:6::bad');
+    expect(await blockerWith(64).consider('2001:db8:6:6::bad')).toBe(true);
+    expect(lists.decide('2001:db8:6:6::1').kind).toBe('none');
+    await flagThreeTimes('64:ff9b::cb00:7105'); // NAT64 for 203.0.113.5
+    await blockerWith(64).consider('64:ff9b::cb00:7105');
+    expect(
+      lists
+        .listBlocks()
+        .map((b) => b.target)
+        .sort(),
+    ).toEqual(['2001:db8:5:5::a', '2001:db8:6:6::bad', '64:ff9b::cb00:7105']);
   });
 });
 
