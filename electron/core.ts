@@ -2,21 +2,26 @@ import {
   type Appliance,
   type ApplianceAddresses,
   createAppliance,
+  createLogger,
   loadConfig,
   setupHeapGrowth,
 } from '../server/index.js';
 import type { DesktopSettings } from './logic/first-run-validation.js';
+import { openLogFile } from './logic/log-file.js';
 import type { DesktopPaths } from './logic/paths.js';
 
 /** The appliance running inside the desktop app, with where it can be reached. */
 export interface Core {
   appliance: Appliance;
   addresses: ApplianceAddresses;
+  /** Stops the appliance (request log flushed), then closes its log file. */
+  stop(): Promise<void>;
 }
 
 /**
  * Starts the core in process: the first-run answers become `--upstream` and `--listen`, the data
- * dir lives under the app's user-data folder, the admin UI takes a free loopback port. Everything
+ * dir lives under the app's user-data folder, the admin UI takes a free loopback port, and the log
+ * goes to `ipwarden.log` in the data dir. Everything
  * else follows the usual precedence (IPWARDEN_* variables, then `ipwarden.config.json` in the
  * user-data folder, README "Options").
  * @throws ConfigError for a bad setting; the listen error when the port is taken.
@@ -36,11 +41,21 @@ export async function startCore(
     },
   });
   setupHeapGrowth();
-  const appliance = createAppliance(config, { geoipDir: paths.geoipDir });
+  // Not stdout: a GUI app has none it can use (see openLogFile).
+  const log = await openLogFile(paths.logFile);
+  const logger = createLogger(config.logLevel, log);
+  const appliance = createAppliance(config, { geoipDir: paths.geoipDir, logger });
+  const stop = async () => {
+    try {
+      await appliance.stop();
+    } finally {
+      await new Promise<void>((resolve) => log.end(() => resolve()));
+    }
+  };
   try {
-    return { appliance, addresses: await appliance.start() };
+    return { appliance, addresses: await appliance.start(), stop };
   } catch (err) {
-    await appliance.stop();
+    await stop();
     throw err;
   }
 }

@@ -5,11 +5,12 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, type BrowserWindow, dialog, session, shell } from 'electron';
+import { app, type BrowserWindow, dialog, powerMonitor, session, shell } from 'electron';
 import { type Core, startCore } from './core.js';
 import { setupIpc } from './ipc-handlers.js';
 import type { DesktopSettings } from './logic/first-run-validation.js';
 import { desktopPaths } from './logic/paths.js';
+import { QuitPolicy } from './logic/quit-policy.js';
 import { RequestCounter } from './logic/request-counter.js';
 import { readDesktopSettings, writeDesktopSettings } from './logic/settings-file.js';
 import { setupMenu } from './menu.js';
@@ -25,12 +26,16 @@ let tray: TrayHandle | undefined;
 let stopNotifications: (() => void) | undefined;
 let setupProblem: string | null = null;
 let saved: DesktopSettings | undefined;
-let quitting = false;
+const quit = new QuitPolicy();
+/** The (re)starts, one at a time: a double-clicked Save must not start two cores. */
+let starting: Promise<void> = Promise.resolve();
+let restarting = false;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => window && reveal(window));
+  app.on('activate', () => window && reveal(window)); // macOS: the Dock icon, with the window closed
   app.on('before-quit', onBeforeQuit);
   app.on('window-all-closed', () => undefined); // stays in the tray
   void app.whenReady().then(run);
@@ -44,6 +49,7 @@ async function run(): Promise<void> {
   });
   const policy = secureSession(session.defaultSession, () => (core ? core.addresses.adminUrl : null), files);
   setupIpc({
+    mayCall: (url) => policy.isAppPage(url),
     dataDir: paths.dataDir,
     setupDefaults: () => ({
       upstream: saved?.upstream ?? 'http://127.0.0.1:3000',
@@ -57,9 +63,9 @@ async function run(): Promise<void> {
     },
   });
   setupMenu({ openDataFolder: () => void shell.openPath(paths.dataDir), quit: () => app.quit() });
-  window = createMainWindow(files, policy, () => quitting);
+  window = createMainWindow(files, policy, () => quit.quitting);
   window.on('close', (event) => {
-    if (quitting) return;
+    if (quit.quitting) return;
     event.preventDefault(); // closing the window keeps ipwarden running in the tray
     window?.hide();
   });
@@ -68,6 +74,13 @@ async function run(): Promise<void> {
     'toggle-pause': togglePause,
     quit: () => app.quit(),
   });
+  // A shutdown or logoff stops the core too (request log flushed): Windows sends no before-quit
+  // then, and elsewhere the system does not wait for an asynchronous stop.
+  window.on('query-session-end', (event) => {
+    event.preventDefault();
+    app.quit();
+  });
+  powerMonitor.on('shutdown', () => app.quit());
   const read = await readDesktopSettings(paths.settingsFile);
   if (read.kind === 'ok') {
     saved = read.settings;
@@ -77,10 +90,19 @@ async function run(): Promise<void> {
     await window.loadFile(files.setupPage);
   }
 
-  async function startAndShow(settings: DesktopSettings): Promise<void> {
+  function startAndShow(settings: DesktopSettings): Promise<void> {
+    const next = () => restart(settings);
+    starting = starting.then(next, next);
+    return starting;
+  }
+
+  async function restart(settings: DesktopSettings): Promise<void> {
+    restarting = true;
     try {
-      await core?.appliance.stop();
+      const previous = core;
+      core = undefined; // nothing reads a stopping core's parts (the tray's refresh)
       stopNotifications?.();
+      await previous?.stop();
       core = await startCore(settings, paths, app.getPath('userData'));
       setupProblem = null;
     } catch (err) {
@@ -88,6 +110,8 @@ async function run(): Promise<void> {
       setupProblem = `ipwarden could not start: ${(err as Error).message}`;
       await window?.loadFile(files.setupPage);
       return;
+    } finally {
+      restarting = false;
     }
     core.appliance.parts.proxy.events.on('record', () => requests.record());
     stopNotifications = setupNotifications(core.appliance, { open: (hash) => void openUi(hash) });
@@ -108,11 +132,13 @@ async function openUi(hash: string): Promise<void> {
 }
 
 function trayState() {
+  // A core that is stopping has no parts to read (they throw): it shows as not running.
+  const parts = core?.appliance.running ? core.appliance.parts : undefined;
   return {
-    listening: core?.appliance.parts.proxy.server.listening ?? false,
-    proxyUrl: core?.addresses.proxyUrl ?? null,
+    listening: parts?.proxy.server.listening ?? false,
+    proxyUrl: parts ? (core?.addresses.proxyUrl ?? null) : null,
     requestsLastHour: requests.count(),
-    activeFlags: core?.appliance.parts.detection.flags.list({ active: true }).length ?? 0,
+    activeFlags: parts?.detection.flags.list({ active: true }).length ?? 0,
     paused: core?.appliance.paused ?? false,
   };
 }
@@ -123,16 +149,21 @@ function togglePause(): void {
   else core.appliance.pause();
 }
 
-/** Quit waits for the core to stop (in-flight requests finish, the request log is flushed). */
+/**
+ * Quit waits for the core to stop (in-flight requests finish, the request log is flushed), and
+ * holds every further Quit until then (see {@link QuitPolicy}).
+ */
 function onBeforeQuit(event: Electron.Event): void {
-  if (quitting) return;
-  quitting = true;
-  if (!core) return;
+  const step = quit.onBeforeQuit(core !== undefined || restarting);
+  if (step === 'quit') return;
   event.preventDefault();
+  if (step === 'wait') return;
   stopNotifications?.();
   tray?.destroy();
-  core.appliance
-    .stop()
+  // After a (re)start under way, whose core it then stops.
+  const stopCore = () => core?.stop();
+  starting
+    .then(stopCore, stopCore)
     .catch((err: Error) => dialog.showErrorBox('ipwarden did not stop cleanly', err.message))
     .finally(() => {
       core = undefined;

@@ -20,7 +20,10 @@ export function setupTray(
 ): TrayHandle {
   const icon = nativeImage.createFromPath(iconFile).resize({ width: 16, height: 16 });
   const tray = new Tray(icon);
+  let destroyed = false;
   const refresh = () => {
+    // A click on Quit destroys the tray (before-quit) before its own refresh runs.
+    if (destroyed) return;
     const model = trayModel(readState());
     tray.setToolTip(model.tooltip);
     tray.setContextMenu(Menu.buildFromTemplate(model.items.map(toMenuItem)));
@@ -48,6 +51,7 @@ export function setupTray(
   return {
     refresh,
     destroy: () => {
+      destroyed = true;
       clearInterval(timer);
       tray.destroy();
     },

@@ -37,6 +37,8 @@ export interface Appliance {
   stop(): Promise<void>;
   /** The parts, for the desktop shell, the CLI and tests. Available after `start()`. */
   readonly parts: ApplianceParts;
+  /** True from a successful `start()` until `stop()` begins (then `parts` throws). */
+  readonly running: boolean;
   /** Pauses protection: blocks are not enforced until `resume()` (the desktop app's pass-through). */
   pause(): void;
   /** Enforces blocks again after `pause()`. */
@@ -286,6 +288,9 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     stop,
     pause: () => setPaused(true),
     resume: () => setPaused(false),
+    get running(): boolean {
+      return parts !== undefined;
+    },
     get paused(): boolean {
       return paused;
     },

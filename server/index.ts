@@ -12,5 +12,6 @@ export {
 } from './appliance.js';
 export { type Config, ConfigError, type LoadConfigOptions, loadConfig } from './config.js';
 export { setupHeapGrowth } from './heap-growth.js';
+export { createLogger } from './log.js';
 export type { Flag } from './store/index.js';
 export { VERSION } from './version.js';

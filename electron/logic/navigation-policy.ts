@@ -9,6 +9,11 @@ export interface NavigationPolicy {
   mayRequest(url: string): boolean;
   /** An http(s) link to open in the system browser instead, or null to drop it. */
   externalTarget(url: string): string | null;
+  /**
+   * The URL is one of the app's own pages (the setup screen), the only pages that may call the
+   * main process (IPC): the admin UI shows what clients sent, so a script there must not.
+   */
+  isAppPage(url: string): boolean;
 }
 
 /**
@@ -36,6 +41,10 @@ export function navigationPolicy(adminOrigin: () => string | null, appFiles: str
       if (parsed === null) return false;
       if (['devtools:', 'data:', 'blob:'].includes(parsed.protocol)) return true;
       return isAdmin(parsed) || isApp(url, parsed);
+    },
+    isAppPage(url) {
+      const parsed = parse(url);
+      return parsed !== null && isApp(url, parsed);
     },
     externalTarget(url) {
       const parsed = parse(url);

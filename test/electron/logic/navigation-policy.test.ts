@@ -18,6 +18,15 @@ describe('navigationPolicy', () => {
     expect(policy.mayNavigate('file:///etc/passwd')).toBe(false);
   });
 
+  it('lets only the setup page call the main process, never the admin UI (it shows what clients sent)', () => {
+    expect(
+      policy.isAppPage('file:///opt/ipwarden/resources/app.asar/dist/electron/first-run/index.html'),
+    ).toBe(true);
+    expect(policy.isAppPage('http://127.0.0.1:40123/#/requests')).toBe(false);
+    expect(policy.isAppPage('file:///etc/passwd')).toBe(false);
+    expect(policy.isAppPage('')).toBe(false); // a frame that is gone
+  });
+
   it('blocks remote content', () => {
     expect(policy.mayRequest('http://127.0.0.1:40123/app.js')).toBe(true);
     expect(policy.mayRequest('data:image/png;base64,AAAA')).toBe(true);

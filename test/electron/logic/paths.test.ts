@@ -9,6 +9,7 @@ describe('desktopPaths', () => {
     const paths = desktopPaths({ userData, resourcesPath: '/opt/ipwarden/resources', packaged: true });
     expect(paths.dataDir).toBe(path.join(userData, 'data'));
     expect(paths.settingsFile).toBe(path.join(userData, 'desktop.json'));
+    expect(paths.logFile).toBe(path.join(userData, 'data', 'ipwarden.log'));
   });
 
   it('reads the geolocation databases from resources/geoip when packaged, from node_modules from source', () => {
