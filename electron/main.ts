@@ -9,6 +9,7 @@ import { app, type BrowserWindow, dialog, powerMonitor, session, shell } from 'e
 import { type Core, startCore } from './core.js';
 import { setupIpc } from './ipc-handlers.js';
 import type { DesktopSettings } from './logic/first-run-validation.js';
+import type { NavigationPolicy } from './logic/navigation-policy.js';
 import { desktopPaths } from './logic/paths.js';
 import { QuitPolicy } from './logic/quit-policy.js';
 import { RequestCounter } from './logic/request-counter.js';
@@ -27,6 +28,7 @@ let stopNotifications: (() => void) | undefined;
 let setupProblem: string | null = null;
 let saved: DesktopSettings | undefined;
 const quit = new QuitPolicy();
+let policy: NavigationPolicy | undefined;
 /** The (re)starts, one at a time: a double-clicked Save must not start two cores. */
 let starting: Promise<void> = Promise.resolve();
 let restarting = false;
@@ -47,9 +49,10 @@ async function run(): Promise<void> {
     resourcesPath: process.resourcesPath,
     packaged: app.isPackaged,
   });
-  const policy = secureSession(session.defaultSession, () => (core ? core.addresses.adminUrl : null), files);
+  policy = secureSession(session.defaultSession, () => (core ? core.addresses.adminUrl : null), files);
+  const navigation = policy;
   setupIpc({
-    mayCall: (url) => policy.isAppPage(url),
+    mayCall: (url) => navigation.isAppPage(url),
     dataDir: paths.dataDir,
     setupDefaults: () => ({
       upstream: saved?.upstream ?? 'http://127.0.0.1:3000',
@@ -63,7 +66,7 @@ async function run(): Promise<void> {
     },
   });
   setupMenu({ openDataFolder: () => void shell.openPath(paths.dataDir), quit: () => app.quit() });
-  window = createMainWindow(files, policy, () => quit.quitting);
+  window = createMainWindow(files, navigation, () => quit.quitting);
   window.on('close', (event) => {
     if (quit.quitting) return;
     event.preventDefault(); // closing the window keeps ipwarden running in the tray
@@ -123,6 +126,8 @@ async function openUi(hash: string): Promise<void> {
   if (!window) return;
   reveal(window);
   if (!core) return;
+  // Already on this core's UI (the tray's Open): shown as it is, its filters and scroll kept.
+  if (hash === '' && policy?.isAdminPage(window.webContents.getURL())) return;
   try {
     await showAdminUi(window, core.addresses.adminUrl, core.appliance.parts.token, hash);
   } catch (err) {

@@ -11,7 +11,8 @@ export interface TrayHandle {
 
 /**
  * The tray icon: status (proxy, requests in the last hour, active flags), Open, Pause protection,
- * Quit. The menu is rebuilt from {@link trayModel} every few seconds and after every action.
+ * Quit. The menu is rebuilt from {@link trayModel} when it changes, looked at every few seconds and
+ * after every action.
  */
 export function setupTray(
   iconFile: string,
@@ -21,10 +22,15 @@ export function setupTray(
   const icon = nativeImage.createFromPath(iconFile).resize({ width: 16, height: 16 });
   const tray = new Tray(icon);
   let destroyed = false;
+  let shown = '';
   const refresh = () => {
     // A click on Quit destroys the tray (before-quit) before its own refresh runs.
     if (destroyed) return;
     const model = trayModel(readState());
+    // Rebuilt only when it changed: a new menu closes the one the user may have open.
+    const key = JSON.stringify(model);
+    if (key === shown) return;
+    shown = key;
     tray.setToolTip(model.tooltip);
     tray.setContextMenu(Menu.buildFromTemplate(model.items.map(toMenuItem)));
   };

@@ -14,6 +14,8 @@ export interface NavigationPolicy {
    * main process (IPC): the admin UI shows what clients sent, so a script there must not.
    */
   isAppPage(url: string): boolean;
+  /** The URL is a page of the running admin UI (the window already shows it: no reload needed). */
+  isAdminPage(url: string): boolean;
 }
 
 /**
@@ -41,6 +43,10 @@ export function navigationPolicy(adminOrigin: () => string | null, appFiles: str
       if (parsed === null) return false;
       if (['devtools:', 'data:', 'blob:'].includes(parsed.protocol)) return true;
       return isAdmin(parsed) || isApp(url, parsed);
+    },
+    isAdminPage(url) {
+      const parsed = parse(url);
+      return parsed !== null && isAdmin(parsed);
     },
     isAppPage(url) {
       const parsed = parse(url);

@@ -27,6 +27,12 @@ describe('navigationPolicy', () => {
     expect(policy.isAppPage('')).toBe(false); // a frame that is gone
   });
 
+  it('knows when the window already shows the running admin UI, so Open need not reload it', () => {
+    expect(policy.isAdminPage('http://127.0.0.1:40123/#/requests?ip=203.0.113.7')).toBe(true);
+    expect(policy.isAdminPage('http://127.0.0.1:40999/')).toBe(false); // a core started before this one
+    expect(policy.isAdminPage('')).toBe(false); // nothing loaded yet
+  });
+
   it('blocks remote content', () => {
     expect(policy.mayRequest('http://127.0.0.1:40123/app.js')).toBe(true);
     expect(policy.mayRequest('data:image/png;base64,AAAA')).toBe(true);
