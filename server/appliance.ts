@@ -112,9 +112,28 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
 
   async function startParts(): Promise<ApplianceAddresses> {
     const state = await setupState();
+    /** What is open before the parts exist (when `stop()` takes over), newest last. */
+    const opened: (() => unknown)[] = [() => state.close()];
+    try {
+      return await startOn(state, opened);
+    } catch (err) {
+      // Failed before it ran: close what it opened, or a retry in this process (the desktop's) would
+      // share the data dir with a request log, a Redis connection and a demo site left behind.
+      if (parts === undefined)
+        for (const close of opened.reverse())
+          await Promise.resolve()
+            .then(close)
+            .catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function startOn(state: StateStore, opened: (() => unknown)[]): Promise<ApplianceAddresses> {
     const geo = await openGeoip({ file: config.geoip, bundledDir: deps.geoipDir });
     const requestLog = await setupRequestLog(config, geo, logger, problems);
+    opened.push(() => requestLog.close());
     const counters = createCounters({ url: config.redis, prefix: config.redisPrefix });
+    opened.push(() => counters.disconnect());
     const accessLists = new AccessLists(state, now, new OperatorAddresses([config.admin.host]));
     const cluster = setupCluster(counters, accessLists, state);
     const settings = initialSettings(config, state.data.settings, (message) => problems.push(message));
@@ -132,7 +151,13 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
       now,
       ipv6Prefix: config.rateLimitIpv6Prefix,
     });
+    opened.push(() => detection.close());
     demo = config.upstream ? undefined : await startDemoSite(config.sessionCookie);
+    opened.push(() => {
+      const started = demo;
+      demo = undefined;
+      return started?.close();
+    });
     const upstream = config.upstream ? new URL(config.upstream) : (demo as DemoSite).url;
     // Each part takes the whole batch in turn, so its code and tables stay in the CPU caches.
     const proxy = setupProxy(config, logger, {

@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAppliance } from '../helpers/appliance.js';
@@ -68,6 +68,19 @@ describe('one appliance per data dir', () => {
     };
     expect(onDisk.flags.map((f) => f.request_count)).toEqual([999]);
     await expect(state.update(() => undefined)).rejects.toThrow('is closed: ipwarden is stopping');
+  });
+
+  it('closes what a start opened when it fails before it runs, so a retry in the same process starts clean', async () => {
+    await mkdir(path.join(dir, 'admin-token')); // unreadable as a token: the start fails near its end
+    const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const before = servers();
+    // No upstream: the demo site is started (a listening server) before the token is read.
+    await expect(startTestAppliance({ upstream: undefined }, dir)).rejects.toThrow('EISDIR');
+    expect(servers()).toBe(before);
+    expect(await readdir(dir)).not.toContain('ipwarden.lock');
+    await rm(path.join(dir, 'admin-token'), { recursive: true });
+    const next = await startTestAppliance({}, dir);
+    await next.stop();
   });
 
   it('gives the data dir up when its stop fails part-way, so the desktop app can start again', async () => {
