@@ -33,6 +33,9 @@ let policy: NavigationPolicy | undefined;
 let starting: Promise<void> = Promise.resolve();
 let restarting = false;
 
+// Windows matches toasts and their settings to the installer's shortcut by this id (its appId).
+if (process.platform === 'win32') app.setAppUserModelId('dev.ipwarden.app');
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {

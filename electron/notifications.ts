@@ -51,8 +51,8 @@ export function setupNotifications(appliance: Appliance, handlers: NotificationH
         { type: 'button', text: 'Ignore' },
       ],
     });
-    notification.on('action', (_event, index) => {
-      if (index !== 0) return;
+    notification.on('action', (details) => {
+      if (details.actionIndex !== 0) return;
       accessLists
         .block({
           target: flag.ip,
