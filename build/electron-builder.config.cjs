@@ -36,6 +36,8 @@ module.exports = {
   npmRebuild: false,
   linux: {
     target: ['AppImage', 'deb'],
+    // The deb would install /usr/bin/ipwarden, the name of the CLI (`npm install -g ipwarden`).
+    executableName: 'ipwarden-desktop',
     category: 'Network',
     maintainer: 'ipwarden contributors <ipwarden@example.invalid>',
     synopsis: 'IP protection reverse proxy for small sites',

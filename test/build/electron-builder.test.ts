@@ -108,7 +108,9 @@ describe('a packed dir build (stub Electron)', () => {
     }
   });
 
-  it('names the executable after the product', async () => {
-    expect((await stat(path.join(work, 'release', 'linux-unpacked', 'ipwarden'))).isFile()).toBe(true);
+  it('names the Linux executable ipwarden-desktop, apart from the CLI (/usr/bin/ipwarden from the deb would shadow it)', async () => {
+    expect((await stat(path.join(work, 'release', 'linux-unpacked', 'ipwarden-desktop'))).isFile()).toBe(
+      true,
+    );
   });
 });
