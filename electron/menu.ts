@@ -11,10 +11,15 @@ export function setupMenu(actions: MenuActions): void {
     ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
     {
       label: 'File',
+      // On macOS the app menu already has Quit on Cmd+Q: File has none there, not a second binding.
       submenu: [
         { label: 'Open Data Folder', click: () => actions.openDataFolder() },
-        { type: 'separator' },
-        { label: 'Quit ipwarden', accelerator: 'CmdOrCtrl+Q', click: () => actions.quit() },
+        ...(process.platform === 'darwin'
+          ? []
+          : [
+              { type: 'separator' as const },
+              { label: 'Quit ipwarden', accelerator: 'CmdOrCtrl+Q', click: () => actions.quit() },
+            ]),
       ],
     },
     { role: 'editMenu' },

@@ -35,6 +35,8 @@ export function secureSession(
     callback({ cancel: !policy.mayRequest(details.url) }),
   );
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  // Checks too (they default to allowed): a page asking whether it may use a permission hears no.
+  session.setPermissionCheckHandler(() => false);
   return policy;
 }
 
