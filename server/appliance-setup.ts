@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { GeoLookup } from '../geoip/index.js';
@@ -13,9 +13,56 @@ import {
   type Cluster,
   type CountersClient,
   createRequestLog,
+  type DataDirLock,
+  lockDataDir,
+  openStateStore,
   type RequestLog,
   type StateStore,
 } from './store/index.js';
+
+/** How long a start waits for a CLI command that holds the data dir (ms). */
+const CLI_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Makes the data dir (owner only: client IPs and user agents are personal data) and takes its lock
+ * for a start. One process per data dir: a second would overwrite the first's state from its
+ * memory. A CLI command working on the files (an import, a monitor run) is waited for, a minute at
+ * most. @throws DataDirLockedError naming the holder.
+ */
+export async function lockForStart(dataDir: string, logger: Logger): Promise<DataDirLock> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  return lockDataDir(dataDir, 'start', {
+    waitMs: CLI_LOCK_WAIT_MS,
+    waitFor: (holder) => holder.purpose !== 'start',
+    onWait: (holder) =>
+      logger.warn(`waiting for ipwarden ${holder.purpose} (pid ${holder.pid}) to finish with ${dataDir}`),
+  });
+}
+
+/**
+ * Opens the state under `dataDir`. A file found corrupt (moved aside now), and each one moved
+ * aside earlier (by a CLI command, or a start nobody watched), is logged and added to `problems`
+ * (shown in `GET /api/health` until the file is deleted). @throws the file system's error.
+ */
+export async function openApplianceState(
+  dataDir: string,
+  now: () => number,
+  logger: Logger,
+  problems: string[],
+): Promise<StateStore> {
+  const state = await openStateStore({ dataDir, now: () => new Date(now()) });
+  if (state.corruption) {
+    const message = `state file ${state.corruption.file} was corrupt (${state.corruption.problem}); it was moved to ${state.corruption.movedTo} and ipwarden started with an empty state`;
+    problems.push(message);
+    logger.error({ 'file.path': state.corruption.movedTo }, message);
+  }
+  for (const file of await corruptStateFiles(dataDir, state.corruption?.movedTo)) {
+    const message = `a corrupt state file is kept aside at ${file}: restore what you need from it, then delete it to clear this notice`;
+    problems.push(message);
+    logger.warn({ 'file.path': file }, message);
+  }
+  return state;
+}
 
 /**
  * The request log under `<data-dir>/requests`, geolocating each live record as it is written. A

@@ -1,9 +1,15 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type GeoLookup, openGeoip } from '../geoip/index.js';
 import { adminTokenPath, createAdminServer, ensureAdminToken } from './admin/index.js';
 import { type ApplianceAddresses, announce, listen, runtimeFilePath, urlOf } from './appliance-addresses.js';
-import { closeParts, corruptStateFiles, setupProxy, setupRequestLog } from './appliance-setup.js';
+import {
+  closeParts,
+  lockForStart,
+  openApplianceState,
+  setupProxy,
+  setupRequestLog,
+} from './appliance-setup.js';
 import type { Config } from './config.js';
 import { type DemoSite, startDemoSite } from './demo/index.js';
 import { createDetection, type Detection } from './detection/index.js';
@@ -11,8 +17,7 @@ import { ImportJobs } from './import/index.js';
 import { createLogger, type Logger } from './log.js';
 import type { ProxyServer } from './proxy/index.js';
 import { initialSettings, logOverrides, overriddenConfig } from './saved-settings.js';
-import type { Settings } from './settings.js';
-import { configSettings, SettingsService } from './settings.js';
+import { configSettings, type Settings, SettingsService } from './settings.js';
 import {
   AccessLists,
   type Cluster,
@@ -21,9 +26,7 @@ import {
   createCounters,
   type DataDirLock,
   ListSync,
-  lockDataDir,
   OperatorAddresses,
-  openStateStore,
   type RequestLog,
   type StateStore,
 } from './store/index.js';
@@ -68,9 +71,6 @@ export interface ApplianceDeps {
   geoipDir?: string;
 }
 
-/** How long a start waits for a CLI command that holds the data dir (ms). */
-const CLI_LOCK_WAIT_MS = 60_000;
-
 /** How long a start waits for a shared Redis before serving from the local state (ms). */
 const CLUSTER_START_TIMEOUT_MS = 3_000;
 
@@ -90,18 +90,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   const problems: string[] = [];
 
   async function start(): Promise<ApplianceAddresses> {
-    // Client IPs and user agents are personal data: a new data dir is for the operator only.
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    // One process per data dir: a second would overwrite the first's state from its memory. A CLI
-    // command working on the files (an import, a monitor run) is waited for, up to a minute.
-    lock = await lockDataDir(config.dataDir, 'start', {
-      waitMs: CLI_LOCK_WAIT_MS,
-      waitFor: (holder) => holder.purpose !== 'start',
-      onWait: (holder) =>
-        logger.warn(
-          `waiting for ipwarden ${holder.purpose} (pid ${holder.pid}) to finish with ${config.dataDir}`,
-        ),
-    });
+    lock = await lockForStart(config.dataDir, logger);
     try {
       return await startParts();
     } catch (err) {
@@ -111,7 +100,7 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
   }
 
   async function startParts(): Promise<ApplianceAddresses> {
-    const state = await setupState();
+    const state = await openApplianceState(config.dataDir, now, logger, problems);
     /** What is open before the parts exist (when `stop()` takes over), newest last. */
     const opened: (() => unknown)[] = [() => state.close()];
     try {
@@ -204,22 +193,6 @@ export function createAppliance(config: Config, deps: ApplianceDeps = {}): Appli
     if (config.schedule) detection.jobs.start();
     await announce(config.dataDir, config.admin.host, addresses, logger);
     return addresses;
-  }
-
-  async function setupState(): Promise<StateStore> {
-    const state = await openStateStore({ dataDir: config.dataDir, now: () => new Date(now()) });
-    if (state.corruption) {
-      const message = `state file ${state.corruption.file} was corrupt (${state.corruption.problem}); it was moved to ${state.corruption.movedTo} and ipwarden started with an empty state`;
-      problems.push(message);
-      logger.error({ 'file.path': state.corruption.movedTo }, message);
-    }
-    // Moved aside earlier (by a CLI command, or a start the operator may not have watched): said until deleted.
-    for (const file of await corruptStateFiles(config.dataDir, state.corruption?.movedTo)) {
-      const message = `a corrupt state file is kept aside at ${file}: restore what you need from it, then delete it to clear this notice`;
-      problems.push(message);
-      logger.warn({ 'file.path': file }, message);
-    }
-    return state;
   }
 
   /** The link to other instances on a shared Redis; with one, the access lists are kept in sync. */

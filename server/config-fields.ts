@@ -95,6 +95,21 @@ export const pathList = z.array(z.string()).superRefine((paths, ctx) => {
   }
 });
 
+/** Each rule's counters are kept under its name: two rules of one name would share one budget. */
+export function distinctRuleNames(rules: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  rules.forEach((rule, index) => {
+    const earlier = first.get(rule.name);
+    if (earlier === undefined) first.set(rule.name, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `"${rule.name}" is already the name of rule ${earlier}: each rule needs its own (its counters are kept under it)`,
+      });
+  });
+}
+
 /** Comma-separated (or listed) host names. */
 export const hostNames = z
   .union([z.string(), z.array(z.string())])

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  distinctRuleNames,
   duration,
   durationAtLeast,
   hostNames,
@@ -32,21 +33,6 @@ const rateLimitRule = z
     authenticated: limit.optional(),
   })
   .strict();
-
-/** Each rule's counters are kept under its name: two rules of one name would share one budget. */
-function distinctRuleNames(rules: readonly { name: string }[], ctx: z.RefinementCtx): void {
-  const first = new Map<string, number>();
-  rules.forEach((rule, index) => {
-    const earlier = first.get(rule.name);
-    if (earlier === undefined) first.set(rule.name, index);
-    else
-      ctx.addIssue({
-        code: 'custom',
-        path: [index, 'name'],
-        message: `"${rule.name}" is already the name of rule ${earlier}: each rule needs its own (its counters are kept under it)`,
-      });
-  });
-}
 
 /** Seed defaults: login limited to 5/min anonymous, 10/min authenticated (the Django views it replaces). */
 export const DEFAULT_RATE_LIMITS = [

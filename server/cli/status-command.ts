@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, connectToRunningAppliance } from './admin-client.js';
+import { type AdminClient, CliError, connectToRunningAppliance } from './admin-client.js';
 import { type CliContext, resolveConfig } from './context.js';
 
 /** `GET /api/health`, as the admin API answers it. */
@@ -27,7 +27,7 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
     )
     .action(async (opts: { json?: boolean }) => {
       const config = resolveConfig(cli, program);
-      let client: Awaited<ReturnType<typeof connectToRunningAppliance>>;
+      let client: AdminClient | null;
       try {
         client = await connectToRunningAppliance(config.dataDir);
       } catch (err) {
